@@ -1,0 +1,255 @@
+//! The command line grammar of DESIGN.md, as clap types. Parsing only; `commands`
+//! acts on it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "coffer",
+    version,
+    about = "Coffer: a local-first secrets manager. Values are stored once, used by name, and never printed unless revealed.",
+    after_help = "Passphrase: COFFER_PASSPHRASE, else the device keyring, else a prompt.\n\
+                  Exit codes: 0 ok, 1 check found problems, 2 invalid input, 3 not found, 4 denied, 5 conflict, 6 authentication, 7 integrity."
+)]
+pub struct Cli {
+    /// The vault file [env: COFFER_VAULT; default: the platform data directory]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub vault: Option<PathBuf>,
+    /// Who you are [env: COFFER_MEMBER]
+    #[arg(long = "as", global = true, value_name = "MEMBER")]
+    pub member: Option<String>,
+    /// Workspace [env: COFFER_WORKSPACE; default: default]
+    #[arg(long, global = true, value_name = "W")]
+    pub workspace: Option<String>,
+    /// Project [env: COFFER_PROJECT; default: default]
+    #[arg(long, global = true, value_name = "P")]
+    pub project: Option<String>,
+    /// Machine-readable output (errors too, as {"error":{"code","message"}})
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Create a new vault with its owner
+    Init {
+        #[arg(long, value_name = "NAME")]
+        owner: String,
+    },
+    /// Members of the workspace and their roles
+    #[command(subcommand)]
+    Member(MemberCmd),
+    /// Built-in roles and what each may do
+    #[command(subcommand)]
+    Role(RoleCmd),
+    /// Workspaces (tenants) you belong to
+    #[command(subcommand)]
+    Workspace(WorkspaceCmd),
+    /// Projects of the workspace
+    #[command(subcommand)]
+    Project(ProjectCmd),
+    /// Environments of the project
+    #[command(subcommand)]
+    Env(EnvCmd),
+    /// Create a secret or add a new version (rotate) from stdin or generated
+    Set(SetArgs),
+    /// List secrets with their state per environment (never values)
+    Ls {
+        #[arg(long = "env", value_name = "E")]
+        environment: Option<String>,
+        /// Include soft-deleted secrets
+        #[arg(long)]
+        deleted: bool,
+    },
+    /// Metadata and version history of a secret (never a value)
+    Show { name: String },
+    /// Print a value (needs the reveal capability; audited)
+    Reveal {
+        name: String,
+        #[arg(long = "env", value_name = "E")]
+        environment: Option<String>,
+        #[arg(long, value_name = "N")]
+        version: Option<i64>,
+        /// Why you need to see it (kept in the audit trail)
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        /// Do not print a newline after the value
+        #[arg(short = 'n', long)]
+        no_newline: bool,
+    },
+    /// Restore an earlier version (writes it as a new version)
+    Rollback {
+        name: String,
+        #[arg(long = "env", value_name = "E")]
+        environment: String,
+        #[arg(long, value_name = "N")]
+        to: i64,
+    },
+    /// Delete a secret (recoverable during the recovery window)
+    Rm { name: String },
+    /// Restore a deleted secret
+    Restore { name: String },
+    /// Remove a deleted secret for good
+    Purge { name: String },
+    /// Workspace settings: rollback-window, max-versions, recovery-window, auto-lock
+    #[command(subcommand)]
+    Settings(SettingsCmd),
+    /// The audit trail (and `audit verify`)
+    Audit(AuditArgs),
+    /// Import a .env or JSON file into one environment (all or nothing)
+    Import {
+        file: PathBuf,
+        #[arg(long = "env", value_name = "E")]
+        environment: Option<String>,
+    },
+    /// Export definitions (names and metadata, never values)
+    Export,
+    /// Remember this vault on this device through the OS keyring
+    #[command(subcommand)]
+    Device(DeviceCmd),
+}
+
+#[derive(Subcommand)]
+pub enum MemberCmd {
+    /// Add a member (passphrase from COFFER_NEW_PASSPHRASE or a prompt)
+    Add {
+        name: String,
+        #[arg(long, value_name = "ROLE")]
+        role: String,
+    },
+    List,
+    /// Give a member a role in this workspace (or one project)
+    Grant {
+        name: String,
+        role: String,
+        /// Narrow the grant to this project
+        #[arg(long = "only-project", value_name = "P")]
+        only_project: Option<String>,
+    },
+    /// Remove a member from this workspace
+    Remove {
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RoleCmd {
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum WorkspaceCmd {
+    Create { name: String },
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum ProjectCmd {
+    Create { name: String },
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum EnvCmd {
+    Create {
+        name: String,
+        /// Ask for the passphrase again before any change
+        #[arg(long)]
+        protected: bool,
+    },
+    List,
+    /// Mark an environment protected
+    Protect {
+        name: String,
+    },
+    /// Remove the protection of an environment
+    Unprotect {
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SettingsCmd {
+    Get { key: Option<String> },
+    Set { key: String, value: String },
+}
+
+#[derive(Subcommand)]
+pub enum DeviceCmd {
+    /// Keep a device key in the OS keyring so no passphrase is needed here
+    Remember,
+    /// Remove the device key and its key slot
+    Forget,
+    /// Say whether this vault is remembered on this device
+    Status,
+}
+
+#[derive(Args)]
+pub struct SetArgs {
+    pub name: String,
+    #[arg(long = "env", value_name = "E")]
+    pub environment: Option<String>,
+    /// Read the value from standard input
+    #[arg(long, conflicts_with = "generate")]
+    pub value_stdin: bool,
+    /// Let Coffer generate the value
+    #[arg(long)]
+    pub generate: bool,
+    #[arg(long, value_name = "N", requires = "generate")]
+    pub length: Option<usize>,
+    /// alnum, alpha, hex, digits, base32, base64url, symbols, or the characters themselves
+    #[arg(long, value_name = "A", requires = "generate")]
+    pub alphabet: Option<String>,
+    #[arg(long, value_name = "D")]
+    pub description: Option<String>,
+    /// string, multiline or json
+    #[arg(long = "type", value_name = "T")]
+    pub kind: Option<String>,
+    /// workspace or user (private to you)
+    #[arg(long, value_name = "S")]
+    pub scope: Option<String>,
+    #[arg(long, value_name = "DUR")]
+    pub expires_in: Option<String>,
+    #[arg(long, value_name = "DUR")]
+    pub rotate_every: Option<String>,
+    /// Only write if the current version is N (0: only if no value yet)
+    #[arg(long, value_name = "N")]
+    pub if_version: Option<i64>,
+    /// Refused: values never come from arguments.
+    #[arg(long = "value", hide = true, value_name = "VALUE")]
+    pub value_arg: Option<String>,
+    /// Refused: values never come from arguments.
+    #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub stray: Vec<String>,
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub verify: Option<AuditCmd>,
+    #[arg(long, value_name = "A")]
+    pub actor: Option<String>,
+    /// e.g. reveal, secret.update, denied attempts show outcome "denied"
+    #[arg(long, value_name = "X")]
+    pub action: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub secret: Option<String>,
+    /// A duration back from now (7d) or a date (2026-11-01)
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+    #[arg(long, value_name = "N")]
+    pub limit: Option<i64>,
+    #[arg(long)]
+    pub csv: bool,
+}
+
+#[derive(Subcommand)]
+pub enum AuditCmd {
+    /// Check the chain of every event; exit 1 naming the first bad one
+    Verify,
+}

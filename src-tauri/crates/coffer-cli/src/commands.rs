@@ -1,0 +1,797 @@
+//! One function per command: parse what clap gave into core requests, call the core,
+//! print the result. Returns the process exit code on success (1 for failed checks).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use coffer_core::access::{Capability, Role};
+use coffer_core::clock::SystemClock;
+use coffer_core::crypto::KdfParams;
+use coffer_core::device::OsKeyring;
+use coffer_core::import::{self, ImportFormat};
+use coffer_core::time_fmt::{format_timestamp_ms, parse_duration_ms};
+use coffer_core::{
+    AuditFilter, EnvState, Error, Result, Scope, SecretKind, SecretScope, Session, SetRequest,
+    ValueSource, Vault,
+};
+
+use crate::cli::*;
+use crate::credentials;
+use crate::output::{self, clip, table};
+
+struct Ctx {
+    vault: PathBuf,
+    member: Option<String>,
+    scope: Scope,
+    json: bool,
+}
+
+impl Ctx {
+    fn session(&self) -> Result<Session> {
+        let member = credentials::member(self.member.as_deref())?;
+        credentials::unlock(&self.vault, &member)
+    }
+
+    /// Before a change to a protected environment, make sure the passphrase was given
+    /// in this process (it was, unless the device keyring unlocked).
+    fn confirm_if_protected(&self, s: &mut Session, environment: &str) -> Result<()> {
+        if s.needs_reauth(&self.scope, environment)? {
+            let p = credentials::prompt(&format!(
+                "'{environment}' is protected; passphrase for {}: ",
+                s.member()
+            ))?;
+            s.confirm_passphrase(&p)?;
+        }
+        Ok(())
+    }
+
+    fn say(&self, text: impl AsRef<str>) {
+        if !self.json {
+            println!("{}", text.as_ref());
+        }
+    }
+}
+
+fn default_vault_path() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("COFFER_VAULT").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    directories::ProjectDirs::from("dev", "coffer", "Coffer")
+        .map(|d| d.data_dir().join("vault.db"))
+        .ok_or_else(|| {
+            Error::Invalid("no home directory: give --vault PATH or COFFER_VAULT".into())
+        })
+}
+
+fn env_or(flag: Option<String>, var: &str, default: &str) -> String {
+    flag.or_else(|| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| default.to_string())
+}
+
+fn duration(raw: Option<&str>) -> Result<Option<i64>> {
+    raw.map(parse_duration_ms).transpose()
+}
+
+pub fn run(cli: Cli) -> Result<u8> {
+    let ctx = Ctx {
+        vault: match cli.vault {
+            Some(p) => p,
+            None => default_vault_path()?,
+        },
+        member: cli.member,
+        scope: Scope::new(
+            env_or(cli.workspace, "COFFER_WORKSPACE", "default"),
+            env_or(cli.project, "COFFER_PROJECT", "default"),
+        ),
+        json: cli.json,
+    };
+    match cli.command {
+        Command::Init { owner } => init(&ctx, &owner),
+        Command::Role(RoleCmd::List) => roles(&ctx),
+        Command::Member(cmd) => member(&ctx, cmd),
+        Command::Workspace(cmd) => workspace(&ctx, cmd),
+        Command::Project(cmd) => project(&ctx, cmd),
+        Command::Env(cmd) => env(&ctx, cmd),
+        Command::Set(args) => set(&ctx, args),
+        Command::Ls {
+            environment,
+            deleted,
+        } => ls(&ctx, environment.as_deref(), deleted),
+        Command::Show { name } => show(&ctx, &name),
+        Command::Reveal {
+            name,
+            environment,
+            version,
+            reason,
+            no_newline,
+        } => {
+            let mut s = ctx.session()?;
+            let value = s.reveal(
+                &ctx.scope,
+                &name,
+                environment.as_deref(),
+                version,
+                reason.as_deref(),
+            )?;
+            if ctx.json {
+                output::json(&serde_json::json!({ "name": name, "value": value.expose() }));
+            } else {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(value.expose().as_bytes());
+                if !no_newline {
+                    let _ = out.write_all(b"\n");
+                }
+                let _ = out.flush();
+            }
+            Ok(0)
+        }
+        Command::Rollback {
+            name,
+            environment,
+            to,
+        } => {
+            let mut s = ctx.session()?;
+            ctx.confirm_if_protected(&mut s, &environment)?;
+            let out = s.rollback(&ctx.scope, &name, &environment, to)?;
+            if ctx.json {
+                output::json(&out);
+            }
+            ctx.say(format!(
+                "rolled back {name} in {environment} to version {to}: now version {}",
+                out.version
+            ));
+            Ok(0)
+        }
+        Command::Rm { name } => {
+            let mut s = ctx.session()?;
+            let purge_at = s.delete_secret(&ctx.scope, &name)?;
+            ctx.say(format!(
+                "deleted {name}; restore it with `coffer restore {name}` before {}",
+                format_timestamp_ms(purge_at)
+            ));
+            Ok(0)
+        }
+        Command::Restore { name } => {
+            ctx.session()?.restore_secret(&ctx.scope, &name)?;
+            ctx.say(format!("restored {name}"));
+            Ok(0)
+        }
+        Command::Purge { name } => {
+            ctx.session()?.purge_secret(&ctx.scope, &name)?;
+            ctx.say(format!("purged {name}: its values are gone for good"));
+            Ok(0)
+        }
+        Command::Settings(cmd) => settings(&ctx, cmd),
+        Command::Audit(args) => audit(&ctx, args),
+        Command::Import { file, environment } => import_file(&ctx, &file, environment.as_deref()),
+        Command::Export => {
+            let doc = ctx.session()?.export(&ctx.scope)?;
+            output::json(&doc);
+            Ok(0)
+        }
+        Command::Device(cmd) => device(&ctx, cmd),
+    }
+}
+
+fn init(ctx: &Ctx, owner: &str) -> Result<u8> {
+    let passphrase = credentials::new_passphrase(owner, Some("COFFER_PASSPHRASE"))?;
+    let s = Vault::create(
+        &ctx.vault,
+        owner,
+        &passphrase,
+        KdfParams::RECOMMENDED,
+        Arc::new(SystemClock),
+    )?;
+    if ctx.json {
+        output::json(&serde_json::json!({ "vault": ctx.vault, "owner": s.member() }));
+    }
+    ctx.say(format!(
+        "created vault {} with owner {owner}, workspace 'default', project 'default' \
+         and environments development, staging, production",
+        ctx.vault.display()
+    ));
+    Ok(0)
+}
+
+fn roles(ctx: &Ctx) -> Result<u8> {
+    if ctx.json {
+        let rows: Vec<_> = Role::ALL
+            .iter()
+            .map(|r| serde_json::json!({ "role": r, "capabilities": r.capabilities() }))
+            .collect();
+        output::json(&rows);
+        return Ok(0);
+    }
+    let mut headers = vec!["ROLE"];
+    headers.extend(Capability::ALL.iter().map(|c| c.as_str()));
+    let rows: Vec<Vec<String>> = Role::ALL
+        .iter()
+        .map(|r| {
+            let mut row = vec![r.as_str().to_string()];
+            row.extend(
+                Capability::ALL
+                    .iter()
+                    .map(|c| if r.allows(*c) { "yes" } else { "-" }.to_string()),
+            );
+            row
+        })
+        .collect();
+    table(&headers, &rows);
+    Ok(0)
+}
+
+fn member(ctx: &Ctx, cmd: MemberCmd) -> Result<u8> {
+    let mut s = ctx.session()?;
+    let ws = ctx.scope.workspace.clone();
+    match cmd {
+        MemberCmd::Add { name, role } => {
+            let role: Role = role.parse()?;
+            let passphrase = credentials::new_passphrase(&name, None)?;
+            s.add_member(&ws, &name, role, &passphrase)?;
+            ctx.say(format!("added {name} as {role} in workspace '{ws}'"));
+        }
+        MemberCmd::List => {
+            let members = s.list_members(&ws)?;
+            if ctx.json {
+                output::json(&members);
+            } else {
+                let rows: Vec<Vec<String>> = members
+                    .iter()
+                    .map(|m| {
+                        vec![
+                            m.name.clone(),
+                            m.role.to_string(),
+                            m.project.clone().unwrap_or_else(|| "(all)".into()),
+                            m.capabilities
+                                .iter()
+                                .map(|c| c.as_str())
+                                .collect::<Vec<_>>()
+                                .join(","),
+                        ]
+                    })
+                    .collect();
+                table(&["MEMBER", "ROLE", "PROJECT", "CAPABILITIES"], &rows);
+            }
+        }
+        MemberCmd::Grant {
+            name,
+            role,
+            only_project,
+        } => {
+            let role: Role = role.parse()?;
+            s.grant_role(&ws, &name, role, only_project.as_deref())?;
+            ctx.say(format!("{name} is now {role} in workspace '{ws}'"));
+        }
+        MemberCmd::Remove { name } => {
+            s.remove_member(&ws, &name)?;
+            ctx.say(format!("removed {name} from workspace '{ws}'"));
+        }
+    }
+    Ok(0)
+}
+
+fn workspace(ctx: &Ctx, cmd: WorkspaceCmd) -> Result<u8> {
+    let mut s = ctx.session()?;
+    match cmd {
+        WorkspaceCmd::Create { name } => {
+            s.create_workspace(&name)?;
+            ctx.say(format!("created workspace '{name}' (you are its owner)"));
+        }
+        WorkspaceCmd::List => {
+            let list = s.list_workspaces()?;
+            if ctx.json {
+                output::json(&list);
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|w| {
+                        vec![
+                            w.name.clone(),
+                            w.role
+                                .map(|r| r.to_string())
+                                .unwrap_or_else(|| "(per project)".into()),
+                        ]
+                    })
+                    .collect();
+                table(&["WORKSPACE", "ROLE"], &rows);
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn project(ctx: &Ctx, cmd: ProjectCmd) -> Result<u8> {
+    let mut s = ctx.session()?;
+    match cmd {
+        ProjectCmd::Create { name } => {
+            s.create_project(&ctx.scope.workspace, &name)?;
+            ctx.say(format!(
+                "created project '{name}' with environments development, staging, production"
+            ));
+        }
+        ProjectCmd::List => {
+            let list = s.list_projects(&ctx.scope.workspace)?;
+            if ctx.json {
+                output::json(&list);
+            } else {
+                table(
+                    &["PROJECT"],
+                    &list
+                        .iter()
+                        .map(|p| vec![p.name.clone()])
+                        .collect::<Vec<_>>(),
+                );
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn env(ctx: &Ctx, cmd: EnvCmd) -> Result<u8> {
+    let mut s = ctx.session()?;
+    match cmd {
+        EnvCmd::Create { name, protected } => {
+            s.create_environment(&ctx.scope, &name, protected)?;
+            ctx.say(format!(
+                "created environment '{name}'{}",
+                if protected { " (protected)" } else { "" }
+            ));
+        }
+        EnvCmd::List => {
+            let list = s.list_environments(&ctx.scope)?;
+            if ctx.json {
+                output::json(&list);
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|e| {
+                        vec![
+                            e.name.clone(),
+                            if e.protected { "protected" } else { "" }.to_string(),
+                        ]
+                    })
+                    .collect();
+                table(&["ENVIRONMENT", "PROTECTION"], &rows);
+            }
+        }
+        EnvCmd::Protect { name } => {
+            confirm_always(&mut s)?;
+            s.set_environment_protected(&ctx.scope, &name, true)?;
+            ctx.say(format!(
+                "'{name}' is protected: changes ask for the passphrase again"
+            ));
+        }
+        EnvCmd::Unprotect { name } => {
+            confirm_always(&mut s)?;
+            s.set_environment_protected(&ctx.scope, &name, false)?;
+            ctx.say(format!("'{name}' is no longer protected"));
+        }
+    }
+    Ok(0)
+}
+
+/// Protection changes always need a passphrase given in this process.
+fn confirm_always(s: &mut Session) -> Result<()> {
+    if std::env::var("COFFER_PASSPHRASE")
+        .map(|p| p.is_empty())
+        .unwrap_or(true)
+    {
+        let p = credentials::prompt(&format!("Passphrase for {}: ", s.member()))?;
+        s.confirm_passphrase(&p)?;
+    }
+    Ok(())
+}
+
+fn set(ctx: &Ctx, a: SetArgs) -> Result<u8> {
+    if a.value_arg.is_some() || !a.stray.is_empty() {
+        return Err(Error::Invalid(
+            "values are never taken from arguments (they would land in shell history and ps): \
+             pipe the value in with --value-stdin, or use --generate"
+                .into(),
+        ));
+    }
+    if !a.value_stdin && !a.generate {
+        return Err(Error::Invalid(
+            "give the value with --value-stdin (piped or typed) or --generate".into(),
+        ));
+    }
+    let kind = a.kind.as_deref().map(SecretKind::parse).transpose()?;
+    let scope = a.scope.as_deref().map(SecretScope::parse).transpose()?;
+    let expires_in_ms = duration(a.expires_in.as_deref())?;
+    let rotate_every_ms = duration(a.rotate_every.as_deref())?;
+    coffer_core::names::secret(&a.name)?;
+    let value = if a.generate {
+        ValueSource::Generate {
+            length: a.length.unwrap_or(coffer_core::generate::DEFAULT_LENGTH),
+            alphabet: a.alphabet.unwrap_or_else(|| "alnum".into()),
+        }
+    } else {
+        ValueSource::Given(credentials::read_value(&a.name)?)
+    };
+    let mut s = ctx.session()?;
+    let env_name = a
+        .environment
+        .clone()
+        .unwrap_or_else(|| "development".into());
+    ctx.confirm_if_protected(&mut s, &env_name)?;
+    let out = s.set_secret(
+        &ctx.scope,
+        SetRequest {
+            name: a.name,
+            environment: a.environment,
+            value,
+            description: a.description,
+            kind,
+            scope,
+            expires_in_ms,
+            rotate_every_ms,
+            if_version: a.if_version,
+        },
+    )?;
+    if ctx.json {
+        output::json(&out);
+    }
+    ctx.say(format!(
+        "{} {} in {} (version {})",
+        if out.created { "created" } else { "updated" },
+        out.name,
+        out.environment,
+        out.version
+    ));
+    Ok(0)
+}
+
+fn env_cell(e: &coffer_core::EnvStatus) -> String {
+    let mut cell = match e.state {
+        EnvState::Missing => "-".to_string(),
+        EnvState::Expired => format!("v{} expired", e.version.unwrap_or(0)),
+        EnvState::Set => format!("v{}", e.version.unwrap_or(0)),
+    };
+    if e.rotation_due {
+        cell.push_str(" rotate!");
+    }
+    if e.expiring_soon {
+        cell.push_str(" expiring");
+    }
+    cell
+}
+
+fn ls(ctx: &Ctx, environment: Option<&str>, deleted: bool) -> Result<u8> {
+    let mut s = ctx.session()?;
+    let mut list = s.list_secrets(&ctx.scope, deleted)?;
+    if let Some(env) = environment {
+        if !s
+            .list_environments(&ctx.scope)?
+            .iter()
+            .any(|e| e.name == env)
+        {
+            return Err(Error::NotFound {
+                what: format!("environment '{env}'"),
+            });
+        }
+        for item in &mut list {
+            item.environments.retain(|e| e.environment == env);
+        }
+    }
+    if ctx.json {
+        output::json(&list);
+        return Ok(0);
+    }
+    if list.is_empty() {
+        println!(
+            "no secrets in {}/{} yet: add one with `coffer set NAME --value-stdin`",
+            ctx.scope.workspace, ctx.scope.project
+        );
+        return Ok(0);
+    }
+    let env_names: Vec<String> = list[0]
+        .environments
+        .iter()
+        .map(|e| e.environment.to_uppercase())
+        .collect();
+    let mut headers = vec!["NAME", "DESCRIPTION"];
+    headers.extend(env_names.iter().map(String::as_str));
+    headers.push("UPDATED");
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|item| {
+            let mut row = vec![
+                if item.deleted_at.is_some() {
+                    format!("{} (deleted)", item.name)
+                } else {
+                    item.name.clone()
+                },
+                clip(&item.description, 40),
+            ];
+            row.extend(item.environments.iter().map(env_cell));
+            row.push(format_timestamp_ms(item.updated_at));
+            row
+        })
+        .collect();
+    table(&headers, &rows);
+    Ok(0)
+}
+
+fn show(ctx: &Ctx, name: &str) -> Result<u8> {
+    let mut s = ctx.session()?;
+    let d = s.show_secret(&ctx.scope, name)?;
+    if ctx.json {
+        output::json(&d);
+        return Ok(0);
+    }
+    let sm = &d.summary;
+    println!(
+        "{}  ({}, {} scope, created by {})",
+        sm.name,
+        sm.kind.as_str(),
+        sm.scope.as_str(),
+        sm.owner
+    );
+    if !sm.description.is_empty() {
+        println!("{}", sm.description);
+    }
+    if let Some(r) = &sm.rotate_every {
+        println!("rotate every {r}");
+    }
+    if let Some(p) = sm.purge_at {
+        println!(
+            "DELETED: restore before {} or it is purged",
+            format_timestamp_ms(p)
+        );
+    }
+    println!();
+    let rows: Vec<Vec<String>> = sm
+        .environments
+        .iter()
+        .map(|e| {
+            vec![
+                e.environment.clone(),
+                env_cell(e),
+                e.updated_at.map(format_timestamp_ms).unwrap_or_default(),
+                e.expires_at.map(format_timestamp_ms).unwrap_or_default(),
+                e.same_as.join(", "),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "ENVIRONMENT",
+            "CURRENT",
+            "UPDATED",
+            "EXPIRES",
+            "SAME VALUE AS",
+        ],
+        &rows,
+    );
+    println!();
+    let rows: Vec<Vec<String>> = d
+        .versions
+        .iter()
+        .map(|v| {
+            let status = if v.current {
+                "current".to_string()
+            } else if v.destroyed {
+                "destroyed".to_string()
+            } else {
+                format!(
+                    "rollback until {}",
+                    v.rollback_until
+                        .map(format_timestamp_ms)
+                        .unwrap_or_default()
+                )
+            };
+            vec![
+                v.environment.clone(),
+                v.version.to_string(),
+                v.value_label.clone(),
+                v.origin.clone(),
+                format_timestamp_ms(v.created_at),
+                v.created_by.clone(),
+                status,
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "ENVIRONMENT",
+            "VERSION",
+            "VALUE",
+            "ORIGIN",
+            "CREATED",
+            "BY",
+            "STATUS",
+        ],
+        &rows,
+    );
+    println!("\nequal letters under VALUE mean equal values (compared by keyed fingerprint; no value is shown)");
+    Ok(0)
+}
+
+fn settings(ctx: &Ctx, cmd: SettingsCmd) -> Result<u8> {
+    let mut s = ctx.session()?;
+    let ws = ctx.scope.workspace.clone();
+    match cmd {
+        SettingsCmd::Get { key } => {
+            let mut all = s.settings(&ws)?;
+            if let Some(k) = key {
+                let k = coffer_core::settings::SettingKey::parse(&k)?;
+                all.retain(|x| x.key == k.as_str());
+            }
+            if ctx.json {
+                output::json(&all);
+            } else if all.len() == 1 {
+                println!("{}", all[0].value);
+            } else {
+                let rows: Vec<Vec<String>> = all
+                    .iter()
+                    .map(|x| {
+                        vec![
+                            x.key.to_string(),
+                            x.value.clone(),
+                            if x.is_default { "default" } else { "" }.into(),
+                        ]
+                    })
+                    .collect();
+                table(&["SETTING", "VALUE", ""], &rows);
+            }
+        }
+        SettingsCmd::Set { key, value } => {
+            let set = s.set_setting(&ws, &key, &value)?;
+            if ctx.json {
+                output::json(&set);
+            }
+            ctx.say(format!("{} = {}", set.key, set.value));
+        }
+    }
+    Ok(0)
+}
+
+fn audit(ctx: &Ctx, a: AuditArgs) -> Result<u8> {
+    let mut s = ctx.session()?;
+    if let Some(AuditCmd::Verify) = a.verify {
+        let report = s.verify_audit(&ctx.scope.workspace)?;
+        if ctx.json {
+            output::json(&report);
+        } else if report.ok {
+            println!("audit trail intact: {} events verified", report.events);
+        } else {
+            eprintln!(
+                "audit trail BROKEN at event {}: {}",
+                report
+                    .first_bad
+                    .map(|i| i.to_string())
+                    .unwrap_or_else(|| "?".into()),
+                report.problem.as_deref().unwrap_or("unknown problem")
+            );
+        }
+        return Ok(if report.ok { 0 } else { 1 });
+    }
+    let filter = AuditFilter {
+        actor: a.actor,
+        action: a.action,
+        secret: a.secret,
+        since: a.since,
+        limit: a.limit,
+    };
+    let events = s.audit_events(&ctx.scope.workspace, &filter)?;
+    if a.csv {
+        let mut w = csv::Writer::from_writer(std::io::stdout());
+        let _ = w.write_record([
+            "id",
+            "time",
+            "actor",
+            "action",
+            "outcome",
+            "project",
+            "environment",
+            "secret",
+            "detail",
+        ]);
+        for e in &events {
+            let _ = w.write_record([
+                e.id.to_string(),
+                e.time.clone(),
+                e.actor.clone(),
+                e.action.clone(),
+                e.outcome.clone(),
+                e.project.clone().unwrap_or_default(),
+                e.environment.clone().unwrap_or_default(),
+                e.secret.clone().unwrap_or_default(),
+                e.detail.to_string(),
+            ]);
+        }
+        let _ = w.flush();
+    } else if ctx.json {
+        output::json(&events);
+    } else {
+        let rows: Vec<Vec<String>> = events
+            .iter()
+            .map(|e| {
+                let target = [
+                    e.project.as_deref(),
+                    e.environment.as_deref(),
+                    e.secret.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("/");
+                vec![
+                    e.id.to_string(),
+                    e.time.clone(),
+                    e.actor.clone(),
+                    e.action.clone(),
+                    e.outcome.clone(),
+                    target,
+                    clip(&e.detail.to_string(), 60),
+                ]
+            })
+            .collect();
+        table(
+            &[
+                "ID", "TIME", "ACTOR", "ACTION", "OUTCOME", "TARGET", "DETAIL",
+            ],
+            &rows,
+        );
+    }
+    Ok(0)
+}
+
+fn import_file(ctx: &Ctx, file: &std::path::Path, environment: Option<&str>) -> Result<u8> {
+    let bytes = zeroize::Zeroizing::new(
+        std::fs::read(file)
+            .map_err(|e| Error::Invalid(format!("cannot read {}: {e}", file.display())))?,
+    );
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Error::Invalid(format!("{} is not UTF-8 text", file.display())))?;
+    let format = ImportFormat::detect(&file.to_string_lossy(), text);
+    let entries = import::parse(format, text)
+        .map_err(|e| Error::Invalid(format!("{}: {e}", file.display())))?;
+    let mut s = ctx.session()?;
+    ctx.confirm_if_protected(&mut s, environment.unwrap_or("development"))?;
+    let out = s.import(&ctx.scope, environment, entries)?;
+    if ctx.json {
+        output::json(&out);
+    } else {
+        let created = out.iter().filter(|o| o.created).count();
+        println!(
+            "imported {} secrets into {} ({} new, {} updated)",
+            out.len(),
+            environment.unwrap_or("development"),
+            created,
+            out.len() - created
+        );
+    }
+    Ok(0)
+}
+
+fn device(ctx: &Ctx, cmd: DeviceCmd) -> Result<u8> {
+    let mut s = ctx.session()?;
+    match cmd {
+        DeviceCmd::Remember => {
+            s.remember_device(&OsKeyring)?;
+            ctx.say("remembered on this device: the OS keyring now unlocks this vault for you");
+        }
+        DeviceCmd::Forget => {
+            let had = s.forget_device(&OsKeyring)?;
+            ctx.say(if had {
+                "forgotten: the passphrase is needed again here"
+            } else {
+                "this device was not remembered"
+            });
+        }
+        DeviceCmd::Status => {
+            let store = s.device_store()?;
+            if ctx.json {
+                output::json(&serde_json::json!({ "remembered": store.is_some(), "store": store }));
+            } else {
+                ctx.say(match store {
+                    Some(st) => format!("remembered on this device ({st})"),
+                    None => "not remembered on this device".into(),
+                });
+            }
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,91 @@
+//! Who is acting and how they unlock: `--as`/`COFFER_MEMBER`, then
+//! `COFFER_PASSPHRASE`, else the device keyring, else a prompt on the terminal.
+
+use std::io::{IsTerminal, Read};
+use std::path::Path;
+
+use coffer_core::device::OsKeyring;
+use coffer_core::value::{Passphrase, SecretValue, MAX_VALUE_BYTES};
+use coffer_core::{Error, Result, Session, Vault};
+use zeroize::Zeroizing;
+
+pub fn member(flag: Option<&str>) -> Result<String> {
+    flag.map(str::to_string)
+        .or_else(|| {
+            std::env::var("COFFER_MEMBER")
+                .ok()
+                .filter(|m| !m.is_empty())
+        })
+        .ok_or_else(|| Error::Invalid("say who you are: --as MEMBER or COFFER_MEMBER".into()))
+}
+
+fn env_passphrase(var: &str) -> Option<Passphrase> {
+    std::env::var(var)
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(Passphrase::new)
+}
+
+/// Asks on the terminal with echo off; refuses plainly when there is none.
+pub fn prompt(label: &str) -> Result<Passphrase> {
+    rpassword::prompt_password(label)
+        .map(Passphrase::new)
+        .map_err(|_| {
+            Error::Auth("the vault is locked: set COFFER_PASSPHRASE or run in a terminal".into())
+        })
+}
+
+/// A new passphrase for a slot: `COFFER_NEW_PASSPHRASE`, else `fallback`, else typed twice.
+pub fn new_passphrase(who: &str, fallback: Option<&str>) -> Result<Passphrase> {
+    if let Some(p) = env_passphrase("COFFER_NEW_PASSPHRASE") {
+        return Ok(p);
+    }
+    if let Some(p) = fallback.and_then(env_passphrase) {
+        return Ok(p);
+    }
+    let first = prompt(&format!("New passphrase for {who}: "))?;
+    let second = prompt("Repeat it: ")?;
+    if first.expose() != second.expose() {
+        return Err(Error::Invalid("the two passphrases differ".into()));
+    }
+    Ok(first)
+}
+
+/// Opens and unlocks the vault as `member`.
+pub fn unlock(path: &Path, member: &str) -> Result<Session> {
+    let vault = Vault::open(path)?;
+    if let Some(p) = env_passphrase("COFFER_PASSPHRASE") {
+        return vault.unlock(member, &p);
+    }
+    if vault.has_device_slot(member)? {
+        // Re-open: a failed keyring attempt consumes nothing, but `unlock_with_device`
+        // takes the vault by value.
+        match vault.unlock_with_device(member, &OsKeyring) {
+            Ok(session) => return Ok(session),
+            Err(e) => eprintln!("note: {e}; using the passphrase"),
+        }
+        let vault = Vault::open(path)?;
+        let p = prompt(&format!("Passphrase for {member}: "))?;
+        return vault.unlock(member, &p);
+    }
+    let p = prompt(&format!("Passphrase for {member}: "))?;
+    vault.unlock(member, &p)
+}
+
+/// Reads a value from stdin: hidden prompt on a terminal, else the whole stream,
+/// refusing more than the vault's limit without buffering it all.
+pub fn read_value(name: &str) -> Result<SecretValue> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        let typed = rpassword::prompt_password(format!("Value for {name} (hidden): "))
+            .map_err(|e| Error::Io(format!("could not read the value: {e}")))?;
+        return SecretValue::from_string(typed);
+    }
+    let mut buf = Zeroizing::new(Vec::with_capacity(4096));
+    stdin
+        .lock()
+        .take(MAX_VALUE_BYTES as u64 + 2)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::Io(format!("could not read the value from stdin: {e}")))?;
+    SecretValue::from_bytes(buf)
+}

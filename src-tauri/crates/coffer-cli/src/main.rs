@@ -1,0 +1,57 @@
+//! `coffer`: the command line over the same vault as the desktop app.
+//!
+//! Every command maps to one call of `coffer-core`; this crate parses arguments,
+//! gathers credentials, prints results, and turns error codes into exit codes.
+#![forbid(unsafe_code)]
+
+mod cli;
+mod commands;
+mod credentials;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use coffer_core::{Error, ErrorCode};
+
+/// Exit codes of DESIGN.md's command line contract.
+fn exit_code(code: ErrorCode) -> u8 {
+    match code {
+        ErrorCode::Invalid => 2,
+        ErrorCode::NotFound => 3,
+        ErrorCode::Denied => 4,
+        ErrorCode::Conflict => 5,
+        ErrorCode::Auth => 6,
+        ErrorCode::Integrity => 7,
+        ErrorCode::Internal => 1,
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("COFFER_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let json = cli.json;
+    match commands::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => report(&e, json),
+    }
+}
+
+use cli::Cli;
+
+fn report(e: &Error, json: bool) -> ExitCode {
+    let message = e.to_string();
+    eprintln!("error: {message}");
+    if json {
+        output::json(
+            &serde_json::json!({ "error": { "code": e.code().as_str(), "message": message } }),
+        );
+    }
+    ExitCode::from(exit_code(e.code()))
+}

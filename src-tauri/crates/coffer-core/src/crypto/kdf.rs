@@ -1,0 +1,73 @@
+//! Argon2id: a member's passphrase to the key that opens their key slot.
+//! Parameters are stored with each slot, so they can be raised later.
+
+use argon2::{Algorithm, Argon2, Params, Version};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::Key32;
+use crate::error::{Error, Result};
+use crate::value::Passphrase;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KdfParams {
+    /// Memory in KiB.
+    pub m: u32,
+    /// Passes over memory.
+    pub t: u32,
+    /// Lanes.
+    pub p: u32,
+}
+
+impl KdfParams {
+    /// The default for new slots: 64 MiB, 3 passes, 1 lane (the measured unlock time
+    /// is in the README). Above OWASP's Argon2id minimum (19 MiB, t=2) by a margin.
+    pub const RECOMMENDED: KdfParams = KdfParams {
+        m: 64 * 1024,
+        t: 3,
+        p: 1,
+    };
+
+    /// Cheap parameters for tests only; never chosen by the product.
+    pub const INSECURE_FAST: KdfParams = KdfParams { m: 64, t: 1, p: 1 };
+
+    pub fn is_weaker_than(&self, other: &KdfParams) -> bool {
+        self.m < other.m || self.t < other.t
+    }
+
+    pub fn derive(&self, passphrase: &Passphrase, salt: &[u8]) -> Result<Key32> {
+        let params = Params::new(self.m, self.t, self.p, Some(32))
+            .map_err(|e| Error::Integrity(format!("invalid key derivation parameters: {e}")))?;
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let mut out = Zeroizing::new([0u8; 32]);
+        argon
+            .hash_password_into(passphrase.expose().as_bytes(), salt, out.as_mut_slice())
+            .map_err(|e| Error::Integrity(format!("key derivation failed: {e}")))?;
+        Key32::from_slice(out.as_slice())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_input_same_key_and_salt_matters() {
+        let p = Passphrase::new("correct horse battery".into());
+        let k = KdfParams::INSECURE_FAST;
+        let a = k.derive(&p, b"saltsaltsaltsalt").unwrap();
+        let b = k.derive(&p, b"saltsaltsaltsalt").unwrap();
+        let c = k.derive(&p, b"othersaltothersa").unwrap();
+        assert_eq!(a.expose(), b.expose());
+        assert_ne!(a.expose(), c.expose());
+    }
+
+    #[test]
+    fn params_round_trip_as_json() {
+        let s = serde_json::to_string(&KdfParams::RECOMMENDED).unwrap();
+        assert_eq!(s, r#"{"m":65536,"t":3,"p":1}"#);
+        let back: KdfParams = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, KdfParams::RECOMMENDED);
+        assert!(KdfParams::INSECURE_FAST.is_weaker_than(&KdfParams::RECOMMENDED));
+    }
+}

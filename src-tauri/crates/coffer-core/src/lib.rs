@@ -1,0 +1,38 @@
+//! Coffer's core: the encrypted vault and everything that happens to a secret.
+//!
+//! A credential is stored once, referenced by name everywhere, and its value never
+//! travels where it is not needed. This crate owns the storage (`store`), the key
+//! hierarchy (`crypto`), who may do what (`access`), the lifecycle of a secret
+//! (`secrets`), the tamper-evident trail (`audit`) and the formats that cross the
+//! boundary (`import`, `export`). It has no Tauri dependency: the desktop shell and the
+//! `coffer` command line are both thin layers over [`Session`].
+#![forbid(unsafe_code)]
+
+pub mod access;
+pub mod audit;
+pub mod clock;
+pub mod crypto;
+pub mod device;
+mod error;
+pub mod export;
+pub mod generate;
+pub mod import;
+mod members;
+pub mod names;
+mod secrets;
+mod session;
+pub mod settings;
+mod store;
+pub mod time_fmt;
+pub mod value;
+mod vault;
+
+pub use error::{Error, ErrorCode, Result};
+pub use members::MemberInfo;
+pub use secrets::Resolver;
+pub use secrets::{
+    EnvState, EnvStatus, SecretDetail, SecretKind, SecretScope, SecretSummary, SetOutcome,
+    SetRequest, ValueSource, VersionInfo,
+};
+pub use session::{AuditFilter, Scope, Session};
+pub use vault::{EnvironmentInfo, ProjectInfo, Vault, WorkspaceInfo};

@@ -1,0 +1,1158 @@
+//! The lifecycle of a secret: set (create or rotate, with check-and-set), list, show,
+//! reveal, use, rollback, delete, restore, purge, and the sweep that destroys old
+//! ciphertext after the rollback window and purges after the recovery window.
+
+use std::collections::HashMap;
+
+use rusqlite::Connection;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::access::Capability;
+use crate::audit::{self, NewEvent};
+use crate::crypto::{self, fingerprint, Key32};
+use crate::error::{Error, Result};
+use crate::generate;
+use crate::names;
+use crate::session::{Ctx, Scope, Session};
+use crate::settings::SettingKey;
+use crate::store::{self, EnvRow, NewSecret, NewVersion, SecretRow, VersionRow};
+use crate::time_fmt::format_duration_ms;
+use crate::value::SecretValue;
+
+pub const DEFAULT_ENVIRONMENT: &str = "development";
+/// A value expiring within this much time is flagged "expiring soon".
+const EXPIRING_SOON_MS: i64 = 7 * 86_400_000;
+/// The actor of events the vault does by itself (sweeps).
+const SYSTEM_ACTOR: &str = "coffer";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretKind {
+    String,
+    Multiline,
+    Json,
+}
+
+impl SecretKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretKind::String => "string",
+            SecretKind::Multiline => "multiline",
+            SecretKind::Json => "json",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self> {
+        match raw {
+            "string" => Ok(SecretKind::String),
+            "multiline" => Ok(SecretKind::Multiline),
+            "json" => Ok(SecretKind::Json),
+            _ => Err(Error::invalid(format!(
+                "unknown type '{raw}': choose string, multiline or json"
+            ))),
+        }
+    }
+
+    /// Checks a value against the type. A `string` is one line: the single trailing
+    /// newline a shell pipe adds is dropped, any other line break is refused.
+    fn normalize(self, value: SecretValue) -> Result<SecretValue> {
+        match self {
+            SecretKind::String => {
+                let text = value.expose();
+                let trimmed = text
+                    .strip_suffix('\n')
+                    .map(|t| t.strip_suffix('\r').unwrap_or(t))
+                    .unwrap_or(text);
+                if trimmed.contains(['\n', '\r']) {
+                    return Err(Error::invalid(
+                        "a string secret is one line; use --type multiline for more",
+                    ));
+                }
+                if trimmed.len() == text.len() {
+                    Ok(value)
+                } else {
+                    SecretValue::from_string(trimmed.to_string())
+                }
+            }
+            SecretKind::Multiline => Ok(value),
+            SecretKind::Json => {
+                // serde_json's error names line and column, never the input.
+                serde_json::from_str::<serde::de::IgnoredAny>(value.expose()).map_err(|e| {
+                    Error::invalid(format!(
+                        "the value is not valid JSON (line {}, column {})",
+                        e.line(),
+                        e.column()
+                    ))
+                })?;
+                Ok(value)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretScope {
+    Workspace,
+    User,
+}
+
+impl SecretScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretScope::Workspace => "workspace",
+            SecretScope::User => "user",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self> {
+        match raw {
+            "workspace" => Ok(SecretScope::Workspace),
+            "user" => Ok(SecretScope::User),
+            _ => Err(Error::invalid(format!(
+                "unknown scope '{raw}': choose workspace or user"
+            ))),
+        }
+    }
+}
+
+/// Where a new value comes from.
+pub enum ValueSource {
+    Given(SecretValue),
+    Generate { length: usize, alphabet: String },
+}
+
+/// A request to create a secret or add a version to it.
+pub struct SetRequest {
+    pub name: String,
+    pub environment: Option<String>,
+    pub value: ValueSource,
+    pub description: Option<String>,
+    pub kind: Option<SecretKind>,
+    pub scope: Option<SecretScope>,
+    pub expires_in_ms: Option<i64>,
+    pub rotate_every_ms: Option<i64>,
+    /// Check-and-set: the version the writer saw (0 = the value must not exist yet).
+    pub if_version: Option<i64>,
+}
+
+impl SetRequest {
+    pub fn new(name: impl Into<String>, value: ValueSource) -> Self {
+        SetRequest {
+            name: name.into(),
+            environment: None,
+            value,
+            description: None,
+            kind: None,
+            scope: None,
+            expires_in_ms: None,
+            rotate_every_ms: None,
+            if_version: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SetOutcome {
+    pub name: String,
+    pub environment: String,
+    pub version: i64,
+    pub created: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EnvState {
+    Set,
+    Missing,
+    Expired,
+}
+
+/// A secret's state in one environment, as lists show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvStatus {
+    pub environment: String,
+    pub state: EnvState,
+    pub version: Option<i64>,
+    pub updated_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub expiring_soon: bool,
+    pub rotation_due: bool,
+    /// Other environments whose current value is equal (keyed fingerprints).
+    pub same_as: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretSummary {
+    pub name: String,
+    pub description: String,
+    pub kind: SecretKind,
+    pub scope: SecretScope,
+    pub owner: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub rotate_every: Option<String>,
+    pub deleted_at: Option<i64>,
+    pub purge_at: Option<i64>,
+    pub environments: Vec<EnvStatus>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionInfo {
+    pub environment: String,
+    pub version: i64,
+    pub current: bool,
+    pub origin: String,
+    pub created_at: i64,
+    pub created_by: String,
+    pub expires_at: Option<i64>,
+    pub superseded_at: Option<i64>,
+    pub destroyed: bool,
+    /// Until when this version can be rolled back to (old, live versions only).
+    pub rollback_until: Option<i64>,
+    /// Equal labels mean equal values (compared by keyed fingerprint, never revealed).
+    pub value_label: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretDetail {
+    #[serde(flatten)]
+    pub summary: SecretSummary,
+    pub versions: Vec<VersionInfo>,
+}
+
+fn value_ad(vault_id: &str, ctx: &Ctx, env_id: i64, secret_id: i64, version: i64) -> String {
+    format!(
+        "coffer/value/v1/{vault_id}/{}/{}/{env_id}/{secret_id}/{version}",
+        ctx.ws_id, ctx.project_id
+    )
+}
+
+fn kind_of(row: &SecretRow) -> SecretKind {
+    SecretKind::parse(&row.kind).unwrap_or(SecretKind::String)
+}
+
+fn scope_of(row: &SecretRow) -> SecretScope {
+    SecretScope::parse(&row.scope).unwrap_or(SecretScope::Workspace)
+}
+
+/// Everything a write needs, borrowed from the session for the length of one
+/// transaction.
+struct Writer<'a> {
+    vault_id: &'a str,
+    ws_key: &'a Key32,
+    fp_key: Key32,
+    audit_key: &'a Key32,
+    member_id: i64,
+    member: &'a str,
+    ctx: &'a Ctx,
+    env: &'a EnvRow,
+    now: i64,
+    max_versions: i64,
+}
+
+impl Writer<'_> {
+    fn event<'e>(&'e self, action: &'e str, secret: &'e str) -> NewEvent<'e> {
+        let mut ev = NewEvent::new(self.member, action);
+        ev.workspace = Some((self.ctx.ws_id, &self.ctx.ws));
+        ev.project = Some(&self.ctx.project);
+        ev.environment = Some(&self.env.name);
+        ev.secret = Some(secret);
+        ev
+    }
+
+    /// Adds a version holding `value` to (secret, environment) and audits it.
+    fn push(&self, tx: &Connection, p: Push<'_>) -> Result<i64> {
+        let Push {
+            secret_id,
+            name,
+            value,
+            if_version,
+            expires_at,
+            origin,
+            action,
+            mut detail,
+        } = p;
+        let current = store::current_version(tx, secret_id, self.env.id)?
+            .map(|v| v.version)
+            .unwrap_or(0);
+        if let Some(expected) = if_version {
+            if expected != current {
+                return Err(Error::Conflict(format!(
+                    "version mismatch: {name} in {} is at version {current}, not {expected}; \
+                     someone changed it since you looked",
+                    self.env.name
+                )));
+            }
+        }
+        let version = current + 1;
+        let ad = value_ad(self.vault_id, self.ctx, self.env.id, secret_id, version);
+        let ciphertext = crypto::seal(self.ws_key, value.expose().as_bytes(), ad.as_bytes())?;
+        let fp = fingerprint(&self.fp_key, value.expose().as_bytes());
+        store::push_version(
+            tx,
+            &NewVersion {
+                secret_id,
+                environment_id: self.env.id,
+                version,
+                ciphertext: &ciphertext,
+                fingerprint: &fp.0,
+                origin,
+                created_by: self.member,
+                expires_at,
+                now: self.now,
+            },
+        )?;
+        if let serde_json::Value::Object(map) = &mut detail {
+            map.insert("version".into(), json!(version));
+            map.insert("fingerprint".into(), json!(fp.short()));
+        }
+        let mut ev = self.event(action, name);
+        ev.detail = detail;
+        audit::append(tx, self.audit_key, self.now, &ev)?;
+        for doomed in store::doomed_by_count(tx, secret_id, self.env.id, self.max_versions)? {
+            destroy(
+                tx,
+                self.audit_key,
+                (self.ctx.ws_id, &self.ctx.ws),
+                self.now,
+                &doomed,
+                "max-versions",
+            )?;
+        }
+        Ok(version)
+    }
+}
+
+/// One new version, as [`Writer::push`] takes it.
+struct Push<'a> {
+    secret_id: i64,
+    name: &'a str,
+    value: &'a SecretValue,
+    if_version: Option<i64>,
+    expires_at: Option<i64>,
+    origin: &'a str,
+    action: &'a str,
+    detail: serde_json::Value,
+}
+
+fn destroy(
+    tx: &Connection,
+    audit_key: &Key32,
+    ws: (i64, &str),
+    now: i64,
+    v: &store::DoomedVersion,
+    why: &str,
+) -> Result<()> {
+    store::destroy_version(tx, v.id, now)?;
+    let mut ev = NewEvent::new(SYSTEM_ACTOR, "version.destroy");
+    ev.workspace = Some(ws);
+    ev.project = Some(&v.project);
+    ev.environment = Some(&v.environment);
+    ev.secret = Some(&v.secret);
+    ev.detail = json!({ "version": v.version, "reason": why });
+    audit::append(tx, audit_key, now, &ev)?;
+    Ok(())
+}
+
+/// Old ciphertext past the rollback window is destroyed and deleted secrets past the
+/// recovery window are purged; `all_pairs` also applies max-versions everywhere (after
+/// the setting was lowered).
+fn sweep_tx(
+    tx: &Connection,
+    audit_key: &Key32,
+    ws: (i64, &str),
+    now: i64,
+    rollback_window: i64,
+    recovery_window: i64,
+    max_versions: Option<i64>,
+) -> Result<()> {
+    for v in store::doomed_by_window(tx, ws.0, now - rollback_window)? {
+        destroy(tx, audit_key, ws, now, &v, "rollback-window")?;
+    }
+    if let Some(max) = max_versions {
+        for (secret_id, env_id) in store::pairs_with_history(tx, ws.0)? {
+            for v in store::doomed_by_count(tx, secret_id, env_id, max)? {
+                destroy(tx, audit_key, ws, now, &v, "max-versions")?;
+            }
+        }
+    }
+    for (id, name, project) in store::deleted_before(tx, ws.0, now - recovery_window)? {
+        store::purge_secret(tx, id)?;
+        let mut ev = NewEvent::new(SYSTEM_ACTOR, "secret.purge");
+        ev.workspace = Some(ws);
+        ev.project = Some(&project);
+        ev.secret = Some(&name);
+        ev.detail = json!({ "reason": "recovery-window" });
+        audit::append(tx, audit_key, now, &ev)?;
+    }
+    Ok(())
+}
+
+impl Session {
+    /// Runs the sweep for one workspace in its own transaction.
+    pub(crate) fn sweep(&mut self, ws_id: i64, all_pairs: bool) -> Result<()> {
+        let rollback = self.setting(ws_id, SettingKey::RollbackWindow)?;
+        let recovery = self.setting(ws_id, SettingKey::RecoveryWindow)?;
+        let max = all_pairs
+            .then(|| self.setting(ws_id, SettingKey::MaxVersions))
+            .transpose()?;
+        let name: String = self.store.conn().query_row(
+            "SELECT name FROM workspaces WHERE id = ?1",
+            [ws_id],
+            |r| r.get(0),
+        )?;
+        let now = self.now();
+        let audit_key = &self.audit_key;
+        self.store
+            .write(|tx| sweep_tx(tx, audit_key, (ws_id, &name), now, rollback, recovery, max))
+    }
+
+    /// A visible secret by name: user-scoped secrets exist only for their owner.
+    fn visible_secret(&self, ctx: &Ctx, name: &str) -> Result<Option<SecretRow>> {
+        Ok(
+            store::secret_by_name(self.store.conn(), ctx.project_id, name)?
+                .filter(|s| s.scope == "workspace" || s.owner_id == self.member_id),
+        )
+    }
+
+    fn live_secret(&self, ctx: &Ctx, name: &str) -> Result<SecretRow> {
+        self.visible_secret(ctx, name)?
+            .filter(|s| s.deleted_at.is_none())
+            .ok_or_else(|| Error::not_found(format!("secret '{name}'")))
+    }
+
+    fn ensure_workspace_key(&mut self, ws_id: i64) -> Result<()> {
+        self.workspace_key(ws_id).map(|_| ())
+    }
+
+    fn writer<'a>(&'a self, ctx: &'a Ctx, env: &'a EnvRow) -> Result<Writer<'a>> {
+        let ws_key = self
+            .workspace_keys
+            .get(&ctx.ws_id)
+            .ok_or_else(|| Error::Integrity("workspace key not loaded".into()))?;
+        Ok(Writer {
+            vault_id: &self.vault_id,
+            ws_key,
+            fp_key: ws_key.derive("coffer fingerprint v1"),
+            audit_key: &self.audit_key,
+            member_id: self.member_id,
+            member: &self.member,
+            ctx,
+            env,
+            now: self.now(),
+            max_versions: self.setting(ctx.ws_id, SettingKey::MaxVersions)?,
+        })
+    }
+
+    /// Creates a secret or adds a version (rotation) in one environment.
+    pub fn set_secret(&mut self, scope: &Scope, req: SetRequest) -> Result<SetOutcome> {
+        names::secret(&req.name)?;
+        let ctx = self.ctx(scope)?;
+        let env_name = req.environment.as_deref().unwrap_or(DEFAULT_ENVIRONMENT);
+        let existing = self.visible_secret(&ctx, &req.name)?;
+        let action = if existing.is_some() {
+            "secret.update"
+        } else {
+            "secret.create"
+        };
+        self.require_ctx(
+            &ctx,
+            Capability::Write,
+            action,
+            Some(&req.name),
+            Some(env_name),
+        )?;
+        let env = self.environment(&ctx, env_name)?;
+        self.require_reauth(&env)?;
+        if let Some(s) = &existing {
+            if s.deleted_at.is_some() {
+                return Err(Error::Conflict(format!(
+                    "secret '{}' is deleted; restore it (coffer restore) or purge it first",
+                    req.name
+                )));
+            }
+        }
+        let kind = req
+            .kind
+            .or(existing.as_ref().map(kind_of))
+            .unwrap_or(SecretKind::String);
+        let (value, generated) = match req.value {
+            ValueSource::Given(v) => (v, false),
+            ValueSource::Generate { length, alphabet } => (
+                generate::generate(length, &generate::alphabet(&alphabet)?)?,
+                true,
+            ),
+        };
+        let value = kind.normalize(value)?;
+        if let Some(d) = &req.description {
+            if d.chars().count() > 1000 || d.contains(['\n', '\r']) {
+                return Err(Error::invalid(
+                    "a description is one line of at most 1000 characters",
+                ));
+            }
+        }
+        if req
+            .scope
+            .is_some_and(|s| existing.as_ref().is_some_and(|e| scope_of(e) != s))
+        {
+            return Err(Error::invalid(
+                "a secret's scope is fixed when it is created",
+            ));
+        }
+        self.ensure_workspace_key(ctx.ws_id)?;
+        let w = self.writer(&ctx, &env)?;
+        let expires_at = req.expires_in_ms.map(|d| w.now + d);
+        let name = req.name.as_str();
+        let version = self.store.write(|tx| {
+            let (secret_id, created) = match &existing {
+                Some(s) => {
+                    let description = req.description.as_deref().unwrap_or(&s.description);
+                    let rotate = req.rotate_every_ms.or(s.rotate_every);
+                    store::update_secret_meta(tx, s.id, description, kind.as_str(), rotate, w.now)?;
+                    (s.id, false)
+                }
+                None => {
+                    let id = store::insert_secret(
+                        tx,
+                        &NewSecret {
+                            project_id: ctx.project_id,
+                            name,
+                            description: req.description.as_deref().unwrap_or(""),
+                            kind: kind.as_str(),
+                            scope: req.scope.unwrap_or(SecretScope::Workspace).as_str(),
+                            owner_id: w.member_id,
+                            rotate_every: req.rotate_every_ms,
+                            now: w.now,
+                        },
+                    )?;
+                    (id, true)
+                }
+            };
+            let detail = json!({
+                "generated": generated,
+                "created": created,
+                "expires_at": expires_at,
+            });
+            let origin = if generated { "generate" } else { "set" };
+            let version = w.push(
+                tx,
+                Push {
+                    secret_id,
+                    name,
+                    value: &value,
+                    if_version: req.if_version,
+                    expires_at,
+                    origin,
+                    action,
+                    detail,
+                },
+            )?;
+            Ok((version, created))
+        });
+        let (version, created) = version?;
+        Ok(SetOutcome {
+            name: req.name,
+            environment: env.name,
+            version,
+            created,
+        })
+    }
+
+    /// Writes many values into one environment in one transaction: all or nothing.
+    pub fn import(
+        &mut self,
+        scope: &Scope,
+        environment: Option<&str>,
+        entries: Vec<(String, SecretValue)>,
+    ) -> Result<Vec<SetOutcome>> {
+        let ctx = self.ctx(scope)?;
+        let env_name = environment.unwrap_or(DEFAULT_ENVIRONMENT);
+        self.require_ctx(
+            &ctx,
+            Capability::Write,
+            "secret.import",
+            None,
+            Some(env_name),
+        )?;
+        let env = self.environment(&ctx, env_name)?;
+        self.require_reauth(&env)?;
+        let mut seen = std::collections::HashSet::new();
+        let mut plan = Vec::with_capacity(entries.len());
+        for (name, value) in entries {
+            names::secret(&name)?;
+            if !seen.insert(name.clone()) {
+                return Err(Error::invalid(format!(
+                    "'{name}' appears twice in the import"
+                )));
+            }
+            let existing = self.visible_secret(&ctx, &name)?;
+            if existing.as_ref().is_some_and(|s| s.deleted_at.is_some()) {
+                return Err(Error::Conflict(format!(
+                    "secret '{name}' is deleted; restore or purge it before importing"
+                )));
+            }
+            let kind = existing.as_ref().map(kind_of).unwrap_or(SecretKind::String);
+            let kind = if existing.is_none() && value.expose().trim_end_matches('\n').contains('\n')
+            {
+                SecretKind::Multiline
+            } else {
+                kind
+            };
+            let value = kind
+                .normalize(value)
+                .map_err(|e| Error::invalid(format!("{name}: {e}")))?;
+            plan.push((name, value, existing, kind));
+        }
+        self.ensure_workspace_key(ctx.ws_id)?;
+        let w = self.writer(&ctx, &env)?;
+        self.store.write(|tx| {
+            let mut out = Vec::with_capacity(plan.len());
+            for (name, value, existing, kind) in &plan {
+                let (secret_id, created) = match existing {
+                    Some(s) => (s.id, false),
+                    None => {
+                        let id = store::insert_secret(
+                            tx,
+                            &NewSecret {
+                                project_id: ctx.project_id,
+                                name,
+                                description: "",
+                                kind: kind.as_str(),
+                                scope: "workspace",
+                                owner_id: w.member_id,
+                                rotate_every: None,
+                                now: w.now,
+                            },
+                        )?;
+                        (id, true)
+                    }
+                };
+                let detail = json!({ "created": created, "source": "import" });
+                let version = w.push(
+                    tx,
+                    Push {
+                        secret_id,
+                        name,
+                        value,
+                        if_version: None,
+                        expires_at: None,
+                        origin: "import",
+                        action: "secret.import",
+                        detail,
+                    },
+                )?;
+                out.push(SetOutcome {
+                    name: name.clone(),
+                    environment: env.name.clone(),
+                    version,
+                    created,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Names and metadata of a project's secrets, one status per environment.
+    pub fn list_secrets(
+        &mut self,
+        scope: &Scope,
+        include_deleted: bool,
+    ) -> Result<Vec<SecretSummary>> {
+        let ctx = self.ctx(scope)?;
+        self.require_ctx(&ctx, Capability::List, "secret.list", None, None)?;
+        let envs = store::environments_of(self.store.conn(), ctx.project_id)?;
+        let rows = store::list_secrets(
+            self.store.conn(),
+            ctx.project_id,
+            self.member_id,
+            include_deleted,
+        )?;
+        let recovery = self.setting(ctx.ws_id, SettingKey::RecoveryWindow)?;
+        let now = self.now();
+        let mut out: Vec<SecretSummary> = Vec::new();
+        let mut currents: Vec<store::CurrentRow> = Vec::new();
+        let mut pending: Option<SecretRow> = None;
+        let flush = |secret: SecretRow,
+                     currents: &mut Vec<store::CurrentRow>,
+                     out: &mut Vec<SecretSummary>| {
+            out.push(summarize(&secret, &envs, currents, now, recovery));
+            currents.clear();
+        };
+        for row in rows {
+            if pending.as_ref().is_some_and(|p| p.id != row.secret.id) {
+                if let Some(p) = pending.take() {
+                    flush(p, &mut currents, &mut out);
+                }
+            }
+            if let Some(c) = row.current {
+                currents.push(c);
+            }
+            if pending.is_none() {
+                pending = Some(row.secret);
+            }
+        }
+        if let Some(p) = pending.take() {
+            flush(p, &mut currents, &mut out);
+        }
+        Ok(out)
+    }
+
+    /// Metadata and version history of one secret; never a value.
+    pub fn show_secret(&mut self, scope: &Scope, name: &str) -> Result<SecretDetail> {
+        names::secret(name)?;
+        let ctx = self.ctx(scope)?;
+        self.require_ctx(&ctx, Capability::List, "secret.show", Some(name), None)?;
+        let secret = self
+            .visible_secret(&ctx, name)?
+            .ok_or_else(|| Error::not_found(format!("secret '{name}'")))?;
+        let envs = store::environments_of(self.store.conn(), ctx.project_id)?;
+        let versions = store::versions_of(self.store.conn(), secret.id)?;
+        let now = self.now();
+        let rollback = self.setting(ctx.ws_id, SettingKey::RollbackWindow)?;
+        let recovery = self.setting(ctx.ws_id, SettingKey::RecoveryWindow)?;
+        let currents: Vec<store::CurrentRow> = versions
+            .iter()
+            .filter(|v| v.superseded_at.is_none())
+            .map(|v| store::CurrentRow {
+                environment_id: v.environment_id,
+                version: v.version,
+                created_at: v.created_at,
+                expires_at: v.expires_at,
+                fingerprint: v.fingerprint.clone(),
+            })
+            .collect();
+        let summary = summarize(&secret, &envs, &currents, now, recovery);
+        let env_names: HashMap<i64, &str> = envs.iter().map(|e| (e.id, e.name.as_str())).collect();
+        let order: HashMap<i64, usize> = envs.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
+        let mut labels: Vec<Vec<u8>> = Vec::new();
+        let mut sorted: Vec<&VersionRow> = versions.iter().collect();
+        sorted.sort_by_key(|v| {
+            (
+                order.get(&v.environment_id).copied().unwrap_or(usize::MAX),
+                -v.version,
+            )
+        });
+        let versions = sorted
+            .into_iter()
+            .map(|v| {
+                let label = match labels.iter().position(|l| *l == v.fingerprint) {
+                    Some(i) => i,
+                    None => {
+                        labels.push(v.fingerprint.clone());
+                        labels.len() - 1
+                    }
+                };
+                let destroyed = v.destroyed_at.is_some()
+                    || v.superseded_at.is_some_and(|s| s + rollback <= now);
+                VersionInfo {
+                    environment: env_names.get(&v.environment_id).unwrap_or(&"?").to_string(),
+                    version: v.version,
+                    current: v.superseded_at.is_none(),
+                    origin: v.origin.clone(),
+                    created_at: v.created_at,
+                    created_by: v.created_by.clone(),
+                    expires_at: v.expires_at,
+                    superseded_at: v.superseded_at,
+                    destroyed,
+                    rollback_until: match (v.superseded_at, destroyed) {
+                        (Some(s), false) => Some(s + rollback),
+                        _ => None,
+                    },
+                    value_label: value_label(label),
+                }
+            })
+            .collect();
+        Ok(SecretDetail { summary, versions })
+    }
+
+    /// Displays a value: the `reveal` capability only, audited with the reason given.
+    pub fn reveal(
+        &mut self,
+        scope: &Scope,
+        name: &str,
+        environment: Option<&str>,
+        version: Option<i64>,
+        reason: Option<&str>,
+    ) -> Result<SecretValue> {
+        names::secret(name)?;
+        let ctx = self.ctx(scope)?;
+        let env_name = environment.unwrap_or(DEFAULT_ENVIRONMENT);
+        self.require_ctx(
+            &ctx,
+            Capability::Reveal,
+            "secret.reveal",
+            Some(name),
+            Some(env_name),
+        )?;
+        let env = self.environment(&ctx, env_name)?;
+        let secret = self.live_secret(&ctx, name)?;
+        let row = match version {
+            Some(n) => store::version_by_number(self.store.conn(), secret.id, env.id, n)?
+                .ok_or_else(|| {
+                    Error::not_found(format!("version {n} of '{name}' in {env_name}"))
+                })?,
+            None => store::current_version(self.store.conn(), secret.id, env.id)?
+                .ok_or_else(|| Error::not_found(format!("a value of '{name}' in {env_name}")))?,
+        };
+        let value = self.open_version(&ctx, &env, &secret, &row)?;
+        if let Some(r) = reason {
+            if r.chars().count() > 500 {
+                return Err(Error::invalid("a reason is at most 500 characters"));
+            }
+        }
+        let now = self.now();
+        let member = self.member.clone();
+        let audit_key = &self.audit_key;
+        self.store.write(|tx| {
+            let mut ev = NewEvent::new(&member, "secret.reveal");
+            ev.workspace = Some((ctx.ws_id, &ctx.ws));
+            ev.project = Some(&ctx.project);
+            ev.environment = Some(env_name);
+            ev.secret = Some(name);
+            ev.detail = json!({ "version": row.version, "reason": reason });
+            audit::append(tx, audit_key, now, &ev).map(|_| ())
+        })?;
+        Ok(value)
+    }
+
+    /// Decrypts one version after checking it is still usable.
+    fn open_version(
+        &mut self,
+        ctx: &Ctx,
+        env: &EnvRow,
+        secret: &SecretRow,
+        row: &VersionRow,
+    ) -> Result<SecretValue> {
+        let now = self.now();
+        let what = format!(
+            "version {} of '{}' in {}",
+            row.version, secret.name, env.name
+        );
+        if row.superseded_at.is_none() && row.expires_at.is_some_and(|t| t <= now) {
+            return Err(Error::Expired {
+                what: format!("'{}' in {}", secret.name, env.name),
+            });
+        }
+        let rollback = self.setting(ctx.ws_id, SettingKey::RollbackWindow)?;
+        let past_window = row.superseded_at.is_some_and(|s| s + rollback <= now);
+        let Some(ct) = row.ciphertext.as_deref().filter(|_| !past_window) else {
+            return Err(Error::not_found(format!(
+                "{what} (destroyed after the rollback window)"
+            )));
+        };
+        let ad = value_ad(&self.vault_id, ctx, env.id, secret.id, row.version);
+        let key = self.workspace_key(ctx.ws_id)?;
+        let plain = crypto::open(key, ct, ad.as_bytes(), &what)?;
+        SecretValue::from_bytes(plain)
+            .map_err(|_| Error::Integrity(format!("{what} holds malformed data")))
+    }
+
+    /// Restores an earlier version by writing it again as a new version.
+    pub fn rollback(
+        &mut self,
+        scope: &Scope,
+        name: &str,
+        environment: &str,
+        to: i64,
+    ) -> Result<SetOutcome> {
+        names::secret(name)?;
+        let ctx = self.ctx(scope)?;
+        self.require_ctx(
+            &ctx,
+            Capability::Write,
+            "secret.rollback",
+            Some(name),
+            Some(environment),
+        )?;
+        let env = self.environment(&ctx, environment)?;
+        self.require_reauth(&env)?;
+        let secret = self.live_secret(&ctx, name)?;
+        let target = store::version_by_number(self.store.conn(), secret.id, env.id, to)?
+            .ok_or_else(|| {
+                Error::not_found(format!("version {to} of '{name}' in {environment}"))
+            })?;
+        if target.superseded_at.is_none() {
+            return Err(Error::Conflict(format!(
+                "version {to} is already the current version"
+            )));
+        }
+        // Expiry applies to the current value; rolling back an old one re-arms nothing.
+        let old = VersionRow {
+            expires_at: None,
+            ..target
+        };
+        let value = self.open_version(&ctx, &env, &secret, &old)?;
+        let w = self.writer(&ctx, &env)?;
+        let version = self.store.write(|tx| {
+            let detail = json!({ "from_version": to });
+            w.push(
+                tx,
+                Push {
+                    secret_id: secret.id,
+                    name,
+                    value: &value,
+                    if_version: None,
+                    expires_at: None,
+                    origin: &format!("rollback:{to}"),
+                    action: "secret.rollback",
+                    detail,
+                },
+            )
+        })?;
+        Ok(SetOutcome {
+            name: name.into(),
+            environment: env.name,
+            version,
+            created: false,
+        })
+    }
+
+    /// Soft delete: recoverable for the recovery window. Returns when it is purged.
+    pub fn delete_secret(&mut self, scope: &Scope, name: &str) -> Result<i64> {
+        names::secret(name)?;
+        let ctx = self.ctx(scope)?;
+        self.require_ctx(&ctx, Capability::Delete, "secret.delete", Some(name), None)?;
+        let secret = self.live_secret(&ctx, name)?;
+        let recovery = self.setting(ctx.ws_id, SettingKey::RecoveryWindow)?;
+        let now = self.now();
+        self.lifecycle_event(
+            &ctx,
+            name,
+            "secret.delete",
+            json!({ "recoverable_for": format_duration_ms(recovery) }),
+            |tx| store::set_secret_deleted(tx, secret.id, Some(now), now),
+        )?;
+        Ok(now + recovery)
+    }
+
+    pub fn restore_secret(&mut self, scope: &Scope, name: &str) -> Result<()> {
+        names::secret(name)?;
+        let ctx = self.ctx(scope)?;
+        self.require_ctx(&ctx, Capability::Delete, "secret.restore", Some(name), None)?;
+        let secret = self
+            .visible_secret(&ctx, name)?
+            .ok_or_else(|| Error::not_found(format!("secret '{name}'")))?;
+        let Some(deleted_at) = secret.deleted_at else {
+            return Err(Error::Conflict(format!("secret '{name}' is not deleted")));
+        };
+        let recovery = self.setting(ctx.ws_id, SettingKey::RecoveryWindow)?;
+        let now = self.now();
+        if deleted_at + recovery <= now {
+            return Err(Error::not_found(format!(
+                "secret '{name}' (its recovery window has passed)"
+            )));
+        }
+        self.lifecycle_event(&ctx, name, "secret.restore", json!({}), |tx| {
+            store::set_secret_deleted(tx, secret.id, None, now)
+        })
+    }
+
+    /// Removes a deleted secret and all its versions for good.
+    pub fn purge_secret(&mut self, scope: &Scope, name: &str) -> Result<()> {
+        names::secret(name)?;
+        let ctx = self.ctx(scope)?;
+        self.require_ctx(&ctx, Capability::Delete, "secret.purge", Some(name), None)?;
+        let secret = self
+            .visible_secret(&ctx, name)?
+            .ok_or_else(|| Error::not_found(format!("secret '{name}'")))?;
+        if secret.deleted_at.is_none() {
+            return Err(Error::Conflict(format!(
+                "secret '{name}' is not deleted; delete it first (coffer rm {name})"
+            )));
+        }
+        self.lifecycle_event(&ctx, name, "secret.purge", json!({}), |tx| {
+            store::purge_secret(tx, secret.id)
+        })
+    }
+
+    fn lifecycle_event(
+        &mut self,
+        ctx: &Ctx,
+        name: &str,
+        action: &str,
+        detail: serde_json::Value,
+        change: impl FnOnce(&Connection) -> Result<()>,
+    ) -> Result<()> {
+        let now = self.now();
+        let member = self.member.clone();
+        let audit_key = &self.audit_key;
+        self.store.write(|tx| {
+            change(tx)?;
+            let mut ev = NewEvent::new(&member, action);
+            ev.workspace = Some((ctx.ws_id, &ctx.ws));
+            ev.project = Some(&ctx.project);
+            ev.secret = Some(name);
+            ev.detail = detail;
+            audit::append(tx, audit_key, now, &ev).map(|_| ())
+        })?;
+        self.sweep(ctx.ws_id, false)
+    }
+
+    /// Starts resolving values for one use (a run, a test request). Each value
+    /// resolved is audited as `use` when the resolver finishes.
+    pub fn resolver(
+        &mut self,
+        scope: &Scope,
+        environment: Option<&str>,
+        purpose: &str,
+    ) -> Result<Resolver<'_>> {
+        let ctx = self.ctx(scope)?;
+        let env_name = environment.unwrap_or(DEFAULT_ENVIRONMENT);
+        self.require_ctx(&ctx, Capability::Use, "secret.use", None, Some(env_name))?;
+        let env = self.environment(&ctx, env_name)?;
+        self.ensure_workspace_key(ctx.ws_id)?;
+        Ok(Resolver {
+            session: self,
+            ctx,
+            env,
+            purpose: purpose.to_string(),
+            used: Vec::new(),
+        })
+    }
+}
+
+/// Resolves values by name into a use that never displays them.
+pub struct Resolver<'s> {
+    session: &'s mut Session,
+    ctx: Ctx,
+    env: EnvRow,
+    purpose: String,
+    used: Vec<(String, i64)>,
+}
+
+impl Resolver<'_> {
+    /// The current value of `name` in the resolver's environment.
+    pub fn get(&mut self, name: &str) -> Result<SecretValue> {
+        let s = &*self.session;
+        let row = store::resolve_current(s.store.conn(), self.ctx.project_id, name, self.env.id)?
+            .filter(|r| r.scope == "workspace" || r.owner_id == s.member_id)
+            .ok_or_else(|| Error::not_found(format!("secret '{name}' in {}", self.env.name)))?;
+        let now = s.now();
+        if row.expires_at.is_some_and(|t| t <= now) {
+            return Err(Error::Expired {
+                what: format!("'{name}' in {}", self.env.name),
+            });
+        }
+        let what = format!("version {} of '{name}' in {}", row.version, self.env.name);
+        let ct = row
+            .ciphertext
+            .as_deref()
+            .ok_or_else(|| Error::Integrity(format!("{what} has no ciphertext")))?;
+        let ad = value_ad(
+            &s.vault_id,
+            &self.ctx,
+            self.env.id,
+            row.secret_id,
+            row.version,
+        );
+        let key = s
+            .workspace_keys
+            .get(&self.ctx.ws_id)
+            .ok_or_else(|| Error::Integrity("workspace key not loaded".into()))?;
+        let plain = crypto::open(key, ct, ad.as_bytes(), &what)?;
+        let value = SecretValue::from_bytes(plain)
+            .map_err(|_| Error::Integrity(format!("{what} holds malformed data")))?;
+        self.used.push((name.to_string(), row.version));
+        Ok(value)
+    }
+
+    /// Audits every value resolved (one `use` event each) in one transaction.
+    pub fn finish(self) -> Result<()> {
+        let s = self.session;
+        let now = s.now();
+        let member = s.member.clone();
+        let audit_key = &s.audit_key;
+        let (ctx, env, purpose, used) = (self.ctx, self.env, self.purpose, self.used);
+        s.store.write(|tx| {
+            for (name, version) in &used {
+                let mut ev = NewEvent::new(&member, "secret.use");
+                ev.workspace = Some((ctx.ws_id, &ctx.ws));
+                ev.project = Some(&ctx.project);
+                ev.environment = Some(&env.name);
+                ev.secret = Some(name);
+                ev.detail = json!({ "version": version, "purpose": purpose });
+                audit::append(tx, audit_key, now, &ev)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+fn value_label(i: usize) -> String {
+    let letters = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    if i < letters.len() {
+        (letters[i] as char).to_string()
+    } else {
+        format!("V{i}")
+    }
+}
+
+fn summarize(
+    secret: &SecretRow,
+    envs: &[EnvRow],
+    currents: &[store::CurrentRow],
+    now: i64,
+    recovery: i64,
+) -> SecretSummary {
+    let environments = envs
+        .iter()
+        .map(
+            |e| match currents.iter().find(|c| c.environment_id == e.id) {
+                None => EnvStatus {
+                    environment: e.name.clone(),
+                    state: EnvState::Missing,
+                    version: None,
+                    updated_at: None,
+                    expires_at: None,
+                    expiring_soon: false,
+                    rotation_due: false,
+                    same_as: Vec::new(),
+                },
+                Some(c) => {
+                    let expired = c.expires_at.is_some_and(|t| t <= now);
+                    let same_as = currents
+                        .iter()
+                        .filter(|o| {
+                            o.environment_id != c.environment_id && o.fingerprint == c.fingerprint
+                        })
+                        .filter_map(|o| {
+                            envs.iter()
+                                .find(|e| e.id == o.environment_id)
+                                .map(|e| e.name.clone())
+                        })
+                        .collect();
+                    EnvStatus {
+                        environment: e.name.clone(),
+                        state: if expired {
+                            EnvState::Expired
+                        } else {
+                            EnvState::Set
+                        },
+                        version: Some(c.version),
+                        updated_at: Some(c.created_at),
+                        expires_at: c.expires_at,
+                        expiring_soon: !expired
+                            && c.expires_at.is_some_and(|t| t - now <= EXPIRING_SOON_MS),
+                        rotation_due: secret.rotate_every.is_some_and(|r| now - c.created_at >= r),
+                        same_as,
+                    }
+                }
+            },
+        )
+        .collect();
+    SecretSummary {
+        name: secret.name.clone(),
+        description: secret.description.clone(),
+        kind: kind_of(secret),
+        scope: scope_of(secret),
+        owner: secret.owner.clone(),
+        created_at: secret.created_at,
+        updated_at: secret.updated_at,
+        rotate_every: secret.rotate_every.map(format_duration_ms),
+        deleted_at: secret.deleted_at,
+        purge_at: secret.deleted_at.map(|d| d + recovery),
+        environments,
+    }
+}

@@ -1,0 +1,661 @@
+//! An unlocked vault in the hands of one member.
+//!
+//! The session owns every decrypted key (dropped, and so zeroized, with it) and is the
+//! only door to the store: each operation resolves its workspace and project through
+//! the member's grants (a workspace without a grant does not exist for them), checks
+//! the capability, audits a denial, and then acts in one transaction.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::json;
+
+use crate::access::{Capability, Role};
+use crate::audit::{self, AuditEvent, NewEvent, Outcome, VerifyReport};
+use crate::clock::Clock;
+use crate::crypto::{self, KdfParams, Key32};
+use crate::device::DeviceKeyStore;
+use crate::error::{Error, Result};
+use crate::names;
+use crate::settings::{Setting, SettingKey};
+use crate::store::{self, AuditQuery, EnvRow, NewSlot, ProjectRow, Store, WorkspaceRow};
+use crate::time_fmt::parse_since_ms;
+use crate::value::Passphrase;
+use crate::vault::{
+    device_account, new_workspace_key, open_workspace_key, slot_ad, EnvironmentInfo, ProjectInfo,
+    WorkspaceInfo, DEFAULT_ENVIRONMENTS, DEFAULT_PROJECT,
+};
+
+/// How long a passphrase confirmation covers changes to protected environments.
+const REAUTH_VALID_MS: i64 = 5 * 60_000;
+
+/// Where an operation happens: a workspace and a project in it, by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub workspace: String,
+    pub project: String,
+}
+
+impl Default for Scope {
+    fn default() -> Self {
+        Scope {
+            workspace: crate::vault::DEFAULT_WORKSPACE.into(),
+            project: DEFAULT_PROJECT.into(),
+        }
+    }
+}
+
+impl Scope {
+    pub fn new(workspace: impl Into<String>, project: impl Into<String>) -> Self {
+        Scope {
+            workspace: workspace.into(),
+            project: project.into(),
+        }
+    }
+}
+
+/// A resolved workspace (and optionally project) with the member's role there.
+pub(crate) struct Ctx {
+    pub ws_id: i64,
+    pub ws: String,
+    pub project_id: i64,
+    pub project: String,
+    pub role: Role,
+}
+
+/// What a member tried, for the audit event of a refusal.
+pub(crate) struct Attempt<'a> {
+    pub workspace: (i64, &'a str),
+    pub project: Option<&'a str>,
+    pub action: &'a str,
+    pub secret: Option<&'a str>,
+    pub environment: Option<&'a str>,
+}
+
+impl<'a> Attempt<'a> {
+    pub fn on_workspace(ws: &'a WorkspaceRow, action: &'a str) -> Self {
+        Attempt {
+            workspace: (ws.id, &ws.name),
+            project: None,
+            action,
+            secret: None,
+            environment: None,
+        }
+    }
+}
+
+/// Filters for reading the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub secret: Option<String>,
+    /// A duration back from now (`7d`) or a date / RFC 3339 time.
+    pub since: Option<String>,
+    pub limit: Option<i64>,
+}
+
+pub struct Session {
+    pub(crate) store: Store,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) vault_id: String,
+    pub(crate) vault_key: Key32,
+    pub(crate) audit_key: Key32,
+    pub(crate) member_id: i64,
+    pub(crate) member: String,
+    pub(crate) workspace_keys: HashMap<i64, Key32>,
+    reauthenticated_at: Option<i64>,
+    kdf: KdfParams,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("member", &self.member)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    pub(crate) fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        vault_id: String,
+        vault_key: Key32,
+        member_id: i64,
+        member: String,
+        kdf: KdfParams,
+    ) -> Session {
+        let audit_key = vault_key.derive("coffer audit chain v1");
+        Session {
+            store,
+            clock,
+            vault_id,
+            vault_key,
+            audit_key,
+            member_id,
+            member,
+            workspace_keys: HashMap::new(),
+            reauthenticated_at: None,
+            kdf,
+        }
+    }
+
+    pub fn member(&self) -> &str {
+        &self.member
+    }
+
+    pub fn path(&self) -> &Path {
+        self.store.path()
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    // ---- re-authentication for protected environments ----
+
+    pub(crate) fn mark_reauthenticated(&mut self) {
+        self.reauthenticated_at = Some(self.now());
+    }
+
+    /// Confirms the member's passphrase again; changes to protected environments are
+    /// allowed for a few minutes afterwards.
+    pub fn confirm_passphrase(&mut self, passphrase: &Passphrase) -> Result<()> {
+        let slot = store::slots_of(self.store.conn(), self.member_id, "passphrase")?
+            .into_iter()
+            .next()
+            .ok_or(Error::BadCredentials)?;
+        let params: KdfParams = slot
+            .kdf
+            .as_deref()
+            .and_then(|k| serde_json::from_str(k).ok())
+            .ok_or_else(|| Error::Integrity("a key slot has unreadable parameters".into()))?;
+        let kek = params.derive(passphrase, slot.salt.as_deref().unwrap_or_default())?;
+        let ad = slot_ad(&self.vault_id, self.member_id, "passphrase");
+        crypto::open(&kek, &slot.wrapped_key, ad.as_bytes(), "key slot")
+            .map_err(|_| Error::BadCredentials)?;
+        self.mark_reauthenticated();
+        Ok(())
+    }
+
+    /// Whether a change to `environment` would need the passphrase confirmed first.
+    pub fn needs_reauth(&self, scope: &Scope, environment: &str) -> Result<bool> {
+        let ctx = self.ctx(scope)?;
+        let env = self.environment(&ctx, environment)?;
+        Ok(self.require_reauth(&env).is_err())
+    }
+
+    pub(crate) fn require_reauth(&self, env: &EnvRow) -> Result<()> {
+        if !env.protected {
+            return Ok(());
+        }
+        match self.reauthenticated_at {
+            Some(t) if self.now() - t <= REAUTH_VALID_MS => Ok(()),
+            _ => Err(Error::Auth(format!(
+                "environment '{}' is protected: confirm your passphrase to change it",
+                env.name
+            ))),
+        }
+    }
+
+    // ---- resolving names through grants ----
+
+    pub(crate) fn workspace_row(&self, name: &str) -> Result<WorkspaceRow> {
+        let hidden = || Error::not_found(format!("workspace '{name}'"));
+        let ws = store::workspace_by_name(self.store.conn(), name)?.ok_or_else(hidden)?;
+        if !store::has_any_grant(self.store.conn(), self.member_id, ws.id)? {
+            return Err(hidden());
+        }
+        Ok(ws)
+    }
+
+    pub(crate) fn ctx(&self, scope: &Scope) -> Result<Ctx> {
+        let ws = self.workspace_row(&scope.workspace)?;
+        let project = store::project_by_name(self.store.conn(), ws.id, &scope.project)?
+            .ok_or_else(|| Error::not_found(format!("project '{}'", scope.project)))?;
+        let role = store::role_for(self.store.conn(), self.member_id, ws.id, Some(project.id))?
+            .ok_or_else(|| Error::not_found(format!("project '{}'", scope.project)))?;
+        Ok(Ctx {
+            ws_id: ws.id,
+            ws: ws.name,
+            project_id: project.id,
+            project: project.name,
+            role,
+        })
+    }
+
+    /// The member's workspace-level role, for operations that are not about a project.
+    fn ws_role(&self, ws: &WorkspaceRow) -> Result<Role> {
+        store::role_for(self.store.conn(), self.member_id, ws.id, None)?
+            .ok_or_else(|| Error::not_found(format!("workspace '{}'", ws.name)))
+    }
+
+    /// Checks a capability; a refusal is itself audited.
+    pub(crate) fn require(
+        &mut self,
+        role: Role,
+        cap: Capability,
+        attempt: Attempt<'_>,
+    ) -> Result<()> {
+        if role.allows(cap) {
+            return Ok(());
+        }
+        let member = self.member.clone();
+        let ws = attempt.workspace;
+        let mut ev = NewEvent::new(&member, attempt.action);
+        ev.outcome = Outcome::Denied;
+        ev.workspace = Some(ws);
+        ev.project = attempt.project;
+        ev.secret = attempt.secret;
+        ev.environment = attempt.environment;
+        ev.detail = json!({ "role": role.as_str(), "missing": cap.as_str() });
+        let now = self.now();
+        let key = &self.audit_key;
+        self.store
+            .write(|tx| audit::append(tx, key, now, &ev).map(|_| ()))?;
+        Err(Error::Denied {
+            member,
+            capability: cap.as_str(),
+            workspace: ws.1.to_string(),
+        })
+    }
+
+    pub(crate) fn require_ctx(
+        &mut self,
+        ctx: &Ctx,
+        cap: Capability,
+        action: &str,
+        secret: Option<&str>,
+        environment: Option<&str>,
+    ) -> Result<()> {
+        self.require(
+            ctx.role,
+            cap,
+            Attempt {
+                workspace: (ctx.ws_id, &ctx.ws),
+                project: Some(&ctx.project),
+                action,
+                secret,
+                environment,
+            },
+        )
+    }
+
+    pub(crate) fn audit_key(&self) -> &Key32 {
+        &self.audit_key
+    }
+
+    pub(crate) fn environment(&self, ctx: &Ctx, name: &str) -> Result<EnvRow> {
+        store::environments_of(self.store.conn(), ctx.project_id)?
+            .into_iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| {
+                Error::not_found(format!("environment '{name}' in project '{}'", ctx.project))
+            })
+    }
+
+    /// The workspace key, unwrapped once per session.
+    pub(crate) fn workspace_key(&mut self, ws_id: i64) -> Result<&Key32> {
+        if !self.workspace_keys.contains_key(&ws_id) {
+            let row: (String, Vec<u8>) = self.store.conn().query_row(
+                "SELECT name, wrapped_key FROM workspaces WHERE id = ?1",
+                [ws_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let key = open_workspace_key(&self.vault_id, &self.vault_key, &row.0, &row.1)?;
+            self.workspace_keys.insert(ws_id, key);
+        }
+        Ok(&self.workspace_keys[&ws_id])
+    }
+
+    // ---- workspaces, projects, environments ----
+
+    /// Creates a workspace with its default project and environments, owned by the
+    /// creating member. Only owners of some workspace may create one.
+    pub fn create_workspace(&mut self, name: &str) -> Result<()> {
+        names::workspace(name)?;
+        if !store::owns_any_workspace(self.store.conn(), self.member_id)? {
+            return Err(Error::Denied {
+                member: self.member.clone(),
+                capability: "manage",
+                workspace: name.to_string(),
+            });
+        }
+        self.bootstrap_workspace(name, "workspace.create")
+    }
+
+    pub(crate) fn bootstrap_workspace(&mut self, name: &str, action: &str) -> Result<()> {
+        let (key, wrapped) = new_workspace_key(&self.vault_id, &self.vault_key, name)?;
+        let now = self.now();
+        let member_id = self.member_id;
+        let member = self.member.clone();
+        let audit_key = &self.audit_key;
+        let ws_id = self.store.write(|tx| {
+            let ws_id = store::insert_workspace(tx, name, &wrapped, now)?;
+            store::set_grant(tx, member_id, ws_id, None, Role::Owner)?;
+            let project_id = store::insert_project(tx, ws_id, DEFAULT_PROJECT, now)?;
+            for env in DEFAULT_ENVIRONMENTS {
+                store::insert_environment(tx, project_id, env, false, now)?;
+            }
+            let mut ev = NewEvent::new(&member, action);
+            ev.workspace = Some((ws_id, name));
+            ev.detail = json!({ "owner": member });
+            audit::append(tx, audit_key, now, &ev)?;
+            Ok(ws_id)
+        })?;
+        self.workspace_keys.insert(ws_id, key);
+        Ok(())
+    }
+
+    pub fn list_workspaces(&self) -> Result<Vec<WorkspaceInfo>> {
+        Ok(
+            store::workspaces_of_member(self.store.conn(), self.member_id)?
+                .into_iter()
+                .map(|(name, role)| WorkspaceInfo { name, role })
+                .collect(),
+        )
+    }
+
+    pub fn create_project(&mut self, workspace: &str, name: &str) -> Result<()> {
+        names::project(name)?;
+        let ws = self.workspace_row(workspace)?;
+        let role = self.ws_role(&ws)?;
+        self.require(
+            role,
+            Capability::Manage,
+            Attempt {
+                workspace: (ws.id, &ws.name),
+                project: Some(name),
+                action: "project.create",
+                secret: None,
+                environment: None,
+            },
+        )?;
+        let now = self.now();
+        let member = self.member.clone();
+        let audit_key = &self.audit_key;
+        self.store.write(|tx| {
+            let project_id = store::insert_project(tx, ws.id, name, now)?;
+            for env in DEFAULT_ENVIRONMENTS {
+                store::insert_environment(tx, project_id, env, false, now)?;
+            }
+            let mut ev = NewEvent::new(&member, "project.create");
+            ev.workspace = Some((ws.id, &ws.name));
+            ev.project = Some(name);
+            audit::append(tx, audit_key, now, &ev)?;
+            Ok(())
+        })
+    }
+
+    pub fn list_projects(&self, workspace: &str) -> Result<Vec<ProjectInfo>> {
+        let ws = self.workspace_row(workspace)?;
+        let projects: Vec<ProjectRow> = store::projects_of(self.store.conn(), ws.id)?;
+        let mut out = Vec::new();
+        for p in projects {
+            if store::role_for(self.store.conn(), self.member_id, ws.id, Some(p.id))?.is_some() {
+                out.push(ProjectInfo { name: p.name });
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn create_environment(&mut self, scope: &Scope, name: &str, protected: bool) -> Result<()> {
+        names::environment(name)?;
+        let ctx = self.ctx(scope)?;
+        self.require_ctx(
+            &ctx,
+            Capability::Manage,
+            "environment.create",
+            None,
+            Some(name),
+        )?;
+        let now = self.now();
+        let member = self.member.clone();
+        let audit_key = &self.audit_key;
+        self.store.write(|tx| {
+            store::insert_environment(tx, ctx.project_id, name, protected, now)?;
+            let mut ev = NewEvent::new(&member, "environment.create");
+            ev.workspace = Some((ctx.ws_id, &ctx.ws));
+            ev.project = Some(&ctx.project);
+            ev.environment = Some(name);
+            ev.detail = json!({ "protected": protected });
+            audit::append(tx, audit_key, now, &ev)?;
+            Ok(())
+        })
+    }
+
+    /// Protects or unprotects an environment; either way needs a fresh passphrase.
+    pub fn set_environment_protected(
+        &mut self,
+        scope: &Scope,
+        name: &str,
+        protected: bool,
+    ) -> Result<()> {
+        let ctx = self.ctx(scope)?;
+        self.require_ctx(
+            &ctx,
+            Capability::Manage,
+            "environment.protect",
+            None,
+            Some(name),
+        )?;
+        let env = self.environment(&ctx, name)?;
+        self.require_reauth(&EnvRow {
+            protected: true,
+            ..env.clone()
+        })?;
+        let now = self.now();
+        let member = self.member.clone();
+        let audit_key = &self.audit_key;
+        self.store.write(|tx| {
+            store::set_environment_protected(tx, env.id, protected)?;
+            let mut ev = NewEvent::new(&member, "environment.protect");
+            ev.workspace = Some((ctx.ws_id, &ctx.ws));
+            ev.project = Some(&ctx.project);
+            ev.environment = Some(name);
+            ev.detail = json!({ "protected": protected });
+            audit::append(tx, audit_key, now, &ev)?;
+            Ok(())
+        })
+    }
+
+    pub fn list_environments(&self, scope: &Scope) -> Result<Vec<EnvironmentInfo>> {
+        let ctx = self.ctx(scope)?;
+        Ok(store::environments_of(self.store.conn(), ctx.project_id)?
+            .into_iter()
+            .map(|e| EnvironmentInfo {
+                name: e.name,
+                protected: e.protected,
+            })
+            .collect())
+    }
+
+    // ---- settings ----
+
+    pub(crate) fn setting(&self, ws_id: i64, key: SettingKey) -> Result<i64> {
+        Ok(store::get_setting(self.store.conn(), ws_id, key.as_str())?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| key.default_value()))
+    }
+
+    pub fn settings(&self, workspace: &str) -> Result<Vec<Setting>> {
+        let ws = self.workspace_row(workspace)?;
+        SettingKey::ALL
+            .into_iter()
+            .map(|k| {
+                let stored = store::get_setting(self.store.conn(), ws.id, k.as_str())?
+                    .and_then(|v| v.parse().ok());
+                let raw = stored.unwrap_or_else(|| k.default_value());
+                Ok(Setting {
+                    key: k.as_str(),
+                    value: k.display(raw),
+                    raw,
+                    is_default: stored.is_none(),
+                })
+            })
+            .collect()
+    }
+
+    pub fn set_setting(&mut self, workspace: &str, key: &str, value: &str) -> Result<Setting> {
+        let key = SettingKey::parse(key)?;
+        let raw = key.parse_value(value)?;
+        let ws = self.workspace_row(workspace)?;
+        let role = self.ws_role(&ws)?;
+        self.require(
+            role,
+            Capability::Manage,
+            Attempt::on_workspace(&ws, "settings.set"),
+        )?;
+        let now = self.now();
+        let member = self.member.clone();
+        let audit_key = &self.audit_key;
+        self.store.write(|tx| {
+            store::put_setting(tx, ws.id, key.as_str(), &raw.to_string())?;
+            let mut ev = NewEvent::new(&member, "settings.set");
+            ev.workspace = Some((ws.id, &ws.name));
+            ev.detail = json!({ "key": key.as_str(), "value": key.display(raw) });
+            audit::append(tx, audit_key, now, &ev)?;
+            Ok(())
+        })?;
+        self.sweep(ws.id, true)?;
+        Ok(Setting {
+            key: key.as_str(),
+            value: key.display(raw),
+            raw,
+            is_default: false,
+        })
+    }
+
+    // ---- audit ----
+
+    pub fn audit_events(
+        &mut self,
+        workspace: &str,
+        filter: &AuditFilter,
+    ) -> Result<Vec<AuditEvent>> {
+        let ws = self.workspace_row(workspace)?;
+        let role = self.ws_role(&ws)?;
+        self.require(
+            role,
+            Capability::Audit,
+            Attempt::on_workspace(&ws, "audit.read"),
+        )?;
+        let since = filter
+            .since
+            .as_deref()
+            .map(|s| parse_since_ms(s, self.now()))
+            .transpose()?;
+        let rows = store::query_audit(
+            self.store.conn(),
+            &AuditQuery {
+                workspace_id: ws.id,
+                actor: filter.actor.as_deref(),
+                action: filter.action.as_deref(),
+                secret: filter.secret.as_deref(),
+                since,
+                limit: filter.limit,
+            },
+        )?;
+        Ok(rows.into_iter().map(AuditEvent::from).collect())
+    }
+
+    /// Verifies the whole chain (every workspace: a break anywhere matters to all).
+    pub fn verify_audit(&mut self, workspace: &str) -> Result<VerifyReport> {
+        let ws = self.workspace_row(workspace)?;
+        let role = self.ws_role(&ws)?;
+        self.require(
+            role,
+            Capability::Audit,
+            Attempt::on_workspace(&ws, "audit.verify"),
+        )?;
+        audit::verify(self.store.conn(), &self.audit_key)
+    }
+
+    pub fn last_audit_id(&self) -> Result<i64> {
+        audit::last_event_id(self.store.conn())
+    }
+
+    // ---- remember on this device ----
+
+    /// Stores a fresh device key in `keyring` and adds a device slot for this member.
+    pub fn remember_device(&mut self, keyring: &dyn DeviceKeyStore) -> Result<()> {
+        let device_key = Key32::random()?;
+        let account = device_account(&self.vault_id, &self.member);
+        keyring
+            .set(&account, device_key.expose())
+            .map_err(|e| Error::Auth(e.to_string()))?;
+        let ad = slot_ad(&self.vault_id, self.member_id, "device");
+        let wrapped = crypto::seal(&device_key, self.vault_key.expose(), ad.as_bytes())?;
+        let now = self.now();
+        let (member_id, member) = (self.member_id, self.member.clone());
+        let label = keyring.describe();
+        let audit_key = &self.audit_key;
+        self.store.write(|tx| {
+            for old in store::slots_of(tx, member_id, "device")? {
+                store::delete_slot(tx, old.id)?;
+            }
+            store::insert_slot(
+                tx,
+                &NewSlot {
+                    member_id,
+                    kind: "device",
+                    kdf: None,
+                    salt: None,
+                    wrapped_key: &wrapped,
+                    label: &label,
+                    now,
+                },
+            )?;
+            let mut ev = NewEvent::new(&member, "device.remember");
+            ev.detail = json!({ "store": label });
+            audit::append(tx, audit_key, now, &ev)?;
+            Ok(())
+        })
+    }
+
+    /// Removes this member's device slot and the key in `keyring`. Returns whether a
+    /// slot existed.
+    pub fn forget_device(&mut self, keyring: &dyn DeviceKeyStore) -> Result<bool> {
+        let account = device_account(&self.vault_id, &self.member);
+        let now = self.now();
+        let (member_id, member) = (self.member_id, self.member.clone());
+        let audit_key = &self.audit_key;
+        let removed = self.store.write(|tx| {
+            let slots = store::slots_of(tx, member_id, "device")?;
+            for s in &slots {
+                store::delete_slot(tx, s.id)?;
+            }
+            if !slots.is_empty() {
+                let ev = NewEvent::new(&member, "device.forget");
+                audit::append(tx, audit_key, now, &ev)?;
+            }
+            Ok(!slots.is_empty())
+        })?;
+        // The slot is gone, so the key opens nothing any more; a keyring failure here
+        // only leaves an orphaned entry, which we report.
+        keyring
+            .delete(&account)
+            .map_err(|e| Error::Auth(e.to_string()))?;
+        Ok(removed)
+    }
+
+    /// Where the device key of this member is kept, if remembered.
+    pub fn device_store(&self) -> Result<Option<String>> {
+        Ok(
+            store::slots_of(self.store.conn(), self.member_id, "device")?
+                .into_iter()
+                .next()
+                .map(|s| s.label),
+        )
+    }
+
+    pub(crate) fn kdf(&self) -> KdfParams {
+        self.kdf
+    }
+
+    pub(crate) fn vault_key(&self) -> &Key32 {
+        &self.vault_key
+    }
+}

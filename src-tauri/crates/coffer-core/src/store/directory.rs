@@ -1,0 +1,454 @@
+//! SQL for who and where: members and their key slots, workspaces, grants, projects,
+//! environments and settings.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::access::Role;
+use crate::error::{Error, Result};
+
+pub(crate) struct MemberRow {
+    pub id: i64,
+    pub name: String,
+    pub failed_attempts: i64,
+}
+
+pub(crate) struct SlotRow {
+    pub id: i64,
+    pub kdf: Option<String>,
+    pub salt: Option<Vec<u8>>,
+    pub wrapped_key: Vec<u8>,
+    pub label: String,
+}
+
+pub(crate) struct WorkspaceRow {
+    pub id: i64,
+    pub name: String,
+}
+
+pub(crate) struct ProjectRow {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Clone)]
+pub(crate) struct EnvRow {
+    pub id: i64,
+    pub name: String,
+    pub protected: bool,
+}
+
+fn member_row(r: &Row<'_>) -> rusqlite::Result<MemberRow> {
+    Ok(MemberRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        failed_attempts: r.get(2)?,
+    })
+}
+
+fn role_of(text: String) -> Result<Role> {
+    text.parse()
+        .map_err(|_| Error::Integrity(format!("unknown role '{text}' stored in the vault")))
+}
+
+// ---- members and key slots ----
+
+pub(crate) fn insert_member(c: &Connection, name: &str, now: i64) -> Result<i64> {
+    c.execute(
+        "INSERT INTO members(name, created_at) VALUES (?1, ?2)",
+        params![name, now],
+    )
+    .map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Error::Conflict(format!("member '{name}' already exists"))
+        }
+        e => e.into(),
+    })?;
+    Ok(c.last_insert_rowid())
+}
+
+pub(crate) fn member_by_name(c: &Connection, name: &str) -> Result<Option<MemberRow>> {
+    Ok(
+        c.prepare_cached("SELECT id, name, failed_attempts FROM members WHERE name = ?1")?
+            .query_row([name], member_row)
+            .optional()?,
+    )
+}
+
+pub(crate) fn delete_slots_of(c: &Connection, member_id: i64) -> Result<()> {
+    c.execute("DELETE FROM key_slots WHERE member_id = ?1", [member_id])?;
+    Ok(())
+}
+
+pub(crate) fn record_failed_unlock(c: &Connection, id: i64, now: i64) -> Result<i64> {
+    Ok(c.query_row(
+        "UPDATE members SET failed_attempts = failed_attempts + 1, last_failed_at = ?2
+         WHERE id = ?1 RETURNING failed_attempts",
+        params![id, now],
+        |r| r.get(0),
+    )?)
+}
+
+pub(crate) fn reset_failed_unlocks(c: &Connection, id: i64) -> Result<()> {
+    c.execute(
+        "UPDATE members SET failed_attempts = 0 WHERE id = ?1 AND failed_attempts != 0",
+        [id],
+    )?;
+    Ok(())
+}
+
+pub(crate) struct NewSlot<'a> {
+    pub member_id: i64,
+    pub kind: &'a str,
+    pub kdf: Option<&'a str>,
+    pub salt: Option<&'a [u8]>,
+    pub wrapped_key: &'a [u8],
+    pub label: &'a str,
+    pub now: i64,
+}
+
+pub(crate) fn insert_slot(c: &Connection, s: &NewSlot<'_>) -> Result<i64> {
+    c.execute(
+        "INSERT INTO key_slots(member_id, kind, kdf, salt, wrapped_key, label, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            s.member_id,
+            s.kind,
+            s.kdf,
+            s.salt,
+            s.wrapped_key,
+            s.label,
+            s.now
+        ],
+    )?;
+    Ok(c.last_insert_rowid())
+}
+
+pub(crate) fn slots_of(c: &Connection, member_id: i64, kind: &str) -> Result<Vec<SlotRow>> {
+    let mut st = c.prepare_cached(
+        "SELECT id, kdf, salt, wrapped_key, label FROM key_slots
+         WHERE member_id = ?1 AND kind = ?2 ORDER BY id",
+    )?;
+    let rows = st.query_map(params![member_id, kind], |r| {
+        Ok(SlotRow {
+            id: r.get(0)?,
+            kdf: r.get(1)?,
+            salt: r.get(2)?,
+            wrapped_key: r.get(3)?,
+            label: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn replace_slot_key(
+    c: &Connection,
+    slot_id: i64,
+    kdf: Option<&str>,
+    salt: Option<&[u8]>,
+    wrapped_key: &[u8],
+) -> Result<()> {
+    c.execute(
+        "UPDATE key_slots SET kdf = ?2, salt = ?3, wrapped_key = ?4 WHERE id = ?1",
+        params![slot_id, kdf, salt, wrapped_key],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn delete_slot(c: &Connection, slot_id: i64) -> Result<()> {
+    c.execute("DELETE FROM key_slots WHERE id = ?1", [slot_id])?;
+    Ok(())
+}
+
+// ---- workspaces and grants ----
+
+pub(crate) fn insert_workspace(
+    c: &Connection,
+    name: &str,
+    wrapped_key: &[u8],
+    now: i64,
+) -> Result<i64> {
+    c.execute(
+        "INSERT INTO workspaces(name, wrapped_key, created_at) VALUES (?1, ?2, ?3)",
+        params![name, wrapped_key, now],
+    )
+    .map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Error::Conflict(format!("workspace '{name}' already exists"))
+        }
+        e => e.into(),
+    })?;
+    Ok(c.last_insert_rowid())
+}
+
+pub(crate) fn workspace_by_name(c: &Connection, name: &str) -> Result<Option<WorkspaceRow>> {
+    Ok(
+        c.prepare_cached("SELECT id, name FROM workspaces WHERE name = ?1")?
+            .query_row([name], |r| {
+                Ok(WorkspaceRow {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                })
+            })
+            .optional()?,
+    )
+}
+
+/// Workspaces where the member holds any grant, by name.
+pub(crate) fn workspaces_of_member(
+    c: &Connection,
+    member_id: i64,
+) -> Result<Vec<(String, Option<Role>)>> {
+    let mut st = c.prepare_cached(
+        "SELECT w.name,
+                (SELECT role FROM grants g2 WHERE g2.member_id = ?1 AND g2.workspace_id = w.id
+                   AND g2.project_id IS NULL)
+         FROM workspaces w
+         WHERE EXISTS (SELECT 1 FROM grants g WHERE g.member_id = ?1 AND g.workspace_id = w.id)
+         ORDER BY w.name",
+    )?;
+    let rows = st.query_map([member_id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+    })?;
+    rows.map(|r| {
+        let (name, role) = r?;
+        Ok((name, role.map(role_of).transpose()?))
+    })
+    .collect()
+}
+
+pub(crate) fn has_any_grant(c: &Connection, member_id: i64, workspace_id: i64) -> Result<bool> {
+    Ok(
+        c.prepare_cached(
+            "SELECT 1 FROM grants WHERE member_id = ?1 AND workspace_id = ?2 LIMIT 1",
+        )?
+        .exists(params![member_id, workspace_id])?,
+    )
+}
+
+/// The member's role for a project: a project grant wins over the workspace grant.
+pub(crate) fn role_for(
+    c: &Connection,
+    member_id: i64,
+    workspace_id: i64,
+    project_id: Option<i64>,
+) -> Result<Option<Role>> {
+    let role: Option<String> = c
+        .prepare_cached(
+            "SELECT role FROM grants
+             WHERE member_id = ?1 AND workspace_id = ?2
+               AND (project_id IS NULL OR project_id = ?3)
+             ORDER BY project_id IS NULL LIMIT 1",
+        )?
+        .query_row(params![member_id, workspace_id, project_id], |r| r.get(0))
+        .optional()?;
+    role.map(role_of).transpose()
+}
+
+pub(crate) fn set_grant(
+    c: &Connection,
+    member_id: i64,
+    workspace_id: i64,
+    project_id: Option<i64>,
+    role: Role,
+) -> Result<()> {
+    c.execute(
+        "DELETE FROM grants WHERE member_id = ?1 AND workspace_id = ?2 AND project_id IS ?3",
+        params![member_id, workspace_id, project_id],
+    )?;
+    c.execute(
+        "INSERT INTO grants(member_id, workspace_id, project_id, role) VALUES (?1, ?2, ?3, ?4)",
+        params![member_id, workspace_id, project_id, role.as_str()],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn remove_grants(c: &Connection, member_id: i64, workspace_id: i64) -> Result<usize> {
+    Ok(c.execute(
+        "DELETE FROM grants WHERE member_id = ?1 AND workspace_id = ?2",
+        params![member_id, workspace_id],
+    )?)
+}
+
+pub(crate) fn grant_count(c: &Connection, member_id: i64) -> Result<i64> {
+    Ok(c.query_row(
+        "SELECT count(*) FROM grants WHERE member_id = ?1",
+        [member_id],
+        |r| r.get(0),
+    )?)
+}
+
+pub(crate) fn owner_count(c: &Connection, workspace_id: i64) -> Result<i64> {
+    Ok(c.query_row(
+        "SELECT count(*) FROM grants WHERE workspace_id = ?1 AND project_id IS NULL AND role = 'owner'",
+        [workspace_id],
+        |r| r.get(0),
+    )?)
+}
+
+/// Whether the member owns any workspace: such members may create new ones.
+pub(crate) fn owns_any_workspace(c: &Connection, member_id: i64) -> Result<bool> {
+    Ok(c
+        .prepare_cached("SELECT 1 FROM grants WHERE member_id = ?1 AND role = 'owner' AND project_id IS NULL LIMIT 1")?
+        .exists([member_id])?)
+}
+
+pub(crate) struct GrantRow {
+    pub member: String,
+    pub role: Role,
+    pub project: Option<String>,
+}
+
+pub(crate) fn grants_in_workspace(c: &Connection, workspace_id: i64) -> Result<Vec<GrantRow>> {
+    let mut st = c.prepare_cached(
+        "SELECT m.name, g.role, p.name FROM grants g
+         JOIN members m ON m.id = g.member_id
+         LEFT JOIN projects p ON p.id = g.project_id
+         WHERE g.workspace_id = ?1
+         ORDER BY m.name, p.name IS NOT NULL, p.name",
+    )?;
+    let rows = st.query_map([workspace_id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<String>>(2)?,
+        ))
+    })?;
+    rows.map(|r| {
+        let (member, role, project) = r?;
+        Ok(GrantRow {
+            member,
+            role: role_of(role)?,
+            project,
+        })
+    })
+    .collect()
+}
+
+// ---- projects and environments ----
+
+pub(crate) fn insert_project(
+    c: &Connection,
+    workspace_id: i64,
+    name: &str,
+    now: i64,
+) -> Result<i64> {
+    c.execute(
+        "INSERT INTO projects(workspace_id, name, created_at) VALUES (?1, ?2, ?3)",
+        params![workspace_id, name, now],
+    )
+    .map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Error::Conflict(format!("project '{name}' already exists"))
+        }
+        e => e.into(),
+    })?;
+    Ok(c.last_insert_rowid())
+}
+
+pub(crate) fn project_by_name(
+    c: &Connection,
+    workspace_id: i64,
+    name: &str,
+) -> Result<Option<ProjectRow>> {
+    Ok(
+        c.prepare_cached("SELECT id, name FROM projects WHERE workspace_id = ?1 AND name = ?2")?
+            .query_row(params![workspace_id, name], |r| {
+                Ok(ProjectRow {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                })
+            })
+            .optional()?,
+    )
+}
+
+pub(crate) fn projects_of(c: &Connection, workspace_id: i64) -> Result<Vec<ProjectRow>> {
+    let mut st =
+        c.prepare_cached("SELECT id, name FROM projects WHERE workspace_id = ?1 ORDER BY name")?;
+    let rows = st.query_map([workspace_id], |r| {
+        Ok(ProjectRow {
+            id: r.get(0)?,
+            name: r.get(1)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn insert_environment(
+    c: &Connection,
+    project_id: i64,
+    name: &str,
+    protected: bool,
+    now: i64,
+) -> Result<i64> {
+    let position: i64 = c.query_row(
+        "SELECT coalesce(max(position), -1) + 1 FROM environments WHERE project_id = ?1",
+        [project_id],
+        |r| r.get(0),
+    )?;
+    c.execute(
+        "INSERT INTO environments(project_id, name, position, protected, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![project_id, name, position, protected, now],
+    )
+    .map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Error::Conflict(format!("environment '{name}' already exists"))
+        }
+        e => e.into(),
+    })?;
+    Ok(c.last_insert_rowid())
+}
+
+pub(crate) fn environments_of(c: &Connection, project_id: i64) -> Result<Vec<EnvRow>> {
+    let mut st = c.prepare_cached(
+        "SELECT id, name, protected FROM environments WHERE project_id = ?1 ORDER BY position",
+    )?;
+    let rows = st.query_map([project_id], |r| {
+        Ok(EnvRow {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            protected: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn set_environment_protected(
+    c: &Connection,
+    env_id: i64,
+    protected: bool,
+) -> Result<()> {
+    c.execute(
+        "UPDATE environments SET protected = ?2 WHERE id = ?1",
+        params![env_id, protected],
+    )?;
+    Ok(())
+}
+
+// ---- settings ----
+
+pub(crate) fn get_setting(c: &Connection, workspace_id: i64, key: &str) -> Result<Option<String>> {
+    Ok(
+        c.prepare_cached("SELECT value FROM settings WHERE workspace_id = ?1 AND key = ?2")?
+            .query_row(params![workspace_id, key], |r| r.get(0))
+            .optional()?,
+    )
+}
+
+pub(crate) fn put_setting(c: &Connection, workspace_id: i64, key: &str, value: &str) -> Result<()> {
+    c.execute(
+        "INSERT INTO settings(workspace_id, key, value) VALUES (?1, ?2, ?3)
+         ON CONFLICT(workspace_id, key) DO UPDATE SET value = excluded.value",
+        params![workspace_id, key, value],
+    )?;
+    Ok(())
+}

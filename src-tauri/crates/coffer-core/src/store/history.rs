@@ -1,0 +1,414 @@
+//! SQL for secrets and their versions.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::error::{Error, Result};
+
+pub(crate) struct SecretRow {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub kind: String,
+    pub scope: String,
+    pub owner_id: i64,
+    pub owner: String,
+    pub rotate_every: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub deleted_at: Option<i64>,
+}
+
+const SECRET_COLS: &str = "s.id, s.name, s.description, s.kind, s.scope, s.owner_id, m.name,
+    s.rotate_every, s.created_at, s.updated_at, s.deleted_at";
+
+fn secret_row(r: &Row<'_>) -> rusqlite::Result<SecretRow> {
+    Ok(SecretRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        description: r.get(2)?,
+        kind: r.get(3)?,
+        scope: r.get(4)?,
+        owner_id: r.get(5)?,
+        owner: r.get(6)?,
+        rotate_every: r.get(7)?,
+        created_at: r.get(8)?,
+        updated_at: r.get(9)?,
+        deleted_at: r.get(10)?,
+    })
+}
+
+pub(crate) struct VersionRow {
+    pub environment_id: i64,
+    pub version: i64,
+    pub ciphertext: Option<Vec<u8>>,
+    pub fingerprint: Vec<u8>,
+    pub origin: String,
+    pub created_at: i64,
+    pub created_by: String,
+    pub expires_at: Option<i64>,
+    pub superseded_at: Option<i64>,
+    pub destroyed_at: Option<i64>,
+}
+
+const VERSION_COLS: &str = "environment_id, version, ciphertext, fingerprint, origin,
+    created_at, created_by, expires_at, superseded_at, destroyed_at";
+
+fn version_row(r: &Row<'_>) -> rusqlite::Result<VersionRow> {
+    Ok(VersionRow {
+        environment_id: r.get(0)?,
+        version: r.get(1)?,
+        ciphertext: r.get(2)?,
+        fingerprint: r.get(3)?,
+        origin: r.get(4)?,
+        created_at: r.get(5)?,
+        created_by: r.get(6)?,
+        expires_at: r.get(7)?,
+        superseded_at: r.get(8)?,
+        destroyed_at: r.get(9)?,
+    })
+}
+
+pub(crate) fn secret_by_name(
+    c: &Connection,
+    project_id: i64,
+    name: &str,
+) -> Result<Option<SecretRow>> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT {SECRET_COLS} FROM secrets s JOIN members m ON m.id = s.owner_id
+             WHERE s.project_id = ?1 AND s.name = ?2"
+    ))?
+    .query_row(params![project_id, name], secret_row)
+    .optional()?)
+}
+
+pub(crate) struct NewSecret<'a> {
+    pub project_id: i64,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub kind: &'a str,
+    pub scope: &'a str,
+    pub owner_id: i64,
+    pub rotate_every: Option<i64>,
+    pub now: i64,
+}
+
+pub(crate) fn insert_secret(c: &Connection, s: &NewSecret<'_>) -> Result<i64> {
+    c.prepare_cached(
+        "INSERT INTO secrets(project_id, name, description, kind, scope, owner_id, rotate_every,
+                             created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+    )?
+    .execute(params![
+        s.project_id,
+        s.name,
+        s.description,
+        s.kind,
+        s.scope,
+        s.owner_id,
+        s.rotate_every,
+        s.now
+    ])
+    .map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Error::Conflict(format!(
+                "the name '{}' is already taken in this project",
+                s.name
+            ))
+        }
+        e => e.into(),
+    })?;
+    Ok(c.last_insert_rowid())
+}
+
+pub(crate) fn update_secret_meta(
+    c: &Connection,
+    id: i64,
+    description: &str,
+    kind: &str,
+    rotate_every: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    c.prepare_cached(
+        "UPDATE secrets SET description = ?2, kind = ?3, rotate_every = ?4, updated_at = ?5 WHERE id = ?1",
+    )?
+    .execute(params![id, description, kind, rotate_every, now])?;
+    Ok(())
+}
+
+pub(crate) fn set_secret_deleted(
+    c: &Connection,
+    id: i64,
+    deleted_at: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    c.execute(
+        "UPDATE secrets SET deleted_at = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, deleted_at, now],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn purge_secret(c: &Connection, id: i64) -> Result<()> {
+    c.execute("DELETE FROM versions WHERE secret_id = ?1", [id])?;
+    c.execute("DELETE FROM secrets WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+/// Secrets of a workspace deleted at or before `cutoff`, for the purge sweep.
+pub(crate) fn deleted_before(
+    c: &Connection,
+    workspace_id: i64,
+    cutoff: i64,
+) -> Result<Vec<(i64, String, String)>> {
+    let mut st = c.prepare_cached(
+        "SELECT s.id, s.name, p.name FROM secrets s JOIN projects p ON p.id = s.project_id
+         WHERE p.workspace_id = ?1 AND s.deleted_at IS NOT NULL AND s.deleted_at <= ?2",
+    )?;
+    let rows = st.query_map(params![workspace_id, cutoff], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// One row per (secret, environment with a current version); secrets with no value
+/// anywhere appear once with `None`.
+pub(crate) struct ListingRow {
+    pub secret: SecretRow,
+    pub current: Option<CurrentRow>,
+}
+
+pub(crate) struct CurrentRow {
+    pub environment_id: i64,
+    pub version: i64,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub fingerprint: Vec<u8>,
+}
+
+pub(crate) fn list_secrets(
+    c: &Connection,
+    project_id: i64,
+    member_id: i64,
+    include_deleted: bool,
+) -> Result<Vec<ListingRow>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {SECRET_COLS}, v.environment_id, v.version, v.created_at, v.expires_at, v.fingerprint
+         FROM secrets s
+         JOIN members m ON m.id = s.owner_id
+         LEFT JOIN versions v ON v.secret_id = s.id AND v.superseded_at IS NULL
+         WHERE s.project_id = ?1
+           AND (s.scope = 'workspace' OR s.owner_id = ?2)
+           AND (?3 OR s.deleted_at IS NULL)
+         ORDER BY s.name"
+    ))?;
+    let rows = st.query_map(params![project_id, member_id, include_deleted], |r| {
+        let env: Option<i64> = r.get(11)?;
+        Ok(ListingRow {
+            secret: secret_row(r)?,
+            current: match env {
+                None => None,
+                Some(environment_id) => Some(CurrentRow {
+                    environment_id,
+                    version: r.get(12)?,
+                    created_at: r.get(13)?,
+                    expires_at: r.get(14)?,
+                    fingerprint: r.get(15)?,
+                }),
+            },
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn current_version(
+    c: &Connection,
+    secret_id: i64,
+    environment_id: i64,
+) -> Result<Option<VersionRow>> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT {VERSION_COLS} FROM versions
+             WHERE secret_id = ?1 AND environment_id = ?2 AND superseded_at IS NULL"
+    ))?
+    .query_row(params![secret_id, environment_id], version_row)
+    .optional()?)
+}
+
+pub(crate) fn version_by_number(
+    c: &Connection,
+    secret_id: i64,
+    environment_id: i64,
+    version: i64,
+) -> Result<Option<VersionRow>> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT {VERSION_COLS} FROM versions
+             WHERE secret_id = ?1 AND environment_id = ?2 AND version = ?3"
+    ))?
+    .query_row(params![secret_id, environment_id, version], version_row)
+    .optional()?)
+}
+
+pub(crate) fn versions_of(c: &Connection, secret_id: i64) -> Result<Vec<VersionRow>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {VERSION_COLS} FROM versions WHERE secret_id = ?1 ORDER BY environment_id, version DESC"
+    ))?;
+    let rows = st.query_map([secret_id], version_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The fast path of `use`: the current ciphertext of one secret by name.
+pub(crate) struct ResolveRow {
+    pub secret_id: i64,
+    pub scope: String,
+    pub owner_id: i64,
+    pub version: i64,
+    pub ciphertext: Option<Vec<u8>>,
+    pub expires_at: Option<i64>,
+}
+
+pub(crate) fn resolve_current(
+    c: &Connection,
+    project_id: i64,
+    name: &str,
+    environment_id: i64,
+) -> Result<Option<ResolveRow>> {
+    Ok(c.prepare_cached(
+        "SELECT s.id, s.scope, s.owner_id, v.version, v.ciphertext, v.expires_at
+             FROM secrets s JOIN versions v ON v.secret_id = s.id
+             WHERE s.project_id = ?1 AND s.name = ?2 AND s.deleted_at IS NULL
+               AND v.environment_id = ?3 AND v.superseded_at IS NULL",
+    )?
+    .query_row(params![project_id, name, environment_id], |r| {
+        Ok(ResolveRow {
+            secret_id: r.get(0)?,
+            scope: r.get(1)?,
+            owner_id: r.get(2)?,
+            version: r.get(3)?,
+            ciphertext: r.get(4)?,
+            expires_at: r.get(5)?,
+        })
+    })
+    .optional()?)
+}
+
+pub(crate) struct NewVersion<'a> {
+    pub secret_id: i64,
+    pub environment_id: i64,
+    pub version: i64,
+    pub ciphertext: &'a [u8],
+    pub fingerprint: &'a [u8],
+    pub origin: &'a str,
+    pub created_by: &'a str,
+    pub expires_at: Option<i64>,
+    pub now: i64,
+}
+
+/// Supersedes the current version (if any) and inserts the new one.
+pub(crate) fn push_version(c: &Connection, v: &NewVersion<'_>) -> Result<()> {
+    c.prepare_cached(
+        "UPDATE versions SET superseded_at = ?3
+         WHERE secret_id = ?1 AND environment_id = ?2 AND superseded_at IS NULL",
+    )?
+    .execute(params![v.secret_id, v.environment_id, v.now])?;
+    c.prepare_cached(
+        "INSERT INTO versions(secret_id, environment_id, version, ciphertext, fingerprint, origin,
+                              created_at, created_by, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        v.secret_id,
+        v.environment_id,
+        v.version,
+        v.ciphertext,
+        v.fingerprint,
+        v.origin,
+        v.now,
+        v.created_by,
+        v.expires_at
+    ])
+    .map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Error::Conflict("another writer added this version first; try again".into())
+        }
+        e => e.into(),
+    })?;
+    Ok(())
+}
+
+/// A version whose ciphertext is due for destruction.
+pub(crate) struct DoomedVersion {
+    pub id: i64,
+    pub secret: String,
+    pub project: String,
+    pub environment: String,
+    pub version: i64,
+}
+
+const DOOMED_COLS: &str = "v.id, s.name, p.name, e.name, v.version
+    FROM versions v
+    JOIN secrets s ON s.id = v.secret_id
+    JOIN projects p ON p.id = s.project_id
+    JOIN environments e ON e.id = v.environment_id";
+
+fn doomed_row(r: &Row<'_>) -> rusqlite::Result<DoomedVersion> {
+    Ok(DoomedVersion {
+        id: r.get(0)?,
+        secret: r.get(1)?,
+        project: r.get(2)?,
+        environment: r.get(3)?,
+        version: r.get(4)?,
+    })
+}
+
+/// Old versions of a workspace superseded at or before `cutoff` (the rollback window).
+pub(crate) fn doomed_by_window(
+    c: &Connection,
+    workspace_id: i64,
+    cutoff: i64,
+) -> Result<Vec<DoomedVersion>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {DOOMED_COLS}
+         WHERE v.superseded_at IS NOT NULL AND v.destroyed_at IS NULL AND v.superseded_at <= ?2
+           AND p.workspace_id = ?1"
+    ))?;
+    let rows = st.query_map(params![workspace_id, cutoff], doomed_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Versions of one secret/environment past the newest `max_versions` that still hold
+/// ciphertext.
+pub(crate) fn doomed_by_count(
+    c: &Connection,
+    secret_id: i64,
+    environment_id: i64,
+    max_versions: i64,
+) -> Result<Vec<DoomedVersion>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {DOOMED_COLS}
+         WHERE v.secret_id = ?1 AND v.environment_id = ?2 AND v.destroyed_at IS NULL
+         ORDER BY v.version DESC LIMIT -1 OFFSET ?3"
+    ))?;
+    let rows = st.query_map(params![secret_id, environment_id, max_versions], doomed_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Every (secret, environment) pair of a workspace holding more than one live version.
+pub(crate) fn pairs_with_history(c: &Connection, workspace_id: i64) -> Result<Vec<(i64, i64)>> {
+    let mut st = c.prepare_cached(
+        "SELECT v.secret_id, v.environment_id FROM versions v
+         JOIN secrets s ON s.id = v.secret_id JOIN projects p ON p.id = s.project_id
+         WHERE p.workspace_id = ?1 AND v.destroyed_at IS NULL AND v.superseded_at IS NOT NULL
+         GROUP BY v.secret_id, v.environment_id",
+    )?;
+    let rows = st.query_map([workspace_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn destroy_version(c: &Connection, version_id: i64, now: i64) -> Result<()> {
+    c.prepare_cached("UPDATE versions SET ciphertext = NULL, destroyed_at = ?2 WHERE id = ?1")?
+        .execute(params![version_id, now])?;
+    Ok(())
+}

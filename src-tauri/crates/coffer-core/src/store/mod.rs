@@ -1,0 +1,128 @@
+//! Storage: one SQLite file in WAL mode; every SQL statement of Coffer lives under
+//! this module, so another backend is one more implementation of the same functions.
+//!
+//! Writers take the lock up front (`BEGIN IMMEDIATE`) and wait for each other through
+//! the busy timeout, so two processes writing at once both succeed; if the wait runs
+//! out, the caller gets [`Error::Busy`], never SQLite's "database is locked".
+
+mod directory;
+mod history;
+mod schema;
+mod trail;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
+
+pub(crate) use directory::*;
+pub(crate) use history::*;
+pub(crate) use trail::*;
+
+use crate::error::{Error, Result};
+
+/// How long a writer waits for another process's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
+
+pub(crate) struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Creates a new, empty vault file (owner-only permissions) and its schema.
+    pub(crate) fn create(path: &Path) -> Result<Store> {
+        if path.exists() {
+            return Err(Error::Conflict(format!(
+                "a vault already exists at {}",
+                path.display()
+            )));
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        opts.open(path)?;
+        Self::open_existing(path)
+    }
+
+    /// Opens an existing vault, upgrading its schema if this build is newer.
+    pub(crate) fn open(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            return Err(Error::NotFound {
+                what: format!(
+                    "vault at {} (create one with `coffer init --owner NAME`)",
+                    path.display()
+                ),
+            });
+        }
+        Self::open_existing(path)
+    }
+
+    fn open_existing(path: &Path) -> Result<Store> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let mut conn = Connection::open_with_flags(path, flags)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // WAL lets the app and the CLI read while the other writes; NORMAL sync keeps
+        // every commit safe from a killed process (only power loss can drop the last
+        // commits); secure_delete overwrites destroyed ciphertext in the file.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        conn.pragma_update(None, "trusted_schema", "OFF")?;
+        schema::migrate(&mut conn)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Runs `f` in one write transaction: all of it lands, or none of it.
+    ///
+    /// Takes `&self` (SQLite's own locking guards the file; the session never nests
+    /// transactions), so callers can hold keys borrowed from the session meanwhile.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+pub(crate) fn get_meta(c: &Connection, key: &str) -> Result<Option<Vec<u8>>> {
+    Ok(c.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
+}
+
+pub(crate) fn set_meta(c: &Connection, key: &str, value: &[u8]) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(rusqlite::params![key, value])?;
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) fn migrate_for_tests(conn: &mut Connection) {
+    schema::migrate(conn).expect("schema applies to an empty database");
+}

@@ -1,0 +1,200 @@
+//! The schema, as migrations embedded in code and applied in one transaction.
+//!
+//! Append new migrations; never edit a released one. `user_version` records how far a
+//! vault has come, so an older binary can refuse a newer vault instead of damaging it.
+
+use rusqlite::Connection;
+use rusqlite_migration::{Migrations, M};
+
+use crate::error::{Error, Result};
+
+const V1: &str = r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+) STRICT;
+
+-- The audit trail is created before anything else that mentions "audit" so outside
+-- tools listing tables find it first.
+CREATE TABLE audit_events (
+    id           INTEGER PRIMARY KEY,
+    at           INTEGER NOT NULL,
+    actor        TEXT NOT NULL,
+    action       TEXT NOT NULL,
+    outcome      TEXT NOT NULL,
+    workspace_id INTEGER,
+    workspace    TEXT,
+    project      TEXT,
+    environment  TEXT,
+    secret       TEXT,
+    detail       TEXT NOT NULL,
+    mac          BLOB NOT NULL
+) STRICT;
+CREATE INDEX audit_events_ws ON audit_events(workspace_id, id);
+
+CREATE TABLE members (
+    id              INTEGER PRIMARY KEY,
+    name            TEXT NOT NULL UNIQUE,
+    created_at      INTEGER NOT NULL,
+    failed_attempts INTEGER NOT NULL DEFAULT 0,
+    last_failed_at  INTEGER
+) STRICT;
+
+CREATE TABLE key_slots (
+    id          INTEGER PRIMARY KEY,
+    member_id   INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    kind        TEXT NOT NULL CHECK (kind IN ('passphrase', 'device')),
+    kdf         TEXT,
+    salt        BLOB,
+    wrapped_key BLOB NOT NULL,
+    label       TEXT NOT NULL DEFAULT '',
+    created_at  INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX key_slots_one_passphrase ON key_slots(member_id) WHERE kind = 'passphrase';
+
+CREATE TABLE workspaces (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    wrapped_key BLOB NOT NULL,
+    created_at  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE projects (
+    id           INTEGER PRIMARY KEY,
+    workspace_id INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    UNIQUE (workspace_id, name)
+) STRICT;
+
+CREATE TABLE grants (
+    member_id    INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    workspace_id INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    project_id   INTEGER REFERENCES projects(id) ON DELETE CASCADE,
+    role         TEXT NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX grants_workspace ON grants(member_id, workspace_id) WHERE project_id IS NULL;
+CREATE UNIQUE INDEX grants_project ON grants(member_id, workspace_id, project_id) WHERE project_id IS NOT NULL;
+
+CREATE TABLE environments (
+    id         INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    position   INTEGER NOT NULL,
+    protected  INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    UNIQUE (project_id, name)
+) STRICT;
+
+CREATE TABLE secrets (
+    id           INTEGER PRIMARY KEY,
+    project_id   INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    description  TEXT NOT NULL DEFAULT '',
+    kind         TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    owner_id     INTEGER NOT NULL REFERENCES members(id),
+    rotate_every INTEGER,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    deleted_at   INTEGER,
+    UNIQUE (project_id, name)
+) STRICT;
+
+CREATE TABLE versions (
+    id             INTEGER PRIMARY KEY,
+    secret_id      INTEGER NOT NULL REFERENCES secrets(id) ON DELETE CASCADE,
+    environment_id INTEGER NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+    version        INTEGER NOT NULL,
+    ciphertext     BLOB,
+    fingerprint    BLOB NOT NULL,
+    origin         TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
+    created_by     TEXT NOT NULL,
+    expires_at     INTEGER,
+    superseded_at  INTEGER,
+    destroyed_at   INTEGER,
+    UNIQUE (secret_id, environment_id, version)
+) STRICT;
+CREATE INDEX versions_current ON versions(secret_id, environment_id) WHERE superseded_at IS NULL;
+CREATE INDEX versions_live_old ON versions(superseded_at) WHERE superseded_at IS NOT NULL AND destroyed_at IS NULL;
+
+CREATE TABLE settings (
+    workspace_id INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    key          TEXT NOT NULL,
+    value        TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, key)
+) STRICT;
+"#;
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(V1)])
+}
+
+/// Number of migrations this build knows.
+pub(crate) fn known_version() -> usize {
+    1
+}
+
+/// Brings the schema up to date in one transaction, or refuses a newer vault.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    let found: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    if found > known_version() {
+        return Err(Error::SchemaTooNew {
+            found,
+            known: known_version(),
+        });
+    }
+    if found == known_version() {
+        return Ok(());
+    }
+    migrations()
+        .to_latest(conn)
+        .map_err(|e| Error::Storage(format!("could not upgrade the vault schema: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid_and_counted() {
+        assert!(migrations().validate().is_ok());
+        let mut c = Connection::open_in_memory().unwrap();
+        migrate(&mut c).unwrap();
+        let v: i64 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v as usize, known_version());
+        migrate(&mut c).unwrap();
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let mut c = Connection::open_in_memory().unwrap();
+        c.pragma_update(None, "user_version", 99).unwrap();
+        let e = migrate(&mut c).unwrap_err();
+        assert!(e.to_string().contains("newer Coffer"), "{e}");
+    }
+
+    #[test]
+    fn a_failing_migration_leaves_nothing_behind() {
+        let mut c = Connection::open_in_memory().unwrap();
+        let bad = Migrations::new(vec![
+            M::up(V1),
+            M::up("CREATE TABLE x(a); SELECT nonsense FROM nowhere;"),
+        ]);
+        assert!(bad.to_latest(&mut c).is_err());
+        let tables: i64 = c
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type='table'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let v: i64 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!((tables, v), (0, 0), "a failed upgrade must roll back whole");
+    }
+}

@@ -1,0 +1,125 @@
+//! SQL for the audit trail: append, read back with filters, stream for verification.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::error::Result;
+
+pub(crate) struct AuditRow {
+    pub id: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub outcome: String,
+    pub workspace_id: Option<i64>,
+    pub workspace: Option<String>,
+    pub project: Option<String>,
+    pub environment: Option<String>,
+    pub secret: Option<String>,
+    pub detail: String,
+    pub mac: Vec<u8>,
+}
+
+const AUDIT_COLS: &str = "id, at, actor, action, outcome, workspace_id, workspace, project,
+    environment, secret, detail, mac";
+
+fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
+    Ok(AuditRow {
+        id: r.get(0)?,
+        at: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        outcome: r.get(4)?,
+        workspace_id: r.get(5)?,
+        workspace: r.get(6)?,
+        project: r.get(7)?,
+        environment: r.get(8)?,
+        secret: r.get(9)?,
+        detail: r.get(10)?,
+        mac: r.get(11)?,
+    })
+}
+
+pub(crate) fn insert_audit(c: &Connection, row: &AuditRow) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO audit_events(id, at, actor, action, outcome, workspace_id, workspace, project,
+                                  environment, secret, detail, mac)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        row.id,
+        row.at,
+        row.actor,
+        row.action,
+        row.outcome,
+        row.workspace_id,
+        row.workspace,
+        row.project,
+        row.environment,
+        row.secret,
+        row.detail,
+        row.mac
+    ])?;
+    Ok(())
+}
+
+/// Filters for reading the trail back; `None` matches everything.
+#[derive(Default)]
+pub(crate) struct AuditQuery<'a> {
+    pub workspace_id: i64,
+    pub actor: Option<&'a str>,
+    pub action: Option<&'a str>,
+    pub secret: Option<&'a str>,
+    pub since: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+pub(crate) fn query_audit(c: &Connection, q: &AuditQuery<'_>) -> Result<Vec<AuditRow>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {AUDIT_COLS} FROM (
+            SELECT {AUDIT_COLS} FROM audit_events
+            WHERE workspace_id = ?1
+              AND (?2 IS NULL OR actor = ?2)
+              AND (?3 IS NULL OR action = ?3 OR action LIKE '%.' || ?3)
+              AND (?4 IS NULL OR secret = ?4)
+              AND (?5 IS NULL OR at >= ?5)
+            ORDER BY id DESC LIMIT ?6)
+         ORDER BY id"
+    ))?;
+    let rows = st.query_map(
+        params![
+            q.workspace_id,
+            q.actor,
+            q.action,
+            q.secret,
+            q.since,
+            q.limit.unwrap_or(-1)
+        ],
+        audit_row,
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Calls `f` for every event in id order without loading the trail into memory.
+pub(crate) fn each_audit(
+    c: &Connection,
+    mut f: impl FnMut(&AuditRow) -> Result<bool>,
+) -> Result<()> {
+    let mut st = c.prepare(&format!(
+        "SELECT {AUDIT_COLS} FROM audit_events ORDER BY id"
+    ))?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        if !f(&audit_row(r)?)? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn last_audit(c: &Connection) -> Result<Option<(i64, Vec<u8>)>> {
+    Ok(
+        c.prepare_cached("SELECT id, mac FROM audit_events ORDER BY id DESC LIMIT 1")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?,
+    )
+}

@@ -1,0 +1,320 @@
+//! Creating, opening and unlocking a vault.
+//!
+//! Unlocking turns a member's passphrase (Argon2id) or a device key (OS keyring) into
+//! the vault key through that member's key slot; everything else is derived from it.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::access::Role;
+use crate::clock::{Clock, SystemClock};
+use crate::crypto::{self, KdfParams, Key32};
+use crate::device::{DeviceKeyStore, DeviceStoreError};
+use crate::error::{Error, Result};
+use crate::names;
+use crate::session::Session;
+use crate::store::{self, NewSlot, Store};
+use crate::value::Passphrase;
+
+pub const DEFAULT_WORKSPACE: &str = "default";
+pub const DEFAULT_PROJECT: &str = "default";
+pub const DEFAULT_ENVIRONMENTS: [&str; 3] = ["development", "staging", "production"];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkspaceInfo {
+    pub name: String,
+    pub role: Option<Role>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectInfo {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvironmentInfo {
+    pub name: String,
+    pub protected: bool,
+}
+
+/// An opened, still locked vault.
+pub struct Vault {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    kdf: KdfParams,
+}
+
+pub(crate) fn slot_ad(vault_id: &str, member_id: i64, kind: &str) -> String {
+    format!("coffer/slot/v1/{vault_id}/{member_id}/{kind}")
+}
+
+pub(crate) fn workspace_ad(vault_id: &str, workspace: &str) -> String {
+    format!("coffer/workspace/v1/{vault_id}/{workspace}")
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    let mut b = [0u8; N];
+    getrandom::getrandom(&mut b).map_err(|e| Error::Io(format!("no randomness available: {e}")))?;
+    Ok(b)
+}
+
+/// How long to wait after the n-th consecutive failed unlock: 0.25 s doubling to 8 s.
+pub fn failure_delay(failures: i64) -> Duration {
+    let n = failures.clamp(1, 6) as u32;
+    Duration::from_millis(250u64 << (n - 1))
+}
+
+impl Vault {
+    pub fn open(path: &Path) -> Result<Vault> {
+        Ok(Vault {
+            store: Store::open(path)?,
+            clock: Arc::new(SystemClock),
+            kdf: KdfParams::RECOMMENDED,
+        })
+    }
+
+    /// Replaces the clock (tests move time instead of sleeping).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The key derivation parameters for new and upgraded slots.
+    pub fn with_kdf(mut self, kdf: KdfParams) -> Self {
+        self.kdf = kdf;
+        self
+    }
+
+    /// Creates a vault with its owner, the `default` workspace and project, and the
+    /// default environments; returns the owner's unlocked session.
+    pub fn create(
+        path: &Path,
+        owner: &str,
+        passphrase: &Passphrase,
+        kdf: KdfParams,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Session> {
+        names::member(owner)?;
+        passphrase.check_new()?;
+        let store = Store::create(path)?;
+        let result = (|| {
+            let vault_id = hex::encode(random_bytes::<16>()?);
+            let vault_key = Key32::random()?;
+            let now = clock.now_ms();
+            let member_id = store.write(|tx| {
+                store::set_meta(tx, "vault_id", vault_id.as_bytes())?;
+                store::set_meta(tx, "created_at", &now.to_le_bytes())?;
+                let member_id = store::insert_member(tx, owner, now)?;
+                insert_passphrase_slot(tx, &vault_id, member_id, &vault_key, passphrase, kdf, now)?;
+                Ok(member_id)
+            })?;
+            let mut session = Session::new(
+                store,
+                clock,
+                vault_id,
+                vault_key,
+                member_id,
+                owner.to_string(),
+                kdf,
+            );
+            session.mark_reauthenticated();
+            session.bootstrap_workspace(DEFAULT_WORKSPACE, "vault.init")?;
+            Ok(session)
+        })();
+        if result.is_err() {
+            // A half-made vault is worse than none: remove it so `init` can be retried.
+            for suffix in ["", "-wal", "-shm"] {
+                let mut p = path.as_os_str().to_owned();
+                p.push(suffix);
+                let _ = std::fs::remove_file(p);
+            }
+        }
+        result
+    }
+
+    fn vault_id(&self) -> Result<String> {
+        let raw = store::get_meta(self.store.conn(), "vault_id")?
+            .ok_or_else(|| Error::Integrity("the vault has no identity record".into()))?;
+        String::from_utf8(raw)
+            .map_err(|_| Error::Integrity("the vault identity is malformed".into()))
+    }
+
+    /// Unlocks with a member's passphrase. Every failure is the same error, after a
+    /// delay that grows with consecutive failures.
+    pub fn unlock(self, member: &str, passphrase: &Passphrase) -> Result<Session> {
+        let vault_id = self.vault_id()?;
+        let now = self.clock.now_ms();
+        let found = store::member_by_name(self.store.conn(), member)?;
+        let slot = match &found {
+            Some(m) => store::slots_of(self.store.conn(), m.id, "passphrase")?
+                .into_iter()
+                .next(),
+            None => None,
+        };
+        let (Some(m), Some(slot)) = (found, slot) else {
+            // Spend the same work as a real attempt so timing does not tell members apart.
+            let _ = self.kdf.derive(passphrase, &[0u8; 16]);
+            std::thread::sleep(failure_delay(1));
+            return Err(Error::BadCredentials);
+        };
+        let params: KdfParams = slot
+            .kdf
+            .as_deref()
+            .and_then(|k| serde_json::from_str(k).ok())
+            .ok_or_else(|| Error::Integrity("a key slot has unreadable parameters".into()))?;
+        let salt = slot.salt.clone().unwrap_or_default();
+        let kek = params.derive(passphrase, &salt)?;
+        let opened = crypto::open(
+            &kek,
+            &slot.wrapped_key,
+            slot_ad(&vault_id, m.id, "passphrase").as_bytes(),
+            "key slot",
+        );
+        let vault_key = match opened {
+            Ok(bytes) => Key32::from_slice(&bytes)?,
+            Err(_) => {
+                let failures = self
+                    .store
+                    .write(|tx| store::record_failed_unlock(tx, m.id, now))?;
+                std::thread::sleep(failure_delay(failures));
+                return Err(Error::BadCredentials);
+            }
+        };
+        let upgrade = params.is_weaker_than(&self.kdf);
+        let target = self.kdf;
+        if m.failed_attempts > 0 || upgrade {
+            self.store.write(|tx| {
+                store::reset_failed_unlocks(tx, m.id)?;
+                if upgrade {
+                    // Re-wrap under the stronger parameters while we hold the passphrase.
+                    let salt = random_bytes::<16>()?;
+                    let kek = target.derive(passphrase, &salt)?;
+                    let wrapped = crypto::seal(
+                        &kek,
+                        vault_key.expose(),
+                        slot_ad(&vault_id, m.id, "passphrase").as_bytes(),
+                    )?;
+                    let kdf_text = serde_json::to_string(&target)
+                        .map_err(|e| Error::Storage(e.to_string()))?;
+                    store::replace_slot_key(tx, slot.id, Some(&kdf_text), Some(&salt), &wrapped)?;
+                }
+                Ok(())
+            })?;
+        }
+        let mut session = Session::new(
+            self.store, self.clock, vault_id, vault_key, m.id, m.name, self.kdf,
+        );
+        session.mark_reauthenticated();
+        Ok(session)
+    }
+
+    /// Whether `member` has remembered this vault on a device (a device key slot).
+    pub fn has_device_slot(&self, member: &str) -> Result<bool> {
+        let Some(m) = store::member_by_name(self.store.conn(), member)? else {
+            return Ok(false);
+        };
+        Ok(!store::slots_of(self.store.conn(), m.id, "device")?.is_empty())
+    }
+
+    /// Unlocks with the device key kept in the OS keyring by "remember on this device".
+    pub fn unlock_with_device(self, member: &str, keyring: &dyn DeviceKeyStore) -> Result<Session> {
+        let vault_id = self.vault_id()?;
+        let m = store::member_by_name(self.store.conn(), member)?.ok_or(Error::BadCredentials)?;
+        let slots = store::slots_of(self.store.conn(), m.id, "device")?;
+        if slots.is_empty() {
+            return Err(Error::Auth(format!(
+                "{member} has not remembered this vault on this device"
+            )));
+        }
+        let account = device_account(&vault_id, member);
+        let key_bytes = keyring
+            .get(&account)
+            .map_err(|e: DeviceStoreError| Error::Auth(e.to_string()))?
+            .ok_or_else(|| Error::Auth("no device key for this vault in the OS keyring".into()))?;
+        let device_key = Key32::from_slice(&key_bytes)?;
+        let ad = slot_ad(&vault_id, m.id, "device");
+        for slot in slots {
+            if let Ok(bytes) =
+                crypto::open(&device_key, &slot.wrapped_key, ad.as_bytes(), "device slot")
+            {
+                let vault_key = Key32::from_slice(&bytes)?;
+                return Ok(Session::new(
+                    self.store, self.clock, vault_id, vault_key, m.id, m.name, self.kdf,
+                ));
+            }
+        }
+        Err(Error::Auth(
+            "the device key in the OS keyring does not open this vault".into(),
+        ))
+    }
+}
+
+/// The keyring account naming one member's device key for one vault.
+pub(crate) fn device_account(vault_id: &str, member: &str) -> String {
+    format!("vault-{vault_id}/{member}")
+}
+
+pub(crate) fn insert_passphrase_slot(
+    tx: &rusqlite::Connection,
+    vault_id: &str,
+    member_id: i64,
+    vault_key: &Key32,
+    passphrase: &Passphrase,
+    kdf: KdfParams,
+    now: i64,
+) -> Result<()> {
+    let salt = random_bytes::<16>()?;
+    let kek = kdf.derive(passphrase, &salt)?;
+    let wrapped = crypto::seal(
+        &kek,
+        vault_key.expose(),
+        slot_ad(vault_id, member_id, "passphrase").as_bytes(),
+    )?;
+    let kdf_text = serde_json::to_string(&kdf).map_err(|e| Error::Storage(e.to_string()))?;
+    store::insert_slot(
+        tx,
+        &NewSlot {
+            member_id,
+            kind: "passphrase",
+            kdf: Some(&kdf_text),
+            salt: Some(&salt),
+            wrapped_key: &wrapped,
+            label: "",
+            now,
+        },
+    )?;
+    Ok(())
+}
+
+pub(crate) fn new_workspace_key(
+    vault_id: &str,
+    vault_key: &Key32,
+    name: &str,
+) -> Result<(Key32, Vec<u8>)> {
+    let key = Key32::random()?;
+    let wrapped = crypto::seal(
+        vault_key,
+        key.expose(),
+        workspace_ad(vault_id, name).as_bytes(),
+    )?;
+    Ok((key, wrapped))
+}
+
+pub(crate) fn open_workspace_key(
+    vault_id: &str,
+    vault_key: &Key32,
+    name: &str,
+    wrapped: &[u8],
+) -> Result<Key32> {
+    let bytes: Zeroizing<Vec<u8>> = crypto::open(
+        vault_key,
+        wrapped,
+        workspace_ad(vault_id, name).as_bytes(),
+        &format!("the key of workspace '{name}'"),
+    )?;
+    Key32::from_slice(&bytes)
+}
