@@ -91,6 +91,14 @@ pub struct MemoryKeyStore {
 }
 
 impl MemoryKeyStore {
+    /// A store that fails like a machine where no keyring service answers.
+    pub fn unavailable() -> Self {
+        MemoryKeyStore {
+            unavailable: true,
+            ..Default::default()
+        }
+    }
+
     fn guard(&self) -> Result<std::sync::MutexGuard<'_, Entries>, DeviceStoreError> {
         if self.unavailable {
             return Err(DeviceStoreError(

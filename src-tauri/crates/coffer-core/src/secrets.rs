@@ -250,6 +250,8 @@ struct Writer<'a> {
     env: &'a EnvRow,
     now: i64,
     max_versions: i64,
+    rollback_window: i64,
+    recovery_window: i64,
 }
 
 impl Writer<'_> {
@@ -260,6 +262,21 @@ impl Writer<'_> {
         ev.environment = Some(&self.env.name);
         ev.secret = Some(secret);
         ev
+    }
+
+    /// Destroys ciphertext past the rollback window and purges secrets past the
+    /// recovery window, in the writer's transaction.
+    fn sweep(&self, tx: &Connection) -> Result<()> {
+        let ws = (self.ctx.ws_id, self.ctx.ws.as_str());
+        sweep_tx(
+            tx,
+            self.audit_key,
+            ws,
+            self.now,
+            self.rollback_window,
+            self.recovery_window,
+            None,
+        )
     }
 
     /// Adds a version holding `value` to (secret, environment) and audits it.
@@ -443,6 +460,8 @@ impl Session {
             env,
             now: self.now(),
             max_versions: self.setting(ctx.ws_id, SettingKey::MaxVersions)?,
+            rollback_window: self.setting(ctx.ws_id, SettingKey::RollbackWindow)?,
+            recovery_window: self.setting(ctx.ws_id, SettingKey::RecoveryWindow)?,
         })
     }
 
@@ -549,6 +568,7 @@ impl Session {
                     detail,
                 },
             )?;
+            w.sweep(tx)?;
             Ok((version, created))
         });
         let (version, created) = version?;
@@ -650,6 +670,7 @@ impl Session {
                     created,
                 });
             }
+            w.sweep(tx)?;
             Ok(out)
         })
     }
@@ -887,7 +908,7 @@ impl Session {
         let w = self.writer(&ctx, &env)?;
         let version = self.store.write(|tx| {
             let detail = json!({ "from_version": to });
-            w.push(
+            let version = w.push(
                 tx,
                 Push {
                     secret_id: secret.id,
@@ -899,7 +920,9 @@ impl Session {
                     action: "secret.rollback",
                     detail,
                 },
-            )
+            )?;
+            w.sweep(tx)?;
+            Ok(version)
         })?;
         Ok(SetOutcome {
             name: name.into(),

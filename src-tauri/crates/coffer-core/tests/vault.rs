@@ -1,0 +1,722 @@
+//! Integration tests of the core against a temp-dir vault: lifecycle, permissions,
+//! cryptographic binding, windows and expiry (with a manual clock), and leaks.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use coffer_core::access::Role;
+use coffer_core::clock::ManualClock;
+use coffer_core::crypto::KdfParams;
+use coffer_core::device::MemoryKeyStore;
+use coffer_core::value::{Passphrase, SecretValue};
+use coffer_core::{
+    AuditFilter, EnvState, ErrorCode, Scope, Session, SetRequest, ValueSource, Vault,
+};
+
+const DAY: i64 = 86_400_000;
+const OWNER_PASS: &str = "owner pass phrase";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    clock: ManualClock,
+}
+
+impl Fixture {
+    fn new() -> (Fixture, Session) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.db");
+        let clock = ManualClock::new(1_800_000_000_000);
+        let s = Vault::create(
+            &path,
+            "alice",
+            &pass(OWNER_PASS),
+            KdfParams::INSECURE_FAST,
+            Arc::new(clock.clone()),
+        )
+        .unwrap();
+        (
+            Fixture {
+                _dir: dir,
+                path,
+                clock,
+            },
+            s,
+        )
+    }
+
+    fn open(&self, member: &str, passphrase: &str) -> coffer_core::Result<Session> {
+        Vault::open(&self.path)
+            .unwrap()
+            .with_clock(Arc::new(self.clock.clone()))
+            .with_kdf(KdfParams::INSECURE_FAST)
+            .unlock(member, &pass(passphrase))
+    }
+
+    fn member(&self, owner: &mut Session, name: &str, role: Role) -> Session {
+        let p = format!("{name} pass phrase");
+        owner.add_member("default", name, role, &pass(&p)).unwrap();
+        self.open(name, &p).unwrap()
+    }
+}
+
+fn pass(p: &str) -> Passphrase {
+    Passphrase::new(p.to_string())
+}
+
+fn value(v: &str) -> ValueSource {
+    ValueSource::Given(SecretValue::from_string(v.to_string()).unwrap())
+}
+
+fn set(s: &mut Session, name: &str, env: &str, v: &str) -> coffer_core::Result<i64> {
+    let mut req = SetRequest::new(name, value(v));
+    req.environment = Some(env.into());
+    s.set_secret(&Scope::default(), req).map(|o| o.version)
+}
+
+fn reveal(s: &mut Session, name: &str, env: &str) -> coffer_core::Result<String> {
+    s.reveal(&Scope::default(), name, Some(env), None, None)
+        .map(|v| v.expose().to_string())
+}
+
+fn file_contains(path: &Path, needle: &str) -> bool {
+    let mut hay = std::fs::read(path).unwrap_or_default();
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    hay.extend(std::fs::read(PathBuf::from(wal)).unwrap_or_default());
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn values_round_trip_per_environment_and_never_sit_in_the_file() {
+    let (fx, mut s) = Fixture::new();
+    set(&mut s, "API_KEY", "development", "dev-value-8f1d2c").unwrap();
+    set(&mut s, "API_KEY", "production", "prod-value-77aa31").unwrap();
+    assert_eq!(
+        reveal(&mut s, "API_KEY", "development").unwrap(),
+        "dev-value-8f1d2c"
+    );
+    assert_eq!(
+        reveal(&mut s, "API_KEY", "production").unwrap(),
+        "prod-value-77aa31"
+    );
+    assert_eq!(
+        reveal(&mut s, "API_KEY", "staging").unwrap_err().code(),
+        ErrorCode::NotFound
+    );
+    drop(s);
+    for needle in ["dev-value-8f1d2c", "prod-value-77aa31", OWNER_PASS] {
+        assert!(
+            !file_contains(&fx.path, needle),
+            "{needle} found in the vault file"
+        );
+    }
+}
+
+#[test]
+fn listing_and_show_carry_state_but_no_value() {
+    let (_fx, mut s) = Fixture::new();
+    set(&mut s, "SHARED", "development", "same-everywhere-1").unwrap();
+    set(&mut s, "SHARED", "production", "same-everywhere-1").unwrap();
+    set(&mut s, "SHARED", "staging", "different-2").unwrap();
+    let list = s.list_secrets(&Scope::default(), false).unwrap();
+    let text = serde_json::to_string(&list).unwrap();
+    assert!(!text.contains("same-everywhere-1") && !text.contains("different-2"));
+    let envs = &list[0].environments;
+    assert_eq!(
+        envs.iter().map(|e| e.state).collect::<Vec<_>>(),
+        vec![EnvState::Set; 3]
+    );
+    let dev = envs
+        .iter()
+        .find(|e| e.environment == "development")
+        .unwrap();
+    assert_eq!(dev.same_as, vec!["production".to_string()]);
+    let detail = s.show_secret(&Scope::default(), "SHARED").unwrap();
+    let text = serde_json::to_string(&detail).unwrap();
+    assert!(!text.contains("same-everywhere-1"));
+    let label = |env: &str| {
+        detail
+            .versions
+            .iter()
+            .find(|v| v.environment == env)
+            .unwrap()
+            .value_label
+            .clone()
+    };
+    assert_eq!(label("development"), label("production"));
+    assert_ne!(label("development"), label("staging"));
+}
+
+#[test]
+fn a_ciphertext_moved_to_another_row_fails_with_integrity() {
+    let (fx, mut s) = Fixture::new();
+    set(&mut s, "A", "development", "value-of-a").unwrap();
+    set(&mut s, "B", "development", "value-of-b").unwrap();
+    drop(s);
+    let c = rusqlite::Connection::open(&fx.path).unwrap();
+    c.execute(
+        "UPDATE versions SET ciphertext = (SELECT v.ciphertext FROM versions v JOIN secrets s ON s.id = v.secret_id WHERE s.name = 'A')
+         WHERE secret_id = (SELECT id FROM secrets WHERE name = 'B')",
+        [],
+    )
+    .unwrap();
+    drop(c);
+    let mut s = fx.open("alice", OWNER_PASS).unwrap();
+    let err = reveal(&mut s, "B", "development").unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Integrity);
+    assert!(!err.to_string().contains("value-of-a"));
+    assert_eq!(reveal(&mut s, "A", "development").unwrap(), "value-of-a");
+}
+
+#[test]
+fn use_is_not_reveal_and_every_refusal_is_audited() {
+    let (fx, mut owner) = Fixture::new();
+    set(&mut owner, "KEY", "development", "v1-secret").unwrap();
+    let mut admin = fx.member(&mut owner, "bob", Role::Admin);
+    let mut dev = fx.member(&mut owner, "dora", Role::Developer);
+    let mut auditor = fx.member(&mut owner, "audrey", Role::Auditor);
+    let mut viewer = fx.member(&mut owner, "vic", Role::Viewer);
+
+    assert_eq!(
+        set(&mut admin, "KEY", "development", "v2-secret").unwrap(),
+        2
+    );
+    assert_eq!(
+        reveal(&mut admin, "KEY", "development").unwrap_err().code(),
+        ErrorCode::Denied
+    );
+    assert_eq!(
+        set(&mut dev, "KEY", "development", "x-secret")
+            .unwrap_err()
+            .code(),
+        ErrorCode::Denied
+    );
+    assert_eq!(
+        reveal(&mut dev, "KEY", "development").unwrap_err().code(),
+        ErrorCode::Denied
+    );
+    let mut r = dev.resolver(&Scope::default(), None, "test").unwrap();
+    assert_eq!(r.get("KEY").unwrap().expose(), "v2-secret");
+    r.finish().unwrap();
+    assert_eq!(
+        reveal(&mut auditor, "KEY", "development")
+            .unwrap_err()
+            .code(),
+        ErrorCode::Denied
+    );
+    assert!(auditor.resolver(&Scope::default(), None, "test").is_err());
+    assert_eq!(
+        dev.audit_events("default", &AuditFilter::default())
+            .unwrap_err()
+            .code(),
+        ErrorCode::Denied
+    );
+    assert_eq!(
+        viewer
+            .delete_secret(&Scope::default(), "KEY")
+            .unwrap_err()
+            .code(),
+        ErrorCode::Denied
+    );
+    assert_eq!(
+        viewer.list_secrets(&Scope::default(), false).unwrap().len(),
+        1
+    );
+
+    let events = auditor
+        .audit_events("default", &AuditFilter::default())
+        .unwrap();
+    let denied: Vec<_> = events
+        .iter()
+        .filter(|e| e.outcome == "denied")
+        .map(|e| (e.actor.as_str(), e.action.as_str()))
+        .collect();
+    for expected in [
+        ("bob", "secret.reveal"),
+        ("dora", "secret.update"),
+        ("dora", "secret.reveal"),
+        ("audrey", "secret.reveal"),
+        ("audrey", "secret.use"),
+        ("dora", "audit.read"),
+        ("vic", "secret.delete"),
+    ] {
+        assert!(
+            denied.contains(&expected),
+            "{expected:?} not audited in {denied:?}"
+        );
+    }
+    assert!(events
+        .iter()
+        .any(|e| e.actor == "dora" && e.action == "secret.use" && e.outcome == "ok"));
+    let text = serde_json::to_string(&events).unwrap();
+    assert!(!text.contains("v1-secret") && !text.contains("v2-secret"));
+    assert!(auditor.verify_audit("default").unwrap().ok);
+}
+
+#[test]
+fn workspaces_are_invisible_to_non_members() {
+    let (fx, mut owner) = Fixture::new();
+    owner.create_workspace("acme").unwrap();
+    let acme = Scope::new("acme", "default");
+    owner
+        .set_secret(&acme, SetRequest::new("ACME_KEY", value("acme-secret")))
+        .unwrap();
+    let mut bob = fx.member(&mut owner, "bob", Role::Admin);
+    for err in [
+        bob.list_secrets(&acme, false).unwrap_err(),
+        bob.set_secret(&acme, SetRequest::new("X", value("y-value")))
+            .unwrap_err(),
+        bob.audit_events("acme", &AuditFilter::default())
+            .unwrap_err(),
+    ] {
+        assert_eq!(err.code(), ErrorCode::NotFound);
+        assert!(err.to_string().contains("workspace 'acme'"));
+    }
+    assert_eq!(bob.list_workspaces().unwrap().len(), 1);
+    assert_eq!(
+        bob.create_workspace("mine").unwrap_err().code(),
+        ErrorCode::Denied
+    );
+    assert!(owner
+        .list_secrets(&Scope::default(), false)
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn user_scoped_secrets_belong_to_their_creator() {
+    let (fx, mut owner) = Fixture::new();
+    let mut bob = fx.member(&mut owner, "bob", Role::Admin);
+    let mut req = SetRequest::new("BOB_PRIVATE", value("bobs-own"));
+    req.scope = Some(coffer_core::SecretScope::User);
+    bob.set_secret(&Scope::default(), req).unwrap();
+    assert_eq!(bob.list_secrets(&Scope::default(), false).unwrap().len(), 1);
+    assert!(owner
+        .list_secrets(&Scope::default(), false)
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        owner
+            .show_secret(&Scope::default(), "BOB_PRIVATE")
+            .unwrap_err()
+            .code(),
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        reveal(&mut owner, "BOB_PRIVATE", "development")
+            .unwrap_err()
+            .code(),
+        ErrorCode::NotFound
+    );
+}
+
+#[test]
+fn check_and_set_turns_a_lost_update_into_a_conflict() {
+    let (_fx, mut s) = Fixture::new();
+    set(&mut s, "K", "development", "one-value").unwrap();
+    let mut stale = SetRequest::new("K", value("two-value"));
+    stale.if_version = Some(1);
+    assert_eq!(s.set_secret(&Scope::default(), stale).unwrap().version, 2);
+    let mut stale = SetRequest::new("K", value("three-value"));
+    stale.if_version = Some(1);
+    let err = s.set_secret(&Scope::default(), stale).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict);
+    assert!(err.to_string().contains("version 2, not 1"));
+    assert_eq!(reveal(&mut s, "K", "development").unwrap(), "two-value");
+    let mut create_only = SetRequest::new("K", value("x-value"));
+    create_only.if_version = Some(0);
+    assert_eq!(
+        s.set_secret(&Scope::default(), create_only)
+            .unwrap_err()
+            .code(),
+        ErrorCode::Conflict
+    );
+}
+
+#[test]
+fn rollback_window_and_max_versions_destroy_old_ciphertext_but_keep_history() {
+    let (fx, mut s) = Fixture::new();
+    for v in ["v1-value", "v2-value", "v3-value"] {
+        set(&mut s, "K", "development", v).unwrap();
+    }
+    let out = s
+        .rollback(&Scope::default(), "K", "development", 1)
+        .unwrap();
+    assert_eq!(out.version, 4);
+    assert_eq!(reveal(&mut s, "K", "development").unwrap(), "v1-value");
+    // Past the window, old versions can no longer be rolled back to or revealed.
+    fx.clock.advance(8 * DAY);
+    let err = s
+        .rollback(&Scope::default(), "K", "development", 2)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::NotFound);
+    assert!(err.to_string().contains("destroyed"));
+    set(&mut s, "K", "development", "v5-value").unwrap();
+    let detail = s.show_secret(&Scope::default(), "K").unwrap();
+    let destroyed: Vec<i64> = detail
+        .versions
+        .iter()
+        .filter(|v| v.destroyed)
+        .map(|v| v.version)
+        .collect();
+    assert_eq!(destroyed, vec![3, 2, 1]);
+    assert_eq!(
+        detail.versions.len(),
+        5,
+        "metadata of destroyed versions stays"
+    );
+    let c = rusqlite::Connection::open(&fx.path).unwrap();
+    let live: i64 = c
+        .query_row(
+            "SELECT count(*) FROM versions WHERE ciphertext IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        live, 2,
+        "versions 4 (still in window) and 5 (current) keep ciphertext"
+    );
+    // Lowering max-versions applies at once.
+    s.set_setting("default", "max-versions", "1").unwrap();
+    let live: i64 = c
+        .query_row(
+            "SELECT count(*) FROM versions WHERE ciphertext IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(live, 1);
+    assert!(s.verify_audit("default").unwrap().ok);
+}
+
+#[test]
+fn expiry_and_rotation_due_show_and_block_use() {
+    let (fx, mut s) = Fixture::new();
+    let mut req = SetRequest::new("TEMP", value("temp-value"));
+    req.expires_in_ms = Some(2 * DAY);
+    req.rotate_every_ms = Some(30 * DAY);
+    s.set_secret(&Scope::default(), req).unwrap();
+    let status = |s: &mut Session| {
+        s.list_secrets(&Scope::default(), false).unwrap()[0].environments[0].clone()
+    };
+    let st = status(&mut s);
+    assert_eq!(st.state, EnvState::Set);
+    assert!(st.expiring_soon && !st.rotation_due);
+    fx.clock.advance(3 * DAY);
+    assert_eq!(status(&mut s).state, EnvState::Expired);
+    assert_eq!(
+        reveal(&mut s, "TEMP", "development").unwrap_err().code(),
+        ErrorCode::NotFound
+    );
+    let mut r = s.resolver(&Scope::default(), None, "run").unwrap();
+    assert!(r.get("TEMP").unwrap_err().to_string().contains("expired"));
+    drop(r);
+    set(&mut s, "TEMP", "development", "fresh-value").unwrap();
+    assert_eq!(status(&mut s).state, EnvState::Set);
+    fx.clock.advance(31 * DAY);
+    assert!(status(&mut s).rotation_due);
+}
+
+#[test]
+fn soft_delete_restore_and_purge() {
+    let (fx, mut s) = Fixture::new();
+    set(&mut s, "OLD", "development", "old-value").unwrap();
+    s.delete_secret(&Scope::default(), "OLD").unwrap();
+    assert_eq!(
+        reveal(&mut s, "OLD", "development").unwrap_err().code(),
+        ErrorCode::NotFound
+    );
+    assert!(s.list_secrets(&Scope::default(), false).unwrap().is_empty());
+    assert_eq!(s.list_secrets(&Scope::default(), true).unwrap().len(), 1);
+    assert_eq!(
+        set(&mut s, "OLD", "development", "x-value")
+            .unwrap_err()
+            .code(),
+        ErrorCode::Conflict
+    );
+    s.restore_secret(&Scope::default(), "OLD").unwrap();
+    assert_eq!(reveal(&mut s, "OLD", "development").unwrap(), "old-value");
+    s.delete_secret(&Scope::default(), "OLD").unwrap();
+    fx.clock.advance(8 * DAY);
+    let err = s.restore_secret(&Scope::default(), "OLD").unwrap_err();
+    assert_eq!(err.code(), ErrorCode::NotFound);
+    // The next write sweeps it away for good.
+    set(&mut s, "OTHER", "development", "other-value").unwrap();
+    assert!(s
+        .list_secrets(&Scope::default(), true)
+        .unwrap()
+        .iter()
+        .all(|x| x.name != "OLD"));
+    set(&mut s, "GONE", "development", "gone-value").unwrap();
+    assert_eq!(
+        s.purge_secret(&Scope::default(), "GONE")
+            .unwrap_err()
+            .code(),
+        ErrorCode::Conflict
+    );
+    s.delete_secret(&Scope::default(), "GONE").unwrap();
+    s.purge_secret(&Scope::default(), "GONE").unwrap();
+    assert_eq!(
+        s.restore_secret(&Scope::default(), "GONE")
+            .unwrap_err()
+            .code(),
+        ErrorCode::NotFound
+    );
+    drop(s);
+    assert!(!file_contains(&fx.path, "gone-value"));
+}
+
+#[test]
+fn protected_environments_need_the_passphrase_again() {
+    let (fx, mut s) = Fixture::new();
+    s.set_environment_protected(&Scope::default(), "production", true)
+        .unwrap();
+    let store = MemoryKeyStore::default();
+    s.remember_device(&store).unwrap();
+    drop(s);
+    let vault = Vault::open(&fx.path)
+        .unwrap()
+        .with_clock(Arc::new(fx.clock.clone()));
+    let mut s = vault.unlock_with_device("alice", &store).unwrap();
+    let err = set(&mut s, "K", "production", "prod-value").unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Auth);
+    assert!(err.to_string().contains("protected"));
+    set(&mut s, "K", "development", "dev-value").unwrap();
+    assert_eq!(
+        s.confirm_passphrase(&pass("wrong passphrase"))
+            .unwrap_err()
+            .code(),
+        ErrorCode::Auth
+    );
+    s.confirm_passphrase(&pass(OWNER_PASS)).unwrap();
+    set(&mut s, "K", "production", "prod-value").unwrap();
+    fx.clock.advance(10 * 60_000);
+    assert_eq!(
+        set(&mut s, "K", "production", "prod-value-2")
+            .unwrap_err()
+            .code(),
+        ErrorCode::Auth
+    );
+}
+
+#[test]
+fn device_keys_unlock_and_forgetting_stops_them() {
+    let (fx, mut s) = Fixture::new();
+    let store = MemoryKeyStore::default();
+    s.remember_device(&store).unwrap();
+    assert!(s.device_store().unwrap().is_some());
+    drop(s);
+    let mut s = Vault::open(&fx.path)
+        .unwrap()
+        .unlock_with_device("alice", &store)
+        .unwrap();
+    assert!(s.forget_device(&store).unwrap());
+    drop(s);
+    let err = Vault::open(&fx.path)
+        .unwrap()
+        .unlock_with_device("alice", &store)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Auth);
+    let down = MemoryKeyStore::unavailable();
+    let mut s = fx.open("alice", OWNER_PASS).unwrap();
+    let err = s.remember_device(&down).unwrap_err();
+    assert!(err.to_string().contains("not available") && !err.to_string().contains('\n'));
+}
+
+#[test]
+fn wrong_passphrases_fail_alike_and_slow_down() {
+    let (fx, s) = Fixture::new();
+    drop(s);
+    let t = std::time::Instant::now();
+    let a = fx.open("alice", "not the passphrase").unwrap_err();
+    let first = t.elapsed();
+    let b = fx.open("nobody", "not the passphrase").unwrap_err();
+    let t = std::time::Instant::now();
+    let _ = fx.open("alice", "still wrong").unwrap_err();
+    let _ = fx.open("alice", "still wrong").unwrap_err();
+    let third = t.elapsed();
+    assert_eq!(
+        a.to_string(),
+        b.to_string(),
+        "same message for unknown member and wrong passphrase"
+    );
+    assert_eq!(a.code(), ErrorCode::Auth);
+    assert!(
+        third > first * 2,
+        "delay must grow: {first:?} then {third:?}"
+    );
+    fx.open("alice", OWNER_PASS).unwrap();
+}
+
+#[test]
+fn weak_key_slots_are_upgraded_on_unlock() {
+    let (fx, s) = Fixture::new();
+    drop(s);
+    let stronger = KdfParams { m: 256, t: 2, p: 1 };
+    Vault::open(&fx.path)
+        .unwrap()
+        .with_kdf(stronger)
+        .unlock("alice", &pass(OWNER_PASS))
+        .unwrap();
+    let c = rusqlite::Connection::open(&fx.path).unwrap();
+    let kdf: String = c
+        .query_row("SELECT kdf FROM key_slots", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kdf, r#"{"m":256,"t":2,"p":1}"#);
+    fx.open("alice", OWNER_PASS).unwrap();
+}
+
+#[test]
+fn import_is_all_or_nothing() {
+    let (_fx, mut s) = Fixture::new();
+    set(&mut s, "EXISTING", "development", "old-value").unwrap();
+    let entries = coffer_core::import::parse_dotenv("NEW_ONE=first\nEXISTING=second\n").unwrap();
+    let out = s.import(&Scope::default(), None, entries).unwrap();
+    assert_eq!(
+        out.iter()
+            .map(|o| (o.created, o.version))
+            .collect::<Vec<_>>(),
+        vec![(true, 1), (false, 2)]
+    );
+    let bad = vec![
+        (
+            "THIRD".to_string(),
+            SecretValue::from_string("fine-value".into()).unwrap(),
+        ),
+        (
+            "bad name".to_string(),
+            SecretValue::from_string("x-value".into()).unwrap(),
+        ),
+    ];
+    assert_eq!(
+        s.import(&Scope::default(), None, bad).unwrap_err().code(),
+        ErrorCode::Invalid
+    );
+    assert_eq!(s.list_secrets(&Scope::default(), false).unwrap().len(), 2);
+}
+
+#[test]
+fn export_carries_definitions_only() {
+    let (_fx, mut s) = Fixture::new();
+    set(&mut s, "STRIPE_KEY", "production", "sk_live_exported_value").unwrap();
+    let doc = s.export(&Scope::default()).unwrap();
+    let text = serde_json::to_string(&doc).unwrap();
+    assert!(text.contains("STRIPE_KEY") && text.contains("coffer://default/STRIPE_KEY"));
+    assert!(!text.contains("sk_live_exported_value"));
+    assert_eq!(doc.secrets[0].set_in, vec!["production".to_string()]);
+}
+
+#[test]
+fn two_sessions_writing_at_once_both_succeed() {
+    let (fx, s) = Fixture::new();
+    drop(s);
+    let path = fx.path.clone();
+    let handles: Vec<_> = (0..2)
+        .map(|t| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut s = Vault::open(&path)
+                    .unwrap()
+                    .with_kdf(KdfParams::INSECURE_FAST)
+                    .unlock("alice", &pass(OWNER_PASS))
+                    .unwrap();
+                for i in 0..50 {
+                    set(
+                        &mut s,
+                        &format!("T{t}_{i}"),
+                        "development",
+                        "concurrent-value",
+                    )
+                    .unwrap();
+                    set(&mut s, "SHARED", "development", &format!("from-{t}-{i}")).unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let mut s = fx.open("alice", OWNER_PASS).unwrap();
+    assert_eq!(s.list_secrets(&Scope::default(), false).unwrap().len(), 101);
+    assert!(s.verify_audit("default").unwrap().ok);
+}
+
+#[test]
+fn members_roles_and_the_last_owner() {
+    let (fx, mut owner) = Fixture::new();
+    let _bob = fx.member(&mut owner, "bob", Role::Viewer);
+    owner
+        .grant_role("default", "bob", Role::Admin, None)
+        .unwrap();
+    let members = owner.list_members("default").unwrap();
+    assert_eq!(
+        members
+            .iter()
+            .map(|m| (m.name.as_str(), m.role))
+            .collect::<Vec<_>>(),
+        vec![("alice", Role::Owner), ("bob", Role::Admin)]
+    );
+    let err = owner
+        .grant_role("default", "alice", Role::Admin, None)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict);
+    assert_eq!(
+        owner.remove_member("default", "alice").unwrap_err().code(),
+        ErrorCode::Conflict
+    );
+    owner.remove_member("default", "bob").unwrap();
+    assert_eq!(
+        fx.open("bob", "bob pass phrase").unwrap_err().code(),
+        ErrorCode::Auth
+    );
+    assert_eq!(
+        owner
+            .add_member("default", "alice", Role::Viewer, &pass("some long pass"))
+            .unwrap_err()
+            .code(),
+        ErrorCode::Conflict
+    );
+    assert_eq!(
+        owner
+            .add_member("default", "carol", Role::Viewer, &pass("short"))
+            .unwrap_err()
+            .code(),
+        ErrorCode::Invalid
+    );
+}
+
+#[test]
+fn generated_values_follow_the_request() {
+    let (_fx, mut s) = Fixture::new();
+    let req = SetRequest::new(
+        "GEN",
+        ValueSource::Generate {
+            length: 40,
+            alphabet: "hex".into(),
+        },
+    );
+    s.set_secret(&Scope::default(), req).unwrap();
+    let v = reveal(&mut s, "GEN", "development").unwrap();
+    assert_eq!(v.len(), 40);
+    assert!(v.chars().all(|c| c.is_ascii_hexdigit()));
+}
+
+#[test]
+fn typed_values_are_validated() {
+    let (_fx, mut s) = Fixture::new();
+    let mut req = SetRequest::new("J", value("{not json"));
+    req.kind = Some(coffer_core::SecretKind::Json);
+    let err = s.set_secret(&Scope::default(), req).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Invalid);
+    assert!(!err.to_string().contains("not json"));
+    set(&mut s, "LINE", "development", "one-line\n").unwrap();
+    assert_eq!(reveal(&mut s, "LINE", "development").unwrap(), "one-line");
+    assert_eq!(
+        set(&mut s, "LINE2", "development", "two\nlines")
+            .unwrap_err()
+            .code(),
+        ErrorCode::Invalid
+    );
+}
