@@ -684,7 +684,7 @@ impl Session {
         let ctx = self.ctx(scope)?;
         self.require_ctx(&ctx, Capability::List, "secret.list", None, None)?;
         let envs = store::environments_of(self.store.conn(), ctx.project_id)?;
-        let rows = store::list_secrets(
+        let listing = store::list_secrets(
             self.store.conn(),
             ctx.project_id,
             self.member_id,
@@ -692,32 +692,15 @@ impl Session {
         )?;
         let recovery = self.setting(ctx.ws_id, SettingKey::RecoveryWindow)?;
         let now = self.now();
-        let mut out: Vec<SecretSummary> = Vec::new();
-        let mut currents: Vec<store::CurrentRow> = Vec::new();
-        let mut pending: Option<SecretRow> = None;
-        let flush = |secret: SecretRow,
-                     currents: &mut Vec<store::CurrentRow>,
-                     out: &mut Vec<SecretSummary>| {
-            out.push(summarize(&secret, &envs, currents, now, recovery));
-            currents.clear();
-        };
-        for row in rows {
-            if pending.as_ref().is_some_and(|p| p.id != row.secret.id) {
-                if let Some(p) = pending.take() {
-                    flush(p, &mut currents, &mut out);
-                }
-            }
-            if let Some(c) = row.current {
-                currents.push(c);
-            }
-            if pending.is_none() {
-                pending = Some(row.secret);
-            }
-        }
-        if let Some(p) = pending.take() {
-            flush(p, &mut currents, &mut out);
-        }
-        Ok(out)
+        let none = Vec::new();
+        Ok(listing
+            .secrets
+            .iter()
+            .map(|secret| {
+                let currents = listing.current.get(&secret.id).unwrap_or(&none);
+                summarize(secret, &envs, currents, now, recovery)
+            })
+            .collect())
     }
 
     /// Metadata and version history of one secret; never a value.

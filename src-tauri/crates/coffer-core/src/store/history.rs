@@ -1,5 +1,7 @@
 //! SQL for secrets and their versions.
 
+use std::collections::HashMap;
+
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::error::{Error, Result};
@@ -163,20 +165,15 @@ pub(crate) fn deleted_before(
     cutoff: i64,
 ) -> Result<Vec<(i64, String, String)>> {
     let mut st = c.prepare_cached(
-        "SELECT s.id, s.name, p.name FROM secrets s JOIN projects p ON p.id = s.project_id
+        // CROSS JOIN keeps SQLite on the small partial index of deleted secrets.
+        "SELECT s.id, s.name, p.name FROM secrets s INDEXED BY secrets_deleted
+         CROSS JOIN projects p ON p.id = s.project_id
          WHERE p.workspace_id = ?1 AND s.deleted_at IS NOT NULL AND s.deleted_at <= ?2",
     )?;
     let rows = st.query_map(params![workspace_id, cutoff], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// One row per (secret, environment with a current version); secrets with no value
-/// anywhere appear once with `None`.
-pub(crate) struct ListingRow {
-    pub secret: SecretRow,
-    pub current: Option<CurrentRow>,
 }
 
 pub(crate) struct CurrentRow {
@@ -187,39 +184,47 @@ pub(crate) struct CurrentRow {
     pub fingerprint: Vec<u8>,
 }
 
+/// A project's secrets (by name) and, per secret id, its current versions.
+pub(crate) struct Listing {
+    pub secrets: Vec<SecretRow>,
+    pub current: HashMap<i64, Vec<CurrentRow>>,
+}
+
 pub(crate) fn list_secrets(
     c: &Connection,
     project_id: i64,
     member_id: i64,
     include_deleted: bool,
-) -> Result<Vec<ListingRow>> {
+) -> Result<Listing> {
     let mut st = c.prepare_cached(&format!(
-        "SELECT {SECRET_COLS}, v.environment_id, v.version, v.created_at, v.expires_at, v.fingerprint
-         FROM secrets s
-         JOIN members m ON m.id = s.owner_id
-         LEFT JOIN versions v ON v.secret_id = s.id AND v.superseded_at IS NULL
+        "SELECT {SECRET_COLS} FROM secrets s JOIN members m ON m.id = s.owner_id
          WHERE s.project_id = ?1
            AND (s.scope = 'workspace' OR s.owner_id = ?2)
            AND (?3 OR s.deleted_at IS NULL)
          ORDER BY s.name"
     ))?;
-    let rows = st.query_map(params![project_id, member_id, include_deleted], |r| {
-        let env: Option<i64> = r.get(11)?;
-        Ok(ListingRow {
-            secret: secret_row(r)?,
-            current: match env {
-                None => None,
-                Some(environment_id) => Some(CurrentRow {
-                    environment_id,
-                    version: r.get(12)?,
-                    created_at: r.get(13)?,
-                    expires_at: r.get(14)?,
-                    fingerprint: r.get(15)?,
-                }),
-            },
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let secrets = st
+        .query_map(params![project_id, member_id, include_deleted], secret_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    // Current versions come from a covering index, without touching the table.
+    let mut st = c.prepare_cached(
+        "SELECT v.secret_id, v.environment_id, v.version, v.created_at, v.expires_at, v.fingerprint
+         FROM secrets s CROSS JOIN versions v INDEXED BY versions_current
+           ON v.secret_id = s.id AND v.superseded_at IS NULL
+         WHERE s.project_id = ?1",
+    )?;
+    let mut current: HashMap<i64, Vec<CurrentRow>> = HashMap::with_capacity(secrets.len());
+    let mut rows = st.query([project_id])?;
+    while let Some(r) = rows.next()? {
+        current.entry(r.get(0)?).or_default().push(CurrentRow {
+            environment_id: r.get(1)?,
+            version: r.get(2)?,
+            created_at: r.get(3)?,
+            expires_at: r.get(4)?,
+            fingerprint: r.get(5)?,
+        });
+    }
+    Ok(Listing { secrets, current })
 }
 
 pub(crate) fn current_version(
@@ -347,9 +352,11 @@ pub(crate) struct DoomedVersion {
     pub version: i64,
 }
 
+// CROSS JOIN keeps SQLite driving from the versions index (the few old or excess
+// versions) instead of walking every secret of the workspace.
 const DOOMED_COLS: &str = "v.id, s.name, p.name, e.name, v.version
     FROM versions v
-    JOIN secrets s ON s.id = v.secret_id
+    CROSS JOIN secrets s ON s.id = v.secret_id
     JOIN projects p ON p.id = s.project_id
     JOIN environments e ON e.id = v.environment_id";
 
@@ -372,6 +379,8 @@ pub(crate) fn doomed_by_window(
     let mut st = c.prepare_cached(&format!(
         "SELECT {DOOMED_COLS}
          WHERE v.superseded_at IS NOT NULL AND v.destroyed_at IS NULL AND v.superseded_at <= ?2
+           AND v.id IN (SELECT id FROM versions INDEXED BY versions_live_old
+                        WHERE superseded_at IS NOT NULL AND destroyed_at IS NULL AND superseded_at <= ?2)
            AND p.workspace_id = ?1"
     ))?;
     let rows = st.query_map(params![workspace_id, cutoff], doomed_row)?;

@@ -100,6 +100,7 @@ CREATE TABLE secrets (
     deleted_at   INTEGER,
     UNIQUE (project_id, name)
 ) STRICT;
+CREATE INDEX secrets_deleted ON secrets(deleted_at) WHERE deleted_at IS NOT NULL;
 
 CREATE TABLE versions (
     id             INTEGER PRIMARY KEY,
@@ -116,7 +117,9 @@ CREATE TABLE versions (
     destroyed_at   INTEGER,
     UNIQUE (secret_id, environment_id, version)
 ) STRICT;
-CREATE INDEX versions_current ON versions(secret_id, environment_id) WHERE superseded_at IS NULL;
+-- Covering: listing a project reads current versions without touching the table.
+CREATE INDEX versions_current ON versions(secret_id, environment_id, version, created_at, expires_at, fingerprint, superseded_at)
+    WHERE superseded_at IS NULL;
 CREATE INDEX versions_live_old ON versions(superseded_at) WHERE superseded_at IS NOT NULL AND destroyed_at IS NULL;
 
 CREATE TABLE settings (
