@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Installs what building and testing Coffer needs on a Debian/Ubuntu machine.
-# Idempotent: only missing packages are installed, so repeated runs cost nothing.
+# Installs what building, running and testing Coffer needs on a Debian/Ubuntu machine:
+# system packages (build tools, WebKitGTK for the app, Xvfb and WebKitWebDriver for
+# its end-to-end tests, D-Bus and gnome-keyring for the OS keyring), the npm packages,
+# and the cargo tools. Idempotent: only what is missing is installed.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
-packages=(build-essential pkg-config libdbus-1-dev dbus gnome-keyring sqlite3 python3)
+packages=(build-essential pkg-config libdbus-1-dev libwebkit2gtk-4.1-dev
+  dbus dbus-x11 gnome-keyring sqlite3 python3
+  xvfb xauth webkit2gtk-driver imagemagick x11-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -17,7 +22,15 @@ if ((${#missing[@]})); then
 fi
 
 command -v cargo >/dev/null || { echo "error: Rust (cargo) is required: https://rustup.rs" >&2; exit 1; }
+command -v npm >/dev/null || { echo "error: Node.js 20+ with npm is required" >&2; exit 1; }
 if ! command -v cargo-nextest >/dev/null; then
   echo "installing cargo-nextest"
   cargo install cargo-nextest --locked --quiet
+fi
+if ! command -v tauri-driver >/dev/null; then
+  echo "installing tauri-driver"
+  cargo install tauri-driver --version 2.1.0 --locked --quiet
+fi
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
 fi

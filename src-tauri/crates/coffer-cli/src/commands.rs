@@ -53,14 +53,9 @@ impl Ctx {
 }
 
 fn default_vault_path() -> Result<PathBuf> {
-    if let Some(p) = std::env::var_os("COFFER_VAULT").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(p));
-    }
-    directories::ProjectDirs::from("dev", "coffer", "Coffer")
-        .map(|d| d.data_dir().join("vault.db"))
-        .ok_or_else(|| {
-            Error::Invalid("no home directory: give --vault PATH or COFFER_VAULT".into())
-        })
+    coffer_core::default_vault_path().ok_or_else(|| {
+        Error::Invalid("no home directory: give --vault PATH or COFFER_VAULT".into())
+    })
 }
 
 fn env_or(flag: Option<String>, var: &str, default: &str) -> String {

@@ -61,8 +61,11 @@ impl<'a> NewEvent<'a> {
 
 /// An event as read back by an auditor.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AuditEvent {
+    #[cfg_attr(feature = "specta", specta(type = i32))]
     pub id: i64,
+    #[cfg_attr(feature = "specta", specta(type = i32))]
     pub at_ms: i64,
     pub time: String,
     pub actor: String,
@@ -72,7 +75,19 @@ pub struct AuditEvent {
     pub project: Option<String>,
     pub environment: Option<String>,
     pub secret: Option<String>,
+    #[cfg_attr(feature = "specta", specta(type = std::collections::HashMap<String, DetailScalar>))]
     pub detail: serde_json::Value,
+}
+
+/// How an event's `detail` looks to TypeScript: a flat object of scalars.
+#[cfg(feature = "specta")]
+#[derive(Serialize, specta::Type)]
+#[serde(untagged)]
+pub enum DetailScalar {
+    Text(String),
+    Number(i32),
+    Flag(bool),
+    Nothing(Option<bool>),
 }
 
 impl From<AuditRow> for AuditEvent {
@@ -187,10 +202,13 @@ pub(crate) fn append(c: &Connection, key: &Key32, now: i64, ev: &NewEvent<'_>) -
 
 /// The result of checking the whole chain.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct VerifyReport {
+    #[cfg_attr(feature = "specta", specta(type = i32))]
     pub events: i64,
     pub ok: bool,
     /// The id of the first event where the chain breaks, and why.
+    #[cfg_attr(feature = "specta", specta(type = Option<i32>))]
     pub first_bad: Option<i64>,
     pub problem: Option<String>,
 }

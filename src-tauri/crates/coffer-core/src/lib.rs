@@ -35,4 +35,6 @@ pub use secrets::{
     SetRequest, ValueSource, VersionInfo,
 };
 pub use session::{AuditFilter, Scope, Session};
-pub use vault::{EnvironmentInfo, ProjectInfo, Vault, WorkspaceInfo};
+pub use vault::{
+    default_path as default_vault_path, EnvironmentInfo, ProjectInfo, Vault, WorkspaceInfo,
+};

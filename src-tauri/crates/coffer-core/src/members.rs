@@ -13,6 +13,7 @@ use crate::value::Passphrase;
 use crate::vault::insert_passphrase_slot;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MemberInfo {
     pub name: String,
     pub role: Role,

@@ -28,6 +28,7 @@ const SYSTEM_ACTOR: &str = "coffer";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum SecretKind {
     String,
     Multiline,
@@ -93,6 +94,7 @@ impl SecretKind {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum SecretScope {
     Workspace,
     User,
@@ -154,15 +156,18 @@ impl SetRequest {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SetOutcome {
     pub name: String,
     pub environment: String,
+    #[cfg_attr(feature = "specta", specta(type = i32))]
     pub version: i64,
     pub created: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum EnvState {
     Set,
     Missing,
@@ -171,11 +176,15 @@ pub enum EnvState {
 
 /// A secret's state in one environment, as lists show it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct EnvStatus {
     pub environment: String,
     pub state: EnvState,
+    #[cfg_attr(feature = "specta", specta(type = Option<i32>))]
     pub version: Option<i64>,
+    #[cfg_attr(feature = "specta", specta(type = Option<i32>))]
     pub updated_at: Option<i64>,
+    #[cfg_attr(feature = "specta", specta(type = Option<i32>))]
     pub expires_at: Option<i64>,
     pub expiring_soon: bool,
     pub rotation_due: bool,
@@ -184,38 +193,50 @@ pub struct EnvStatus {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SecretSummary {
     pub name: String,
     pub description: String,
     pub kind: SecretKind,
     pub scope: SecretScope,
     pub owner: String,
+    #[cfg_attr(feature = "specta", specta(type = i32))]
     pub created_at: i64,
+    #[cfg_attr(feature = "specta", specta(type = i32))]
     pub updated_at: i64,
     pub rotate_every: Option<String>,
+    #[cfg_attr(feature = "specta", specta(type = Option<i32>))]
     pub deleted_at: Option<i64>,
+    #[cfg_attr(feature = "specta", specta(type = Option<i32>))]
     pub purge_at: Option<i64>,
     pub environments: Vec<EnvStatus>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct VersionInfo {
     pub environment: String,
+    #[cfg_attr(feature = "specta", specta(type = i32))]
     pub version: i64,
     pub current: bool,
     pub origin: String,
+    #[cfg_attr(feature = "specta", specta(type = i32))]
     pub created_at: i64,
     pub created_by: String,
+    #[cfg_attr(feature = "specta", specta(type = Option<i32>))]
     pub expires_at: Option<i64>,
+    #[cfg_attr(feature = "specta", specta(type = Option<i32>))]
     pub superseded_at: Option<i64>,
     pub destroyed: bool,
     /// Until when this version can be rolled back to (old, live versions only).
+    #[cfg_attr(feature = "specta", specta(type = Option<i32>))]
     pub rollback_until: Option<i64>,
     /// Equal labels mean equal values (compared by keyed fingerprint, never revealed).
     pub value_label: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SecretDetail {
     #[serde(flatten)]
     pub summary: SecretSummary,

@@ -573,6 +573,13 @@ impl Session {
         audit::verify(self.store.conn(), &self.audit_key)
     }
 
+    /// The member's role where `scope` points (what the UI may offer).
+    pub fn role_in(&self, scope: &Scope) -> Result<Role> {
+        Ok(self.ctx(scope)?.role)
+    }
+
+    /// The id of the newest audit event: every change appends one, so a front end
+    /// polls this to notice changes made by another process.
     pub fn last_audit_id(&self) -> Result<i64> {
         audit::last_event_id(self.store.conn())
     }

@@ -93,10 +93,12 @@ impl SettingKey {
 
 /// One setting as shown to a user.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Setting {
     pub key: &'static str,
     pub value: String,
     /// Milliseconds for durations, a count for max-versions.
+    #[cfg_attr(feature = "specta", specta(type = i32))]
     pub raw: i64,
     pub is_default: bool,
 }

@@ -25,20 +25,32 @@ pub const DEFAULT_PROJECT: &str = "default";
 pub const DEFAULT_ENVIRONMENTS: [&str; 3] = ["development", "staging", "production"];
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct WorkspaceInfo {
     pub name: String,
     pub role: Option<Role>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProjectInfo {
     pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct EnvironmentInfo {
     pub name: String,
     pub protected: bool,
+}
+
+/// Where the vault lives unless told otherwise: `COFFER_VAULT`, else `vault.db` in
+/// the platform data directory. The app and the CLI agree on it.
+pub fn default_path() -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("COFFER_VAULT").filter(|p| !p.is_empty()) {
+        return Some(p.into());
+    }
+    directories::ProjectDirs::from("dev", "coffer", "Coffer").map(|d| d.data_dir().join("vault.db"))
 }
 
 /// An opened, still locked vault.

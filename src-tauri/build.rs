@@ -1,0 +1,42 @@
+//! Declares the app's own commands so each gets an `allow-<command>` permission, and
+//! the capability file can list exactly those.
+
+const COMMANDS: &[&str] = &[
+    "vault_status",
+    "create_vault",
+    "unlock",
+    "device_remembered",
+    "unlock_with_device",
+    "set_remember_device",
+    "device_status",
+    "lock",
+    "confirm_passphrase",
+    "list_workspaces",
+    "list_projects",
+    "list_environments",
+    "my_access",
+    "get_settings",
+    "set_setting",
+    "list_secrets",
+    "show_secret",
+    "set_secret",
+    "reveal_secret",
+    "rollback_secret",
+    "delete_secret",
+    "restore_secret",
+    "audit_events",
+    "verify_audit",
+    "role_matrix",
+    "list_members",
+    "add_member",
+    "grant_role",
+    "remove_member",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("the Tauri build configuration is valid");
+}

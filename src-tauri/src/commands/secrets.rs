@@ -1,0 +1,162 @@
+//! The Secrets and History screens: list, show, add and update values, reveal,
+//! roll back, delete and restore.
+
+use coffer_core::time_fmt::parse_duration_ms;
+use coffer_core::value::SecretValue;
+use coffer_core::{
+    SecretDetail, SecretKind, SecretScope, SecretSummary, SetOutcome, SetRequest, ValueSource,
+};
+use serde::{Deserialize, Serialize};
+use tauri::State;
+
+use super::ScopeDto;
+use crate::error::IpcResult;
+use crate::state::AppState;
+
+/// A new value for one environment: typed (sent once, never returned) or generated.
+#[derive(Debug, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SetSecretInput {
+    pub name: String,
+    pub environment: String,
+    pub value: Option<String>,
+    pub generate_length: Option<u32>,
+    pub generate_alphabet: Option<String>,
+    pub description: Option<String>,
+    pub kind: Option<String>,
+    pub scope: Option<String>,
+    pub expires_in: Option<String>,
+    pub rotate_every: Option<String>,
+    pub if_version: Option<i32>,
+}
+
+impl SetSecretInput {
+    fn into_request(self) -> coffer_core::Result<SetRequest> {
+        let value = match (self.value, self.generate_length) {
+            (Some(v), _) => ValueSource::Given(SecretValue::from_string(v)?),
+            (None, Some(length)) => ValueSource::Generate {
+                length: length as usize,
+                alphabet: self.generate_alphabet.unwrap_or_else(|| "alnum".into()),
+            },
+            (None, None) => {
+                return Err(coffer_core::Error::Invalid(
+                    "type a value or generate one".into(),
+                ))
+            }
+        };
+        let opt_duration = |d: Option<String>| {
+            d.filter(|d| !d.is_empty())
+                .map(|d| parse_duration_ms(&d))
+                .transpose()
+        };
+        Ok(SetRequest {
+            name: self.name,
+            environment: Some(self.environment),
+            value,
+            description: self.description,
+            kind: self.kind.map(|k| SecretKind::parse(&k)).transpose()?,
+            scope: self.scope.map(|s| SecretScope::parse(&s)).transpose()?,
+            expires_in_ms: opt_duration(self.expires_in)?,
+            rotate_every_ms: opt_duration(self.rotate_every)?,
+            if_version: self.if_version.map(i64::from),
+        })
+    }
+}
+
+#[derive(Debug, Serialize, specta::Type)]
+pub struct Purge {
+    /// When the deleted secret is purged, in ms since the epoch.
+    #[specta(type = i32)]
+    pub at_ms: i64,
+}
+
+#[derive(Debug, Serialize, specta::Type)]
+pub struct Revealed {
+    pub value: String,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn list_secrets(
+    state: State<'_, AppState>,
+    scope: ScopeDto,
+    include_deleted: bool,
+) -> IpcResult<Vec<SecretSummary>> {
+    state.with(|s| s.list_secrets(&scope.into(), include_deleted))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn show_secret(
+    state: State<'_, AppState>,
+    scope: ScopeDto,
+    name: String,
+) -> IpcResult<SecretDetail> {
+    state.with(|s| s.show_secret(&scope.into(), &name))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn set_secret(
+    state: State<'_, AppState>,
+    scope: ScopeDto,
+    input: SetSecretInput,
+) -> IpcResult<SetOutcome> {
+    state.with(|s| s.set_secret(&scope.into(), input.into_request()?))
+}
+
+/// The one command that returns a value: the `reveal` capability only, audited with
+/// the reason given. The UI masks it again after a few seconds.
+#[tauri::command]
+#[specta::specta]
+pub fn reveal_secret(
+    state: State<'_, AppState>,
+    scope: ScopeDto,
+    name: String,
+    environment: String,
+    reason: Option<String>,
+) -> IpcResult<Revealed> {
+    let v = state.with(|s| {
+        s.reveal(
+            &scope.into(),
+            &name,
+            Some(&environment),
+            None,
+            reason.as_deref(),
+        )
+    })?;
+    Ok(Revealed {
+        value: v.expose().to_string(),
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn rollback_secret(
+    state: State<'_, AppState>,
+    scope: ScopeDto,
+    name: String,
+    environment: String,
+    to: i32,
+) -> IpcResult<SetOutcome> {
+    state.with(|s| s.rollback(&scope.into(), &name, &environment, i64::from(to)))
+}
+
+/// Soft delete; returns when the secret will be purged (ms since the epoch).
+#[tauri::command]
+#[specta::specta]
+pub fn delete_secret(
+    state: State<'_, AppState>,
+    scope: ScopeDto,
+    name: String,
+) -> IpcResult<Purge> {
+    state
+        .with(|s| s.delete_secret(&scope.into(), &name))
+        .map(|at_ms| Purge { at_ms })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn restore_secret(state: State<'_, AppState>, scope: ScopeDto, name: String) -> IpcResult<()> {
+    state.with(|s| s.restore_secret(&scope.into(), &name))
+}

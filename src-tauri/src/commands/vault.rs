@@ -1,0 +1,195 @@
+//! First run, unlock, lock, and what the UI needs to know about the vault.
+
+use coffer_core::crypto::KdfParams;
+use coffer_core::device::OsKeyring;
+use coffer_core::value::Passphrase;
+use coffer_core::{ProjectInfo, Vault, WorkspaceInfo};
+use serde::Serialize;
+use tauri::State;
+
+use super::ScopeDto;
+use crate::error::IpcResult;
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, specta::Type)]
+pub struct VaultStatus {
+    pub path: String,
+    pub exists: bool,
+    pub unlocked: bool,
+    pub member: Option<String>,
+    /// Bumps with every change to the vault, from this app or another process.
+    #[specta(type = i32)]
+    pub change: f64,
+}
+
+#[derive(Debug, Serialize, specta::Type)]
+pub struct UnlockResult {
+    pub member: String,
+    /// Set when "remember on this device" was asked but no keyring could hold the key.
+    pub keyring_note: Option<String>,
+}
+
+#[derive(Debug, Serialize, specta::Type)]
+pub struct Access {
+    pub role: coffer_core::access::Role,
+    pub capabilities: Vec<coffer_core::access::Capability>,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn vault_status(state: State<'_, AppState>) -> VaultStatus {
+    let change = state.peek(|s| s.last_audit_id()).unwrap_or(0) as f64;
+    VaultStatus {
+        path: state.vault_path.display().to_string(),
+        exists: state.vault_path.exists(),
+        unlocked: state.is_unlocked(),
+        member: state.member(),
+        change,
+    }
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn create_vault(
+    state: State<'_, AppState>,
+    owner: String,
+    passphrase: String,
+) -> IpcResult<UnlockResult> {
+    let clock = std::sync::Arc::new(coffer_core::clock::SystemClock);
+    let session = Vault::create(
+        &state.vault_path,
+        &owner,
+        &Passphrase::new(passphrase),
+        KdfParams::RECOMMENDED,
+        clock,
+    )?;
+    state.set(session);
+    Ok(UnlockResult {
+        member: owner,
+        keyring_note: None,
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn unlock(
+    state: State<'_, AppState>,
+    member: String,
+    passphrase: String,
+    remember: bool,
+) -> IpcResult<UnlockResult> {
+    let mut session =
+        Vault::open(&state.vault_path)?.unlock(&member, &Passphrase::new(passphrase))?;
+    let keyring_note = if remember {
+        session
+            .remember_device(&OsKeyring)
+            .err()
+            .map(|e| e.to_string())
+    } else {
+        None
+    };
+    state.set(session);
+    Ok(UnlockResult {
+        member,
+        keyring_note,
+    })
+}
+
+/// Whether `member` can unlock with the device keyring here.
+#[tauri::command]
+#[specta::specta]
+pub fn device_remembered(state: State<'_, AppState>, member: String) -> IpcResult<bool> {
+    Ok(Vault::open(&state.vault_path)?.has_device_slot(&member)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn unlock_with_device(state: State<'_, AppState>, member: String) -> IpcResult<UnlockResult> {
+    let session = Vault::open(&state.vault_path)?.unlock_with_device(&member, &OsKeyring)?;
+    state.set(session);
+    Ok(UnlockResult {
+        member,
+        keyring_note: None,
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn set_remember_device(state: State<'_, AppState>, remember: bool) -> IpcResult<bool> {
+    state.with(|s| {
+        if remember {
+            s.remember_device(&OsKeyring).map(|_| true)
+        } else {
+            s.forget_device(&OsKeyring).map(|_| false)
+        }
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn device_status(state: State<'_, AppState>) -> IpcResult<Option<String>> {
+    state.with(|s| s.device_store())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn lock(state: State<'_, AppState>) {
+    state.lock();
+}
+
+/// Confirms the passphrase again before a change to a protected environment.
+#[tauri::command]
+#[specta::specta]
+pub fn confirm_passphrase(state: State<'_, AppState>, passphrase: String) -> IpcResult<()> {
+    state.with(|s| s.confirm_passphrase(&Passphrase::new(passphrase)))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn list_workspaces(state: State<'_, AppState>) -> IpcResult<Vec<WorkspaceInfo>> {
+    state.with(|s| s.list_workspaces())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn list_projects(state: State<'_, AppState>, workspace: String) -> IpcResult<Vec<ProjectInfo>> {
+    state.with(|s| s.list_projects(&workspace))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn list_environments(
+    state: State<'_, AppState>,
+    scope: ScopeDto,
+) -> IpcResult<Vec<coffer_core::EnvironmentInfo>> {
+    state.with(|s| s.list_environments(&scope.into()))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn my_access(state: State<'_, AppState>, scope: ScopeDto) -> IpcResult<Access> {
+    state.with(|s| s.role_in(&scope.into())).map(|role| Access {
+        role,
+        capabilities: role.capabilities(),
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn get_settings(
+    state: State<'_, AppState>,
+    workspace: String,
+) -> IpcResult<Vec<coffer_core::settings::Setting>> {
+    state.with(|s| s.settings(&workspace))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn set_setting(
+    state: State<'_, AppState>,
+    workspace: String,
+    key: String,
+    value: String,
+) -> IpcResult<coffer_core::settings::Setting> {
+    state.with(|s| s.set_setting(&workspace, &key, &value))
+}
