@@ -9,6 +9,9 @@ pub mod commands;
 pub mod error;
 pub mod state;
 
+#[cfg(test)]
+mod ipc_tests;
+
 use std::time::Duration;
 
 use tauri::Manager;

@@ -1,0 +1,241 @@
+//! The shell's commands through real IPC on Tauri's mock runtime (no window): the
+//! JSON that crosses to the webview, the error shape, permission refusals, and that
+//! no command but `reveal_secret` ever carries a value.
+
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{WebviewWindow, WebviewWindowBuilder};
+
+use crate::commands::{audit, members, secrets, vault};
+use crate::state::AppState;
+
+struct Harness {
+    _dir: tempfile::TempDir,
+    _app: tauri::App<tauri::test::MockRuntime>,
+    window: WebviewWindow<tauri::test::MockRuntime>,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let app = mock_builder()
+            .manage(AppState::new(dir.path().join("vault.db")))
+            .invoke_handler(tauri::generate_handler![
+                vault::vault_status,
+                vault::create_vault,
+                vault::unlock,
+                vault::lock,
+                vault::my_access,
+                secrets::list_secrets,
+                secrets::show_secret,
+                secrets::set_secret,
+                secrets::reveal_secret,
+                secrets::rollback_secret,
+                secrets::delete_secret,
+                secrets::restore_secret,
+                audit::audit_events,
+                audit::verify_audit,
+                members::add_member,
+            ])
+            .build(tauri::generate_context!())
+            .unwrap();
+        let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .unwrap();
+        Harness {
+            _dir: dir,
+            _app: app,
+            window,
+        }
+    }
+
+    /// Invokes a command; `Ok(data)` or `Err(error object)` as the webview sees them.
+    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        let res = get_ipc_response(
+            &self.window,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        );
+        res.map(|b| b.deserialize::<Value>().unwrap())
+    }
+
+    fn ok(&self, cmd: &str, args: Value) -> Value {
+        self.call(cmd, args)
+            .unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
+    }
+
+    fn err(&self, cmd: &str, args: Value) -> Value {
+        self.call(cmd, args)
+            .err()
+            .unwrap_or_else(|| panic!("{cmd} should fail"))
+    }
+}
+
+fn scope() -> Value {
+    json!({ "workspace": "default", "project": "default" })
+}
+
+fn set_input(name: &str, env: &str, value: &str, if_version: Option<i32>) -> Value {
+    json!({ "scope": scope(), "input": {
+        "name": name, "environment": env, "value": value, "ifVersion": if_version,
+        "generateLength": null, "generateAlphabet": null, "description": "Payments",
+        "kind": null, "scope": null, "expiresIn": null, "rotateEvery": null
+    }})
+}
+
+#[test]
+fn a_session_through_ipc_never_carries_values_except_reveal() {
+    let h = Harness::new();
+    assert_eq!(h.ok("vault_status", json!({}))["exists"], json!(false));
+    let locked = h.err(
+        "list_secrets",
+        json!({ "scope": scope(), "includeDeleted": false }),
+    );
+    assert_eq!(locked["code"], json!("auth"));
+
+    h.ok(
+        "create_vault",
+        json!({ "owner": "alice", "passphrase": "owner pass phrase" }),
+    );
+    let v1 = "sk_live_ipc_value_one_8d7f";
+    let v2 = "sk_live_ipc_value_two_1c2e";
+    assert_eq!(
+        h.ok("set_secret", set_input("PAYMENTS", "development", v1, None))["version"],
+        json!(1)
+    );
+    assert_eq!(
+        h.ok(
+            "set_secret",
+            set_input("PAYMENTS", "development", v2, Some(1))
+        )["version"],
+        json!(2)
+    );
+
+    let stale = h.err(
+        "set_secret",
+        set_input("PAYMENTS", "development", "x-value", Some(1)),
+    );
+    assert_eq!(stale["code"], json!("conflict"));
+    assert!(stale["message"]
+        .as_str()
+        .unwrap()
+        .contains("version 2, not 1"));
+
+    let mut carried = String::new();
+    for (cmd, args) in [
+        (
+            "list_secrets",
+            json!({ "scope": scope(), "includeDeleted": true }),
+        ),
+        (
+            "show_secret",
+            json!({ "scope": scope(), "name": "PAYMENTS" }),
+        ),
+        (
+            "audit_events",
+            json!({ "workspace": "default", "filter": {} }),
+        ),
+        ("vault_status", json!({})),
+    ] {
+        carried.push_str(&h.ok(cmd, args).to_string());
+    }
+    carried.push_str(&stale.to_string());
+    assert!(
+        !carried.contains(v1) && !carried.contains(v2),
+        "a value crossed IPC"
+    );
+    assert!(carried.contains("PAYMENTS"));
+
+    let revealed = h.ok(
+        "reveal_secret",
+        json!({ "scope": scope(), "name": "PAYMENTS", "environment": "development", "reason": "debugging" }),
+    );
+    assert_eq!(revealed["value"], json!(v2));
+    let missing = h.err(
+        "reveal_secret",
+        json!({ "scope": scope(), "name": "NOPE", "environment": "development", "reason": null }),
+    );
+    assert_eq!(
+        missing,
+        json!({ "code": "not_found", "message": "secret 'NOPE' not found" })
+    );
+
+    assert_eq!(
+        h.ok(
+            "rollback_secret",
+            json!({ "scope": scope(), "name": "PAYMENTS", "environment": "development", "to": 1 })
+        )["version"],
+        json!(3)
+    );
+    assert!(
+        h.ok(
+            "delete_secret",
+            json!({ "scope": scope(), "name": "PAYMENTS" })
+        )["at_ms"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    h.ok(
+        "restore_secret",
+        json!({ "scope": scope(), "name": "PAYMENTS" }),
+    );
+    assert_eq!(
+        h.ok("verify_audit", json!({ "workspace": "default" }))["ok"],
+        json!(true)
+    );
+}
+
+#[test]
+fn an_admin_is_refused_reveal_by_the_backend() {
+    let h = Harness::new();
+    h.ok(
+        "create_vault",
+        json!({ "owner": "alice", "passphrase": "owner pass phrase" }),
+    );
+    h.ok(
+        "set_secret",
+        set_input("TOKEN", "production", "prod-token-value-42", None),
+    );
+    h.ok("add_member", json!({ "workspace": "default", "name": "bob", "role": "admin", "passphrase": "bob pass phrase" }));
+    h.ok("lock", json!({}));
+    assert_eq!(h.ok("vault_status", json!({}))["unlocked"], json!(false));
+    let wrong = h.err(
+        "unlock",
+        json!({ "member": "bob", "passphrase": "not it at all", "remember": false }),
+    );
+    assert_eq!(wrong["code"], json!("auth"));
+    h.ok(
+        "unlock",
+        json!({ "member": "bob", "passphrase": "bob pass phrase", "remember": false }),
+    );
+    let access = h.ok("my_access", json!({ "scope": scope() }));
+    assert_eq!(access["role"], json!("admin"));
+    assert!(!access["capabilities"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("reveal")));
+    let denied = h.err(
+        "reveal_secret",
+        json!({ "scope": scope(), "name": "TOKEN", "environment": "production", "reason": null }),
+    );
+    assert_eq!(denied["code"], json!("denied"));
+    assert!(!denied.to_string().contains("prod-token-value-42"));
+    // An admin writes.
+    assert_eq!(
+        h.ok(
+            "set_secret",
+            set_input("TOKEN", "production", "rotated-by-bob-1", None)
+        )["version"],
+        json!(2)
+    );
+}
