@@ -1,1 +1,12 @@
+//! End-to-end tests of the real `coffer` binary: each test gets its own vault in a
+//! temporary directory and drives the binary as a user or a script would.
 
+mod audit_tamper;
+mod bad_input;
+mod faults;
+mod keyring;
+mod leaks;
+mod lifecycle;
+mod output;
+mod permissions;
+mod support;

@@ -17,7 +17,7 @@ use coffer_core::{
 
 use crate::cli::*;
 use crate::credentials;
-use crate::output::{self, clip, table};
+use crate::output::{self, clip, outln, table};
 
 struct Ctx {
     vault: PathBuf,
@@ -47,7 +47,7 @@ impl Ctx {
 
     fn say(&self, text: impl AsRef<str>) {
         if !self.json {
-            println!("{}", text.as_ref());
+            outln!("{}", text.as_ref());
         }
     }
 }
@@ -474,9 +474,10 @@ fn ls(ctx: &Ctx, environment: Option<&str>, deleted: bool) -> Result<u8> {
         return Ok(0);
     }
     if list.is_empty() {
-        println!(
+        outln!(
             "no secrets in {}/{} yet: add one with `coffer set NAME --value-stdin`",
-            ctx.scope.workspace, ctx.scope.project
+            ctx.scope.workspace,
+            ctx.scope.project
         );
         return Ok(0);
     }
@@ -516,7 +517,7 @@ fn show(ctx: &Ctx, name: &str) -> Result<u8> {
         return Ok(0);
     }
     let sm = &d.summary;
-    println!(
+    outln!(
         "{}  ({}, {} scope, created by {})",
         sm.name,
         sm.kind.as_str(),
@@ -524,18 +525,18 @@ fn show(ctx: &Ctx, name: &str) -> Result<u8> {
         sm.owner
     );
     if !sm.description.is_empty() {
-        println!("{}", sm.description);
+        outln!("{}", sm.description);
     }
     if let Some(r) = &sm.rotate_every {
-        println!("rotate every {r}");
+        outln!("rotate every {r}");
     }
     if let Some(p) = sm.purge_at {
-        println!(
+        outln!(
             "DELETED: restore before {} or it is purged",
             format_timestamp_ms(p)
         );
     }
-    println!();
+    outln!();
     let rows: Vec<Vec<String>> = sm
         .environments
         .iter()
@@ -559,7 +560,7 @@ fn show(ctx: &Ctx, name: &str) -> Result<u8> {
         ],
         &rows,
     );
-    println!();
+    outln!();
     let rows: Vec<Vec<String>> = d
         .versions
         .iter()
@@ -599,7 +600,7 @@ fn show(ctx: &Ctx, name: &str) -> Result<u8> {
         ],
         &rows,
     );
-    println!("\nequal letters under VALUE mean equal values (compared by keyed fingerprint; no value is shown)");
+    outln!("\nequal letters under VALUE mean equal values (compared by keyed fingerprint; no value is shown)");
     Ok(0)
 }
 
@@ -616,7 +617,7 @@ fn settings(ctx: &Ctx, cmd: SettingsCmd) -> Result<u8> {
             if ctx.json {
                 output::json(&all);
             } else if all.len() == 1 {
-                println!("{}", all[0].value);
+                outln!("{}", all[0].value);
             } else {
                 let rows: Vec<Vec<String>> = all
                     .iter()
@@ -649,7 +650,7 @@ fn audit(ctx: &Ctx, a: AuditArgs) -> Result<u8> {
         if ctx.json {
             output::json(&report);
         } else if report.ok {
-            println!("audit trail intact: {} events verified", report.events);
+            outln!("audit trail intact: {} events verified", report.events);
         } else {
             eprintln!(
                 "audit trail BROKEN at event {}: {}",
@@ -750,7 +751,7 @@ fn import_file(ctx: &Ctx, file: &std::path::Path, environment: Option<&str>) -> 
         output::json(&out);
     } else {
         let created = out.iter().filter(|o| o.created).count();
-        println!(
+        outln!(
             "imported {} secrets into {} ({} new, {} updated)",
             out.len(),
             environment.unwrap_or("development"),

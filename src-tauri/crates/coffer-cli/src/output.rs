@@ -36,9 +36,22 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) {
     }
 }
 
+/// Writes one line to stdout. A reader that went away (`coffer ls | head -1`) is not
+/// an error worth a panic: the rest of the output is simply dropped.
+pub fn line(text: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
+/// `println!` that never panics on a closed pipe.
+macro_rules! outln {
+    () => { $crate::output::line("") };
+    ($($arg:tt)*) => { $crate::output::line(format_args!($($arg)*)) };
+}
+pub(crate) use outln;
+
 pub fn json<T: Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
-        Ok(text) => println!("{text}"),
+        Ok(text) => line(text),
         Err(e) => eprintln!("error: could not format output: {e}"),
     }
 }

@@ -52,6 +52,8 @@ pub enum Error {
         capability: &'static str,
         workspace: String,
     },
+    #[error("permission denied: {member} may not {what}")]
+    DeniedAction { member: String, what: String },
     #[error("{0}")]
     Conflict(String),
     #[error("the vault is busy in another process; try again")]
@@ -80,7 +82,7 @@ impl Error {
         match self {
             Error::Invalid(_) => ErrorCode::Invalid,
             Error::NotFound { .. } | Error::Expired { .. } => ErrorCode::NotFound,
-            Error::Denied { .. } => ErrorCode::Denied,
+            Error::Denied { .. } | Error::DeniedAction { .. } => ErrorCode::Denied,
             Error::Conflict(_) | Error::Busy => ErrorCode::Conflict,
             Error::BadCredentials | Error::Auth(_) => ErrorCode::Auth,
             Error::Decrypt(_) | Error::Integrity(_) => ErrorCode::Integrity,

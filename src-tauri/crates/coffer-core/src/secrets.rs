@@ -489,6 +489,9 @@ impl Session {
     /// Creates a secret or adds a version (rotation) in one environment.
     pub fn set_secret(&mut self, scope: &Scope, req: SetRequest) -> Result<SetOutcome> {
         names::secret(&req.name)?;
+        if req.if_version.is_some_and(|v| v < 0) {
+            return Err(Error::invalid("--if-version must be 0 or a version number"));
+        }
         let ctx = self.ctx(scope)?;
         let env_name = req.environment.as_deref().unwrap_or(DEFAULT_ENVIRONMENT);
         let existing = self.visible_secret(&ctx, &req.name)?;

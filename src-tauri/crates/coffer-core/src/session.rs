@@ -317,10 +317,26 @@ impl Session {
     pub fn create_workspace(&mut self, name: &str) -> Result<()> {
         names::workspace(name)?;
         if !store::owns_any_workspace(self.store.conn(), self.member_id)? {
-            return Err(Error::Denied {
-                member: self.member.clone(),
-                capability: "manage",
-                workspace: name.to_string(),
+            // Audited in each workspace the member belongs to, where its auditors look.
+            let member = self.member.clone();
+            let now = self.now();
+            let audit_key = &self.audit_key;
+            let spaces = store::workspaces_of_member(self.store.conn(), self.member_id)?;
+            self.store.write(|tx| {
+                for (ws_name, _) in &spaces {
+                    if let Some(ws) = store::workspace_by_name(tx, ws_name)? {
+                        let mut ev = NewEvent::new(&member, "workspace.create");
+                        ev.outcome = Outcome::Denied;
+                        ev.workspace = Some((ws.id, &ws.name));
+                        ev.detail = json!({ "name": name });
+                        audit::append(tx, audit_key, now, &ev)?;
+                    }
+                }
+                Ok(())
+            })?;
+            return Err(Error::DeniedAction {
+                member,
+                what: "create workspaces (only workspace owners may)".into(),
             });
         }
         self.bootstrap_workspace(name, "workspace.create")
