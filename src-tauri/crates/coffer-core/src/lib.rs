@@ -17,6 +17,7 @@ mod error;
 pub mod export;
 pub mod generate;
 pub mod import;
+pub mod masking;
 mod members;
 pub mod names;
 mod secrets;
