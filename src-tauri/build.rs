@@ -17,6 +17,8 @@ const COMMANDS: &[&str] = &[
     "my_access",
     "get_settings",
     "set_setting",
+    "note_activity",
+    "save_export",
     "list_secrets",
     "show_secret",
     "set_secret",

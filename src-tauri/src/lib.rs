@@ -7,6 +7,7 @@
 
 pub mod commands;
 pub mod error;
+mod export_file;
 pub mod state;
 
 #[cfg(test)]
@@ -39,6 +40,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
         vault::my_access,
         vault::get_settings,
         vault::set_setting,
+        vault::note_activity,
+        vault::save_export,
         secrets::list_secrets,
         secrets::show_secret,
         secrets::set_secret,

@@ -23,6 +23,16 @@ export const commands = {
 	myAccess: (scope: ScopeDto) => typedError<Access, IpcError>(__TAURI_INVOKE("my_access", { scope })),
 	getSettings: (workspace: string) => typedError<Setting[], IpcError>(__TAURI_INVOKE("get_settings", { workspace })),
 	setSetting: (workspace: string, key: string, value: string) => typedError<Setting, IpcError>(__TAURI_INVOKE("set_setting", { workspace, key, value })),
+	/**
+	 *  Counts user activity seen by the UI (typing, pointer) toward the auto-lock timer,
+	 *  so reading a screen without running commands does not lock the vault.
+	 */
+	noteActivity: () => __TAURI_INVOKE<void>("note_activity"),
+	/**
+	 *  Saves an export (audit CSV/JSON: names and metadata, never values) into the
+	 *  user's Downloads folder; returns the path written. The webview drops downloads.
+	 */
+	saveExport: (fileName: string, text: string) => typedError<string, IpcError>(__TAURI_INVOKE("save_export", { fileName, text })),
 	listSecrets: (scope: ScopeDto, includeDeleted: boolean) => typedError<SecretSummary_Serialize[], IpcError>(__TAURI_INVOKE("list_secrets", { scope, includeDeleted })),
 	showSecret: (scope: ScopeDto, name: string) => typedError<SecretDetail_Serialize, IpcError>(__TAURI_INVOKE("show_secret", { scope, name })),
 	setSecret: (scope: ScopeDto, input: SetSecretInput_Deserialize) => typedError<SetOutcome, IpcError>(__TAURI_INVOKE("set_secret", { scope, input })),

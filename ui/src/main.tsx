@@ -1,8 +1,13 @@
+import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-
-function App() {
-  return <main aria-label="Coffer">Coffer</main>;
-}
+import { App } from "./App";
+import "./styles.css";
 
 const root = document.getElementById("root");
-if (root) createRoot(root).render(<App />);
+if (root) {
+  createRoot(root).render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  );
+}

@@ -193,3 +193,25 @@ pub fn set_setting(
 ) -> IpcResult<coffer_core::settings::Setting> {
     state.with(|s| s.set_setting(&workspace, &key, &value))
 }
+
+/// Counts user activity seen by the UI (typing, pointer) toward the auto-lock timer,
+/// so reading a screen without running commands does not lock the vault.
+#[tauri::command]
+#[specta::specta]
+pub fn note_activity(state: State<'_, AppState>) {
+    if state.is_unlocked() {
+        state.touch();
+    }
+}
+
+/// Saves an export (audit CSV/JSON: names and metadata, never values) into the
+/// user's Downloads folder; returns the path written. The webview drops downloads.
+#[tauri::command]
+#[specta::specta]
+pub fn save_export(
+    state: State<'_, AppState>,
+    file_name: String,
+    text: String,
+) -> IpcResult<String> {
+    state.with(|_| crate::export_file::save(&file_name, &text))
+}

@@ -18,20 +18,22 @@ pub fn parse_duration_ms(raw: &str) -> Result<i64> {
         .map_err(|_| Error::invalid(format!("duration '{raw}' is too long")))
 }
 
-/// Formats milliseconds compactly: `7d`, `12h`, `1d 2h`, `90s` → `1m 30s`.
+/// Formats milliseconds compactly in days, hours, minutes and seconds, largest
+/// units first and at most two of them: `7d`, `90d`, `1d 2h`, `1m 30s`.
 pub fn format_duration_ms(ms: i64) -> String {
-    let secs = (ms.max(0) / 1000) as u64;
+    let mut secs = ms.max(0) / 1000;
     if secs == 0 {
         return "0s".into();
     }
-    humantime::format_duration(Duration::from_secs(secs))
-        .to_string()
-        .replace("days", "d")
-        .replace("day", "d")
-        .replace("months", "M")
-        .replace("month", "M")
-        .replace("years", "y")
-        .replace("year", "y")
+    let mut parts = Vec::new();
+    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] {
+        if secs >= size {
+            parts.push(format!("{}{unit}", secs / size));
+            secs %= size;
+        }
+    }
+    parts.truncate(2);
+    parts.join(" ")
 }
 
 /// RFC 3339 UTC with second precision.
@@ -75,6 +77,8 @@ mod tests {
         assert!(parse_duration_ms("0s").is_err());
         assert_eq!(format_duration_ms(604_800_000), "7d");
         assert_eq!(format_duration_ms(90_000), "1m 30s");
+        assert_eq!(format_duration_ms(90 * 86_400_000), "90d");
+        assert_eq!(format_duration_ms(86_400_000 + 7_200_000 + 5_000), "1d 2h");
     }
 
     #[test]

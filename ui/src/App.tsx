@@ -1,0 +1,151 @@
+// The app's top level: which phase the vault is in (first run, locked, unlocked), and
+// the poll that keeps the open window in step with the vault file. Every 2 s it asks
+// the backend for the vault's status: a new change number makes the current screen
+// reload (an edit from the CLI shows up without a restart); `unlocked` turning false
+// (the backend's auto-lock) returns to the unlock screen and drops all state.
+
+import { useCallback, useEffect, useRef, useState } from "react";
+import { PassphrasePromptProvider } from "./components/PassphrasePrompt";
+import { ToastProvider } from "./components/Toast";
+import { FirstRun } from "./features/onboarding/FirstRun";
+import { Unlock } from "./features/onboarding/Unlock";
+import { Shell } from "./features/shell/Shell";
+import { clearCopiedSecretNow } from "./lib/clipboard";
+import { api, errorMessage, onVaultLocked } from "./lib/ipc";
+import { rememberMember } from "./lib/lastMember";
+
+const POLL_MS = 2000;
+
+type Phase =
+  | { kind: "loading" }
+  | { kind: "broken"; message: string }
+  | { kind: "first-run"; path: string }
+  | { kind: "locked"; path: string; notice: string | null }
+  | { kind: "unlocked"; path: string; member: string; keyringNote: string | null; session: number };
+
+export function App() {
+  const [phase, setPhase] = useState<Phase>({ kind: "loading" });
+  const [change, setChange] = useState(0);
+  const sessions = useRef(0);
+  const polling = useRef(false);
+  const again = useRef(false);
+
+  const lockedOut = useCallback((notice: string | null) => {
+    void clearCopiedSecretNow();
+    setPhase((p) => (p.kind === "unlocked" ? { kind: "locked", path: p.path, notice } : p));
+  }, []);
+
+  const check = useCallback(async () => {
+    // One status request at a time; a check asked for meanwhile (right after an action
+    // here) runs once more afterwards, so it sees that action's change.
+    if (polling.current) {
+      again.current = true;
+      return;
+    }
+    polling.current = true;
+    try {
+      do {
+        again.current = false;
+        const status = await api.vaultStatus();
+        if (!status.unlocked) {
+          lockedOut("Coffer locked itself after a period of inactivity. Unlock to continue.");
+          return;
+        }
+        setChange(status.change);
+      } while (again.current);
+    } catch {
+      // A failed poll is retried at the next tick.
+    } finally {
+      polling.current = false;
+    }
+  }, [lockedOut]);
+
+  useEffect(() => {
+    let cancelled = false;
+    api.vaultStatus().then(
+      (status) => {
+        if (cancelled) return;
+        if (!status.exists) setPhase({ kind: "first-run", path: status.path });
+        else if (status.unlocked && status.member) {
+          setChange(status.change);
+          setPhase({ kind: "unlocked", path: status.path, member: status.member, keyringNote: null, session: ++sessions.current });
+        } else setPhase({ kind: "locked", path: status.path, notice: null });
+      },
+      (e: unknown) => !cancelled && setPhase({ kind: "broken", message: errorMessage(e) }),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, []);
+
+  const unlocked = phase.kind === "unlocked";
+  useEffect(() => {
+    if (!unlocked) return;
+    const timer = setInterval(() => void check(), POLL_MS);
+    const stop = onVaultLocked(() => void check());
+    return () => {
+      clearInterval(timer);
+      stop();
+    };
+  }, [unlocked, check]);
+
+  const enter = useCallback((path: string, member: string, keyringNote: string | null) => {
+    performance.mark("coffer:unlocked"); // for the startup benchmark
+    rememberMember(member);
+    setPhase({ kind: "unlocked", path, member, keyringNote, session: ++sessions.current });
+  }, []);
+
+  const lock = useCallback(
+    async (reason: "user" | "idle") => {
+      // The screen (and every piece of state under it) goes first, then the keys.
+      lockedOut(reason === "idle" ? "Coffer locked after a period of inactivity. Unlock to continue." : null);
+      await api.lock().catch(() => undefined);
+    },
+    [lockedOut],
+  );
+
+  let content;
+  switch (phase.kind) {
+    case "loading":
+      content = <div className="splash" aria-busy="true" aria-label="Loading" />;
+      break;
+    case "broken":
+      content = (
+        <div className="splash">
+          <p role="alert">Coffer could not read its vault: {phase.message}</p>
+        </div>
+      );
+      break;
+    case "first-run":
+      content = <FirstRun path={phase.path} onCreated={(member) => enter(phase.path, member, null)} />;
+      break;
+    case "locked":
+      content = (
+        <Unlock
+          path={phase.path}
+          notice={phase.notice}
+          onUnlocked={(member, note) => {
+            void check();
+            enter(phase.path, member, note);
+          }}
+        />
+      );
+      break;
+    case "unlocked":
+      content = (
+        <PassphrasePromptProvider key={phase.session}>
+          <Shell
+            member={phase.member}
+            vaultPath={phase.path}
+            keyringNote={phase.keyringNote}
+            change={change}
+            refresh={check}
+            onLock={lock}
+          />
+        </PassphrasePromptProvider>
+      );
+      break;
+  }
+
+  return <ToastProvider>{content}</ToastProvider>;
+}

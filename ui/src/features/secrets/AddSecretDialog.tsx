@@ -1,0 +1,220 @@
+// Add secret: name, description, type, visibility, a value per environment (typed or
+// generated), expiry and rotation period. One setSecret per environment that has a
+// value; every value field is emptied as soon as the form is submitted, whatever the
+// outcome, and the values read from them are dropped when the calls finish.
+
+import { useRef, useState } from "react";
+import { Alert } from "../../components/Alert";
+import { Button } from "../../components/Button";
+import { SelectField, TextField } from "../../components/Field";
+import { Modal } from "../../components/Modal";
+import { useConfirmPassphrase } from "../../components/PassphrasePrompt";
+import { isDuration } from "../../lib/format";
+import { api, errorMessage } from "../../lib/ipc";
+import { nameProblem } from "../../lib/names";
+import { withPassphraseAgain } from "../../lib/reauth";
+import { useSession } from "../shell/session";
+import { DEFAULT_SOURCE, takeValue, ValueInput, type ValueField, type ValueSource } from "./ValueInput";
+
+type Kind = "string" | "multiline" | "json";
+
+interface Job {
+  environment: string;
+  value: string | null;
+  source: ValueSource;
+}
+
+export function AddSecretDialog({
+  existingNames,
+  onClose,
+  onSaved,
+}: {
+  existingNames: ReadonlySet<string>;
+  onClose: () => void;
+  onSaved: (name: string, environments: string[]) => void;
+}) {
+  const session = useSession();
+  const confirmPassphrase = useConfirmPassphrase();
+  const envs = session.environments;
+
+  const [name, setName] = useState("");
+  const [description, setDescription] = useState("");
+  const [kind, setKind] = useState<Kind>("string");
+  const [scope, setScope] = useState<"workspace" | "user">("workspace");
+  const [expiresIn, setExpiresIn] = useState("");
+  const [rotateEvery, setRotateEvery] = useState("");
+  const [sources, setSources] = useState<Record<string, ValueSource>>(() =>
+    Object.fromEntries(envs.map((e) => [e.name, DEFAULT_SOURCE])),
+  );
+  const [filled, setFilled] = useState<Record<string, boolean>>({});
+  const fields = useRef<Record<string, { current: ValueField | null }>>({});
+  const [touched, setTouched] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  function fieldRef(env: string) {
+    fields.current[env] ??= { current: null };
+    return fields.current[env]!;
+  }
+
+  const problems = {
+    name: nameProblem("secret", name) ?? (existingNames.has(name) ? `A secret named ${name} already exists — use Update value on it.` : null),
+    description: description.length > 1000 ? "At most 1000 characters." : null,
+    expiresIn: expiresIn && !isDuration(expiresIn) ? "Write a duration like 30d, 12h or 90m." : null,
+    rotateEvery: rotateEvery && !isDuration(rotateEvery) ? "Write a duration like 90d." : null,
+  };
+  const anyValue = envs.some((e) => sources[e.name]?.mode === "generate" || filled[e.name]);
+
+  async function submit() {
+    setTouched(true);
+    if (busy || Object.values(problems).some(Boolean)) return;
+    if (!anyValue) {
+      setError("Give at least one environment a value: type one or generate it.");
+      return;
+    }
+    // Read every value once and empty the fields before anything is sent.
+    const jobs: Job[] = [];
+    for (const env of envs) {
+      const source = sources[env.name] ?? DEFAULT_SOURCE;
+      const typed = takeValue(fieldRef(env.name));
+      if (source.mode === "generate") jobs.push({ environment: env.name, value: null, source });
+      else if (typed !== "") jobs.push({ environment: env.name, value: typed, source });
+    }
+    setFilled({});
+    setBusy(true);
+    setError(null);
+
+    const saved: string[] = [];
+    try {
+      for (const job of jobs) {
+        await withPassphraseAgain(
+          () =>
+            api.setSecret(session.scope, {
+              name,
+              environment: job.environment,
+              value: job.value,
+              generateLength: job.value === null ? job.source.length : null,
+              generateAlphabet: job.value === null ? job.source.alphabet : null,
+              description,
+              kind,
+              scope,
+              expiresIn: expiresIn || null,
+              rotateEvery: rotateEvery || null,
+              ifVersion: 0,
+            }),
+          confirmPassphrase,
+        );
+        saved.push(job.environment);
+      }
+    } catch (e) {
+      const failedAt = jobs[saved.length]?.environment;
+      setError(
+        saved.length
+          ? `Saved in ${saved.join(", ")}, but not in ${failedAt}: ${errorMessage(e)} Use Update value to set the rest.`
+          : errorMessage(e),
+      );
+      setBusy(false);
+      if (saved.length) onSaved(name, []);
+      return;
+    } finally {
+      jobs.length = 0; // drop the values read from the fields
+    }
+    onSaved(name, saved);
+    onClose();
+  }
+
+  return (
+    <Modal
+      title="Add secret"
+      description="Values go straight to the encrypted vault. Nobody sees them here again unless they hold the reveal permission."
+      size="lg"
+      busy={busy}
+      onClose={onClose}
+      onSubmit={() => void submit()}
+      footer={
+        <>
+          <Button onClick={onClose} disabled={busy}>
+            Cancel
+          </Button>
+          <Button type="submit" variant="primary" busy={busy}>
+            Add secret
+          </Button>
+        </>
+      }
+    >
+      <div className="form-grid">
+        <TextField
+          label="Name"
+          className="mono"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          placeholder="PAYMENTS_API_KEY"
+          hint="Letters, digits, _ - and . — how code and configs refer to it."
+          error={touched || name ? problems.name : null}
+          data-autofocus
+        />
+        <TextField
+          label="Description"
+          value={description}
+          onChange={(e) => setDescription(e.target.value)}
+          placeholder="What it is for and who issued it"
+          optional
+          error={problems.description}
+        />
+        <SelectField label="Type" value={kind} onChange={(e) => setKind(e.target.value as Kind)}>
+          <option value="string">String</option>
+          <option value="multiline">Multiline (PEM, certificates)</option>
+          <option value="json">JSON (service accounts)</option>
+        </SelectField>
+        <SelectField label="Visible to" value={scope} onChange={(e) => setScope(e.target.value as "workspace" | "user")}>
+          <option value="workspace">Everyone in the workspace</option>
+          <option value="user">Only me</option>
+        </SelectField>
+      </div>
+
+      <fieldset className="env-values">
+        <legend>Values</legend>
+        <p className="field-hint">Fill the environments this secret exists in; leave the others empty.</p>
+        {envs.map((env) => (
+          <div className="env-value-row" key={env.name}>
+            <span className="env-value-name">
+              {env.name}
+              {env.protected ? <span className="env-protected">protected</span> : null}
+            </span>
+            <ValueInput
+              environment={env.name}
+              label={`Value for ${env.name}`}
+              multiline={kind !== "string"}
+              source={sources[env.name] ?? DEFAULT_SOURCE}
+              onSource={(s) => setSources((all) => ({ ...all, [env.name]: s }))}
+              fieldRef={fieldRef(env.name)}
+              onFilled={(f) => setFilled((all) => ({ ...all, [env.name]: f }))}
+            />
+          </div>
+        ))}
+      </fieldset>
+
+      <div className="form-grid">
+        <TextField
+          label="Expires after"
+          value={expiresIn}
+          onChange={(e) => setExpiresIn(e.target.value)}
+          placeholder="e.g. 30d"
+          optional
+          hint="After this the value cannot be used until it is updated."
+          error={problems.expiresIn}
+        />
+        <TextField
+          label="Rotation period"
+          value={rotateEvery}
+          onChange={(e) => setRotateEvery(e.target.value)}
+          placeholder="e.g. 90d"
+          optional
+          hint="Flags the secret as rotation due when it gets older."
+          error={problems.rotateEvery}
+        />
+      </div>
+      {error ? <Alert>{error}</Alert> : null}
+    </Modal>
+  );
+}

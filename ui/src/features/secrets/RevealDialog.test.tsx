@@ -1,0 +1,78 @@
+import { act, fireEvent, screen } from "@testing-library/react";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
+vi.mock("../../bindings", () => ({ commands: { revealSecret: vi.fn() } }));
+
+import { commands } from "../../bindings";
+import type { Secret } from "../../lib/types";
+import { renderInSession } from "../../test/session";
+import { RevealDialog } from "./RevealDialog";
+
+const revealSecret = vi.mocked(commands.revealSecret);
+
+const secret: Secret = {
+  name: "STRIPE_KEY",
+  description: "",
+  kind: "string",
+  scope: "workspace",
+  owner: "alice",
+  created_at: 0,
+  updated_at: 0,
+  rotate_every: null,
+  deleted_at: null,
+  purge_at: null,
+  environments: [
+    { environment: "production", state: "set", version: 2, updated_at: 1, expires_at: null, expiring_soon: false, rotation_due: false, same_as: [] },
+  ],
+};
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  revealSecret.mockReset();
+});
+afterEach(() => vi.useRealTimers());
+
+describe("Reveal", () => {
+  it("needs a reason, shows the value for 10 s, then removes it from the page", async () => {
+    revealSecret.mockResolvedValue({ status: "ok", data: { value: "sk_live_shown_briefly" } });
+    renderInSession(<RevealDialog secret={secret} onClose={() => undefined} />);
+
+    await act(async () => {
+      fireEvent.click(screen.getByRole("button", { name: "Reveal value" }));
+    });
+    expect(revealSecret).not.toHaveBeenCalled();
+    expect(screen.getByText(/Say why you need to see it/)).toBeTruthy();
+
+    fireEvent.change(screen.getByLabelText("Reason"), { target: { value: "configure dashboard" } });
+    await act(async () => {
+      fireEvent.click(screen.getByRole("button", { name: "Reveal value" }));
+    });
+    expect(revealSecret).toHaveBeenCalledWith(
+      { workspace: "default", project: "default" },
+      "STRIPE_KEY",
+      "production",
+      "configure dashboard",
+    );
+    expect(screen.getByLabelText("Revealed value").textContent).toBe("sk_live_shown_briefly");
+    expect(screen.getByText("Hides in 10 s")).toBeTruthy();
+
+    act(() => vi.advanceTimersByTime(5_000));
+    expect(screen.getByText("Hides in 5 s")).toBeTruthy();
+    expect(document.body.innerHTML).toContain("sk_live_shown_briefly");
+
+    act(() => vi.advanceTimersByTime(5_000));
+    expect(document.body.innerHTML).not.toContain("sk_live_shown_briefly");
+    expect(screen.getByLabelText("Value hidden")).toBeTruthy();
+  });
+
+  it("hides at once on request", async () => {
+    revealSecret.mockResolvedValue({ status: "ok", data: { value: "sk_live_hide_me" } });
+    renderInSession(<RevealDialog secret={secret} onClose={() => undefined} />);
+    fireEvent.change(screen.getByLabelText("Reason"), { target: { value: "check" } });
+    await act(async () => {
+      fireEvent.click(screen.getByRole("button", { name: "Reveal value" }));
+    });
+    fireEvent.click(screen.getByRole("button", { name: "Hide now" }));
+    expect(document.body.innerHTML).not.toContain("sk_live_hide_me");
+  });
+});

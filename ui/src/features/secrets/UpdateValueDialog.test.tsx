@@ -1,0 +1,82 @@
+import { act, fireEvent, screen } from "@testing-library/react";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+
+vi.mock("../../bindings", () => ({
+  commands: { setSecret: vi.fn(), showSecret: vi.fn(), confirmPassphrase: vi.fn() },
+}));
+
+import { commands } from "../../bindings";
+import type { Secret } from "../../lib/types";
+import { renderInSession } from "../../test/session";
+import { CONFLICT_MESSAGE, UpdateValueDialog } from "./UpdateValueDialog";
+
+const setSecret = vi.mocked(commands.setSecret);
+
+const secret: Secret = {
+  name: "STRIPE_KEY",
+  description: "",
+  kind: "string",
+  scope: "workspace",
+  owner: "alice",
+  created_at: 0,
+  updated_at: 0,
+  rotate_every: null,
+  deleted_at: null,
+  purge_at: null,
+  environments: [
+    { environment: "development", state: "missing", version: null, updated_at: null, expires_at: null, expiring_soon: false, rotation_due: false, same_as: [] },
+    { environment: "staging", state: "set", version: 2, updated_at: 1, expires_at: null, expiring_soon: false, rotation_due: false, same_as: [] },
+    { environment: "production", state: "set", version: 5, updated_at: 1, expires_at: null, expiring_soon: false, rotation_due: false, same_as: [] },
+  ],
+};
+
+function type(el: HTMLElement, value: string) {
+  fireEvent.input(el, { target: { value } });
+}
+
+beforeEach(() => setSecret.mockReset());
+
+describe("Update value", () => {
+  it("sends the version seen when the dialog opened and clears the field", async () => {
+    setSecret.mockResolvedValue({ status: "ok", data: { name: "STRIPE_KEY", environment: "production", version: 6, created: false } });
+    const onSaved = vi.fn();
+    renderInSession(<UpdateValueDialog secret={secret} onClose={() => undefined} onSaved={onSaved} />);
+    fireEvent.change(screen.getByLabelText("Environment"), { target: { value: "production" } });
+    const field = screen.getByLabelText("New value") as HTMLInputElement;
+    type(field, "sk_live_rotated");
+    await act(async () => {
+      fireEvent.click(screen.getByRole("button", { name: "Save new version" }));
+    });
+    expect(setSecret.mock.calls[0]![1]).toMatchObject({
+      name: "STRIPE_KEY",
+      environment: "production",
+      value: "sk_live_rotated",
+      ifVersion: 5,
+    });
+    expect(field.value).toBe("");
+    expect(onSaved).toHaveBeenCalledWith("production", 6);
+  });
+
+  it("explains a conflict when someone changed the secret meanwhile", async () => {
+    setSecret.mockResolvedValue({
+      status: "error",
+      error: {
+        code: "conflict",
+        message: "version mismatch: STRIPE_KEY in staging is at version 3, not 2; someone changed it since you looked",
+      },
+    });
+    const onClose = vi.fn();
+    renderInSession(<UpdateValueDialog secret={secret} onClose={onClose} onSaved={() => undefined} />);
+    const field = screen.getByLabelText("New value") as HTMLInputElement;
+    type(field, "sk_live_mine");
+    await act(async () => {
+      fireEvent.click(screen.getByRole("button", { name: "Save new version" }));
+    });
+    expect(setSecret.mock.calls[0]![1]).toMatchObject({ environment: "staging", ifVersion: 2 });
+    expect(screen.getByText(`${CONFLICT_MESSAGE}.`)).toBeTruthy();
+    expect(screen.getByText(/Nothing was saved: staging is no longer at version 2/)).toBeTruthy();
+    expect(field.value).toBe("");
+    expect(onClose).not.toHaveBeenCalled();
+    expect(document.body.innerHTML).not.toContain("sk_live_mine");
+  });
+});

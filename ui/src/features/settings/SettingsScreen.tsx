@@ -1,0 +1,235 @@
+// Settings: the workspace's windows and auto-lock (validated by the backend, errors
+// shown inline), and "Remember on this device" through the OS keyring.
+
+import { useEffect, useState } from "react";
+import { Alert } from "../../components/Alert";
+import { Badge } from "../../components/Badge";
+import { Button } from "../../components/Button";
+import { Checkbox } from "../../components/Field";
+import { useToast } from "../../components/Toast";
+import { api, errorMessage } from "../../lib/ipc";
+import type { Setting } from "../../lib/types";
+import { useLoad } from "../../lib/useLoad";
+import { can, useSession } from "../shell/session";
+
+const SETTINGS: { key: string; label: string; help: string; placeholder: string }[] = [
+  {
+    key: "rollback-window",
+    label: "Rollback window",
+    help: "How long a replaced version can be rolled back to. After that its ciphertext is destroyed; its record stays.",
+    placeholder: "7d",
+  },
+  {
+    key: "max-versions",
+    label: "Max versions",
+    help: "How many versions per environment keep their ciphertext, whatever their age.",
+    placeholder: "10",
+  },
+  {
+    key: "recovery-window",
+    label: "Recovery window",
+    help: "How long a deleted secret can be restored before it is purged for good.",
+    placeholder: "7d",
+  },
+  {
+    key: "auto-lock",
+    label: "Auto-lock after",
+    help: "Lock the vault after this long without activity (1m to 7d). Locking drops every key from memory.",
+    placeholder: "15m",
+  },
+];
+
+function SettingRow({
+  meta,
+  setting,
+  editable,
+  onSave,
+}: {
+  meta: (typeof SETTINGS)[number];
+  setting: Setting | undefined;
+  editable: boolean;
+  onSave: (key: string, value: string) => Promise<void>;
+}) {
+  const [value, setValue] = useState(setting?.value ?? "");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const saved = setting?.value ?? "";
+  useEffect(() => setValue(saved), [saved]);
+  const dirty = value.trim() !== saved;
+  const id = `setting-${meta.key}`;
+
+  async function save() {
+    if (!dirty || busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await onSave(meta.key, value.trim());
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form
+      className="setting-row"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save();
+      }}
+      noValidate
+    >
+      <div className="setting-text">
+        <label htmlFor={id} className="setting-label">
+          {meta.label}
+          {setting?.is_default ? <Badge tone="neutral">default</Badge> : null}
+        </label>
+        <p className="field-hint">{meta.help}</p>
+      </div>
+      <div className="setting-control">
+        <div className="setting-input">
+          <input
+            id={id}
+            className="input input-setting"
+            aria-label={meta.label}
+            aria-invalid={error ? true : undefined}
+            aria-describedby={error ? `${id}-error` : undefined}
+            value={value}
+            placeholder={meta.placeholder}
+            disabled={!editable}
+            onChange={(e) => {
+              setValue(e.target.value);
+              setError(null);
+            }}
+          />
+          {editable ? (
+            <Button
+              type="submit"
+              size="sm"
+              variant="primary"
+              className={dirty || busy ? undefined : "invisible"}
+              disabled={!dirty}
+              busy={busy}
+              aria-label={`Save ${meta.label.toLowerCase()}`}
+            >
+              Save
+            </Button>
+          ) : null}
+        </div>
+        {error ? (
+          <p className="field-error" id={`${id}-error`} role="alert">
+            {error}
+          </p>
+        ) : null}
+      </div>
+    </form>
+  );
+}
+
+function DeviceSetting() {
+  const session = useSession();
+  const toast = useToast();
+  const status = useLoad(() => api.deviceStatus(), [session.revision]);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const remembered = status.data != null;
+
+  async function toggle(remember: boolean) {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.setRememberDevice(remember);
+      toast(remember ? "This device will unlock without the passphrase" : "This device is forgotten");
+      status.reload();
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="setting-row">
+      <div className="setting-text">
+        <Checkbox
+          label="Remember on this device"
+          checked={remembered}
+          disabled={busy || status.loading}
+          onChange={(e) => void toggle(e.target.checked)}
+          description={
+            remembered
+              ? `A device key for ${session.member} is kept in ${status.data}. Unchecking removes it.`
+              : `Keep a device key for ${session.member} in the system keyring (e.g. GNOME Keyring), so this computer unlocks without the passphrase.`
+          }
+        />
+        {error ? (
+          <Alert tone="warning" title="The system keyring is not available">
+            {error} Unlock keeps using your passphrase.
+          </Alert>
+        ) : null}
+      </div>
+    </div>
+  );
+}
+
+export function SettingsScreen({ vaultPath }: { vaultPath: string }) {
+  const session = useSession();
+  const toast = useToast();
+  const editable = can(session, "manage");
+  const settings = useLoad(() => api.getSettings(session.workspace), [session.workspace, session.revision]);
+
+  async function save(key: string, value: string) {
+    const s = await api.setSetting(session.workspace, key, value);
+    toast(`${SETTINGS.find((m) => m.key === key)?.label ?? key} set to ${s.value}`);
+    settings.reload();
+    session.refresh();
+  }
+
+  return (
+    <section className="page" aria-labelledby="settings-title">
+      <div className="page-header">
+        <div>
+          <h1 id="settings-title">Settings</h1>
+          <p className="page-subtitle">
+            Workspace <strong>{session.workspace}</strong>
+            {editable ? "" : " · only members who may manage can change these"}
+          </p>
+        </div>
+      </div>
+
+      {settings.error ? <Alert title="Could not load settings">{settings.error.message}</Alert> : null}
+
+      <section className="card" aria-labelledby="ws-settings">
+        <header className="card-header">
+          <h2 id="ws-settings">Versions and recovery</h2>
+        </header>
+        {SETTINGS.map((meta) => (
+          <SettingRow
+            key={meta.key}
+            meta={meta}
+            setting={settings.data?.find((s) => s.key === meta.key)}
+            editable={editable}
+            onSave={save}
+          />
+        ))}
+      </section>
+
+      <section className="card" aria-labelledby="device-settings">
+        <header className="card-header">
+          <h2 id="device-settings">This device</h2>
+        </header>
+        <DeviceSetting />
+        <div className="setting-row">
+          <div className="setting-text">
+            <span className="setting-label">Vault file</span>
+            <p className="field-hint">
+              Shared with the <code>coffer</code> command line: changes made there appear here within two seconds.
+            </p>
+          </div>
+          <code className="path">{vaultPath}</code>
+        </div>
+      </section>
+    </section>
+  );
+}
