@@ -6,6 +6,8 @@
 #
 #   bash tests/app/run.sh            build, then test
 #   SKIP_BUILD=1 bash tests/app/run.sh   reuse target/debug/coffer-app as it is
+#   E2E_TEST=tests/app/bench.mjs COFFER_APP_BIN=... SKIP_BUILD=1 bash tests/app/run.sh
+#                                        run another script (the benchmark) the same way
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root="$(pwd)"
@@ -19,8 +21,8 @@ if [ -z "${SKIP_BUILD:-}" ]; then
   echo "   built in $(($(date +%s) - start)) s"
 fi
 
-app="$root/target/debug/coffer-app"
-cli="$root/target/debug/coffer"
+app="${COFFER_APP_BIN:-$root/target/debug/coffer-app}"
+cli="${COFFER_CLI_BIN:-$root/target/debug/coffer}"
 [ -x "$app" ] || { echo "error: $app is missing; build it first" >&2; exit 1; }
 [ -x "$cli" ] || { echo "error: $cli is missing; build it first" >&2; exit 1; }
 
@@ -77,4 +79,4 @@ done
 echo "== end-to-end scenario"
 COFFER_APP="$app" COFFER_CLI="$cli" TAURI_DRIVER_PORT="$port" \
   COFFER_SCREENSHOTS="$root/docs/screenshots" COFFER_E2E_FAILURES="$root/target/e2e-failures" \
-  node --test --test-reporter=spec --test-concurrency=1 tests/app/e2e.test.mjs
+  node --test --test-reporter=spec --test-concurrency=1 "${E2E_TEST:-tests/app/e2e.test.mjs}"
