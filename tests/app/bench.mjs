@@ -6,7 +6,8 @@
 //
 // First paint and keystroke are measured inside the page (performance marks set by
 // the UI, and performance.now() around an input event until the next frames), so
-// WebDriver's own latency is not counted; cold start includes starting a WebDriver
+// WebDriver's own latency is not counted (a keystroke is timed to the first frame
+// whose rows all match the query); cold start includes starting a WebDriver
 // session, so it is an upper bound.
 import { test } from "node:test";
 import { spawnSync } from "node:child_process";
@@ -101,7 +102,18 @@ test("app benchmark on 10,000 secrets", { timeout: 600_000 }, async () => {
           const t = performance.now();
           setter.call(el, el.value + c);
           el.dispatchEvent(new Event("input", { bubbles: true }));
-          requestAnimationFrame(() => requestAnimationFrame(() => done(performance.now() - t)));
+          const query = el.value.toUpperCase();
+          // Done at the first frame whose rows all match the query (the deferred
+          // filter has committed); that frame is the one that paints it.
+          const check = () => {
+            const rows = [...document.querySelectorAll('[role="row"][aria-label^="SECRET_"]')];
+            if (rows.length > 0 && rows.every((r) => r.getAttribute("aria-label").includes(query))) {
+              done(performance.now() - t);
+            } else {
+              requestAnimationFrame(check);
+            }
+          };
+          requestAnimationFrame(check);
         }, ch),
       );
     }
@@ -118,6 +130,6 @@ test("app benchmark on 10,000 secrets", { timeout: 600_000 }, async () => {
   const ms = (x) => `${x.toFixed(0)} ms`;
   console.log(`cold start to unlock screen (incl. WebDriver session): median ${ms(median(cold))} of ${cold.map(ms).join(", ")}`);
   console.log(`first paint of 10,000-secret list after unlock: median ${ms(median(paint))} of ${paint.map(ms).join(", ")}`);
-  console.log(`search keystroke to next frame: median ${median(keys).toFixed(1)} ms, max ${Math.max(...keys).toFixed(1)} ms over ${keys.length}`);
+  console.log(`search keystroke to the frame showing the filtered list: median ${median(keys).toFixed(1)} ms, max ${Math.max(...keys).toFixed(1)} ms over ${keys.length}`);
   console.log(`idle resident memory: app ${(idle.app / 1024).toFixed(0)} MiB, web process ${(idle.web / 1024).toFixed(0)} MiB, network process ${(idle.network / 1024).toFixed(0)} MiB`);
 });
