@@ -47,7 +47,13 @@ fn vault_ops(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("vault_10k_x3");
     g.bench_function("resolve_current_value", |b| {
-        let mut r = s.resolver(&scope, Some("production"), "bench").unwrap();
+        let mut r = s
+            .resolver(
+                &scope,
+                Some("production"),
+                coffer_core::Purpose::new("bench"),
+            )
+            .unwrap();
         let mut i = 0usize;
         b.iter(|| {
             i = (i * 7919 + 1) % SECRETS;
@@ -95,7 +101,9 @@ fn audit_verify(c: &mut Criterion) {
     s.set_secret(&Scope::default(), req).unwrap();
     // A million audited uses, written through the real audit path in one transaction.
     let have = s.last_audit_id().unwrap();
-    let mut r = s.resolver(&Scope::default(), None, "bench").unwrap();
+    let mut r = s
+        .resolver(&Scope::default(), None, coffer_core::Purpose::new("bench"))
+        .unwrap();
     for _ in 0..(1_000_000 - have) {
         r.get("USED").unwrap();
     }

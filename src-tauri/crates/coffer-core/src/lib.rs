@@ -20,6 +20,9 @@ pub mod import;
 pub mod masking;
 mod members;
 pub mod names;
+pub mod references;
+mod resolve;
+mod run_check;
 mod secrets;
 mod session;
 pub mod settings;
@@ -30,7 +33,8 @@ mod vault;
 
 pub use error::{Error, ErrorCode, Result};
 pub use members::MemberInfo;
-pub use secrets::Resolver;
+pub use resolve::{Purpose, Resolver};
+pub use run_check::{RunCheck, StoredMatch, Usage};
 pub use secrets::{
     EnvState, EnvStatus, SecretDetail, SecretKind, SecretScope, SecretSummary, SetOutcome,
     SetRequest, ValueSource, VersionInfo,

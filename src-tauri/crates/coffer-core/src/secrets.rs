@@ -243,7 +243,13 @@ pub struct SecretDetail {
     pub versions: Vec<VersionInfo>,
 }
 
-fn value_ad(vault_id: &str, ctx: &Ctx, env_id: i64, secret_id: i64, version: i64) -> String {
+pub(crate) fn value_ad(
+    vault_id: &str,
+    ctx: &Ctx,
+    env_id: i64,
+    secret_id: i64,
+    version: i64,
+) -> String {
     format!(
         "coffer/value/v1/{vault_id}/{}/{}/{env_id}/{secret_id}/{version}",
         ctx.ws_id, ctx.project_id
@@ -1018,95 +1024,6 @@ impl Session {
             audit::append(tx, audit_key, now, &ev).map(|_| ())
         })?;
         self.sweep(ctx.ws_id, false)
-    }
-
-    /// Starts resolving values for one use (a run, a test request). Each value
-    /// resolved is audited as `use` when the resolver finishes.
-    pub fn resolver(
-        &mut self,
-        scope: &Scope,
-        environment: Option<&str>,
-        purpose: &str,
-    ) -> Result<Resolver<'_>> {
-        let ctx = self.ctx(scope)?;
-        let env_name = environment.unwrap_or(DEFAULT_ENVIRONMENT);
-        self.require_ctx(&ctx, Capability::Use, "secret.use", None, Some(env_name))?;
-        let env = self.environment(&ctx, env_name)?;
-        self.ensure_workspace_key(ctx.ws_id)?;
-        Ok(Resolver {
-            session: self,
-            ctx,
-            env,
-            purpose: purpose.to_string(),
-            used: Vec::new(),
-        })
-    }
-}
-
-/// Resolves values by name into a use that never displays them.
-pub struct Resolver<'s> {
-    session: &'s mut Session,
-    ctx: Ctx,
-    env: EnvRow,
-    purpose: String,
-    used: Vec<(String, i64)>,
-}
-
-impl Resolver<'_> {
-    /// The current value of `name` in the resolver's environment.
-    pub fn get(&mut self, name: &str) -> Result<SecretValue> {
-        let s = &*self.session;
-        let row = store::resolve_current(s.store.conn(), self.ctx.project_id, name, self.env.id)?
-            .filter(|r| r.scope == "workspace" || r.owner_id == s.member_id)
-            .ok_or_else(|| Error::not_found(format!("secret '{name}' in {}", self.env.name)))?;
-        let now = s.now();
-        if row.expires_at.is_some_and(|t| t <= now) {
-            return Err(Error::Expired {
-                what: format!("'{name}' in {}", self.env.name),
-            });
-        }
-        let what = format!("version {} of '{name}' in {}", row.version, self.env.name);
-        let ct = row
-            .ciphertext
-            .as_deref()
-            .ok_or_else(|| Error::Integrity(format!("{what} has no ciphertext")))?;
-        let ad = value_ad(
-            &s.vault_id,
-            &self.ctx,
-            self.env.id,
-            row.secret_id,
-            row.version,
-        );
-        let key = s
-            .workspace_keys
-            .get(&self.ctx.ws_id)
-            .ok_or_else(|| Error::Integrity("workspace key not loaded".into()))?;
-        let plain = crypto::open(key, ct, ad.as_bytes(), &what)?;
-        let value = SecretValue::from_bytes(plain)
-            .map_err(|_| Error::Integrity(format!("{what} holds malformed data")))?;
-        self.used.push((name.to_string(), row.version));
-        Ok(value)
-    }
-
-    /// Audits every value resolved (one `use` event each) in one transaction.
-    pub fn finish(self) -> Result<()> {
-        let s = self.session;
-        let now = s.now();
-        let member = s.member.clone();
-        let audit_key = &s.audit_key;
-        let (ctx, env, purpose, used) = (self.ctx, self.env, self.purpose, self.used);
-        s.store.write(|tx| {
-            for (name, version) in &used {
-                let mut ev = NewEvent::new(&member, "secret.use");
-                ev.workspace = Some((ctx.ws_id, &ctx.ws));
-                ev.project = Some(&ctx.project);
-                ev.environment = Some(&env.name);
-                ev.secret = Some(name);
-                ev.detail = json!({ "version": version, "purpose": purpose });
-                audit::append(tx, audit_key, now, &ev)?;
-            }
-            Ok(())
-        })
     }
 }
 

@@ -196,7 +196,9 @@ fn use_is_not_reveal_and_every_refusal_is_audited() {
         reveal(&mut dev, "KEY", "development").unwrap_err().code(),
         ErrorCode::Denied
     );
-    let mut r = dev.resolver(&Scope::default(), None, "test").unwrap();
+    let mut r = dev
+        .resolver(&Scope::default(), None, coffer_core::Purpose::new("test"))
+        .unwrap();
     assert_eq!(r.get("KEY").unwrap().expose(), "v2-secret");
     r.finish().unwrap();
     assert_eq!(
@@ -205,7 +207,9 @@ fn use_is_not_reveal_and_every_refusal_is_audited() {
             .code(),
         ErrorCode::Denied
     );
-    assert!(auditor.resolver(&Scope::default(), None, "test").is_err());
+    assert!(auditor
+        .resolver(&Scope::default(), None, coffer_core::Purpose::new("test"))
+        .is_err());
     assert_eq!(
         dev.audit_events("default", &AuditFilter::default())
             .unwrap_err()
@@ -410,7 +414,9 @@ fn expiry_and_rotation_due_show_and_block_use() {
         reveal(&mut s, "TEMP", "development").unwrap_err().code(),
         ErrorCode::NotFound
     );
-    let mut r = s.resolver(&Scope::default(), None, "run").unwrap();
+    let mut r = s
+        .resolver(&Scope::default(), None, coffer_core::Purpose::new("run"))
+        .unwrap();
     assert!(r.get("TEMP").unwrap_err().to_string().contains("expired"));
     drop(r);
     set(&mut s, "TEMP", "development", "fresh-value").unwrap();
@@ -719,4 +725,140 @@ fn typed_values_are_validated() {
             .code(),
         ErrorCode::Invalid
     );
+}
+
+// ---- use without reveal: references, handles, the run check ----
+
+#[test]
+fn handles_resolve_only_for_their_member_and_until_they_expire() {
+    let (fx, mut owner) = Fixture::new();
+    set(&mut owner, "api-key", "development", "tok-handle-value-1").unwrap();
+    let mut dev = fx.member(&mut owner, "dora", Role::Developer);
+    let handle = dev
+        .mint_handle(&Scope::default(), None, "api-key", Some(60_000))
+        .unwrap();
+    assert!(handle.starts_with("$secret:") && !handle.contains("tok-handle"));
+    let target = coffer_core::references::parse_one(&handle).unwrap();
+    let mut r = dev
+        .resolver(
+            &Scope::default(),
+            Some("production"),
+            coffer_core::Purpose::new("test"),
+        )
+        .unwrap();
+    // Bound to its environment, whatever the resolver's default.
+    assert_eq!(r.resolve(&target).unwrap().expose(), "tok-handle-value-1");
+    r.finish().unwrap();
+    // Another member holding the handle gets nothing.
+    let mut r = owner
+        .resolver(&Scope::default(), None, coffer_core::Purpose::new("test"))
+        .unwrap();
+    assert_eq!(r.resolve(&target).unwrap_err().code(), ErrorCode::NotFound);
+    drop(r);
+    fx.clock.advance(61_000);
+    let mut r = dev
+        .resolver(&Scope::default(), None, coffer_core::Purpose::new("test"))
+        .unwrap();
+    assert_eq!(r.resolve(&target).unwrap_err().code(), ErrorCode::NotFound);
+    drop(r);
+    // Nothing in the vault file can be presented as the handle.
+    assert!(!file_contains(
+        &fx.path,
+        handle.trim_start_matches("$secret:")
+    ));
+    assert_eq!(
+        dev.mint_handle(&Scope::default(), None, "nope", None)
+            .unwrap_err()
+            .code(),
+        ErrorCode::NotFound
+    );
+}
+
+#[test]
+fn resolver_follows_references_across_projects_and_audits_each_use_once() {
+    let (_fx, mut owner) = Fixture::new();
+    owner.create_project("default", "billing").unwrap();
+    let billing = Scope::new("default", "billing");
+    let mut req = SetRequest::new("stripe", value("sk-billing-value"));
+    req.environment = Some("production".into());
+    owner.set_secret(&billing, req).unwrap();
+    set(&mut owner, "local", "development", "local-value-x").unwrap();
+    let mut r = owner
+        .resolver(
+            &Scope::default(),
+            None,
+            coffer_core::Purpose {
+                via: "run",
+                program: Some("sh"),
+            },
+        )
+        .unwrap();
+    assert_eq!(r.available().unwrap(), vec!["local".to_string()]);
+    let t = coffer_core::references::parse_one("coffer://billing/production/stripe").unwrap();
+    assert_eq!(r.resolve(&t).unwrap().expose(), "sk-billing-value");
+    let t = coffer_core::references::parse_one("{{ secrets.local }}").unwrap();
+    r.resolve(&t).unwrap();
+    r.resolve(&t).unwrap();
+    r.finish().unwrap();
+    let uses: Vec<_> = owner
+        .audit_events("default", &AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "secret.use")
+        .collect();
+    assert_eq!(uses.len(), 2, "one event per secret used");
+    let json = serde_json::to_string(&uses).unwrap();
+    assert!(
+        json.contains("\"program\":\"sh\"") && !json.contains("value"),
+        "{json}"
+    );
+}
+
+#[test]
+fn run_check_reports_problems_and_finds_stored_values_by_fingerprint() {
+    let (fx, mut owner) = Fixture::new();
+    set(&mut owner, "ok-key", "development", "stored-ok-value-123").unwrap();
+    set(&mut owner, "ok-key", "staging", "stored-ok-staging-9").unwrap();
+    set(&mut owner, "ok-key", "production", "stored-ok-prod-77").unwrap();
+    set(&mut owner, "dev-only", "development", "dev-only-value-1").unwrap();
+    set(&mut owner, "gone", "development", "gone-value-1234").unwrap();
+    owner.delete_secret(&Scope::default(), "gone").unwrap();
+    let name =
+        |n: &str| coffer_core::references::parse_one(&format!("{{{{ secrets.{n} }}}}")).unwrap();
+    let mut check = owner.run_check(&Scope::default(), None).unwrap();
+    assert!(check.compares_values());
+    assert!(check.problems(&name("ok-key")).unwrap().is_empty());
+    assert_eq!(check.problems(&name("missing")).unwrap(), vec!["missing"]);
+    assert_eq!(check.problems(&name("gone")).unwrap(), vec!["deleted"]);
+    assert_eq!(
+        check.problems(&name("dev-only")).unwrap(),
+        vec!["no value in staging", "no value in production"]
+    );
+    let m = check.stored_match("stored-ok-staging-9").unwrap();
+    assert_eq!(
+        (m.secret.as_str(), m.environment.as_str()),
+        ("ok-key", "staging")
+    );
+    assert!(check.stored_match("not-stored-anywhere").is_none());
+    check
+        .record("/defs/a.yaml", &[("ok-key".into(), 3, 7, None)])
+        .unwrap();
+    check.finish(1, 0, true).unwrap();
+    let used = owner.usages(&Scope::default(), "ok-key").unwrap();
+    assert_eq!(
+        (used[0].file.as_str(), used[0].line, used[0].column),
+        ("/defs/a.yaml", 3, 7)
+    );
+    // One environment only.
+    let mut check = owner
+        .run_check(&Scope::default(), Some("development"))
+        .unwrap();
+    assert!(check.problems(&name("dev-only")).unwrap().is_empty());
+    drop(check);
+    // An auditor may check references but not compare values.
+    let mut auditor = fx.member(&mut owner, "audrey", Role::Auditor);
+    let check = auditor.run_check(&Scope::default(), None);
+    if let Ok(check) = check {
+        assert!(!check.compares_values());
+    }
 }

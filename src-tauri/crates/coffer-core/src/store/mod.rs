@@ -9,6 +9,7 @@ mod directory;
 mod history;
 mod schema;
 mod trail;
+mod usage;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,6 +19,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, Transactio
 pub(crate) use directory::*;
 pub(crate) use history::*;
 pub(crate) use trail::*;
+pub(crate) use usage::*;
 
 use crate::error::{Error, Result};
 

@@ -130,13 +130,45 @@ CREATE TABLE settings (
 ) STRICT;
 "#;
 
+/// Use without reveal: short-lived handles and where definitions reference a secret.
+const V2: &str = r#"
+-- A handle is stored as a MAC of its token, so the table holds nothing a reader could
+-- present as a handle.
+CREATE TABLE handles (
+    id             INTEGER PRIMARY KEY,
+    token_mac      BLOB NOT NULL UNIQUE,
+    member_id      INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    project_id     INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    environment_id INTEGER NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+    secret         TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
+    expires_at     INTEGER NOT NULL
+) STRICT;
+CREATE INDEX handles_expiry ON handles(expires_at);
+
+-- Where a run check (`coffer check --record`) found a reference to a secret.
+CREATE TABLE usages (
+    project_id  INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    secret      TEXT NOT NULL,
+    file        TEXT NOT NULL,
+    line        INTEGER NOT NULL,
+    col         INTEGER NOT NULL,
+    environment TEXT,
+    recorded_at INTEGER NOT NULL,
+    PRIMARY KEY (project_id, secret, file, line, col)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX usages_file ON usages(file);
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2];
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
 }
 
 /// Number of migrations this build knows.
 pub(crate) fn known_version() -> usize {
-    1
+    MIGRATIONS.len()
 }
 
 /// Brings the schema up to date in one transaction, or refuses a newer vault.

@@ -1,0 +1,326 @@
+//! Using a secret without revealing it: the resolver behind `coffer run`, test
+//! requests and templates, and the short-lived `$secret:` handles it accepts.
+//!
+//! A resolver hands values to a use (a child's environment, an HTTP header) and never
+//! to a display. Every value it resolves is audited as `use` with what it was for, in
+//! one transaction, when the resolver finishes.
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use serde_json::json;
+
+use crate::access::Capability;
+use crate::audit::{self, NewEvent};
+use crate::crypto::{self, hmac_sha256};
+use crate::error::{Error, Result};
+use crate::names;
+use crate::references::{Target, HANDLE_PREFIX};
+use crate::secrets::{value_ad, DEFAULT_ENVIRONMENT};
+use crate::session::{Ctx, Scope, Session};
+use crate::store::{self, EnvRow, NewHandle};
+use crate::time_fmt::format_duration_ms;
+use crate::value::SecretValue;
+
+/// Default and longest life of a handle.
+pub const HANDLE_TTL_DEFAULT_MS: i64 = 5 * 60_000;
+pub const HANDLE_TTL_MAX_MS: i64 = 24 * 3_600_000;
+
+/// What the values are for; recorded in each `use` event. Never holds arguments.
+#[derive(Debug, Clone, Copy)]
+pub struct Purpose<'a> {
+    /// `run`, `request`, `test` …
+    pub via: &'a str,
+    /// The program started, by file name only.
+    pub program: Option<&'a str>,
+}
+
+impl<'a> Purpose<'a> {
+    pub fn new(via: &'a str) -> Self {
+        Purpose { via, program: None }
+    }
+}
+
+/// A project and environment values are resolved in.
+struct Place {
+    ctx: Ctx,
+    env: EnvRow,
+}
+
+struct Used {
+    place: usize,
+    name: String,
+    version: i64,
+}
+
+/// Resolves values by name, reference or handle into a use that never displays them.
+pub struct Resolver<'s> {
+    session: &'s mut Session,
+    places: Vec<Place>,
+    via: String,
+    program: Option<String>,
+    used: Vec<Used>,
+}
+
+impl Session {
+    /// Starts resolving values for one use in `environment` (default `development`).
+    pub fn resolver(
+        &mut self,
+        scope: &Scope,
+        environment: Option<&str>,
+        purpose: Purpose<'_>,
+    ) -> Result<Resolver<'_>> {
+        let ctx = self.ctx(scope)?;
+        let env_name = environment.unwrap_or(DEFAULT_ENVIRONMENT);
+        self.require_ctx(&ctx, Capability::Use, "secret.use", None, Some(env_name))?;
+        let env = self.environment(&ctx, env_name)?;
+        self.workspace_key(ctx.ws_id)?;
+        Ok(Resolver {
+            session: self,
+            places: vec![Place { ctx, env }],
+            via: purpose.via.to_string(),
+            program: purpose.program.map(str::to_string),
+            used: Vec::new(),
+        })
+    }
+
+    /// Mints a `$secret:` handle for one secret in one environment, valid for `ttl_ms`
+    /// and only for this member. The vault keeps a MAC of it, never the handle.
+    pub fn mint_handle(
+        &mut self,
+        scope: &Scope,
+        environment: Option<&str>,
+        name: &str,
+        ttl_ms: Option<i64>,
+    ) -> Result<String> {
+        names::secret(name)?;
+        let ttl = ttl_ms.unwrap_or(HANDLE_TTL_DEFAULT_MS);
+        if !(1_000..=HANDLE_TTL_MAX_MS).contains(&ttl) {
+            return Err(Error::invalid(format!(
+                "a handle lives between 1s and {}",
+                format_duration_ms(HANDLE_TTL_MAX_MS)
+            )));
+        }
+        let ctx = self.ctx(scope)?;
+        let env_name = environment.unwrap_or(DEFAULT_ENVIRONMENT);
+        self.require_ctx(
+            &ctx,
+            Capability::Use,
+            "secret.ref",
+            Some(name),
+            Some(env_name),
+        )?;
+        let env = self.environment(&ctx, env_name)?;
+        // Only a value that could be used now gets a handle.
+        current_value_row(self, &ctx, &env, name)?;
+        let mut token = [0u8; 24];
+        getrandom::getrandom(&mut token).map_err(|e| Error::Storage(e.to_string()))?;
+        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token);
+        let token_mac = handle_mac(self, &token);
+        let now = self.now();
+        let expires_at = now + ttl;
+        let member = self.member.clone();
+        let member_id = self.member_id;
+        let audit_key = &self.audit_key;
+        self.store.write(|tx| {
+            store::insert_handle(
+                tx,
+                &NewHandle {
+                    token_mac: &token_mac,
+                    member_id,
+                    project_id: ctx.project_id,
+                    environment_id: env.id,
+                    secret: name,
+                    now,
+                    expires_at,
+                },
+            )?;
+            let mut ev = NewEvent::new(&member, "secret.ref");
+            ev.workspace = Some((ctx.ws_id, &ctx.ws));
+            ev.project = Some(&ctx.project);
+            ev.environment = Some(&env.name);
+            ev.secret = Some(name);
+            ev.detail = json!({ "ttl": format_duration_ms(ttl) });
+            audit::append(tx, audit_key, now, &ev).map(|_| ())
+        })?;
+        Ok(format!("{HANDLE_PREFIX}{token}"))
+    }
+}
+
+/// The MAC the vault keeps for a handle's token.
+fn handle_mac(session: &Session, token: &str) -> [u8; 32] {
+    let key = session.vault_key.derive("coffer handle v1");
+    hmac_sha256(&key, &[token.as_bytes()])
+}
+
+/// The current, unexpired version row of `name` in `env`, visible to the member.
+fn current_value_row(
+    session: &Session,
+    ctx: &Ctx,
+    env: &EnvRow,
+    name: &str,
+) -> Result<store::ResolveRow> {
+    let row = store::resolve_current(session.store.conn(), ctx.project_id, name, env.id)?
+        .filter(|r| r.scope == "workspace" || r.owner_id == session.member_id)
+        .ok_or_else(|| Error::not_found(format!("secret '{name}' in {}", env.name)))?;
+    if row.expires_at.is_some_and(|t| t <= session.now()) {
+        return Err(Error::Expired {
+            what: format!("'{name}' in {}", env.name),
+        });
+    }
+    Ok(row)
+}
+
+impl Resolver<'_> {
+    /// The environment values are resolved in by default.
+    pub fn environment(&self) -> &str {
+        &self.places[0].env.name
+    }
+
+    /// The current value of `name` in the resolver's project and environment.
+    pub fn get(&mut self, name: &str) -> Result<SecretValue> {
+        self.get_in(0, name)
+    }
+
+    /// The value a reference points at: a name (possibly in another project or
+    /// environment of the same workspace) or a handle minted for this member.
+    pub fn resolve(&mut self, target: &Target) -> Result<SecretValue> {
+        match target {
+            Target::Name {
+                project: None,
+                environment: None,
+                name,
+            } => self.get_in(0, name),
+            Target::Name {
+                project,
+                environment,
+                name,
+            } => {
+                let place = self.place(project.as_deref(), environment.as_deref())?;
+                self.get_in(place, name)
+            }
+            Target::Handle(token) => {
+                let (project, environment, name) = self.open_handle(token)?;
+                let place = self.place(Some(&project), Some(&environment))?;
+                self.get_in(place, &name)
+            }
+        }
+    }
+
+    /// Names with a value that can be used now in the default environment, sorted.
+    pub fn available(&self) -> Result<Vec<String>> {
+        let s = &*self.session;
+        let home = &self.places[0];
+        let listing = store::list_secrets(s.store.conn(), home.ctx.project_id, s.member_id, false)?;
+        let now = s.now();
+        Ok(listing
+            .secrets
+            .into_iter()
+            .filter(|secret| {
+                listing.current.get(&secret.id).is_some_and(|rows| {
+                    rows.iter().any(|c| {
+                        c.environment_id == home.env.id && c.expires_at.is_none_or(|t| t > now)
+                    })
+                })
+            })
+            .map(|secret| secret.name)
+            .collect())
+    }
+
+    /// Handles are bound to their member and workspace: anyone else's, or an expired
+    /// one, is simply not found.
+    fn open_handle(&self, token: &str) -> Result<(String, String, String)> {
+        let s = &*self.session;
+        let unknown = || Error::not_found("handle (expired, or not minted for you)");
+        let row =
+            store::handle_by_mac(s.store.conn(), &handle_mac(s, token))?.ok_or_else(unknown)?;
+        if row.member_id != s.member_id
+            || row.workspace_id != self.places[0].ctx.ws_id
+            || row.expires_at <= s.now()
+        {
+            return Err(unknown());
+        }
+        Ok((row.project, row.environment, row.secret))
+    }
+
+    /// Index of the place for (project, environment), defaulting to the resolver's own;
+    /// using another project needs `use` there too.
+    fn place(&mut self, project: Option<&str>, environment: Option<&str>) -> Result<usize> {
+        let home = &self.places[0];
+        let project = project.unwrap_or(&home.ctx.project).to_string();
+        let environment = environment.unwrap_or(&home.env.name).to_string();
+        if let Some(i) = self
+            .places
+            .iter()
+            .position(|p| p.ctx.project == project && p.env.name == environment)
+        {
+            return Ok(i);
+        }
+        let scope = Scope::new(home.ctx.ws.clone(), project);
+        let ctx = self.session.ctx(&scope)?;
+        self.session.require_ctx(
+            &ctx,
+            Capability::Use,
+            "secret.use",
+            None,
+            Some(&environment),
+        )?;
+        let env = self.session.environment(&ctx, &environment)?;
+        self.places.push(Place { ctx, env });
+        Ok(self.places.len() - 1)
+    }
+
+    fn get_in(&mut self, place: usize, name: &str) -> Result<SecretValue> {
+        let s = &*self.session;
+        let Place { ctx, env } = &self.places[place];
+        let row = current_value_row(s, ctx, env, name)?;
+        let what = format!("version {} of '{name}' in {}", row.version, env.name);
+        let ct = row
+            .ciphertext
+            .as_deref()
+            .ok_or_else(|| Error::Integrity(format!("{what} has no ciphertext")))?;
+        let ad = value_ad(&s.vault_id, ctx, env.id, row.secret_id, row.version);
+        let key = s
+            .workspace_keys
+            .get(&ctx.ws_id)
+            .ok_or_else(|| Error::Integrity("workspace key not loaded".into()))?;
+        let plain = crypto::open(key, ct, ad.as_bytes(), &what)?;
+        let value = SecretValue::from_bytes(plain)
+            .map_err(|_| Error::Integrity(format!("{what} holds malformed data")))?;
+        self.used.push(Used {
+            place,
+            name: name.to_string(),
+            version: row.version,
+        });
+        Ok(value)
+    }
+
+    /// Audits every value resolved (one `use` event each) in one transaction.
+    pub fn finish(self) -> Result<()> {
+        let s = self.session;
+        let now = s.now();
+        let member = s.member.clone();
+        let audit_key = &s.audit_key;
+        let mut seen: HashMap<(usize, &str), ()> = HashMap::new();
+        s.store.write(|tx| {
+            for u in &self.used {
+                if seen.insert((u.place, &u.name), ()).is_some() {
+                    continue;
+                }
+                let Place { ctx, env } = &self.places[u.place];
+                let mut ev = NewEvent::new(&member, "secret.use");
+                ev.workspace = Some((ctx.ws_id, &ctx.ws));
+                ev.project = Some(&ctx.project);
+                ev.environment = Some(&env.name);
+                ev.secret = Some(&u.name);
+                let mut detail = json!({ "version": u.version, "via": self.via });
+                if let Some(p) = &self.program {
+                    detail["program"] = json!(p);
+                }
+                ev.detail = detail;
+                audit::append(tx, audit_key, now, &ev)?;
+            }
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,144 @@
+//! SQL for using secrets without revealing them: handles, recorded usages and the
+//! fingerprints a run check compares against.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::error::Result;
+
+pub(crate) struct NewHandle<'a> {
+    pub token_mac: &'a [u8],
+    pub member_id: i64,
+    pub project_id: i64,
+    pub environment_id: i64,
+    pub secret: &'a str,
+    pub now: i64,
+    pub expires_at: i64,
+}
+
+pub(crate) fn insert_handle(c: &Connection, h: &NewHandle<'_>) -> Result<()> {
+    // Expired handles are useless; drop them whenever a new one is minted.
+    c.execute("DELETE FROM handles WHERE expires_at <= ?1", [h.now])?;
+    c.execute(
+        "INSERT INTO handles (token_mac, member_id, project_id, environment_id, secret,
+                              created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            h.token_mac,
+            h.member_id,
+            h.project_id,
+            h.environment_id,
+            h.secret,
+            h.now,
+            h.expires_at
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) struct HandleRow {
+    pub member_id: i64,
+    pub workspace_id: i64,
+    pub project: String,
+    pub environment: String,
+    pub secret: String,
+    pub expires_at: i64,
+}
+
+pub(crate) fn handle_by_mac(c: &Connection, token_mac: &[u8]) -> Result<Option<HandleRow>> {
+    Ok(c.prepare_cached(
+        "SELECT h.member_id, p.workspace_id, p.name, e.name, h.secret, h.expires_at
+         FROM handles h JOIN projects p ON p.id = h.project_id
+              JOIN environments e ON e.id = h.environment_id
+         WHERE h.token_mac = ?1",
+    )?
+    .query_row([token_mac], |r| {
+        Ok(HandleRow {
+            member_id: r.get(0)?,
+            workspace_id: r.get(1)?,
+            project: r.get(2)?,
+            environment: r.get(3)?,
+            secret: r.get(4)?,
+            expires_at: r.get(5)?,
+        })
+    })
+    .optional()?)
+}
+
+/// One version's fingerprint, for comparing text against stored values.
+pub(crate) struct FingerprintRow {
+    pub secret: String,
+    pub environment: String,
+    pub version: i64,
+    pub current: bool,
+    pub fingerprint: Vec<u8>,
+}
+
+pub(crate) fn fingerprints_of_project(
+    c: &Connection,
+    project_id: i64,
+    member_id: i64,
+) -> Result<Vec<FingerprintRow>> {
+    let mut st = c.prepare_cached(
+        "SELECT s.name, e.name, v.version, v.superseded_at IS NULL, v.fingerprint
+         FROM secrets s JOIN versions v ON v.secret_id = s.id
+              JOIN environments e ON e.id = v.environment_id
+         WHERE s.project_id = ?1 AND (s.scope = 'workspace' OR s.owner_id = ?2)",
+    )?;
+    let rows = st.query_map(params![project_id, member_id], |r| {
+        Ok(FingerprintRow {
+            secret: r.get(0)?,
+            environment: r.get(1)?,
+            version: r.get(2)?,
+            current: r.get(3)?,
+            fingerprint: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) struct UsageRow {
+    pub file: String,
+    pub line: i64,
+    pub column: i64,
+    pub environment: Option<String>,
+    pub recorded_at: i64,
+}
+
+/// Replaces what was recorded for `file` in a project with `found`.
+pub(crate) fn replace_usages(
+    c: &Connection,
+    project_id: i64,
+    file: &str,
+    found: &[(&str, i64, i64, Option<&str>)],
+    now: i64,
+) -> Result<()> {
+    c.execute(
+        "DELETE FROM usages WHERE project_id = ?1 AND file = ?2",
+        params![project_id, file],
+    )?;
+    let mut st = c.prepare_cached(
+        "INSERT OR REPLACE INTO usages (project_id, secret, file, line, col, environment, recorded_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for (secret, line, col, env) in found {
+        st.execute(params![project_id, secret, file, line, col, env, now])?;
+    }
+    Ok(())
+}
+
+pub(crate) fn usages_of(c: &Connection, project_id: i64, secret: &str) -> Result<Vec<UsageRow>> {
+    let mut st = c.prepare_cached(
+        "SELECT file, line, col, environment, recorded_at FROM usages
+         WHERE project_id = ?1 AND secret = ?2 ORDER BY file, line, col",
+    )?;
+    let rows = st.query_map(params![project_id, secret], |r| {
+        Ok(UsageRow {
+            file: r.get(0)?,
+            line: r.get(1)?,
+            column: r.get(2)?,
+            environment: r.get(3)?,
+            recorded_at: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
