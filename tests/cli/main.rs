@@ -10,3 +10,5 @@ mod lifecycle;
 mod output;
 mod permissions;
 mod support;
+mod use_check;
+mod use_run;

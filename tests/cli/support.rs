@@ -337,7 +337,11 @@ impl Invocation<'_> {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(coffer_bin());
+        self.command_of(&coffer_bin(), args)
+    }
+
+    fn command_of(&self, program: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(program);
         cmd.args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -357,7 +361,18 @@ impl Invocation<'_> {
 
     /// Runs to completion (killed after a generous timeout) and records the run.
     pub fn run(self, args: &[&str]) -> Run {
-        let mut cmd = self.command(args);
+        let cmd = self.command(args);
+        self.run_command(cmd, args)
+    }
+
+    /// Runs another program (e.g. `script`, to give coffer a terminal) in the same
+    /// environment as the binary would get.
+    pub fn run_program(self, program: &str, args: &[&str]) -> Run {
+        let cmd = self.command_of(Path::new(program), args);
+        self.run_command(cmd, args)
+    }
+
+    fn run_command(self, mut cmd: Command, args: &[&str]) -> Run {
         cmd.stdin(if self.stdin.is_some() {
             Stdio::piped()
         } else {

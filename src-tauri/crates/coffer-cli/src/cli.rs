@@ -111,6 +111,83 @@ pub enum Command {
     /// Remember this vault on this device through the OS keyring
     #[command(subcommand)]
     Device(DeviceCmd),
+    /// Run a command with secrets in its environment, masked in its output
+    Run(RunArgs),
+    /// Print a short-lived $secret: handle for a secret (for run templates and requests)
+    Ref {
+        name: String,
+        #[arg(long = "env", value_name = "E")]
+        environment: Option<String>,
+        /// How long the handle stays valid (default 5m, at most 24h)
+        #[arg(long, value_name = "DUR")]
+        ttl: Option<String>,
+    },
+    /// The run check: list references in definition files, flag missing secrets and
+    /// embedded credentials (exit 1 on problems)
+    Check(CheckArgs),
+    /// Keep the vault unlocked for this login session (an agent on a private socket)
+    Unlock {
+        /// How long, e.g. 15m or 8h (at most 24h)
+        #[arg(long = "for", value_name = "DUR")]
+        duration: String,
+    },
+    /// End the unlocked session started by `coffer unlock`
+    Lock,
+    /// The session agent itself (started by `coffer unlock`)
+    #[command(hide = true)]
+    Agent {
+        #[arg(long)]
+        socket: PathBuf,
+        #[arg(long)]
+        until_ms: i64,
+    },
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    #[arg(long = "env", value_name = "E")]
+    pub environment: Option<String>,
+    /// Only these secrets (comma-separated names)
+    #[arg(
+        long,
+        value_name = "NAMES",
+        value_delimiter = ',',
+        conflicts_with = "env_file"
+    )]
+    pub only: Vec<String>,
+    /// Exactly the variables this file maps to references (VAR={{ secrets.NAME }})
+    #[arg(long, value_name = "TEMPLATE")]
+    pub env_file: Option<PathBuf>,
+    /// Resolve references from this process's environment instead of the vault
+    #[arg(long)]
+    pub from_env: bool,
+    /// Do not mask values in the output (they may then be printed)
+    #[arg(long)]
+    pub no_masking: bool,
+    /// The command and its arguments, after `--`
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Definition files or directories (searched recursively)
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Check this environment only (default: every environment)
+    #[arg(long = "env", value_name = "E")]
+    pub environment: Option<String>,
+    /// Remember where each secret is referenced (shown by `show` and the app)
+    #[arg(long)]
+    pub record: bool,
+    /// Resolve references from the process environment instead of the vault
+    #[arg(long)]
+    pub from_env: bool,
 }
 
 #[derive(Subcommand)]

@@ -15,20 +15,26 @@ use coffer_core::{
     ValueSource, Vault,
 };
 
+use crate::agent;
 use crate::cli::*;
 use crate::credentials;
 use crate::output::{self, clip, outln, table};
 
-struct Ctx {
-    vault: PathBuf,
-    member: Option<String>,
-    scope: Scope,
-    json: bool,
+pub(crate) struct Ctx {
+    pub vault: PathBuf,
+    pub member: Option<String>,
+    pub scope: Scope,
+    pub json: bool,
 }
 
 impl Ctx {
-    fn session(&self) -> Result<Session> {
+    /// An unlocked session: from a running `coffer unlock` agent if there is one,
+    /// else the usual way (passphrase variable, device keyring, prompt).
+    pub fn session(&self) -> Result<Session> {
         let member = credentials::member(self.member.as_deref())?;
+        if let Some(session) = agent::session_from_agent(&self.vault, &member) {
+            return Ok(session);
+        }
         credentials::unlock(&self.vault, &member)
     }
 
@@ -166,6 +172,45 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Device(cmd) => device(&ctx, cmd),
+        Command::Run(args) => crate::run::run(&ctx, args),
+        Command::Check(args) => crate::check::check(&ctx, args),
+        Command::Ref {
+            name,
+            environment,
+            ttl,
+        } => {
+            let ttl = duration(ttl.as_deref())?;
+            let handle =
+                ctx.session()?
+                    .mint_handle(&ctx.scope, environment.as_deref(), &name, ttl)?;
+            if ctx.json {
+                output::json(&serde_json::json!({ "handle": handle }));
+            } else {
+                outln!("{handle}");
+            }
+            Ok(0)
+        }
+        Command::Unlock { duration } => {
+            // Always the real credentials: an agent must not extend itself.
+            let member = credentials::member(ctx.member.as_deref())?;
+            let session = credentials::unlock(&ctx.vault, &member)?;
+            let until = agent::unlock_for(&session, &ctx.vault, &duration)?;
+            ctx.say(format!(
+                "unlocked for {member} until {until}; `coffer lock` ends it sooner"
+            ));
+            Ok(0)
+        }
+        Command::Lock => {
+            let member = credentials::member(ctx.member.as_deref())?;
+            let ended = agent::lock(&ctx.vault, &member)?;
+            ctx.say(if ended {
+                "locked: the unlocked session has ended"
+            } else {
+                "no unlocked session to end"
+            });
+            Ok(0)
+        }
+        Command::Agent { socket, until_ms } => agent::serve(&socket, until_ms),
     }
 }
 
@@ -512,8 +557,11 @@ fn ls(ctx: &Ctx, environment: Option<&str>, deleted: bool) -> Result<u8> {
 fn show(ctx: &Ctx, name: &str) -> Result<u8> {
     let mut s = ctx.session()?;
     let d = s.show_secret(&ctx.scope, name)?;
+    let used_in = s.usages(&ctx.scope, name)?;
     if ctx.json {
-        output::json(&d);
+        let mut doc = serde_json::to_value(&d).map_err(|e| Error::Io(e.to_string()))?;
+        doc["used_in"] = serde_json::to_value(&used_in).map_err(|e| Error::Io(e.to_string()))?;
+        output::json(&doc);
         return Ok(0);
     }
     let sm = &d.summary;
@@ -601,6 +649,17 @@ fn show(ctx: &Ctx, name: &str) -> Result<u8> {
         &rows,
     );
     outln!("\nequal letters under VALUE mean equal values (compared by keyed fingerprint; no value is shown)");
+    if !used_in.is_empty() {
+        outln!("\nused in (recorded by coffer check --record):");
+        for u in &used_in {
+            let env = u
+                .environment
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default();
+            outln!("  {}:{}:{}{env}", u.file, u.line, u.column);
+        }
+    }
     Ok(0)
 }
 

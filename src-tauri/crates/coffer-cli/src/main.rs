@@ -4,10 +4,13 @@
 //! gathers credentials, prints results, and turns error codes into exit codes.
 #![forbid(unsafe_code)]
 
+mod agent;
+mod check;
 mod cli;
 mod commands;
 mod credentials;
 mod output;
+mod run;
 
 use std::process::ExitCode;
 

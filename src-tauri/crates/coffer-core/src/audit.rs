@@ -70,6 +70,9 @@ pub struct AuditEvent {
     pub time: String,
     pub actor: String,
     pub action: String,
+    /// The capability the action exercised (`use`, `reveal`, `write` …), so a filter
+    /// on "every use" needs no list of action names.
+    pub capability: Option<String>,
     pub outcome: String,
     pub workspace: Option<String>,
     pub project: Option<String>,
@@ -97,6 +100,7 @@ impl From<AuditRow> for AuditEvent {
             at_ms: r.at,
             time: format_timestamp_ms(r.at),
             actor: r.actor,
+            capability: capability_of(&r.action).map(|c| c.as_str().to_string()),
             action: r.action,
             outcome: r.outcome,
             workspace: r.workspace,
@@ -106,6 +110,33 @@ impl From<AuditRow> for AuditEvent {
             detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null),
         }
     }
+}
+
+/// The capability an action is an instance of; `None` for the vault's own events.
+pub fn capability_of(action: &str) -> Option<crate::access::Capability> {
+    use crate::access::Capability as C;
+    Some(match action {
+        "secret.use" | "secret.ref" => C::Use,
+        "secret.reveal" => C::Reveal,
+        "secret.create" | "secret.update" | "secret.rollback" | "secret.import" => C::Write,
+        "secret.delete" | "secret.restore" | "secret.purge" => C::Delete,
+        "secret.list" | "secret.show" | "secret.check" | "secret.export" => C::List,
+        a if a.starts_with("audit.") => C::Audit,
+        a if [
+            "member.",
+            "workspace.",
+            "project.",
+            "environment.",
+            "settings.",
+            "device.",
+        ]
+        .iter()
+        .any(|p| a.starts_with(p)) =>
+        {
+            C::Manage
+        }
+        _ => return None,
+    })
 }
 
 fn event_mac(key: &Key32, prev: &[u8], r: &AuditRow) -> [u8; 32] {

@@ -12,6 +12,7 @@ pub mod access;
 pub mod audit;
 pub mod clock;
 pub mod crypto;
+pub mod detect;
 pub mod device;
 mod error;
 pub mod export;
@@ -27,6 +28,8 @@ mod secrets;
 mod session;
 pub mod settings;
 mod store;
+#[cfg(feature = "http")]
+pub mod test_request;
 pub mod time_fmt;
 pub mod value;
 mod vault;
@@ -41,5 +44,5 @@ pub use secrets::{
 };
 pub use session::{AuditFilter, Scope, Session};
 pub use vault::{
-    default_path as default_vault_path, EnvironmentInfo, ProjectInfo, Vault, WorkspaceInfo,
+    default_path as default_vault_path, EnvironmentInfo, Lease, ProjectInfo, Vault, WorkspaceInfo,
 };

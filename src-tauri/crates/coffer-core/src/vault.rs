@@ -265,6 +265,95 @@ impl Vault {
     }
 }
 
+/// An unlocked member's key, lent to a same-user agent (`coffer unlock --for`) so later
+/// commands skip key derivation. It opens the whole vault: it only ever travels over a
+/// private socket, is zeroized on drop, and has no `Debug` beyond the member's name.
+pub struct Lease {
+    pub vault_id: String,
+    pub member: String,
+    key: Key32,
+}
+
+impl std::fmt::Debug for Lease {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lease")
+            .field("member", &self.member)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Lease {
+    /// One line of JSON for the agent's socket.
+    pub fn encode(&self) -> Zeroizing<String> {
+        use base64::Engine as _;
+        let key =
+            Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(self.key.expose()));
+        Zeroizing::new(
+            serde_json::json!({ "vault_id": self.vault_id, "member": self.member, "key": *key })
+                .to_string(),
+        )
+    }
+
+    pub fn decode(line: &str) -> Result<Lease> {
+        use base64::Engine as _;
+        #[derive(serde::Deserialize)]
+        struct Raw {
+            vault_id: String,
+            member: String,
+            key: String,
+        }
+        let bad = || Error::Auth("the unlocked session answered with something unreadable".into());
+        let raw: Raw = serde_json::from_str(line).map_err(|_| bad())?;
+        let key = Zeroizing::new(
+            base64::engine::general_purpose::STANDARD
+                .decode(raw.key.as_bytes())
+                .map_err(|_| bad())?,
+        );
+        let mut raw_key = Zeroizing::new(raw.key);
+        zeroize::Zeroize::zeroize(&mut *raw_key);
+        Ok(Lease {
+            vault_id: raw.vault_id,
+            member: raw.member,
+            key: Key32::from_slice(&key).map_err(|_| bad())?,
+        })
+    }
+}
+
+impl Session {
+    /// Lends this session's key to an agent; see [`Lease`].
+    pub fn lease(&self) -> Lease {
+        Lease {
+            vault_id: self.vault_id.clone(),
+            member: self.member.clone(),
+            key: Key32::from_slice(self.vault_key.expose()).expect("32 bytes"),
+        }
+    }
+}
+
+impl Vault {
+    /// Unlocks with a key lent by an agent. The key must open this vault (checked by
+    /// unwrapping a workspace key) and the member must still exist. Protected
+    /// environments still ask for the passphrase.
+    pub fn unlock_with_lease(self, lease: &Lease) -> Result<Session> {
+        let vault_id = self.vault_id()?;
+        let refuse = || Error::Auth("the unlocked session does not open this vault".into());
+        if vault_id != lease.vault_id {
+            return Err(refuse());
+        }
+        let m = store::member_by_name(self.store.conn(), &lease.member)?.ok_or_else(refuse)?;
+        let (name, wrapped): (String, Vec<u8>) = self.store.conn().query_row(
+            "SELECT name, wrapped_key FROM workspaces ORDER BY id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        open_workspace_key(&vault_id, &lease.key, &name, &wrapped).map_err(|_| refuse())?;
+        let key = Key32::from_slice(lease.key.expose())?;
+        Ok(Session::new(
+            self.store, self.clock, vault_id, key, m.id, m.name, self.kdf,
+        ))
+    }
+}
+
 /// The keyring account naming one member's device key for one vault.
 pub(crate) fn device_account(vault_id: &str, member: &str) -> String {
     format!("vault-{vault_id}/{member}")

@@ -1,0 +1,439 @@
+//! `coffer run`: start a command with secrets in its environment and mask every
+//! resolved value in what it prints.
+//!
+//! The values come from the vault (all usable secrets, `--only` some, or exactly the
+//! variables of an `--env-file` template) or, with `--from-env`, from this process's
+//! own environment, so one definition runs unchanged on a laptop, in CI and against
+//! the vault. The use is audited before the child starts, with the program's file name
+//! and never its arguments.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+
+use coffer_core::masking::{Masker, MIN_SAFE_LEN};
+use coffer_core::references::{self, env_var_name, Target};
+use coffer_core::value::SecretValue;
+use coffer_core::{Error, Purpose, Result};
+use zeroize::Zeroizing;
+
+use crate::cli::RunArgs;
+use crate::commands::Ctx;
+
+/// Variables the child never inherits: they would hand it the vault.
+const WITHHELD: [&str; 2] = ["COFFER_PASSPHRASE", "COFFER_NEW_PASSPHRASE"];
+/// Exit status when the command cannot be started, as shells do.
+const CANNOT_RUN: u8 = 127;
+
+/// One variable for the child and whether its value is secret (masked).
+struct Var {
+    name: String,
+    value: SecretValue,
+    secret: bool,
+}
+
+pub fn run(ctx: &Ctx, a: RunArgs) -> Result<u8> {
+    let program = a.command[0].clone();
+    let program_name = Path::new(&program)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| program.clone());
+    let template = a.env_file.as_deref().map(read_template).transpose()?;
+    let vars = if a.from_env {
+        from_environment(&a, template.as_deref())?
+    } else {
+        from_vault(ctx, &a, template.as_deref(), &program_name)?
+    };
+    let secrets: Vec<&SecretValue> = vars.iter().filter(|v| v.secret).map(|v| &v.value).collect();
+    for v in vars
+        .iter()
+        .filter(|v| v.secret && v.value.len() < MIN_SAFE_LEN)
+    {
+        eprintln!(
+            "warning: the value in {} is shorter than {MIN_SAFE_LEN} characters; masking it may hide unrelated output and miss it nowhere",
+            v.name
+        );
+    }
+    let masker = (!a.no_masking).then(|| Masker::new(secrets.iter().copied()));
+    let mut cmd = Command::new(&program);
+    cmd.args(&a.command[1..]).stdin(Stdio::inherit());
+    for w in WITHHELD {
+        cmd.env_remove(w);
+    }
+    for v in &vars {
+        cmd.env(&v.name, v.value.expose());
+    }
+    let masking = masker.as_ref().filter(|m| m.is_active());
+    // On a terminal the child gets a pseudo-terminal, so it keeps its colours and
+    // progress output while we mask what passes through.
+    let terminal = match masking {
+        Some(_) if std::io::stdout().is_terminal() => terminal::open().ok(),
+        _ => None,
+    };
+    match (&terminal, masking) {
+        (Some(t), _) => {
+            cmd.stdout(t.child_side()?).stderr(t.child_side()?);
+        }
+        (None, Some(_)) => {
+            cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        }
+        (None, None) => {}
+    }
+    let spawned = cmd.spawn();
+    // The command holds our copies of the terminal's child side: close them so the
+    // reader sees the end when the child exits.
+    drop(cmd);
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: cannot run '{program}': {}", plain_io_error(&e));
+            return Ok(CANNOT_RUN);
+        }
+    };
+    drop(vars);
+    let forwarder = signals::forward_to(child.id());
+    let status = match (terminal, masking) {
+        (Some(t), Some(m)) => {
+            let reader = t.into_reader();
+            std::thread::scope(|scope| {
+                scope.spawn(|| pump(reader, std::io::stdout(), m));
+                child.wait()
+            })
+        }
+        (_, Some(m)) => pump_masked(&mut child, m),
+        (_, None) => child.wait(),
+    }
+    .map_err(|e| Error::Io(format!("waiting for '{program}': {e}")))?;
+    drop(forwarder);
+    Ok(exit_code(status))
+}
+
+/// The shell's convention: the child's code, or 128 + the signal that ended it.
+fn exit_code(status: ExitStatus) -> u8 {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(c), _) => c as u8,
+        (None, Some(sig)) => 128u8.saturating_add(sig as u8),
+        _ => 1,
+    }
+}
+
+fn plain_io_error(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such program".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Copies the child's stdout and stderr through their own maskers until both close,
+/// flushing after each read so interactive output is not held back.
+fn pump_masked(child: &mut Child, masker: &Masker) -> std::io::Result<ExitStatus> {
+    let out = child.stdout.take();
+    let err = child.stderr.take();
+    std::thread::scope(|scope| {
+        if let Some(out) = out {
+            scope.spawn(move || pump(out, std::io::stdout(), masker));
+        }
+        if let Some(err) = err {
+            scope.spawn(move || pump(err, std::io::stderr(), masker));
+        }
+        child.wait()
+    })
+}
+
+fn pump(mut from: impl Read, to: impl Write, masker: &Masker) {
+    let mut to = to;
+    let mut stream = masker.stream();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut masked = Vec::with_capacity(buf.len() + 64);
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        masked.clear();
+        stream.push(&buf[..n], &mut masked);
+        // A closed reader (`| head`) is not our error: keep draining so the child is
+        // not blocked, but stop writing.
+        if to.write_all(&masked).and_then(|_| to.flush()).is_err() {
+            std::io::copy(&mut from, &mut std::io::sink()).ok();
+            return;
+        }
+    }
+    masked.clear();
+    stream.finish(&mut masked);
+    let _ = to.write_all(&masked).and_then(|_| to.flush());
+}
+
+/// A template line: `VAR=text with references`, as in a .env file.
+struct TemplateLine {
+    line: usize,
+    name: String,
+    text: String,
+}
+
+fn read_template(path: &Path) -> Result<Vec<TemplateLine>> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Invalid(format!("cannot read {shown}: {}", plain_io_error(&e))))?;
+    if let Some(m) = references::scan(&text).malformed.first() {
+        return Err(Error::Invalid(format!("{shown}:{m}")));
+    }
+    let mut out = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((name, value)) = line.split_once('=') else {
+            return Err(Error::Invalid(format!(
+                "{shown}:{}: expected VAR=value",
+                i + 1
+            )));
+        };
+        let name = name.trim();
+        let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(Error::Invalid(format!(
+                "{shown}:{}: '{name}' is not a valid environment variable name",
+                i + 1
+            )));
+        }
+        let value = value.trim();
+        let value = ['"', '\'']
+            .iter()
+            .find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)))
+            .unwrap_or(value);
+        out.push(TemplateLine {
+            line: i + 1,
+            name: name.to_string(),
+            text: value.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// Renders each template line with `resolve`; a line without a reference is passed
+/// through as a plain (unmasked) variable.
+fn render_template(
+    template: &[TemplateLine],
+    path: &Path,
+    mut resolve: impl FnMut(&Target) -> Result<SecretValue>,
+) -> Result<Vec<Var>> {
+    let mut vars = Vec::with_capacity(template.len());
+    for t in template {
+        let mut resolved = 0;
+        let rendered = references::render(&t.text, |target| {
+            resolved += 1;
+            resolve(target)
+        })
+        .map_err(|e| located(e, path, t.line))?;
+        let value = SecretValue::from_string(String::clone(&rendered))?;
+        vars.push(Var {
+            name: t.name.clone(),
+            value,
+            secret: resolved > 0,
+        });
+    }
+    Ok(vars)
+}
+
+/// Prefixes an error with the template line it came from, keeping its code.
+fn located(e: Error, path: &Path, line: usize) -> Error {
+    let at = format!("{}:{line}", path.display());
+    match e {
+        Error::Invalid(m) => Error::Invalid(format!("{at}: {m}")),
+        Error::NotFound { what } => Error::NotFound {
+            what: format!("{what} (at {at})"),
+        },
+        Error::Expired { what } => Error::Expired {
+            what: format!("{what} (at {at})"),
+        },
+        other => other,
+    }
+}
+
+fn from_vault(
+    ctx: &Ctx,
+    a: &RunArgs,
+    template: Option<&[TemplateLine]>,
+    program: &str,
+) -> Result<Vec<Var>> {
+    let mut session = ctx.session()?;
+    let purpose = Purpose {
+        via: "run",
+        program: Some(program),
+    };
+    let mut r = session.resolver(&ctx.scope, a.environment.as_deref(), purpose)?;
+    let vars = match template {
+        Some(t) => render_template(
+            t,
+            a.env_file.as_deref().unwrap_or(Path::new("")),
+            |target| r.resolve(target),
+        )?,
+        None => {
+            let names = if a.only.is_empty() {
+                r.available()?
+            } else {
+                a.only.iter().map(|n| n.trim().to_string()).collect()
+            };
+            let mut vars: Vec<Var> = Vec::with_capacity(names.len());
+            for name in names {
+                let var = env_var_name(&name);
+                if let Some(other) = vars.iter().find(|v| v.name == var) {
+                    return Err(Error::Invalid(format!(
+                        "two secrets would both become {var} ({} and {name}); use --env-file to name them",
+                        other.name
+                    )));
+                }
+                vars.push(Var {
+                    name: var,
+                    value: r.get(&name)?,
+                    secret: true,
+                });
+            }
+            vars
+        }
+    };
+    r.finish()?;
+    Ok(vars)
+}
+
+/// `--from-env`: `{{ secrets.payments-api-key }}` reads `PAYMENTS_API_KEY` (or a
+/// variable spelled exactly like the name) from this process's environment.
+fn from_environment(a: &RunArgs, template: Option<&[TemplateLine]>) -> Result<Vec<Var>> {
+    let lookup = |target: &Target| -> Result<SecretValue> {
+        let Target::Name { name, .. } = target else {
+            return Err(Error::Invalid(
+                "a $secret: handle only resolves against the vault, not with --from-env".into(),
+            ));
+        };
+        let var = env_var_name(name);
+        let value = std::env::var(&var)
+            .or_else(|_| std::env::var(name))
+            .map_err(|_| {
+                Error::not_found(format!(
+                    "environment variable {var} (for {name}; --from-env reads secrets from the environment)"
+                ))
+            })?;
+        SecretValue::from_string(Zeroizing::new(value).to_string())
+    };
+    match template {
+        Some(t) => render_template(t, a.env_file.as_deref().unwrap_or(Path::new("")), lookup),
+        None => a
+            .only
+            .iter()
+            .map(|name| {
+                let target = Target::Name {
+                    project: None,
+                    environment: None,
+                    name: name.trim().to_string(),
+                };
+                Ok(Var {
+                    name: env_var_name(name.trim()),
+                    value: lookup(&target)?,
+                    secret: true,
+                })
+            })
+            .collect(),
+    }
+}
+
+/// A pseudo-terminal sized like ours, for a child whose output we mask.
+mod terminal {
+    use std::fs::File;
+    use std::os::fd::OwnedFd;
+    use std::process::Stdio;
+
+    use nix::pty::{openpty, Winsize};
+
+    pub struct Terminal {
+        reader: File,
+        child: OwnedFd,
+    }
+
+    impl Terminal {
+        /// What the child writes, as we read it; our child side is closed so the
+        /// reader ends (EIO) once the child and its descendants are gone.
+        pub fn into_reader(self) -> File {
+            self.reader
+        }
+
+        pub fn child_side(&self) -> coffer_core::Result<Stdio> {
+            self.child
+                .try_clone()
+                .map(Stdio::from)
+                .map_err(|e| coffer_core::Error::Io(format!("pseudo-terminal: {e}")))
+        }
+    }
+
+    pub fn open() -> nix::Result<Terminal> {
+        let stdout = std::io::stdout();
+        let size = rustix::termios::tcgetwinsize(&stdout)
+            .ok()
+            .map(|w| Winsize {
+                ws_row: w.ws_row,
+                ws_col: w.ws_col,
+                ws_xpixel: w.ws_xpixel,
+                ws_ypixel: w.ws_ypixel,
+            });
+        // Our terminal already turns "\n" into "\r\n"; the inner one must not as well.
+        let modes = nix::sys::termios::tcgetattr(&stdout).ok().map(|mut t| {
+            t.output_flags.remove(nix::sys::termios::OutputFlags::ONLCR);
+            t
+        });
+        let pty = openpty(size.as_ref(), modes.as_ref())?;
+        Ok(Terminal {
+            reader: File::from(pty.master),
+            child: pty.slave,
+        })
+    }
+}
+
+/// Signals sent to `coffer run` go on to the child, so `kill`, a CI runner's timeout
+/// or a terminal's Ctrl-C reach the program doing the work.
+mod signals {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    use signal_hook::consts::signal::*;
+    use signal_hook::iterator::{Handle, Signals};
+
+    pub struct Forwarder(Option<Handle>);
+
+    impl Drop for Forwarder {
+        fn drop(&mut self) {
+            if let Some(h) = self.0.take() {
+                h.close();
+            }
+        }
+    }
+
+    pub fn forward_to(pid: u32) -> Forwarder {
+        let Ok(mut signals) =
+            Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH])
+        else {
+            return Forwarder(None);
+        };
+        // A terminal sends Ctrl-C and Ctrl-\ to the whole foreground group, child
+        // included; forwarding them again would deliver each twice.
+        let from_terminal = std::io::IsTerminal::is_terminal(&std::io::stdin());
+        let handle = signals.handle();
+        let pid = Pid::from_raw(pid as i32);
+        std::thread::spawn(move || {
+            for sig in signals.forever() {
+                if from_terminal && (sig == SIGINT || sig == SIGQUIT) {
+                    continue;
+                }
+                if let Ok(sig) = Signal::try_from(sig) {
+                    let _ = kill(pid, sig);
+                }
+            }
+        });
+        Forwarder(Some(handle))
+    }
+}
