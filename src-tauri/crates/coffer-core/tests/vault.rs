@@ -862,3 +862,40 @@ fn run_check_reports_problems_and_finds_stored_values_by_fingerprint() {
         assert!(!check.compares_values());
     }
 }
+
+#[test]
+fn a_lease_unlocks_only_its_own_vault_and_never_shows_its_key() {
+    let (fx, mut owner) = Fixture::new();
+    set(&mut owner, "k", "development", "leased-value-123").unwrap();
+    let lease = owner.lease();
+    let encoded = lease.encode();
+    let back = coffer_core::Lease::decode(&encoded).unwrap();
+    let mut s = Vault::open(&fx.path)
+        .unwrap()
+        .unlock_with_lease(&back)
+        .unwrap();
+    assert_eq!(
+        reveal(&mut s, "k", "development").unwrap(),
+        "leased-value-123"
+    );
+    assert!(format!("{back:?}").contains("alice") && !format!("{back:?}").contains("key"));
+    // Another vault refuses it, and so does a tampered key.
+    let (other, _) = Fixture::new();
+    let e = Vault::open(&other.path)
+        .unwrap()
+        .unlock_with_lease(&back)
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Auth);
+    let mut doc: serde_json::Value = serde_json::from_str(&encoded).unwrap();
+    doc["key"] = serde_json::json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    let forged = coffer_core::Lease::decode(&doc.to_string()).unwrap();
+    let e = Vault::open(&fx.path)
+        .unwrap()
+        .unlock_with_lease(&forged)
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Auth);
+    assert_eq!(
+        coffer_core::Lease::decode("not json").unwrap_err().code(),
+        ErrorCode::Auth
+    );
+}
