@@ -11,4 +11,5 @@ mod output;
 mod permissions;
 mod support;
 mod use_check;
+mod use_request;
 mod use_run;

@@ -84,7 +84,9 @@ fn every_planted_problem_is_found_and_no_suspect_is_printed() {
         "key.pem",
         "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n",
     );
-    let run = vault.run(&["check", dir.to_str().unwrap()]).exit(1);
+    let run = vault
+        .run(&["check", "--all-envs", dir.to_str().unwrap()])
+        .exit(1);
     let out = &run.stdout;
     for expected in [
         format!("{f}:1:4  MISSING_ONE  missing"),
@@ -110,10 +112,8 @@ fn every_planted_problem_is_found_and_no_suspect_is_printed() {
             run.describe()
         );
     }
-    // One environment: dev-only is fine there.
-    let run = vault
-        .run(&["check", "--env", "development", "--json", &f])
-        .exit(1);
+    // One environment (development unless --env says otherwise): dev-only is fine.
+    let run = vault.run(&["check", "--json", &f]).exit(1);
     let doc = run.json();
     let dev_only = doc["references"]
         .as_array()

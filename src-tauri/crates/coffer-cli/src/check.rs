@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use coffer_core::detect::{self, FindingKind};
 use coffer_core::references::{self, env_var_name, Form, Target};
-use coffer_core::{Error, Result, RunCheck};
+use coffer_core::{Error, Result, RunCheck, DEFAULT_ENVIRONMENT};
 use serde::Serialize;
 
 use crate::cli::CheckArgs;
@@ -127,7 +127,13 @@ pub fn check(ctx: &Ctx, a: CheckArgs) -> Result<u8> {
         Some(ctx.session()?)
     };
     let mut source = match session.as_mut() {
-        Some(s) => Source::Vault(s.run_check(&ctx.scope, a.environment.as_deref())?),
+        Some(s) => {
+            let environment = match (a.all_envs, a.environment.as_deref()) {
+                (true, _) => None,
+                (false, e) => Some(e.unwrap_or(DEFAULT_ENVIRONMENT)),
+            };
+            Source::Vault(s.run_check(&ctx.scope, environment)?)
+        }
         None => Source::Environment,
     };
     if let Source::Vault(c) = &source {

@@ -122,6 +122,8 @@ pub enum Command {
         #[arg(long, value_name = "DUR")]
         ttl: Option<String>,
     },
+    /// Send a test request with secrets placed by reference; the response is masked
+    Request(crate::request::RequestArgs),
     /// The run check: list references in definition files, flag missing secrets and
     /// embedded credentials (exit 1 on problems)
     Check(CheckArgs),
@@ -179,9 +181,12 @@ pub struct CheckArgs {
     /// Definition files or directories (searched recursively)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Check this environment only (default: every environment)
+    /// The environment references must resolve in (default: development)
     #[arg(long = "env", value_name = "E")]
     pub environment: Option<String>,
+    /// Check every environment of the project instead of one
+    #[arg(long, conflicts_with = "environment")]
+    pub all_envs: bool,
     /// Remember where each secret is referenced (shown by `show` and the app)
     #[arg(long)]
     pub record: bool,

@@ -174,6 +174,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Device(cmd) => device(&ctx, cmd),
         Command::Run(args) => crate::run::run(&ctx, args),
         Command::Check(args) => crate::check::check(&ctx, args),
+        Command::Request(args) => crate::request::request(&ctx, args),
         Command::Ref {
             name,
             environment,

@@ -10,6 +10,7 @@ mod cli;
 mod commands;
 mod credentials;
 mod output;
+mod request;
 mod run;
 
 use std::process::ExitCode;
@@ -34,7 +35,10 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("COFFER_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off"))
+                // ureq logs URLs (and their queries, which may hold a value) at trace.
+                .add_directive("ureq=info".parse().expect("a valid directive"))
+                .add_directive("ureq_proto=info".parse().expect("a valid directive")),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -38,6 +38,7 @@ pub use error::{Error, ErrorCode, Result};
 pub use members::MemberInfo;
 pub use resolve::{Purpose, Resolver};
 pub use run_check::{RunCheck, StoredMatch, Usage};
+pub use secrets::DEFAULT_ENVIRONMENT;
 pub use secrets::{
     EnvState, EnvStatus, SecretDetail, SecretKind, SecretScope, SecretSummary, SetOutcome,
     SetRequest, ValueSource, VersionInfo,
