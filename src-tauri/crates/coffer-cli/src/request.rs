@@ -98,6 +98,38 @@ impl RequestArgs {
     }
 }
 
+/// `coffer request`: resolve, send, print the masked answer; the use is audited even
+/// when the server cannot be reached (the values may have left).
+pub fn request(ctx: &crate::commands::Ctx, a: RequestArgs) -> Result<u8> {
+    let body = if a.data_stdin {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| Error::Io(format!("could not read the body from stdin: {e}")))?;
+        Some(text)
+    } else {
+        None
+    };
+    let spec = a.spec(body)?;
+    let mut session = ctx.session()?;
+    let purpose = coffer_core::Purpose::new("request");
+    let mut resolver = session.resolver(&ctx.scope, a.environment.as_deref(), purpose)?;
+    let sent = coffer_core::test_request::send(&spec, |t| resolver.resolve(t));
+    resolver.finish()?;
+    let response = sent?;
+    if ctx.json {
+        crate::output::json(&serde_json::json!({
+            "status": response.status,
+            "reason": response.reason,
+            "headers": response.headers,
+            "body": String::from_utf8_lossy(&response.body),
+            "truncated": response.truncated,
+        }));
+    } else {
+        crate::output::outln!("{}", response.render_text());
+    }
+    Ok(0)
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -181,36 +213,4 @@ mod tests {
         let zero = parse(&["GET", "http://x/", "--timeout", "0s"]).unwrap();
         assert!(zero.spec(None).is_err());
     }
-}
-
-/// `coffer request`: resolve, send, print the masked answer; the use is audited even
-/// when the server cannot be reached (the values may have left).
-pub fn request(ctx: &crate::commands::Ctx, a: RequestArgs) -> Result<u8> {
-    let body = if a.data_stdin {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .map_err(|e| Error::Io(format!("could not read the body from stdin: {e}")))?;
-        Some(text)
-    } else {
-        None
-    };
-    let spec = a.spec(body)?;
-    let mut session = ctx.session()?;
-    let purpose = coffer_core::Purpose::new("request");
-    let mut resolver = session.resolver(&ctx.scope, a.environment.as_deref(), purpose)?;
-    let sent = coffer_core::test_request::send(&spec, |t| resolver.resolve(t));
-    resolver.finish()?;
-    let response = sent?;
-    if ctx.json {
-        crate::output::json(&serde_json::json!({
-            "status": response.status,
-            "reason": response.reason,
-            "headers": response.headers,
-            "body": String::from_utf8_lossy(&response.body),
-            "truncated": response.truncated,
-        }));
-    } else {
-        crate::output::outln!("{}", response.render_text());
-    }
-    Ok(0)
 }
