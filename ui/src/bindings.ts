@@ -70,6 +70,11 @@ export type AuditEvent_Deserialize = {
 	time: string,
 	actor: string,
 	action: string,
+	/**
+	 *  The capability the action exercised (`use`, `reveal`, `write` …), so a filter
+	 *  on "every use" needs no list of action names.
+	 */
+	capability?: string | null,
 	outcome: string,
 	workspace?: string | null,
 	project?: string | null,
@@ -85,6 +90,11 @@ export type AuditEvent_Serialize = {
 	time: string,
 	actor: string,
 	action: string,
+	/**
+	 *  The capability the action exercised (`use`, `reveal`, `write` …), so a filter
+	 *  on "every use" needs no list of action names.
+	 */
+	capability: string | null,
 	outcome: string,
 	workspace: string | null,
 	project: string | null,

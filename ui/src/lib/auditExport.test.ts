@@ -11,6 +11,7 @@ function event(id: number, at_ms: number, over: Partial<AuditEvent> = {}): Audit
     time: new Date(at_ms).toISOString(),
     actor: "alice",
     action: "secret.update",
+    capability: "write",
     outcome: "ok",
     workspace: "default",
     project: "default",
