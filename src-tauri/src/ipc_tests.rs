@@ -130,6 +130,24 @@ fn a_session_through_ipc_never_carries_values_except_reveal() {
         .unwrap()
         .contains("version 2, not 1"));
 
+    // The compact list: environment names once, a cell per environment.
+    let list = h.ok(
+        "list_secrets",
+        json!({ "scope": scope(), "includeDeleted": false }),
+    );
+    let envs = list["environments"].as_array().unwrap();
+    let dev = envs.iter().position(|e| e == "development").unwrap();
+    let secret = &list["secrets"][0];
+    assert_eq!(secret["name"], json!("PAYMENTS"));
+    assert_eq!(secret["description"], json!("Payments"));
+    assert_eq!(
+        secret["cells"][dev][0],
+        json!(2),
+        "version 2 in development"
+    );
+    let cells = secret["cells"].as_array().unwrap();
+    assert_eq!(cells.iter().filter(|c| c.is_null()).count(), envs.len() - 1);
+
     let mut carried = String::new();
     for (cmd, args) in [
         (

@@ -8,6 +8,7 @@
 pub mod commands;
 pub mod error;
 mod export_file;
+pub mod secret_list;
 pub mod state;
 
 #[cfg(test)]

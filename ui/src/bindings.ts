@@ -33,7 +33,11 @@ export const commands = {
 	 *  user's Downloads folder; returns the path written. The webview drops downloads.
 	 */
 	saveExport: (fileName: string, text: string) => typedError<string, IpcError>(__TAURI_INVOKE("save_export", { fileName, text })),
-	listSecrets: (scope: ScopeDto, includeDeleted: boolean) => typedError<SecretSummary_Serialize[], IpcError>(__TAURI_INVOKE("list_secrets", { scope, includeDeleted })),
+	/**
+	 *  The key list, compact (see [`SecretList`]): at 10,000 secrets it is what the
+	 *  first paint after unlock waits for.
+	 */
+	listSecrets: (scope: ScopeDto, includeDeleted: boolean) => typedError<SecretList_Serialize, IpcError>(__TAURI_INVOKE("list_secrets", { scope, includeDeleted })),
 	showSecret: (scope: ScopeDto, name: string) => typedError<SecretDetail_Serialize, IpcError>(__TAURI_INVOKE("show_secret", { scope, name })),
 	setSecret: (scope: ScopeDto, input: SetSecretInput_Deserialize) => typedError<SetOutcome, IpcError>(__TAURI_INVOKE("set_secret", { scope, input })),
 	/**
@@ -172,6 +176,86 @@ export type IpcError = {
 	message: string,
 };
 
+/**
+ *  The current value in one environment: `[version, updated_at, expires_at, flags,
+ *  first_equal]`. `flags` adds 1 when expired, 2 when expiring soon and 4 when
+ *  rotation is due (the constants below). `first_equal` is the column of the first
+ *  environment whose current value is equal to this one (compared by keyed
+ *  fingerprint), its own column when no earlier one is: cells sharing it hold equal
+ *  values.
+ */
+export type ListedCell = ListedCell_Serialize | ListedCell_Deserialize;
+
+/**
+ *  The current value in one environment: `[version, updated_at, expires_at, flags,
+ *  first_equal]`. `flags` adds 1 when expired, 2 when expiring soon and 4 when
+ *  rotation is due (the constants below). `first_equal` is the column of the first
+ *  environment whose current value is equal to this one (compared by keyed
+ *  fingerprint), its own column when no earlier one is: cells sharing it hold equal
+ *  values.
+ */
+export type ListedCell_Deserialize = [number, number, number | null, number, number];
+
+/**
+ *  The current value in one environment: `[version, updated_at, expires_at, flags,
+ *  first_equal]`. `flags` adds 1 when expired, 2 when expiring soon and 4 when
+ *  rotation is due (the constants below). `first_equal` is the column of the first
+ *  environment whose current value is equal to this one (compared by keyed
+ *  fingerprint), its own column when no earlier one is: cells sharing it hold equal
+ *  values.
+ */
+export type ListedCell_Serialize = [number, number, number | null, number, number];
+
+/**
+ *  One secret. An absent field has its usual value: no description, kind `string`,
+ *  scope `workspace`, not deleted.
+ */
+export type ListedSecret = ListedSecret_Serialize | ListedSecret_Deserialize;
+
+/**
+ *  One secret. An absent field has its usual value: no description, kind `string`,
+ *  scope `workspace`, not deleted.
+ */
+export type ListedSecret_Deserialize = {
+	name: string,
+	description: string,
+	kind?: SecretKind | null,
+	scope?: SecretScope | null,
+	/**
+	 *  ms since the epoch, as are all times here. (`specta(type = i32)` only gives
+	 *  TypeScript `number`, which holds them exactly; `f64` would add `| null`.)
+	 */
+	deleted_at?: number | null,
+	purge_at?: number | null,
+	/**
+	 *  One per environment of `SecretList::environments`; `null` where there is no
+	 *  value. An array shorter than the environments is missing the rest.
+	 */
+	cells: (ListedCell_Deserialize | null)[],
+};
+
+/**
+ *  One secret. An absent field has its usual value: no description, kind `string`,
+ *  scope `workspace`, not deleted.
+ */
+export type ListedSecret_Serialize = {
+	name: string,
+	description?: string,
+	kind?: SecretKind,
+	scope?: SecretScope,
+	/**
+	 *  ms since the epoch, as are all times here. (`specta(type = i32)` only gives
+	 *  TypeScript `number`, which holds them exactly; `f64` would add `| null`.)
+	 */
+	deleted_at?: number,
+	purge_at?: number,
+	/**
+	 *  One per environment of `SecretList::environments`; `null` where there is no
+	 *  value. An array shorter than the environments is missing the rest.
+	 */
+	cells: (ListedCell_Serialize | null)[],
+};
+
 export type MemberInfo = MemberInfo_Serialize | MemberInfo_Deserialize;
 
 export type MemberInfo_Deserialize = {
@@ -227,6 +311,23 @@ export type SecretDetail_Serialize = {
 } & SecretSummary_Serialize;
 
 export type SecretKind = "string" | "multiline" | "json";
+
+/**  Secrets in list order, each with one cell per environment. */
+export type SecretList = SecretList_Serialize | SecretList_Deserialize;
+
+/**  Secrets in list order, each with one cell per environment. */
+export type SecretList_Deserialize = {
+	/**  The column order that every secret's `cells` follows. */
+	environments: string[],
+	secrets: ListedSecret_Deserialize[],
+};
+
+/**  Secrets in list order, each with one cell per environment. */
+export type SecretList_Serialize = {
+	/**  The column order that every secret's `cells` follows. */
+	environments: string[],
+	secrets: ListedSecret_Serialize[],
+};
 
 export type SecretScope = "workspace" | "user";
 

@@ -3,14 +3,13 @@
 
 use coffer_core::time_fmt::parse_duration_ms;
 use coffer_core::value::SecretValue;
-use coffer_core::{
-    SecretDetail, SecretKind, SecretScope, SecretSummary, SetOutcome, SetRequest, ValueSource,
-};
+use coffer_core::{SecretDetail, SecretKind, SecretScope, SetOutcome, SetRequest, ValueSource};
 use serde::{Deserialize, Serialize};
 use tauri::State;
 
 use super::ScopeDto;
 use crate::error::IpcResult;
+use crate::secret_list::SecretList;
 use crate::state::AppState;
 
 /// A new value for one environment: typed (sent once, never returned) or generated.
@@ -75,14 +74,18 @@ pub struct Revealed {
     pub value: String,
 }
 
+/// The key list, compact (see [`SecretList`]): at 10,000 secrets it is what the
+/// first paint after unlock waits for.
 #[tauri::command]
 #[specta::specta]
 pub fn list_secrets(
     state: State<'_, AppState>,
     scope: ScopeDto,
     include_deleted: bool,
-) -> IpcResult<Vec<SecretSummary>> {
-    state.with(|s| s.list_secrets(&scope.into(), include_deleted))
+) -> IpcResult<SecretList> {
+    state
+        .with(|s| s.list_secrets(&scope.into(), include_deleted))
+        .map(SecretList::from)
 }
 
 #[tauri::command]

@@ -14,14 +14,13 @@ export type {
   EnvState,
   AuditEvent_Serialize as AuditEvent,
   AuditFilterDto_Serialize as AuditFilter,
-  EnvStatus_Serialize as EnvStatus,
   MemberInfo_Serialize as Member,
   SecretDetail_Serialize as SecretDetail,
-  SecretSummary_Serialize as Secret,
   VaultStatus_Serialize as VaultStatus,
   VerifyReport_Serialize as VerifyReport,
   VersionInfo_Serialize as Version,
   WorkspaceInfo_Serialize as Workspace,
 } from "../bindings";
+export type { EnvStatus, Secret } from "./secretList";
 
 export const ROLES = ["viewer", "developer", "admin", "auditor", "owner"] as const;

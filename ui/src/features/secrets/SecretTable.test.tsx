@@ -26,10 +26,6 @@ function secret(name: string, over: Partial<Secret> = {}): Secret {
     description: `${name} description`,
     kind: "string",
     scope: "workspace",
-    owner: "alice",
-    created_at: NOW,
-    updated_at: NOW,
-    rotate_every: null,
     deleted_at: null,
     purge_at: null,
     environments: [

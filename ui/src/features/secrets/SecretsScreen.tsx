@@ -12,6 +12,7 @@ import { copyText } from "../../lib/clipboard";
 import { formatDateTime, formatDuration } from "../../lib/format";
 import { api, errorMessage } from "../../lib/ipc";
 import { buildSearchIndex, filterIndex } from "../../lib/search";
+import { decodeSecretList } from "../../lib/secretList";
 import type { Secret } from "../../lib/types";
 import { useLoad } from "../../lib/useLoad";
 import { can, settingRaw, useSession } from "../shell/session";
@@ -50,7 +51,7 @@ export function SecretsScreen() {
   const [dialog, setDialog] = useState<Dialog | null>(null);
 
   const list = useLoad(
-    () => api.listSecrets(session.scope, includeDeleted),
+    () => api.listSecrets(session.scope, includeDeleted).then(decodeSecretList),
     [session.workspace, session.project, includeDeleted, session.revision],
   );
   const secrets = useMemo(() => list.data ?? [], [list.data]);

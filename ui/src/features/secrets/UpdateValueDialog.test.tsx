@@ -17,10 +17,6 @@ const secret: Secret = {
   description: "",
   kind: "string",
   scope: "workspace",
-  owner: "alice",
-  created_at: 0,
-  updated_at: 0,
-  rotate_every: null,
   deleted_at: null,
   purge_at: null,
   environments: [
