@@ -3,7 +3,7 @@
 // height; columns share one CSS grid template between header and body.
 
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useRef, type ReactNode } from "react";
+import { memo, useCallback, useMemo, useRef, type ReactNode } from "react";
 
 export interface Column<T> {
   key: string;
@@ -17,6 +17,7 @@ export interface Column<T> {
 export interface VirtualTableProps<T> {
   label: string;
   rows: T[];
+  /** Memoised by the caller: new columns re-render every row in view. */
   columns: Column<T>[];
   rowKey: (row: T) => string;
   rowHeight?: number;
@@ -37,16 +38,23 @@ export function VirtualTable<T>({
   empty,
 }: VirtualTableProps<T>) {
   const scroller = useRef<HTMLDivElement>(null);
+  // The virtualizer recomputes the place of every row (10,000 of them) whenever
+  // getItemKey changes, so it changes with the rows only: a row's key is the same
+  // whichever rowKey function (often an inline arrow) computes it.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const getItemKey = useCallback((i: number) => rowKey(rows[i]!), [rows]);
+  const getScrollElement = useCallback(() => scroller.current, []);
+  const estimateSize = useCallback(() => rowHeight, [rowHeight]);
   const virtualizer = useVirtualizer({
     count: rows.length,
-    getScrollElement: () => scroller.current,
-    estimateSize: () => rowHeight,
+    getScrollElement,
+    estimateSize,
     overscan: 8,
-    getItemKey: (i) => rowKey(rows[i]!),
+    getItemKey,
     initialRect: { width: 1000, height: 640 },
   });
-  const template = columns.map((c) => c.width).join(" ");
-  const minWidth = minimumWidth(columns);
+  const template = useMemo(() => columns.map((c) => c.width).join(" "), [columns]);
+  const minWidth = useMemo(() => minimumWidth(columns), [columns]);
 
   return (
     <div className="vtable" role="table" aria-label={label} aria-rowcount={rows.length + 1}>
@@ -68,20 +76,17 @@ export function VirtualTable<T>({
               {virtualizer.getVirtualItems().map((item) => {
                 const row = rows[item.index]!;
                 return (
-                  <div
+                  <VirtualRow
                     key={item.key}
-                    role="row"
-                    aria-rowindex={item.index + 2}
-                    aria-label={rowLabel?.(row)}
-                    className={`vtable-row ${rowClassName?.(row) ?? ""}`}
-                    style={{ gridTemplateColumns: template, height: rowHeight, transform: `translateY(${item.start}px)` }}
-                  >
-                    {columns.map((c) => (
-                      <div key={c.key} role="cell" className={`vtable-cell align-${c.align ?? "start"}`}>
-                        {c.render(row)}
-                      </div>
-                    ))}
-                  </div>
+                    row={row}
+                    columns={columns}
+                    index={item.index}
+                    start={item.start}
+                    height={rowHeight}
+                    template={template}
+                    label={rowLabel?.(row)}
+                    className={rowClassName?.(row)}
+                  />
                 );
               })}
             </div>
@@ -91,6 +96,37 @@ export function VirtualTable<T>({
     </div>
   );
 }
+
+interface VirtualRowProps<T> {
+  row: T;
+  columns: Column<T>[];
+  index: number;
+  start: number;
+  height: number;
+  template: string;
+  label: string | undefined;
+  className: string | undefined;
+}
+
+// Memoised: a render of the table that leaves a row's data and place alone (a
+// keystroke before the filtered list arrives, a scroll) does not render its cells.
+const VirtualRow = memo(function VirtualRow<T>({ row, columns, index, start, height, template, label, className }: VirtualRowProps<T>) {
+  return (
+    <div
+      role="row"
+      aria-rowindex={index + 2}
+      aria-label={label}
+      className={`vtable-row ${className ?? ""}`}
+      style={{ gridTemplateColumns: template, height, transform: `translateY(${start}px)` }}
+    >
+      {columns.map((c) => (
+        <div key={c.key} role="cell" className={`vtable-cell align-${c.align ?? "start"}`}>
+          {c.render(row)}
+        </div>
+      ))}
+    </div>
+  );
+}) as <T>(props: VirtualRowProps<T>) => ReactNode;
 
 const COLUMN_GAP = 12;
 const ROW_PADDING = 32;

@@ -1,7 +1,7 @@
 // The project's key list: one row per secret, one column per environment. Virtualised,
 // so 10,000 rows render as fast as ten. Holds no values: the backend never sends any.
 
-import { useMemo } from "react";
+import { memo, useMemo } from "react";
 import { Badge } from "../../components/Badge";
 import { Button } from "../../components/Button";
 import { Icon } from "../../components/Icon";
@@ -27,7 +27,11 @@ function EnvCellView({ secret, env, now }: { secret: Secret; env: string; now: n
   );
 }
 
-export function SecretTable({
+const nameOf = (s: Secret) => s.name;
+const classOf = (s: Secret) => (s.deleted_at != null ? "row-deleted" : undefined);
+
+/** Memoised, so a keystroke in the search box renders the table only once the filtered list is ready. */
+export const SecretTable = memo(function SecretTable({
   secrets,
   environments,
   capabilities,
@@ -158,11 +162,11 @@ export function SecretTable({
       label="Secrets"
       rows={secrets}
       columns={columns}
-      rowKey={(s) => s.name}
+      rowKey={nameOf}
       rowHeight={56}
-      rowLabel={(s) => s.name}
-      rowClassName={(s) => (s.deleted_at != null ? "row-deleted" : undefined)}
+      rowLabel={nameOf}
+      rowClassName={classOf}
       empty={empty}
     />
   );
-}
+});

@@ -13,7 +13,7 @@ import { formatDateTime, formatDuration } from "../../lib/format";
 import { api, errorMessage } from "../../lib/ipc";
 import { buildSearchIndex, filterIndex } from "../../lib/search";
 import { decodeSecretList } from "../../lib/secretList";
-import type { Secret } from "../../lib/types";
+import type { Capability, Secret } from "../../lib/types";
 import { useLoad } from "../../lib/useLoad";
 import { can, settingRaw, useSession } from "../shell/session";
 import { AddSecretDialog } from "./AddSecretDialog";
@@ -26,6 +26,8 @@ type Dialog =
   | { kind: "update"; secret: Secret }
   | { kind: "reveal"; secret: Secret }
   | { kind: "delete"; secret: Secret };
+
+const NO_CAPABILITIES: Capability[] = [];
 
 export function referenceOf(project: string, name: string): string {
   return `coffer://${project}/${name}`;
@@ -103,29 +105,40 @@ export function SecretsScreen() {
     [navigate, project, scope, refresh, toast],
   );
 
-  const emptyState =
-    secrets.length === 0 ? (
-      list.loading && !list.data ? null : (
+  // Memoised with the table's other props, so that a keystroke renders the search box
+  // at once and the table only when the filtered list (deferredQuery) is ready.
+  const firstLoad = list.loading && !list.data;
+  const noSecrets = secrets.length === 0;
+  const emptyState = useMemo(
+    () =>
+      noSecrets ? (
+        firstLoad ? null : (
+          <EmptyState
+            title="No secrets yet"
+            action={
+              canWrite ? (
+                <Button variant="primary" icon="plus" onClick={() => setDialog({ kind: "add" })}>
+                  Add secret
+                </Button>
+              ) : null
+            }
+          >
+            {canWrite
+              ? `Add the first credential of ${project}: an API key, a token, a password.`
+              : `Nobody has added a secret to ${project} yet.`}
+          </EmptyState>
+        )
+      ) : (
         <EmptyState
-          title="No secrets yet"
-          action={
-            canWrite ? (
-              <Button variant="primary" icon="plus" onClick={() => setDialog({ kind: "add" })}>
-                Add secret
-              </Button>
-            ) : null
-          }
+          icon="search"
+          title={`No secrets match “${deferredQuery}”`}
+          action={<Button onClick={() => setQuery("")}>Clear search</Button>}
         >
-          {canWrite
-            ? `Add the first credential of ${session.project}: an API key, a token, a password.`
-            : `Nobody has added a secret to ${session.project} yet.`}
+          Search looks at names and descriptions.
         </EmptyState>
-      )
-    ) : (
-      <EmptyState icon="search" title={`No secrets match “${query}”`} action={<Button onClick={() => setQuery("")}>Clear search</Button>}>
-        Search looks at names and descriptions.
-      </EmptyState>
-    );
+      ),
+    [noSecrets, firstLoad, canWrite, project, deferredQuery],
+  );
 
   return (
     <section className="page page-fill" aria-labelledby="secrets-title">
@@ -174,7 +187,7 @@ export function SecretsScreen() {
       <SecretTable
         secrets={shown}
         environments={session.environments}
-        capabilities={session.access?.capabilities ?? []}
+        capabilities={session.access?.capabilities ?? NO_CAPABILITIES}
         now={now}
         onAction={onAction}
         empty={emptyState}
