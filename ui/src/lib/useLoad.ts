@@ -2,7 +2,7 @@
 // vault's change counter, so edits made by the CLI appear). The previous data stays
 // on screen while a reload runs, so polling never flickers.
 
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { AppError, toAppError } from "./ipc";
 
 export interface Loaded<T> {
@@ -21,7 +21,10 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[], ena
   const loadRef = useRef(load);
   loadRef.current = load;
 
-  useEffect(() => {
+  // A layout effect sends the request before the browser paints this render rather
+  // than after: the backend works while the webview paints, and each step of a chain
+  // of loads (workspace, project, environments, secrets) saves a frame.
+  useLayoutEffect(() => {
     if (!enabled) {
       setLoading(false);
       return;

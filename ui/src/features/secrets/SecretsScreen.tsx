@@ -107,27 +107,24 @@ export function SecretsScreen() {
 
   // Memoised with the table's other props, so that a keystroke renders the search box
   // at once and the table only when the filtered list (deferredQuery) is ready.
-  const firstLoad = list.loading && !list.data;
   const noSecrets = secrets.length === 0;
   const emptyState = useMemo(
     () =>
       noSecrets ? (
-        firstLoad ? null : (
-          <EmptyState
-            title="No secrets yet"
-            action={
-              canWrite ? (
-                <Button variant="primary" icon="plus" onClick={() => setDialog({ kind: "add" })}>
-                  Add secret
-                </Button>
-              ) : null
-            }
-          >
-            {canWrite
-              ? `Add the first credential of ${project}: an API key, a token, a password.`
-              : `Nobody has added a secret to ${project} yet.`}
-          </EmptyState>
-        )
+        <EmptyState
+          title="No secrets yet"
+          action={
+            canWrite ? (
+              <Button variant="primary" icon="plus" onClick={() => setDialog({ kind: "add" })}>
+                Add secret
+              </Button>
+            ) : null
+          }
+        >
+          {canWrite
+            ? `Add the first credential of ${project}: an API key, a token, a password.`
+            : `Nobody has added a secret to ${project} yet.`}
+        </EmptyState>
       ) : (
         <EmptyState
           icon="search"
@@ -137,7 +134,7 @@ export function SecretsScreen() {
           Search looks at names and descriptions.
         </EmptyState>
       ),
-    [noSecrets, firstLoad, canWrite, project, deferredQuery],
+    [noSecrets, canWrite, project, deferredQuery],
   );
 
   return (
@@ -184,14 +181,21 @@ export function SecretsScreen() {
 
       {list.error ? <Alert title="Could not load the secrets">{list.error.message}</Alert> : null}
 
-      <SecretTable
-        secrets={shown}
-        environments={session.environments}
-        capabilities={session.access?.capabilities ?? NO_CAPABILITIES}
-        now={now}
-        onAction={onAction}
-        empty={emptyState}
-      />
+      {list.loading && !list.data ? (
+        // Until the first list arrives, an empty frame in the table's place: mounting the
+        // virtualised table forces a layout, and the request (sent from a layout effect,
+        // which runs after the table's) would wait for it instead of overlapping it.
+        <div className="vtable" aria-busy="true" aria-label="Loading secrets" />
+      ) : (
+        <SecretTable
+          secrets={shown}
+          environments={session.environments}
+          capabilities={session.access?.capabilities ?? NO_CAPABILITIES}
+          now={now}
+          onAction={onAction}
+          empty={emptyState}
+        />
+      )}
 
       {dialog?.kind === "add" ? (
         <AddSecretDialog
