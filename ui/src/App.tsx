@@ -92,7 +92,16 @@ export function App() {
   const enter = useCallback((path: string, member: string, keyringNote: string | null) => {
     performance.mark("coffer:unlocked"); // for the startup benchmark
     rememberMember(member);
-    setPhase({ kind: "unlocked", path, member, keyringNote, session: ++sessions.current });
+    // The shell's lists reload whenever the change number moves, so learn it before the
+    // shell mounts: mounting with a stale one loads each list twice, and the second
+    // round of requests delays the first paint of the secrets.
+    api
+      .vaultStatus()
+      .then(
+        (status) => setChange(status.change),
+        () => undefined, // the next poll learns it
+      )
+      .finally(() => setPhase({ kind: "unlocked", path, member, keyringNote, session: ++sessions.current }));
   }, []);
 
   const lock = useCallback(
@@ -124,10 +133,7 @@ export function App() {
         <Unlock
           path={phase.path}
           notice={phase.notice}
-          onUnlocked={(member, note) => {
-            void check();
-            enter(phase.path, member, note);
-          }}
+          onUnlocked={(member, note) => enter(phase.path, member, note)}
         />
       );
       break;
