@@ -35,7 +35,8 @@ export const commands = {
 	saveExport: (fileName: string, text: string) => typedError<string, IpcError>(__TAURI_INVOKE("save_export", { fileName, text })),
 	/**
 	 *  The key list, compact (see [`SecretList`]): at 10,000 secrets it is what the
-	 *  first paint after unlock waits for.
+	 *  first paint after unlock waits for. Async so that it runs off the main thread,
+	 *  which meanwhile keeps presenting the window's frames.
 	 */
 	listSecrets: (scope: ScopeDto, includeDeleted: boolean) => typedError<SecretList_Serialize, IpcError>(__TAURI_INVOKE("list_secrets", { scope, includeDeleted })),
 	showSecret: (scope: ScopeDto, name: string) => typedError<SecretDetail_Serialize, IpcError>(__TAURI_INVOKE("show_secret", { scope, name })),

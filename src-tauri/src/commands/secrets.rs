@@ -75,10 +75,11 @@ pub struct Revealed {
 }
 
 /// The key list, compact (see [`SecretList`]): at 10,000 secrets it is what the
-/// first paint after unlock waits for.
+/// first paint after unlock waits for. Async so that it runs off the main thread,
+/// which meanwhile keeps presenting the window's frames.
 #[tauri::command]
 #[specta::specta]
-pub fn list_secrets(
+pub async fn list_secrets(
     state: State<'_, AppState>,
     scope: ScopeDto,
     include_deleted: bool,
