@@ -26,6 +26,8 @@ const COMMANDS: &[&str] = &[
     "rollback_secret",
     "delete_secret",
     "restore_secret",
+    "test_request",
+    "secret_usages",
     "audit_events",
     "verify_audit",
     "role_matrix",

@@ -8,7 +8,7 @@ use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 use tauri::{WebviewWindow, WebviewWindowBuilder};
 
-use crate::commands::{audit, members, secrets, vault};
+use crate::commands::{audit, members, secrets, using, vault};
 use crate::state::AppState;
 
 struct Harness {
@@ -35,6 +35,8 @@ impl Harness {
                 secrets::rollback_secret,
                 secrets::delete_secret,
                 secrets::restore_secret,
+                using::test_request,
+                using::secret_usages,
                 audit::audit_events,
                 audit::verify_audit,
                 members::add_member,
@@ -256,4 +258,85 @@ fn an_admin_is_refused_reveal_by_the_backend() {
         )["version"],
         json!(2)
     );
+}
+
+/// Answers one HTTP request on 127.0.0.1 by echoing its Authorization header; hands
+/// the header to the test.
+fn echo_server() -> (u16, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut auth = String::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                break;
+            }
+            if let Some(v) = line
+                .strip_prefix("authorization: ")
+                .or(line.strip_prefix("Authorization: "))
+            {
+                auth = v.trim().to_string();
+            }
+        }
+        let body = format!("you sent {auth}");
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = tx.send(auth);
+    });
+    (port, rx)
+}
+
+#[test]
+fn the_test_action_sends_the_value_and_shows_only_masks() {
+    let h = Harness::new();
+    h.ok(
+        "create_vault",
+        json!({ "owner": "alice", "passphrase": "owner pass phrase" }),
+    );
+    let value = "sk_live_test_action_5e1f0a";
+    h.ok(
+        "set_secret",
+        set_input("PAYMENTS", "development", value, None),
+    );
+    let (port, got) = echo_server();
+    let result = h.ok(
+        "test_request",
+        json!({ "scope": scope(), "input": {
+            "environment": "development", "method": "GET",
+            "url": format!("http://127.0.0.1:{port}/me"),
+            "headers": ["Authorization: Bearer {{ secrets.PAYMENTS }}"], "query": [],
+            "basic": null, "hmacHeader": null, "hmacKey": null, "body": null
+        }}),
+    );
+    assert_eq!(got.recv().unwrap(), format!("Bearer {value}"));
+    assert_eq!(result["status"], json!(200));
+    assert_eq!(result["body"], json!("you sent Bearer ********"));
+    assert!(!result.to_string().contains(value));
+    let events = h.ok(
+        "audit_events",
+        json!({ "workspace": "default", "filter": { "action": "secret.use" } }),
+    );
+    assert_eq!(events[0]["detail"]["via"], json!("test"));
+    let usages = h.ok(
+        "secret_usages",
+        json!({ "scope": scope(), "name": "PAYMENTS" }),
+    );
+    assert_eq!(usages, json!([]));
+    let missing = h.err(
+        "test_request",
+        json!({ "scope": scope(), "input": {
+            "environment": "development", "method": "GET", "url": "http://127.0.0.1:9/",
+            "headers": ["X: {{ secrets.NOPE }}"], "query": [],
+            "basic": null, "hmacHeader": null, "hmacKey": null, "body": null
+        }}),
+    );
+    assert_eq!(missing["code"], json!("not_found"));
 }

@@ -24,7 +24,7 @@ use crate::state::AppState;
 /// Every command the UI may call; the single source for the invoke handler and the
 /// generated bindings.
 pub fn specta_builder() -> Builder<tauri::Wry> {
-    use commands::{audit, members, secrets, vault};
+    use commands::{audit, members, secrets, using, vault};
     Builder::<tauri::Wry>::new().commands(collect_commands![
         vault::vault_status,
         vault::create_vault,
@@ -50,6 +50,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
         secrets::rollback_secret,
         secrets::delete_secret,
         secrets::restore_secret,
+        using::test_request,
+        using::secret_usages,
         audit::audit_events,
         audit::verify_audit,
         members::role_matrix,

@@ -25,6 +25,7 @@ const PATHS = {
   close: "M6 6l12 12M18 6L6 18",
   sparkle: "M12 3l1.9 5.1L19 10l-5.1 1.9L12 17l-1.9-5.1L5 10l5.1-1.9L12 3zM19 16l.8 2.2L22 19l-2.2.8L19 22l-.8-2.2L16 19l2.2-.8L19 16z",
   shield: "M12 3l8 3v6c0 4.5-3.4 8.3-8 9-4.6-.7-8-4.5-8-9V6l8-3z",
+  send: "M22 2L11 13M22 2l-7 20-4-9-9-4 20-7z",
 } as const;
 
 export type IconName = keyof typeof PATHS;

@@ -65,6 +65,29 @@ pub struct HmacSpec {
     pub prefix: String,
 }
 
+impl RequestSpec {
+    /// Every reference the request would resolve, once each, in order of appearance:
+    /// lets a caller resolve (and audit) them up front, then send without holding the
+    /// vault.
+    pub fn targets(&self) -> Vec<Target> {
+        let templates = std::iter::once(self.url.as_str())
+            .chain(self.headers.iter().map(String::as_str))
+            .chain(self.query.iter().map(String::as_str))
+            .chain(self.basic.as_deref())
+            .chain(self.hmac.as_ref().map(|h| h.key.as_str()))
+            .chain(self.body.as_deref());
+        let mut out: Vec<Target> = Vec::new();
+        for t in templates {
+            for r in references::scan(t).references {
+                if r.form != references::Form::Structured && !out.contains(&r.target) {
+                    out.push(r.target);
+                }
+            }
+        }
+        out
+    }
+}
+
 // Templates hold no values, but a user may type a literal key or body: show the shape.
 impl fmt::Debug for RequestSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -401,6 +424,31 @@ fn mask_text(masker: &Masker, text: &str) -> String {
     stream.push(text.as_bytes(), &mut out);
     stream.finish(&mut out);
     String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod targets_tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_listed_once_each_from_every_template() {
+        let spec = RequestSpec {
+            method: "POST".into(),
+            url: "https://h/x?a={{ secrets.a }}".into(),
+            headers: vec!["X: {{ secrets.b }} {{ secrets.a }}".into()],
+            query: vec!["k=$secret:hh".into()],
+            basic: Some("u:{{ secrets.c }}".into()),
+            hmac: Some(HmacSpec {
+                header: "S".into(),
+                key: "{{ secrets.d }}".into(),
+                prefix: String::new(),
+            }),
+            body: Some("{{ secrets.b }}".into()),
+            timeout: Duration::from_secs(1),
+        };
+        let names: Vec<String> = spec.targets().iter().map(|t| t.to_string()).collect();
+        assert_eq!(names, ["a", "b", "$secret:hh…", "c", "d"]);
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ import { api } from "../../lib/ipc";
 import { withPassphraseAgain } from "../../lib/reauth";
 import type { SecretDetail, Version } from "../../lib/types";
 import { useLoad } from "../../lib/useLoad";
+import { UsageList } from "../secrets/UsageList";
 import { can, settingRaw, useSession } from "../shell/session";
 
 function VersionStatus({
@@ -192,6 +193,13 @@ export function HistoryScreen({ name }: { name: string }) {
             without anyone seeing a value.
             {rollbackMs ? ` Old versions can be rolled back for ${formatDuration(rollbackMs)}, then their ciphertext is destroyed.` : ""}
           </div>
+          <section className="card usage-card" aria-label="Where it is used">
+            <UsageList
+              name={name}
+              intro="Referenced by these definitions (recorded by coffer check --record):"
+              empty="No recorded references. Run coffer check --record over your definitions to see where it is used."
+            />
+          </section>
           {session.environments.map((env) => (
             <EnvironmentHistory
               key={env.name}

@@ -67,16 +67,16 @@ describe("the key list", () => {
 
   it("offers an owner every action", () => {
     renderTable(["list", "use", "reveal", "write", "delete"]);
-    expect(menuItems("STRIPE_KEY")).toEqual(["Update value", "History", "Copy reference", "Reveal", "Delete"]);
+    expect(menuItems("STRIPE_KEY")).toEqual(["Update value", "History", "Copy reference", "Test", "Reveal", "Delete"]);
   });
 
   it("hides Reveal from an admin and writes from a viewer", () => {
     renderTable(["list", "use", "write", "delete"]);
-    expect(menuItems("STRIPE_KEY")).toEqual(["Update value", "History", "Copy reference", "Delete"]);
+    expect(menuItems("STRIPE_KEY")).toEqual(["Update value", "History", "Copy reference", "Test", "Delete"]);
     fireEvent.keyDown(screen.getByRole("menu"), { key: "Escape" });
   });
 
-  it("gives a viewer only the harmless actions", () => {
+  it("gives a viewer only the harmless actions, without Test (which uses the value)", () => {
     renderTable(["list"]);
     expect(menuItems("STRIPE_KEY")).toEqual(["History", "Copy reference"]);
   });

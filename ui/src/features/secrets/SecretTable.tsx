@@ -10,7 +10,7 @@ import { VirtualTable, type Column } from "../../components/VirtualTable";
 import { daysLeft, describeEnv, formatDateTime, formatRelative, lastRotated, secretBadges } from "../../lib/format";
 import type { Capability, EnvironmentInfo, Secret } from "../../lib/types";
 
-export type RowAction = "update" | "history" | "copy-reference" | "reveal" | "delete" | "restore";
+export type RowAction = "update" | "history" | "copy-reference" | "test" | "reveal" | "delete" | "restore";
 
 function EnvCellView({ secret, env, now }: { secret: Secret; env: string; now: number }) {
   const status = secret.environments.find((e) => e.environment === env);
@@ -48,6 +48,7 @@ export const SecretTable = memo(function SecretTable({
 }) {
   const may = (c: Capability) => capabilities.includes(c);
   const canWrite = may("write");
+  const canUse = may("use");
   const canReveal = may("reveal");
   const canDelete = may("delete");
 
@@ -148,6 +149,7 @@ export const SecretTable = memo(function SecretTable({
           if (canWrite) items.push({ label: "Update value", icon: "edit", onSelect: () => onAction("update", s) });
           items.push({ label: "History", icon: "history", onSelect: () => onAction("history", s) });
           items.push({ label: "Copy reference", icon: "copy", onSelect: () => onAction("copy-reference", s) });
+          if (canUse) items.push({ label: "Test", icon: "send", onSelect: () => onAction("test", s) });
           if (canReveal) items.push({ label: "Reveal", icon: "eye", onSelect: () => onAction("reveal", s) });
           if (canDelete) items.push({ label: "Delete", icon: "trash", tone: "danger", onSelect: () => onAction("delete", s) });
           return <Menu label={`Actions for ${s.name}`} items={items} />;
@@ -155,7 +157,7 @@ export const SecretTable = memo(function SecretTable({
       },
     ];
     return cols;
-  }, [environments, now, onAction, canWrite, canReveal, canDelete]);
+  }, [environments, now, onAction, canWrite, canUse, canReveal, canDelete]);
 
   return (
     <VirtualTable

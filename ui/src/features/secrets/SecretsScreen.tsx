@@ -18,6 +18,8 @@ import { useLoad } from "../../lib/useLoad";
 import { can, settingRaw, useSession } from "../shell/session";
 import { AddSecretDialog } from "./AddSecretDialog";
 import { RevealDialog } from "./RevealDialog";
+import { TestDialog } from "./TestDialog";
+import { UsageList } from "./UsageList";
 import { SecretTable, type RowAction } from "./SecretTable";
 import { UpdateValueDialog } from "./UpdateValueDialog";
 
@@ -25,6 +27,7 @@ type Dialog =
   | { kind: "add" }
   | { kind: "update"; secret: Secret }
   | { kind: "reveal"; secret: Secret }
+  | { kind: "test"; secret: Secret }
   | { kind: "delete"; secret: Secret };
 
 const NO_CAPABILITIES: Capability[] = [];
@@ -96,6 +99,7 @@ export function SecretsScreen() {
           );
           break;
         case "update":
+        case "test":
         case "reveal":
         case "delete":
           setDialog({ kind: action, secret });
@@ -218,6 +222,7 @@ export function SecretsScreen() {
         />
       ) : null}
       {dialog?.kind === "reveal" ? <RevealDialog secret={dialog.secret} onClose={() => setDialog(null)} /> : null}
+      {dialog?.kind === "test" ? <TestDialog secret={dialog.secret} onClose={() => setDialog(null)} /> : null}
       {dialog?.kind === "delete" ? (
         <ConfirmDialog
           title={`Delete ${dialog.secret.name}?`}
@@ -235,6 +240,7 @@ export function SecretsScreen() {
             Its values stop resolving everywhere at once: runs, references and exports that use{" "}
             <code>{referenceOf(project, dialog.secret.name)}</code> will fail.
           </p>
+          <UsageList name={dialog.secret.name} intro="Definitions that reference it (from the last recorded check):" />
           <p>
             You can restore it during the recovery window
             {recoveryMs ? (

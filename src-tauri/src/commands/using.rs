@@ -1,0 +1,137 @@
+//! Use without reveal in the app: the **Test** action (a test request with the secret
+//! placed by reference, answered with every value masked) and where a secret is used.
+
+use std::time::Duration;
+
+use coffer_core::references::Target;
+use coffer_core::test_request::{self, HmacSpec, RequestSpec, TestResponse};
+use coffer_core::value::SecretValue;
+use coffer_core::{Error, Purpose, Usage};
+use serde::{Deserialize, Serialize};
+use tauri::State;
+
+use super::ScopeDto;
+use crate::error::{IpcError, IpcResult};
+use crate::state::AppState;
+
+/// How long a test request may take before it is reported as failed.
+const TEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A test request from the form: every text but the method may hold references.
+#[derive(Debug, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct TestRequestInput {
+    pub environment: String,
+    pub method: String,
+    pub url: String,
+    /// `Name: value` lines.
+    pub headers: Vec<String>,
+    /// `key=value` pairs.
+    pub query: Vec<String>,
+    /// `user:password`.
+    pub basic: Option<String>,
+    pub hmac_header: Option<String>,
+    pub hmac_key: Option<String>,
+    pub body: Option<String>,
+}
+
+impl TestRequestInput {
+    fn spec(self) -> RequestSpec {
+        let hmac = match (self.hmac_header, self.hmac_key) {
+            (Some(header), Some(key)) if !header.trim().is_empty() => Some(HmacSpec {
+                header,
+                key,
+                prefix: String::new(),
+            }),
+            _ => None,
+        };
+        RequestSpec {
+            method: self.method,
+            url: self.url,
+            headers: self.headers,
+            query: self.query,
+            basic: self.basic.filter(|b| !b.is_empty()),
+            hmac,
+            body: self.body.filter(|b| !b.is_empty()),
+            timeout: TEST_TIMEOUT,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, specta::Type)]
+pub struct ResponseHeader {
+    pub name: String,
+    pub value: String,
+}
+
+/// The server's answer, already masked by the core.
+#[derive(Debug, Serialize, specta::Type)]
+pub struct TestResult {
+    pub status: u16,
+    pub reason: String,
+    pub headers: Vec<ResponseHeader>,
+    pub body: String,
+    pub truncated: bool,
+}
+
+impl From<TestResponse> for TestResult {
+    fn from(r: TestResponse) -> Self {
+        TestResult {
+            status: r.status,
+            reason: r.reason,
+            headers: r
+                .headers
+                .into_iter()
+                .map(|(name, value)| ResponseHeader { name, value })
+                .collect(),
+            body: String::from_utf8_lossy(&r.body).into_owned(),
+            truncated: r.truncated,
+        }
+    }
+}
+
+/// Resolves (and audits, as `use` via `test`) every reference under the vault lock,
+/// then sends without holding it, so a slow server does not stall the app.
+#[tauri::command]
+#[specta::specta]
+pub async fn test_request(
+    state: State<'_, AppState>,
+    scope: ScopeDto,
+    input: TestRequestInput,
+) -> IpcResult<TestResult> {
+    let environment = input.environment.clone();
+    let spec = input.spec();
+    let resolved = state.with(|s| {
+        let mut r = s.resolver(&scope.into(), Some(&environment), Purpose::new("test"))?;
+        let values = spec
+            .targets()
+            .into_iter()
+            .map(|t| r.resolve(&t).map(|v| (t, v)))
+            .collect::<coffer_core::Result<Vec<(Target, SecretValue)>>>()?;
+        r.finish()?;
+        Ok(values)
+    })?;
+    let sent = tauri::async_runtime::spawn_blocking(move || {
+        test_request::send(&spec, |t| {
+            resolved
+                .iter()
+                .find(|(known, _)| known == t)
+                .map(|(_, v)| SecretValue::from_string(v.expose().to_string()))
+                .unwrap_or_else(|| Err(Error::not_found(t.to_string())))
+        })
+    })
+    .await
+    .map_err(|_| IpcError::from(Error::Io("the test request stopped".into())))?;
+    Ok(sent?.into())
+}
+
+/// Where recorded run checks (`coffer check --record`) found references to `name`.
+#[tauri::command]
+#[specta::specta]
+pub fn secret_usages(
+    state: State<'_, AppState>,
+    scope: ScopeDto,
+    name: String,
+) -> IpcResult<Vec<Usage>> {
+    state.with(|s| s.usages(&scope.into(), &name))
+}
