@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { remote } from "webdriverio";
@@ -414,6 +415,34 @@ step("reveal as owner: the value shows, then masks itself", async () => {
   assert.ok(!after.includes(values.production), "the value left the page when it masked");
   await click($in('[role="dialog"]', "button=Close"));
   await waitGone('[role="dialog"]');
+});
+
+step("test the secret against a local server: it arrives, the answer is masked", async () => {
+  let received = "";
+  const server = createServer((req, res) => {
+    received = req.headers.authorization ?? "";
+    res.writeHead(200, { "content-type": "text/plain" });
+    res.end(`you sent ${received}`);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const { port } = server.address();
+    const items = await rowAction(SECRET, "Test");
+    assert.ok(items.includes("Test"), `owner items: ${items}`);
+    await waitShown(DIALOG);
+    await $('[role="dialog"] select[aria-label="Environment"]').selectByAttribute("value", "production");
+    await fill("URL", `http://127.0.0.1:${port}/v1/me`);
+    await submitDialog();
+    await waitForText('[aria-label="Response body"]', /you sent Bearer \*{8}/);
+    assert.equal(received, `Bearer ${values.production}`, "the header carried the value");
+    await shoot("test-request");
+    await click($in('[role="dialog"]', "button=Close"));
+    await waitGone('[role="dialog"]');
+  } finally {
+    server.close();
+  }
+  const use = cofferOk(["audit", "--json", "--action", "secret.use"]).stdout;
+  assert.ok(JSON.parse(use).some((e) => e.detail?.via === "test"), "the test is audited as a use");
 });
 
 step("bob, an admin, is offered no Reveal and the backend refuses it", async () => {
