@@ -35,6 +35,11 @@ const COMMANDS: &[&str] = &[
     "add_member",
     "grant_role",
     "remove_member",
+    "update_status",
+    "set_update_preferences",
+    "check_for_updates",
+    "install_update",
+    "restart_app",
 ];
 
 fn main() {

@@ -4,7 +4,8 @@ use serde::Serialize;
 
 #[derive(Debug, Serialize, specta::Type)]
 pub struct IpcError {
-    /// One of: invalid, not_found, denied, conflict, auth, integrity, internal, locked.
+    /// One of: invalid, not_found, denied, conflict, auth, integrity, internal, locked,
+    /// unavailable (a remote service such as the update endpoint did not answer).
     pub code: String,
     pub message: String,
 }

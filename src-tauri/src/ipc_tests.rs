@@ -8,8 +8,9 @@ use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 use tauri::{WebviewWindow, WebviewWindowBuilder};
 
-use crate::commands::{audit, members, secrets, using, vault};
+use crate::commands::{audit, members, secrets, updates, using, vault};
 use crate::state::AppState;
+use crate::updates::Updates;
 
 struct Harness {
     _dir: tempfile::TempDir,
@@ -21,6 +22,7 @@ impl Harness {
     fn new() -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let app = mock_builder()
+            .plugin(tauri_plugin_updater::Builder::new().build())
             .manage(AppState::new(dir.path().join("vault.db")))
             .invoke_handler(tauri::generate_handler![
                 vault::vault_status,
@@ -40,9 +42,18 @@ impl Harness {
                 audit::audit_events,
                 audit::verify_audit,
                 members::add_member,
+                updates::update_status,
+                updates::set_update_preferences,
+                updates::check_for_updates,
+                updates::install_update,
+                updates::restart_app,
             ])
             .build(tauri::generate_context!())
             .unwrap();
+        tauri::Manager::manage(
+            &app,
+            Updates::new(app.handle(), dir.path().join("config/updates.json")),
+        );
         let window = WebviewWindowBuilder::new(&app, "main", Default::default())
             .build()
             .unwrap();
@@ -339,4 +350,60 @@ fn the_test_action_sends_the_value_and_shows_only_masks() {
         }}),
     );
     assert_eq!(missing["code"], json!("not_found"));
+}
+
+#[test]
+fn update_preferences_and_an_unreachable_endpoint_through_ipc() {
+    let h = Harness::new();
+    let status = h.ok("update_status", json!({}));
+    assert_eq!(status["current_version"], json!(env!("CARGO_PKG_VERSION")));
+    assert_eq!(status["check_at_start"], json!(true));
+    assert_eq!(status["endpoint"], status["default_endpoint"]);
+    assert!(status["endpoint"].as_str().unwrap().starts_with("https://"));
+    assert_eq!(status["last_check"], Value::Null);
+
+    // The shipped configuration allows https only.
+    let http = h.err(
+        "set_update_preferences",
+        json!({ "endpoint": "http://updates.example.org/latest.json", "checkAtStart": true }),
+    );
+    assert_eq!(
+        http,
+        json!({ "code": "invalid", "message": "the update endpoint must use https" })
+    );
+    assert_eq!(
+        h.err(
+            "set_update_preferences",
+            json!({ "endpoint": "updates.example.org", "checkAtStart": true })
+        )["code"],
+        json!("invalid")
+    );
+
+    // Port 1 on the loopback refuses at once: offline, in one line.
+    let saved = h.ok(
+        "set_update_preferences",
+        json!({ "endpoint": "https://127.0.0.1:1/latest.json", "checkAtStart": false }),
+    );
+    assert_eq!(saved["endpoint"], json!("https://127.0.0.1:1/latest.json"));
+    assert_eq!(saved["check_at_start"], json!(false));
+    let offline = h.err("check_for_updates", json!({}));
+    assert_eq!(offline["code"], json!("unavailable"));
+    assert_eq!(
+        offline["message"],
+        json!("could not check for updates: 127.0.0.1:1 could not be reached")
+    );
+    let status = h.ok("update_status", json!({}));
+    assert_eq!(status["last_check"]["error"], offline);
+    assert_eq!(status["checking"], json!(false));
+
+    // Nothing was offered, so nothing can be installed.
+    let nothing = h.err("install_update", json!({ "onProgress": "__CHANNEL__:7" }));
+    assert_eq!(nothing["code"], json!("invalid"));
+
+    // An empty endpoint goes back to the default.
+    let reset = h.ok(
+        "set_update_preferences",
+        json!({ "endpoint": "  ", "checkAtStart": true }),
+    );
+    assert_eq!(reset["endpoint"], reset["default_endpoint"]);
 }

@@ -10,6 +10,7 @@ pub mod error;
 mod export_file;
 pub mod secret_list;
 pub mod state;
+pub mod updates;
 
 #[cfg(test)]
 mod ipc_tests;
@@ -24,7 +25,7 @@ use crate::state::AppState;
 /// Every command the UI may call; the single source for the invoke handler and the
 /// generated bindings.
 pub fn specta_builder() -> Builder<tauri::Wry> {
-    use commands::{audit, members, secrets, using, vault};
+    use commands::{audit, members, secrets, updates, using, vault};
     Builder::<tauri::Wry>::new().commands(collect_commands![
         vault::vault_status,
         vault::create_vault,
@@ -59,6 +60,11 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
         members::add_member,
         members::grant_role,
         members::remove_member,
+        updates::update_status,
+        updates::set_update_preferences,
+        updates::check_for_updates,
+        updates::install_update,
+        updates::restart_app,
     ])
 }
 
@@ -91,15 +97,34 @@ fn spawn_auto_lock(app: &tauri::AppHandle) {
     });
 }
 
+/// Loads the update preferences and, unless turned off, checks for an update in the
+/// background: the window never waits for the network.
+fn start_updates(app: &tauri::AppHandle) {
+    let file = app
+        .path()
+        .app_config_dir()
+        .unwrap_or_else(|_| std::env::temp_dir().join("dev.coffer.app"))
+        .join("updates.json");
+    app.manage(updates::Updates::new(app, file));
+    if app.state::<updates::Updates>().preferences().check_at_start {
+        let handle = app.clone();
+        tauri::async_runtime::spawn(async move {
+            let _ = handle.state::<updates::Updates>().check().await;
+        });
+    }
+}
+
 pub fn run() {
     let builder = specta_builder();
     let vault_path = coffer_core::default_vault_path().unwrap_or_else(|| "coffer-vault.db".into());
     let result = tauri::Builder::default()
         .manage(AppState::new(vault_path))
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
             spawn_auto_lock(app.handle());
+            start_updates(app.handle());
             Ok(())
         })
         .run(tauri::generate_context!());

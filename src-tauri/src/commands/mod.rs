@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod members;
 pub mod secrets;
+pub mod updates;
 pub mod using;
 pub mod vault;
 

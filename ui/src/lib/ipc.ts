@@ -6,7 +6,8 @@
 
 import { commands } from "../bindings";
 
-/** The stable error codes of DESIGN.md, plus `internal` for anything unexpected. */
+/** The stable error codes of DESIGN.md, `unavailable` for a remote service that did not
+ * answer (the update endpoint), and `internal` for anything unexpected. */
 export type ErrorCode =
   | "invalid"
   | "not_found"
@@ -14,6 +15,7 @@ export type ErrorCode =
   | "conflict"
   | "auth"
   | "integrity"
+  | "unavailable"
   | "internal";
 
 const KNOWN_CODES: readonly string[] = [
@@ -23,6 +25,7 @@ const KNOWN_CODES: readonly string[] = [
   "conflict",
   "auth",
   "integrity",
+  "unavailable",
   "internal",
 ];
 

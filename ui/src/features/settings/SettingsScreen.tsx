@@ -1,5 +1,5 @@
 // Settings: the workspace's windows and auto-lock (validated by the backend, errors
-// shown inline), and "Remember on this device" through the OS keyring.
+// shown inline), "Remember on this device" through the OS keyring, and updates.
 
 import { useEffect, useState } from "react";
 import { Alert } from "../../components/Alert";
@@ -11,6 +11,7 @@ import { api, errorMessage } from "../../lib/ipc";
 import type { Setting } from "../../lib/types";
 import { useLoad } from "../../lib/useLoad";
 import { can, useSession } from "../shell/session";
+import { UpdatesSection } from "./UpdatesSection";
 
 const SETTINGS: { key: string; label: string; help: string; placeholder: string }[] = [
   {
@@ -230,6 +231,8 @@ export function SettingsScreen({ vaultPath }: { vaultPath: string }) {
           <code className="path">{vaultPath}</code>
         </div>
       </section>
+
+      <UpdatesSection />
     </section>
   );
 }
