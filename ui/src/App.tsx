@@ -89,19 +89,13 @@ export function App() {
     };
   }, [unlocked, check]);
 
-  const enter = useCallback((path: string, member: string, keyringNote: string | null) => {
+  const enter = useCallback((path: string, member: string, keyringNote: string | null, change: number) => {
     performance.mark("coffer:unlocked"); // for the startup benchmark
     rememberMember(member);
-    // The shell's lists reload whenever the change number moves, so learn it before the
-    // shell mounts: mounting with a stale one loads each list twice, and the second
-    // round of requests delays the first paint of the secrets.
-    api
-      .vaultStatus()
-      .then(
-        (status) => setChange(status.change),
-        () => undefined, // the next poll learns it
-      )
-      .finally(() => setPhase({ kind: "unlocked", path, member, keyringNote, session: ++sessions.current }));
+    // The shell's lists reload whenever the change number moves: mounted with a stale
+    // one, each would load twice, and the second round would delay the first paint.
+    setChange(change);
+    setPhase({ kind: "unlocked", path, member, keyringNote, session: ++sessions.current });
   }, []);
 
   const lock = useCallback(
@@ -126,14 +120,14 @@ export function App() {
       );
       break;
     case "first-run":
-      content = <FirstRun path={phase.path} onCreated={(member) => enter(phase.path, member, null)} />;
+      content = <FirstRun path={phase.path} onCreated={(member, change) => enter(phase.path, member, null, change)} />;
       break;
     case "locked":
       content = (
         <Unlock
           path={phase.path}
           notice={phase.notice}
-          onUnlocked={(member, note) => enter(phase.path, member, note)}
+          onUnlocked={(member, note, change) => enter(phase.path, member, note, change)}
         />
       );
       break;

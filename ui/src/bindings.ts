@@ -541,12 +541,22 @@ export type UnlockResult_Deserialize = {
 	member: string,
 	/**  Set when "remember on this device" was asked but no keyring could hold the key. */
 	keyring_note?: string | null,
+	/**
+	 *  The vault's change number (as `vault_status` gives it), so that the UI mounts its
+	 *  screens with the right one instead of asking first or loading everything twice.
+	 */
+	change: number,
 };
 
 export type UnlockResult_Serialize = {
 	member: string,
 	/**  Set when "remember on this device" was asked but no keyring could hold the key. */
 	keyring_note: string | null,
+	/**
+	 *  The vault's change number (as `vault_status` gives it), so that the UI mounts its
+	 *  screens with the right one instead of asking first or loading everything twice.
+	 */
+	change: number,
 };
 
 export type UpdateStatus = UpdateStatus_Serialize | UpdateStatus_Deserialize;

@@ -3,7 +3,7 @@
 use coffer_core::crypto::KdfParams;
 use coffer_core::device::OsKeyring;
 use coffer_core::value::Passphrase;
-use coffer_core::{ProjectInfo, Vault, WorkspaceInfo};
+use coffer_core::{ProjectInfo, Session, Vault, WorkspaceInfo};
 use serde::Serialize;
 use tauri::State;
 
@@ -27,6 +27,28 @@ pub struct UnlockResult {
     pub member: String,
     /// Set when "remember on this device" was asked but no keyring could hold the key.
     pub keyring_note: Option<String>,
+    /// The vault's change number (as `vault_status` gives it), so that the UI mounts its
+    /// screens with the right one instead of asking first or loading everything twice.
+    #[specta(type = i32)]
+    pub change: f64,
+}
+
+impl UnlockResult {
+    /// Keeps `session` as the app's, and says who came in.
+    fn enter(
+        state: &AppState,
+        session: Session,
+        member: String,
+        keyring_note: Option<String>,
+    ) -> IpcResult<UnlockResult> {
+        let change = session.last_audit_id()? as f64;
+        state.set(session);
+        Ok(UnlockResult {
+            member,
+            keyring_note,
+            change,
+        })
+    }
 }
 
 #[derive(Debug, Serialize, specta::Type)]
@@ -63,11 +85,7 @@ pub fn create_vault(
         KdfParams::RECOMMENDED,
         clock,
     )?;
-    state.set(session);
-    Ok(UnlockResult {
-        member: owner,
-        keyring_note: None,
-    })
+    UnlockResult::enter(&state, session, owner, None)
 }
 
 #[tauri::command]
@@ -88,11 +106,7 @@ pub fn unlock(
     } else {
         None
     };
-    state.set(session);
-    Ok(UnlockResult {
-        member,
-        keyring_note,
-    })
+    UnlockResult::enter(&state, session, member, keyring_note)
 }
 
 /// Whether `member` can unlock with the device keyring here.
@@ -106,11 +120,7 @@ pub fn device_remembered(state: State<'_, AppState>, member: String) -> IpcResul
 #[specta::specta]
 pub fn unlock_with_device(state: State<'_, AppState>, member: String) -> IpcResult<UnlockResult> {
     let session = Vault::open(&state.vault_path)?.unlock_with_device(&member, &OsKeyring)?;
-    state.set(session);
-    Ok(UnlockResult {
-        member,
-        keyring_note: None,
-    })
+    UnlockResult::enter(&state, session, member, None)
 }
 
 #[tauri::command]

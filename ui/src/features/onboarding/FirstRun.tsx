@@ -11,7 +11,7 @@ import { isAcceptable, passphraseStrength, type Strength } from "../../lib/stren
 import { nameProblem } from "../../lib/names";
 import { AuthCard } from "./AuthCard";
 
-export function FirstRun({ path, onCreated }: { path: string; onCreated: (member: string) => void }) {
+export function FirstRun({ path, onCreated }: { path: string; onCreated: (member: string, change: number) => void }) {
   const [owner, setOwner] = useState("");
   const pass = useRef<HTMLInputElement>(null);
   const repeat = useRef<HTMLInputElement>(null);
@@ -48,8 +48,8 @@ export function FirstRun({ path, onCreated }: { path: string; onCreated: (member
     setBusy(true);
     setError(null);
     try {
-      await api.createVault(owner, p);
-      onCreated(owner);
+      const result = await api.createVault(owner, p);
+      onCreated(owner, result.change);
     } catch (e) {
       setError(errorMessage(e));
       setBusy(false);

@@ -16,7 +16,7 @@ export function Unlock({
 }: {
   path: string;
   notice: string | null;
-  onUnlocked: (member: string, keyringNote: string | null) => void;
+  onUnlocked: (member: string, keyringNote: string | null, change: number) => void;
 }) {
   const [member, setMember] = useState(lastMember);
   const pass = useRef<HTMLInputElement>(null);
@@ -53,7 +53,7 @@ export function Unlock({
     setError(null);
     try {
       const result = await api.unlock(name, passphrase, remember);
-      onUnlocked(result.member, result.keyring_note);
+      onUnlocked(result.member, result.keyring_note, result.change);
     } catch (e) {
       setError(errorMessage(e));
       setBusy(null);
@@ -66,7 +66,7 @@ export function Unlock({
     setError(null);
     try {
       const result = await api.unlockWithDevice(member.trim());
-      onUnlocked(result.member, result.keyring_note);
+      onUnlocked(result.member, result.keyring_note, result.change);
     } catch (e) {
       setError(errorMessage(e));
       setBusy(null);
