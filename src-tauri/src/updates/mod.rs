@@ -3,7 +3,9 @@
 //! The plugin does the work Tauri documents: it fetches the manifest from the endpoint,
 //! offers a release only when its version is higher than the running app's, downloads
 //! the artifact and verifies its minisign signature against `plugins.updater.pubkey` in
-//! `tauri.conf.json` before anything is installed. This module adds what Coffer needs
+//! `tauri.conf.json` before anything is installed; with `requireSignedVersion` the
+//! signature must also name the version the manifest announces, so an old release
+//! cannot be replayed as a new one. This module adds what Coffer needs
 //! around it: the endpoint and "check at start" as preferences the user can change
 //! (see [`preferences`]), every failure sorted into one line a person can act on (an
 //! offline machine says "could not check for updates" and nothing else), a signature
@@ -435,9 +437,12 @@ fn sort_download_error(e: tauri_plugin_updater::Error) -> UpdateError {
         E::Base64(_) | E::SignatureUtf8(_) => UpdateError::BadSignature {
             reason: "the signature is not valid base64".into(),
         },
-        e @ (E::SignedVersionMismatch { .. } | E::MissingSignedVersion) => {
-            UpdateError::BadSignature { reason: short(&e) }
-        }
+        E::SignedVersionMismatch { signed, announced } => UpdateError::BadSignature {
+            reason: format!("it was signed for version {signed}, not {announced}"),
+        },
+        E::MissingSignedVersion => UpdateError::BadSignature {
+            reason: "it does not name the version it was signed for".into(),
+        },
         E::Reqwest(e) if e.is_timeout() => UpdateError::DownloadFailed {
             reason: "the server did not answer in time".into(),
         },

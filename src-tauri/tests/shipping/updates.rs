@@ -26,13 +26,21 @@ impl Key {
         b64(self.0.pk.to_box().unwrap().to_string())
     }
 
-    /// The `signature` field of a manifest, as `tauri signer sign` prints it.
-    fn sign(&self, data: &[u8]) -> String {
+    /// The `signature` field of a manifest, as the Tauri bundler writes it: the trusted
+    /// comment names the version the artifact was built as.
+    fn sign(&self, data: &[u8], version: &str) -> String {
+        self.sign_with_comment(
+            data,
+            &format!("timestamp:0\tfile:Coffer_{version}_amd64.deb\tversion:{version}"),
+        )
+    }
+
+    fn sign_with_comment(&self, data: &[u8], comment: &str) -> String {
         let sig = minisign::sign(
             Some(&self.0.pk),
             &self.0.sk,
             Cursor::new(data),
-            Some("timestamp:0\tfile:coffer_amd64.deb"),
+            Some(comment),
             Some("signature from tauri secret key"),
         )
         .unwrap();
@@ -44,18 +52,22 @@ fn b64(s: String) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
 }
 
-/// An app on the mock runtime, running this crate's version and trusting `key`. Only
-/// this test configuration allows plain http (the local server has no certificate).
+/// An app on the mock runtime, running this crate's version with the shipped updater
+/// configuration, except that it trusts `key` and (only here: the local server has no
+/// certificate) allows plain http.
 fn app_trusting(key: &Key) -> tauri::App<MockRuntime> {
+    let shipped: serde_json::Value =
+        serde_json::from_str(include_str!("../../tauri.conf.json")).unwrap();
+    let mut updater = shipped["plugins"]["updater"].clone();
+    updater["pubkey"] = json!(key.public());
+    updater["endpoints"] = json!(["https://example.invalid/coffer/latest.json"]);
+    updater["dangerousInsecureTransportProtocol"] = json!(true);
     let mut context = mock_context(noop_assets());
-    context.config_mut().plugins.0.insert(
-        "updater".into(),
-        json!({
-            "pubkey": key.public(),
-            "endpoints": ["https://example.invalid/coffer/latest.json"],
-            "dangerousInsecureTransportProtocol": true
-        }),
-    );
+    context
+        .config_mut()
+        .plugins
+        .0
+        .insert("updater".into(), updater);
     context.package_info_mut().version = env!("CARGO_PKG_VERSION").parse().unwrap();
     mock_builder()
         .plugin(tauri_plugin_updater::Builder::new().build())
@@ -110,7 +122,7 @@ fn offering(signer: &Key, served: &[u8]) -> Server {
     let body = manifest(
         &newer(),
         &server.url("/coffer_amd64.deb"),
-        &signer.sign(ARTIFACT),
+        &signer.sign(ARTIFACT, &newer()),
     );
     server.route("/latest.json", 200, body);
     server
@@ -190,6 +202,51 @@ fn a_tampered_artifact_is_refused_after_download() {
 }
 
 #[test]
+fn an_old_release_announced_as_a_new_one_is_refused() {
+    let key = Key::new();
+    let app = app_trusting(&key);
+    let server = Server::start();
+    server.route("/old.deb", 200, ARTIFACT.to_vec());
+    // A genuine, validly signed 0.0.9 artifact replayed under a higher version number.
+    let replay = manifest(
+        &newer(),
+        &server.url("/old.deb"),
+        &key.sign(ARTIFACT, "0.0.9"),
+    );
+    server.route("/latest.json", 200, replay);
+
+    let update = check(&app, &server.url("/latest.json")).unwrap().unwrap();
+    let refused = tauri::async_runtime::block_on(download_verified(&update, |_, _| {}))
+        .expect_err("the signed version differs from the announced one");
+    assert_eq!(
+        refused.to_string(),
+        format!(
+            "the update was refused: its signature does not verify (it was signed for version 0.0.9, not {})",
+            newer()
+        )
+    );
+
+    // `tauri signer sign` by hand writes no version: refused too (requireSignedVersion).
+    let unversioned = key.sign_with_comment(ARTIFACT, "timestamp:0\tfile:Coffer.deb");
+    server.route(
+        "/unversioned.json",
+        200,
+        manifest(&newer(), &server.url("/old.deb"), &unversioned),
+    );
+    let update = check(&app, &server.url("/unversioned.json"))
+        .unwrap()
+        .unwrap();
+    let refused = tauri::async_runtime::block_on(download_verified(&update, |_, _| {}))
+        .expect_err("a signature must name its version");
+    assert!(
+        refused
+            .to_string()
+            .ends_with("(it does not name the version it was signed for)"),
+        "{refused}"
+    );
+}
+
+#[test]
 fn a_release_signed_with_another_key_is_refused() {
     let trusted = Key::new();
     let stranger = Key::new();
@@ -238,12 +295,16 @@ fn a_lower_or_equal_version_means_up_to_date() {
     server.route(
         "/equal.json",
         200,
-        manifest(env!("CARGO_PKG_VERSION"), &artifact, &key.sign(ARTIFACT)),
+        manifest(
+            env!("CARGO_PKG_VERSION"),
+            &artifact,
+            &key.sign(ARTIFACT, env!("CARGO_PKG_VERSION")),
+        ),
     );
     server.route(
         "/lower.json",
         200,
-        manifest("0.0.9", &artifact, &key.sign(ARTIFACT)),
+        manifest("0.0.9", &artifact, &key.sign(ARTIFACT, "0.0.9")),
     );
     assert!(check(&app, &server.url("/equal.json")).unwrap().is_none());
     assert!(check(&app, &server.url("/lower.json")).unwrap().is_none());
@@ -260,19 +321,19 @@ fn malformed_manifests_are_refused_with_a_reason() {
         ("/html.json", b"<html>maintenance</html>".to_vec(), "not JSON"),
         (
             "/no-version.json",
-            serde_json::to_vec(&json!({ "url": url, "signature": key.sign(ARTIFACT) })).unwrap(),
+            serde_json::to_vec(&json!({ "url": url, "signature": key.sign(ARTIFACT, &newer()) })).unwrap(),
             "missing field `version`",
         ),
         (
             "/bad-version.json",
-            manifest("soon", &url, &key.sign(ARTIFACT)),
+            manifest("soon", &url, &key.sign(ARTIFACT, &newer())),
             "parsing major version number",
         ),
         (
             "/other-platform.json",
             serde_json::to_vec(&json!({
                 "version": newer(),
-                "platforms": { "windows-x86_64": { "url": url, "signature": key.sign(ARTIFACT) } }
+                "platforms": { "windows-x86_64": { "url": url, "signature": key.sign(ARTIFACT, &newer()) } }
             }))
             .unwrap(),
             "no build for this computer",
