@@ -180,12 +180,14 @@ export function TestDialog({ secret, onClose }: { secret: Secret; onClose: () =>
         </SelectField>
         <TextField label={fieldLabel[form.placement]} value={form.field} onChange={(e) => update({ field: e.target.value })} />
         {form.placement === "header" ? (
-          <TextField
-            label="Header value"
-            value={form.template}
-            onChange={(e) => update({ template: e.target.value })}
-            hint="The reference is replaced by the value when the request is sent."
-          />
+          <div className="span-2">
+            <TextField
+              label="Header value"
+              value={form.template}
+              onChange={(e) => update({ template: e.target.value })}
+              hint="The reference is replaced by the value when the request is sent; you never see it."
+            />
+          </div>
         ) : null}
         {form.method !== "GET" && form.method !== "HEAD" ? (
           <label className="field span-2">
