@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on one dev profile: lints, every Rust test (core, CLI end to
 # end, shell commands, binding drift), the UI's component tests, and the real app
-# driven through WebDriver under Xvfb.
+# driven through WebDriver under Xvfb, then packaged as a .deb and inspected.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/setup-machine.sh
@@ -21,4 +21,8 @@ npm run test:ui --silent
 if [ -f tests/app/run.sh ]; then
   echo "== the app end to end (WebDriver under Xvfb)"
   bash tests/app/run.sh
+fi
+if [ -f tests/package/check.sh ]; then
+  echo "== the Debian package (packaged from the debug app built above)"
+  SKIP_BUILD=1 bash tests/package/check.sh
 fi
