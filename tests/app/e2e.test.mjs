@@ -572,6 +572,40 @@ step("settings validate inline and save", async () => {
   );
 });
 
+step("updates: offline is one line, the endpoint must be https", async () => {
+  // Through another screen, so the settings form comes back fresh.
+  await openSecrets();
+  await click($in('nav[aria-label="Main"]', "button*=Settings"));
+  await waitShown("#settings-title");
+  const status = '[role="status"][aria-label="Update status"]';
+  await $("#update-settings").scrollIntoView();
+  // The check at start asked the shipped endpoint, which no network resolves.
+  await waitForText(status, /^Could not check for updates: example\.invalid could not be reached\.$/, 20_000);
+  await shoot("settings-updates");
+
+  await fill("Update endpoint", "http://127.0.0.1:1/latest.json");
+  await click('button[aria-label="Save update endpoint"]');
+  await waitForText("#update-endpoint-error", /must use https/);
+
+  // Nothing listens on port 1: the check says so in one line and offers nothing.
+  await fill("Update endpoint", "https://127.0.0.1:1/latest.json");
+  await click('button[aria-label="Save update endpoint"]');
+  await waitGone("#update-endpoint-error");
+  await waitShown('button[aria-label="Use the default update endpoint"]');
+  await click("button=Check for updates");
+  await waitForText(status, /^Could not check for updates: 127\.0\.0\.1:1 could not be reached\.$/);
+  assert.equal(await $("button=Download and install").isExisting(), false, "nothing is offered");
+  await look("settings-updates-offline");
+
+  const atStart = byLabel("Check for updates at start");
+  assert.equal(await atStart.isSelected(), true, "on by default");
+  await click(atStart);
+  await until(async () => !(await byLabel("Check for updates at start").isSelected()), "check at start to turn off");
+  await click('button[aria-label="Use the default update endpoint"]');
+  await waitGone('button[aria-label="Use the default update endpoint"]');
+  assert.match(await byLabel("Update endpoint").getValue(), /^https:\/\/example\.invalid\//);
+});
+
 step("a protected environment is marked, and a change to it goes through the passphrase check", async () => {
   cofferOk(["env", "create", "eu-production", "--protected"]);
   await openSecrets();

@@ -49,6 +49,10 @@ function statusText(): string {
   return screen.getByRole("status", { name: "Update status" }).textContent ?? "";
 }
 
+function statusTone(): string {
+  return screen.getByRole("status", { name: "Update status" }).className;
+}
+
 async function render(initial = status()) {
   updateStatus.mockResolvedValue(initial);
   await act(async () => {
@@ -84,6 +88,7 @@ describe("Updates", () => {
     });
     await click("Check for updates");
     expect(statusText()).toBe("Could not check for updates: example.invalid could not be reached.");
+    expect(statusTone()).toContain("update-status-muted"); // offline is no alarm
     expect(screen.queryByRole("button", { name: "Download and install" })).toBeNull();
     expect(screen.queryByRole("progressbar")).toBeNull();
   });
@@ -106,6 +111,7 @@ describe("Updates", () => {
       }),
     );
     expect(statusText()).toBe("The update was refused: it is signed with a key this app does not trust.");
+    expect(statusTone()).toContain("update-status-danger");
   });
 
   it("downloads with a progress bar, installs, then restarts", async () => {

@@ -12,7 +12,7 @@ import { Button } from "../../components/Button";
 import { Checkbox } from "../../components/Field";
 import { useToast } from "../../components/Toast";
 import { formatRelative } from "../../lib/format";
-import { api, errorMessage } from "../../lib/ipc";
+import { api, errorMessage, toAppError } from "../../lib/ipc";
 import { useLoad } from "../../lib/useLoad";
 
 type AvailableUpdate = AvailableUpdate_Serialize;
@@ -20,7 +20,7 @@ type AvailableUpdate = AvailableUpdate_Serialize;
 /** The outcome of the latest check, made here or at start. */
 type Outcome =
   | { at: number; available: AvailableUpdate | null; error?: undefined }
-  | { at: number; error: string; available?: undefined };
+  | { at: number; error: string; offline: boolean; available?: undefined };
 
 type Phase =
   | { kind: "idle" }
@@ -32,7 +32,7 @@ type Phase =
 
 function fromLastCheck(last: LastCheck_Serialize | null | undefined): Outcome | null {
   if (!last) return null;
-  if (last.error) return { at: last.at_ms, error: errorMessage(last.error) };
+  if (last.error) return { at: last.at_ms, error: errorMessage(last.error), offline: last.error.code === "unavailable" };
   return { at: last.at_ms, available: last.available };
 }
 
@@ -50,6 +50,7 @@ function StatusLine({ phase, outcome, checking, checkAtStart }: {
   checkAtStart: boolean;
 }) {
   let text: string;
+  // Offline is an everyday state, said plainly; a refused update is a warning sign.
   let tone: "muted" | "success" | "accent" | "danger" = "muted";
   if (phase.kind === "checking" || (checking && phase.kind === "idle")) {
     text = "Checking for updates…";
@@ -68,7 +69,7 @@ function StatusLine({ phase, outcome, checking, checkAtStart }: {
     text = checkAtStart ? "Not checked yet." : "Not checked yet: checking at start is off.";
   } else if (outcome.error !== undefined) {
     text = outcome.error;
-    tone = "danger";
+    tone = outcome.offline ? "muted" : "danger";
   } else if (outcome.available) {
     text = `Coffer ${outcome.available.version} is available (this is ${outcome.available.current_version}).`;
     tone = "accent";
@@ -113,7 +114,7 @@ export function UpdatesSection() {
       const available = await api.checkForUpdates();
       setChecked({ at: Date.now(), available });
     } catch (e) {
-      setChecked({ at: Date.now(), error: errorMessage(e) });
+      setChecked({ at: Date.now(), error: errorMessage(e), offline: toAppError(e).code === "unavailable" });
     }
     setPhase({ kind: "idle" });
   }
@@ -203,7 +204,7 @@ export function UpdatesSection() {
       </div>
 
       <form
-        className="setting-row setting-row-wide"
+        className="setting-row setting-row-stacked"
         onSubmit={(e) => {
           e.preventDefault();
           if (dirty) void savePreferences(endpoint, data?.check_at_start ?? true);
@@ -219,7 +220,7 @@ export function UpdatesSection() {
             Coffer&apos;s release key.
           </p>
         </div>
-        <div className="setting-control setting-control-wide">
+        <div className="setting-control">
           <div className="setting-input">
             <input
               id="update-endpoint"
