@@ -231,7 +231,10 @@ export type EnvironmentInfo = {
 };
 
 export type IpcError = {
-	/**  One of: invalid, not_found, denied, conflict, auth, integrity, internal, locked. */
+	/**
+	 *  One of: invalid, not_found, denied, conflict, auth, integrity, internal, locked,
+	 *  unavailable (a remote service such as the update endpoint did not answer).
+	 */
 	code: string,
 	message: string,
 };
