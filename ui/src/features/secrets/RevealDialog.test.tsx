@@ -5,22 +5,13 @@ vi.mock("../../bindings", () => ({ commands: { revealSecret: vi.fn() } }));
 
 import { commands } from "../../bindings";
 import type { Secret } from "../../lib/types";
+import { secretWith } from "../../test/secrets";
 import { renderInSession } from "../../test/session";
 import { RevealDialog } from "./RevealDialog";
 
 const revealSecret = vi.mocked(commands.revealSecret);
 
-const secret: Secret = {
-  name: "STRIPE_KEY",
-  description: "",
-  kind: "string",
-  scope: "workspace",
-  deleted_at: null,
-  purge_at: null,
-  environments: [
-    { environment: "production", state: "set", version: 2, updated_at: 1, expires_at: null, expiring_soon: false, rotation_due: false, same_as: [] },
-  ],
-};
+const secret: Secret = secretWith("STRIPE_KEY", { production: 2 });
 
 beforeEach(() => {
   vi.useFakeTimers();

@@ -5,23 +5,13 @@ vi.mock("../../bindings", () => ({ commands: { testRequest: vi.fn() } }));
 
 import { commands } from "../../bindings";
 import type { Secret } from "../../lib/types";
+import { secretWith } from "../../test/secrets";
 import { renderInSession } from "../../test/session";
 import { TestDialog, toRequest, type TestForm } from "./TestDialog";
 
 const testRequest = vi.mocked(commands.testRequest);
 
-const secret: Secret = {
-  name: "STRIPE_KEY",
-  description: "",
-  kind: "string",
-  scope: "workspace",
-  deleted_at: null,
-  purge_at: null,
-  environments: [
-    { environment: "staging", state: "missing", version: null, updated_at: null, expires_at: null, expiring_soon: false, rotation_due: false, same_as: [] },
-    { environment: "production", state: "set", version: 2, updated_at: 1, expires_at: null, expiring_soon: false, rotation_due: false, same_as: [] },
-  ],
-};
+const secret: Secret = secretWith("STRIPE_KEY", { staging: null, production: 2 });
 
 const form = (patch: Partial<TestForm>): TestForm => ({
   environment: "production",

@@ -7,24 +7,13 @@ vi.mock("../../bindings", () => ({
 
 import { commands } from "../../bindings";
 import type { Secret } from "../../lib/types";
+import { secretWith } from "../../test/secrets";
 import { renderInSession } from "../../test/session";
 import { CONFLICT_MESSAGE, UpdateValueDialog } from "./UpdateValueDialog";
 
 const setSecret = vi.mocked(commands.setSecret);
 
-const secret: Secret = {
-  name: "STRIPE_KEY",
-  description: "",
-  kind: "string",
-  scope: "workspace",
-  deleted_at: null,
-  purge_at: null,
-  environments: [
-    { environment: "development", state: "missing", version: null, updated_at: null, expires_at: null, expiring_soon: false, rotation_due: false, same_as: [] },
-    { environment: "staging", state: "set", version: 2, updated_at: 1, expires_at: null, expiring_soon: false, rotation_due: false, same_as: [] },
-    { environment: "production", state: "set", version: 5, updated_at: 1, expires_at: null, expiring_soon: false, rotation_due: false, same_as: [] },
-  ],
-};
+const secret: Secret = secretWith("STRIPE_KEY", { development: null, staging: 2, production: 5 });
 
 function type(el: HTMLElement, value: string) {
   fireEvent.input(el, { target: { value } });
