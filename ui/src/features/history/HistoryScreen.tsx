@@ -196,8 +196,17 @@ export function HistoryScreen({ name }: { name: string }) {
           <section className="card usage-card" aria-label="Where it is used">
             <UsageList
               name={name}
-              intro="Referenced by these definitions (recorded by coffer check --record):"
-              empty="No recorded references. Run coffer check --record over your definitions to see where it is used."
+              intro={
+                <>
+                  Referenced by these definitions (recorded by <code>coffer check --record</code>):
+                </>
+              }
+              empty={
+                <>
+                  No recorded references. Run <code>coffer check --record</code> over your definitions to see where it
+                  is used.
+                </>
+              }
             />
           </section>
           {session.environments.map((env) => (

@@ -1,11 +1,12 @@
 // Where a secret is used, as recorded by `coffer check --record`: shown in History and
 // in the delete confirmation, so nobody deletes a credential a definition still needs.
 
+import type { ReactNode } from "react";
 import { api } from "../../lib/ipc";
 import { useLoad } from "../../lib/useLoad";
 import { useSession } from "../shell/session";
 
-export function UsageList({ name, intro, empty }: { name: string; intro: string; empty?: string }) {
+export function UsageList({ name, intro, empty }: { name: string; intro: ReactNode; empty?: ReactNode }) {
   const session = useSession();
   const usages = useLoad(() => api.secretUsages(session.scope, name), [session.workspace, session.project, name]);
   const found = usages.data ?? [];
