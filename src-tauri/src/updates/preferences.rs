@@ -51,6 +51,7 @@ impl UpdatePreferences {
             std::fs::create_dir_all(dir).map_err(failed)?;
         }
         let tmp: PathBuf = path.with_extension("json.tmp");
+        // Strings and flags only: serializing it cannot fail.
         let json = serde_json::to_vec_pretty(self).expect("preferences serialize");
         std::fs::write(&tmp, json).map_err(failed)?;
         std::fs::rename(&tmp, path).map_err(failed)

@@ -15,8 +15,9 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+use coffer_core::clock::{Clock, SystemClock};
 use coffer_core::time_fmt::{format_duration_ms, format_timestamp_ms, parse_duration_ms};
 use coffer_core::{Error, Lease, Result, Session, Vault};
 use sha2::{Digest, Sha256};
@@ -27,10 +28,7 @@ const LONGEST_MS: i64 = 24 * 3_600_000;
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
 
 fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    SystemClock.now_ms()
 }
 
 /// The private directory agents listen in, created if needed and checked every time.
@@ -136,6 +134,7 @@ pub fn unlock_for(session: &Session, vault: &Path, duration: &str) -> Result<Str
         .spawn()
         .map_err(|e| Error::Io(format!("cannot start the session agent: {e}")))?;
     {
+        // Both were set to Stdio::piped() above, so they are there to take.
         let mut stdin = child.stdin.take().expect("piped");
         let lease = session.lease().encode();
         stdin

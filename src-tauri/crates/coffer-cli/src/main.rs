@@ -37,6 +37,7 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("COFFER_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off"))
                 // ureq logs URLs (and their queries, which may hold a value) at trace.
+                // The directives are constants, so parsing them cannot fail.
                 .add_directive("ureq=info".parse().expect("a valid directive"))
                 .add_directive("ureq_proto=info".parse().expect("a valid directive")),
         )

@@ -325,6 +325,7 @@ impl Session {
         Lease {
             vault_id: self.vault_id.clone(),
             member: self.member.clone(),
+            // A 32-byte array always makes a Key32: from_slice only checks the length.
             key: Key32::from_slice(self.vault_key.expose()).expect("32 bytes"),
         }
     }
