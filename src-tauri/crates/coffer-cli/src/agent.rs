@@ -87,7 +87,7 @@ pub fn session_from_agent(vault: &Path, member: &str) -> Option<Session> {
     match Vault::open(vault).and_then(|v| v.unlock_with_lease(&lease)) {
         Ok(s) => Some(s),
         Err(e) => {
-            eprintln!("note: {e}; unlocking the usual way");
+            crate::output::err_line(format!("note: {e}; unlocking the usual way"));
             None
         }
     }

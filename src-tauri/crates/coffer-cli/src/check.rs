@@ -344,7 +344,7 @@ fn print_human(r: &Report) {
         );
     }
     for s in &r.skipped {
-        eprintln!("note: skipped {s}");
+        output::err_line(format!("note: skipped {s}"));
     }
     let refs = r.references.len();
     outln!(

@@ -9,6 +9,7 @@ use coffer_core::clock::SystemClock;
 use coffer_core::crypto::KdfParams;
 use coffer_core::device::OsKeyring;
 use coffer_core::import::{self, ImportFormat};
+use coffer_core::text::terminal_safe_line;
 use coffer_core::time_fmt::{format_timestamp_ms, parse_duration_ms};
 use coffer_core::{
     AuditFilter, EnvState, Error, Result, Scope, SecretKind, SecretScope, Session, SetRequest,
@@ -712,14 +713,14 @@ fn audit(ctx: &Ctx, a: AuditArgs) -> Result<u8> {
         } else if report.ok {
             outln!("audit trail intact: {} events verified", report.events);
         } else {
-            eprintln!(
+            output::err_line(format!(
                 "audit trail BROKEN at event {}: {}",
                 report
                     .first_bad
                     .map(|i| i.to_string())
                     .unwrap_or_else(|| "?".into()),
                 report.problem.as_deref().unwrap_or("unknown problem")
-            );
+            ));
         }
         return Ok(if report.ok { 0 } else { 1 });
     }
@@ -745,17 +746,20 @@ fn audit(ctx: &Ctx, a: AuditArgs) -> Result<u8> {
             "detail",
         ]);
         for e in &events {
-            let _ = w.write_record([
-                e.id.to_string(),
-                e.time.clone(),
-                e.actor.clone(),
-                e.action.clone(),
-                e.outcome.clone(),
-                e.project.clone().unwrap_or_default(),
-                e.environment.clone().unwrap_or_default(),
-                e.secret.clone().unwrap_or_default(),
-                e.detail.to_string(),
-            ]);
+            let _ = w.write_record(
+                [
+                    e.id.to_string(),
+                    e.time.clone(),
+                    e.actor.clone(),
+                    e.action.clone(),
+                    e.outcome.clone(),
+                    e.project.clone().unwrap_or_default(),
+                    e.environment.clone().unwrap_or_default(),
+                    e.secret.clone().unwrap_or_default(),
+                    e.detail.to_string(),
+                ]
+                .map(|cell| terminal_safe_line(&cell).into_owned()),
+            );
         }
         let _ = w.flush();
     } else if ctx.json {

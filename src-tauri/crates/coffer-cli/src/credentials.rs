@@ -62,7 +62,7 @@ pub fn unlock(path: &Path, member: &str) -> Result<Session> {
         // takes the vault by value.
         match vault.unlock_with_device(member, &OsKeyring) {
             Ok(session) => return Ok(session),
-            Err(e) => eprintln!("note: {e}; using the passphrase"),
+            Err(e) => crate::output::err_line(format!("note: {e}; using the passphrase")),
         }
         let vault = Vault::open(path)?;
         let p = prompt(&format!("Passphrase for {member}: "))?;

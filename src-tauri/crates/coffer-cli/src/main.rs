@@ -74,13 +74,13 @@ fn usage_error(e: clap::Error) -> ExitCode {
         .find(|l| !l.trim().is_empty())
         .unwrap_or("invalid arguments");
     let first = first.strip_prefix("error: ").unwrap_or(first);
-    eprintln!("error: {first} (see coffer --help)");
+    output::err_line(format!("error: {first} (see coffer --help)"));
     ExitCode::from(2)
 }
 
 fn report(e: &Error, json: bool) -> ExitCode {
     let message = e.to_string();
-    eprintln!("error: {message}");
+    output::err_line(format!("error: {message}"));
     if json {
         output::json(
             &serde_json::json!({ "error": { "code": e.code().as_str(), "message": message } }),

@@ -1,11 +1,26 @@
 //! How results look: aligned columns for people, JSON for programs.
+//!
+//! Every line printed here passes through [`coffer_core::text`]: descriptions, names
+//! and server answers were written by someone else, and a terminal must show their
+//! escape sequences, not run them. JSON is escaped by its serializer, and the few
+//! characters it leaves raw (DEL, C1) are written as `\u00XX` here.
 
 use std::io::Write;
 
+use coffer_core::text::{terminal_safe, terminal_safe_line};
 use serde::Serialize;
 
 /// Prints rows under headers, each column as wide as its widest cell.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|cell| terminal_safe_line(cell).into_owned())
+                .collect()
+        })
+        .collect();
+    let rows = &rows;
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
@@ -39,7 +54,14 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) {
 /// Writes one line to stdout. A reader that went away (`coffer ls | head -1`) is not
 /// an error worth a panic: the rest of the output is simply dropped.
 pub fn line(text: impl std::fmt::Display) {
-    let _ = writeln!(std::io::stdout().lock(), "{text}");
+    let text = text.to_string();
+    let _ = writeln!(std::io::stdout().lock(), "{}", terminal_safe(&text));
+}
+
+/// One `error:` or `note:` line on stderr, escaped like everything else printed.
+pub fn err_line(text: impl std::fmt::Display) {
+    let text = text.to_string();
+    let _ = writeln!(std::io::stderr().lock(), "{}", terminal_safe_line(&text));
 }
 
 /// `println!` that never panics on a closed pipe.
@@ -51,9 +73,29 @@ pub(crate) use outln;
 
 pub fn json<T: Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
-        Ok(text) => line(text),
-        Err(e) => eprintln!("error: could not format output: {e}"),
+        Ok(text) => {
+            let _ = writeln!(std::io::stdout().lock(), "{}", json_safe(&text));
+        }
+        Err(e) => err_line(format!("error: could not format output: {e}")),
     }
+}
+
+/// serde_json escapes C0 controls but writes DEL and C1 (U+0080..U+009F) raw; they can
+/// only occur inside strings, where `\u00XX` means the same character.
+fn json_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let raw = |c: char| matches!(c as u32, 0x7f..=0x9f);
+    if !text.chars().any(raw) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if raw(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Shortens one-line text for a column.
@@ -64,5 +106,20 @@ pub fn clip(text: &str, max: usize) -> String {
         let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
         s.push('…');
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_escapes_what_serde_leaves_raw_and_stays_json() {
+        let doc = serde_json::json!({ "d": "a\u{1b}]52;c;eA==\u{7}b\u{9b}2J\u{7f}" });
+        let text = serde_json::to_string(&doc).unwrap();
+        let safe = json_safe(&text);
+        assert!(!safe.chars().any(char::is_control), "{safe}");
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back, doc, "the same document, only spelled safely");
     }
 }

@@ -30,6 +30,7 @@ pub mod settings;
 mod store;
 #[cfg(feature = "http")]
 pub mod test_request;
+pub mod text;
 pub mod time_fmt;
 pub mod value;
 mod vault;

@@ -536,11 +536,7 @@ impl Session {
         };
         let value = kind.normalize(value)?;
         if let Some(d) = &req.description {
-            if d.chars().count() > 1000 || d.contains(['\n', '\r']) {
-                return Err(Error::invalid(
-                    "a description is one line of at most 1000 characters",
-                ));
-            }
+            check_description(d)?;
         }
         if req
             .scope
@@ -1025,6 +1021,24 @@ impl Session {
         })?;
         self.sweep(ctx.ws_id, false)
     }
+}
+
+/// A description is shown in lists and terminals: one line, at most 1000 characters,
+/// and no control character (an escape sequence would be interpreted by a terminal).
+pub(crate) fn check_description(d: &str) -> Result<()> {
+    if d.chars().count() > 1000 {
+        return Err(Error::invalid(
+            "a description is one line of at most 1000 characters",
+        ));
+    }
+    if let Some(c) = crate::text::first_control(d) {
+        let shown = crate::text::terminal_safe_line(c.encode_utf8(&mut [0; 4])).into_owned();
+        return Err(Error::invalid(format!(
+            "a description is one line of plain text: it holds the control character {shown} \
+             (line breaks, tabs and escape sequences are refused)"
+        )));
+    }
+    Ok(())
 }
 
 fn value_label(i: usize) -> String {

@@ -409,6 +409,12 @@ fn read_response(
     if !truncated {
         stream.finish(&mut body);
     }
+    // The server wrote the body: its escape sequences are shown, never interpreted.
+    // Masked first, so a value holding a control character is still found.
+    let body = match crate::text::terminal_safe(&String::from_utf8_lossy(&body)) {
+        std::borrow::Cow::Borrowed(_) => body,
+        std::borrow::Cow::Owned(safe) => safe.into_bytes(),
+    };
     Ok(TestResponse {
         status: status.as_u16(),
         reason,
@@ -418,12 +424,13 @@ fn read_response(
     })
 }
 
+/// Masks one line of server text, then escapes its control characters.
 fn mask_text(masker: &Masker, text: &str) -> String {
     let mut out = Vec::with_capacity(text.len());
     let mut stream = masker.stream();
     stream.push(text.as_bytes(), &mut out);
     stream.finish(&mut out);
-    String::from_utf8_lossy(&out).into_owned()
+    crate::text::terminal_safe_line(&String::from_utf8_lossy(&out)).into_owned()
 }
 
 #[cfg(test)]
@@ -720,6 +727,30 @@ mod tests {
             &text[text.len() - 80..]
         );
         assert!(!text.contains(&VALUE[..6]));
+    }
+
+    #[test]
+    fn escape_sequences_from_the_server_are_shown_not_sent() {
+        let (port, server) = serve(|_| {
+            ok(
+                b"line 1\r\n\x1b]52;c;ZXZpbA==\x07\x1b[2J{\"m\":\"\\u001b\"}\n\tend",
+                // HTTP refuses ESC in a header, but not C1 (U+009B is CSI to some
+                // terminals) sent as UTF-8 obs-text.
+                "X-Evil: a\u{9b}31mred\r\n",
+            )
+        });
+        let response = send(&spec(format!("http://127.0.0.1:{port}/")), vault(&[])).unwrap();
+        server.join().unwrap();
+        let text = response.render_text();
+        assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+        assert!(
+            text.contains("line 1\r\n\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J"),
+            "{text:?}"
+        );
+        // A JSON escape is text, not an ESC byte: shown as the server wrote it.
+        assert!(text.contains(r#"{"m":"\u001b"}"#), "{text:?}");
+        assert!(text.ends_with("\n\tend"), "{text:?}");
+        assert!(text.contains("x-evil: a\\u{9b}31mred\n"), "{text:?}");
     }
 
     #[test]
