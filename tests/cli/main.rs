@@ -11,5 +11,6 @@ mod output;
 mod permissions;
 mod support;
 mod use_check;
+mod use_masking;
 mod use_request;
 mod use_run;

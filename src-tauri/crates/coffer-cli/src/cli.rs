@@ -163,7 +163,8 @@ pub struct RunArgs {
     /// Resolve references from this process's environment instead of the vault
     #[arg(long)]
     pub from_env: bool,
-    /// Do not mask values in the output (they may then be printed)
+    /// Do not mask values in the output: they may then be printed, so this needs the
+    /// reveal capability and each use is audited with masking off
     #[arg(long)]
     pub no_masking: bool,
     /// The command and its arguments, after `--`
@@ -301,6 +302,16 @@ pub struct SetArgs {
     /// Only write if the current version is N (0: only if no value yet)
     #[arg(long, value_name = "N")]
     pub if_version: Option<i64>,
+    /// A host test requests may send this secret to (repeatable; replaces the list):
+    /// api.stripe.com (any port), api.stripe.com:8443 (that port), *.example.com (its
+    /// subdomains, not example.com itself), 127.0.0.1, [::1]. No scheme or path.
+    /// Members who may reveal send anywhere. Without --value-stdin or --generate, only
+    /// the list of an existing secret changes.
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_host: Vec<String>,
+    /// Clear the allowed hosts: test requests with this secret then need reveal
+    #[arg(long, conflicts_with = "allow_host")]
+    pub no_allowed_hosts: bool,
     /// Refused: values never come from arguments.
     #[arg(long = "value", hide = true, value_name = "VALUE")]
     pub value_arg: Option<String>,

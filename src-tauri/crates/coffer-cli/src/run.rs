@@ -50,7 +50,7 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<u8> {
         .filter(|v| v.secret && v.value.len() < MIN_SAFE_LEN)
     {
         eprintln!(
-            "warning: the value in {} is shorter than {MIN_SAFE_LEN} characters; masking it may hide unrelated output and miss it nowhere",
+            "warning: {} is shorter than {MIN_SAFE_LEN} bytes: it is masked, and so is any unrelated output that happens to contain it",
             v.name
         );
     }
@@ -268,6 +268,7 @@ fn from_vault(
     let purpose = Purpose {
         via: "run",
         program: Some(program),
+        unmasked: a.no_masking,
     };
     let mut r = session.resolver(&ctx.scope, a.environment.as_deref(), purpose)?;
     let vars = match template {

@@ -33,11 +33,18 @@ pub struct Purpose<'a> {
     pub via: &'a str,
     /// The program started, by file name only.
     pub program: Option<&'a str>,
+    /// The values reach an output that is not masked (`coffer run --no-masking`):
+    /// that shows them, so it needs `reveal`, and each `use` event says so.
+    pub unmasked: bool,
 }
 
 impl<'a> Purpose<'a> {
     pub fn new(via: &'a str) -> Self {
-        Purpose { via, program: None }
+        Purpose {
+            via,
+            program: None,
+            unmasked: false,
+        }
     }
 }
 
@@ -51,6 +58,8 @@ struct Used {
     place: usize,
     name: String,
     version: i64,
+    /// The secret's allowed hosts as stored, for a test request's check.
+    allowed_hosts: String,
 }
 
 /// Resolves values by name, reference or handle into a use that never displays them.
@@ -59,6 +68,7 @@ pub struct Resolver<'s> {
     places: Vec<Place>,
     via: String,
     program: Option<String>,
+    unmasked: bool,
     used: Vec<Used>,
 }
 
@@ -73,6 +83,9 @@ impl Session {
         let ctx = self.ctx(scope)?;
         let env_name = environment.unwrap_or(DEFAULT_ENVIRONMENT);
         self.require_ctx(&ctx, Capability::Use, "secret.use", None, Some(env_name))?;
+        if purpose.unmasked {
+            self.require_unmasked(&ctx, env_name)?;
+        }
         let env = self.environment(&ctx, env_name)?;
         self.workspace_key(ctx.ws_id)?;
         Ok(Resolver {
@@ -80,6 +93,7 @@ impl Session {
             places: vec![Place { ctx, env }],
             via: purpose.via.to_string(),
             program: purpose.program.map(str::to_string),
+            unmasked: purpose.unmasked,
             used: Vec::new(),
         })
     }
@@ -144,6 +158,27 @@ impl Session {
             audit::append(tx, audit_key, now, &ev).map(|_| ())
         })?;
         Ok(format!("{HANDLE_PREFIX}{token}"))
+    }
+}
+
+impl Session {
+    /// Unmasked use shows values: it needs `reveal`; a refusal is audited as an
+    /// unmasked use.
+    fn require_unmasked(&mut self, ctx: &Ctx, environment: &str) -> Result<()> {
+        self.require_ctx(
+            ctx,
+            Capability::Reveal,
+            "secret.use.unmasked",
+            None,
+            Some(environment),
+        )
+        .map_err(|e| match e {
+            Error::Denied { member, .. } => Error::DeniedAction {
+                member,
+                what: "switch masking off: unmasked output shows values, which needs reveal".into(),
+            },
+            other => other,
+        })
     }
 }
 
@@ -265,6 +300,9 @@ impl Resolver<'_> {
             None,
             Some(&environment),
         )?;
+        if self.unmasked {
+            self.session.require_unmasked(&ctx, &environment)?;
+        }
         let env = self.session.environment(&ctx, &environment)?;
         self.places.push(Place { ctx, env });
         Ok(self.places.len() - 1)
@@ -291,6 +329,7 @@ impl Resolver<'_> {
             place,
             name: name.to_string(),
             version: row.version,
+            allowed_hosts: row.allowed_hosts,
         });
         Ok(value)
     }
@@ -317,10 +356,57 @@ impl Resolver<'_> {
                 if let Some(p) = &self.program {
                     detail["program"] = json!(p);
                 }
+                if self.unmasked {
+                    detail["masking"] = json!("off");
+                }
                 ev.detail = detail;
                 audit::append(tx, audit_key, now, &ev)?;
             }
             Ok(())
+        })
+    }
+}
+
+impl Resolver<'_> {
+    /// Ends a test request's resolving, before anything is sent to `to`: every secret
+    /// used must allow that host, unless the member may `reveal` it where it lives
+    /// (then it may go anywhere). A refusal is audited as a denied `secret.use` naming
+    /// the host and the secret, and says how to allow it; otherwise each use is audited
+    /// now, so the trail holds it even if sending then fails.
+    pub fn finish_request(self, to: &crate::hosts::Destination) -> Result<()> {
+        let refused = self.used.iter().find(|u| {
+            !self.places[u.place].ctx.role.allows(Capability::Reveal)
+                && !crate::hosts::decode(&u.allowed_hosts, &u.name)
+                    .is_ok_and(|hosts| crate::hosts::any_allows(&hosts, to))
+        });
+        let Some(u) = refused else {
+            return self.finish();
+        };
+        let s = &*self.session;
+        let Place { ctx, env } = &self.places[u.place];
+        let mut ev = NewEvent::new(&s.member, "secret.use");
+        ev.outcome = crate::audit::Outcome::Denied;
+        ev.workspace = Some((ctx.ws_id, &ctx.ws));
+        ev.project = Some(&ctx.project);
+        ev.environment = Some(&env.name);
+        ev.secret = Some(&u.name);
+        ev.detail = json!({
+            "via": self.via,
+            "host": to.host,
+            "port": to.port,
+            "missing": "allowed host",
+        });
+        let now = s.now();
+        s.store
+            .write(|tx| audit::append(tx, &s.audit_key, now, &ev).map(|_| ()))?;
+        Err(Error::DeniedAction {
+            member: s.member.clone(),
+            what: format!(
+                "send '{name}' to {host}: it is not one of the secret's allowed hosts \
+                 (a writer can allow it: coffer set {name} --allow-host {host})",
+                name = u.name,
+                host = to.host
+            ),
         })
     }
 }

@@ -790,6 +790,7 @@ fn resolver_follows_references_across_projects_and_audits_each_use_once() {
             coffer_core::Purpose {
                 via: "run",
                 program: Some("sh"),
+                unmasked: false,
             },
         )
         .unwrap();
