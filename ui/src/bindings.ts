@@ -51,8 +51,9 @@ export const commands = {
 	deleteSecret: (scope: ScopeDto, name: string) => typedError<Purge, IpcError>(__TAURI_INVOKE("delete_secret", { scope, name })),
 	restoreSecret: (scope: ScopeDto, name: string) => typedError<null, IpcError>(__TAURI_INVOKE("restore_secret", { scope, name })),
 	/**
-	 *  Resolves (and audits, as `use` via `test`) every reference under the vault lock,
-	 *  then sends without holding it, so a slow server does not stall the app.
+	 *  Resolves every reference, checks the destination against each secret's allowed
+	 *  hosts and audits the use (as `use` via `test`) under the vault lock, then sends
+	 *  without holding it, so a slow server does not stall the app.
 	 */
 	testRequest: (scope: ScopeDto, input: TestRequestInput_Deserialize) => typedError<TestResult, IpcError>(__TAURI_INVOKE("test_request", { scope, input })),
 	/**  Where recorded run checks (`coffer check --record`) found references to `name`. */
@@ -387,10 +388,14 @@ export type ScopeDto = {
 export type SecretDetail = SecretDetail_Serialize | SecretDetail_Deserialize;
 
 export type SecretDetail_Deserialize = {
+	/**  Where a test request may send the secret (members who may reveal: anywhere). */
+	allowed_hosts: string[],
 	versions: VersionInfo_Deserialize[],
 } & SecretSummary_Deserialize;
 
 export type SecretDetail_Serialize = {
+	/**  Where a test request may send the secret (members who may reveal: anywhere). */
+	allowed_hosts: string[],
 	versions: VersionInfo_Serialize[],
 } & SecretSummary_Serialize;
 
@@ -468,6 +473,11 @@ export type SetSecretInput_Deserialize = {
 	expiresIn?: string | null,
 	rotateEvery?: string | null,
 	ifVersion?: number | null,
+	/**
+	 *  Hosts a test request may send the secret to: absent keeps the list, empty
+	 *  clears it.
+	 */
+	allowedHosts?: string[] | null,
 };
 
 /**  A new value for one environment: typed (sent once, never returned) or generated. */
@@ -483,6 +493,11 @@ export type SetSecretInput_Serialize = {
 	expiresIn: string | null,
 	rotateEvery: string | null,
 	ifVersion: number | null,
+	/**
+	 *  Hosts a test request may send the secret to: absent keeps the list, empty
+	 *  clears it.
+	 */
+	allowedHosts: string[] | null,
 };
 
 /**  One setting as shown to a user. */

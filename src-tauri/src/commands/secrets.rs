@@ -27,6 +27,9 @@ pub struct SetSecretInput {
     pub expires_in: Option<String>,
     pub rotate_every: Option<String>,
     pub if_version: Option<i32>,
+    /// Hosts a test request may send the secret to: absent keeps the list, empty
+    /// clears it.
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 impl SetSecretInput {
@@ -58,6 +61,7 @@ impl SetSecretInput {
             expires_in_ms: opt_duration(self.expires_in)?,
             rotate_every_ms: opt_duration(self.rotate_every)?,
             if_version: self.if_version.map(i64::from),
+            allowed_hosts: self.allowed_hosts,
         })
     }
 }

@@ -3,9 +3,7 @@
 
 use std::time::Duration;
 
-use coffer_core::references::Target;
 use coffer_core::test_request::{self, HmacSpec, RequestSpec, TestResponse};
-use coffer_core::value::SecretValue;
 use coffer_core::{Error, Purpose, Usage};
 use serde::{Deserialize, Serialize};
 use tauri::State;
@@ -54,6 +52,7 @@ impl TestRequestInput {
             hmac,
             body: self.body.filter(|b| !b.is_empty()),
             timeout: TEST_TIMEOUT,
+            proxy: None,
         }
     }
 }
@@ -90,8 +89,9 @@ impl From<TestResponse> for TestResult {
     }
 }
 
-/// Resolves (and audits, as `use` via `test`) every reference under the vault lock,
-/// then sends without holding it, so a slow server does not stall the app.
+/// Resolves every reference, checks the destination against each secret's allowed
+/// hosts and audits the use (as `use` via `test`) under the vault lock, then sends
+/// without holding it, so a slow server does not stall the app.
 #[tauri::command]
 #[specta::specta]
 pub async fn test_request(
@@ -101,27 +101,15 @@ pub async fn test_request(
 ) -> IpcResult<TestResult> {
     let environment = input.environment.clone();
     let spec = input.spec();
-    let resolved = state.with(|s| {
+    let prepared = state.with(|s| {
         let mut r = s.resolver(&scope.into(), Some(&environment), Purpose::new("test"))?;
-        let values = spec
-            .targets()
-            .into_iter()
-            .map(|t| r.resolve(&t).map(|v| (t, v)))
-            .collect::<coffer_core::Result<Vec<(Target, SecretValue)>>>()?;
-        r.finish()?;
-        Ok(values)
+        let prepared = test_request::prepare(&spec, |t| r.resolve(t))?;
+        r.finish_request(prepared.destination())?;
+        Ok(prepared)
     })?;
-    let sent = tauri::async_runtime::spawn_blocking(move || {
-        test_request::send(&spec, |t| {
-            resolved
-                .iter()
-                .find(|(known, _)| known == t)
-                .map(|(_, v)| SecretValue::from_string(v.expose().to_string()))
-                .unwrap_or_else(|| Err(Error::not_found(t.to_string())))
-        })
-    })
-    .await
-    .map_err(|_| IpcError::from(Error::Io("the test request stopped".into())))?;
+    let sent = tauri::async_runtime::spawn_blocking(move || prepared.send())
+        .await
+        .map_err(|_| IpcError::from(Error::Io("the test request stopped".into())))?;
     Ok(sent?.into())
 }
 

@@ -433,10 +433,27 @@ fn set(ctx: &Ctx, a: SetArgs) -> Result<u8> {
                 .into(),
         ));
     }
+    let allowed_hosts = match (a.no_allowed_hosts, a.allow_host.is_empty()) {
+        (true, _) => Some(Vec::new()),
+        (false, false) => Some(a.allow_host.clone()),
+        (false, true) => None,
+    };
     if !a.value_stdin && !a.generate {
-        return Err(Error::Invalid(
-            "give the value with --value-stdin (piped or typed) or --generate".into(),
-        ));
+        let only_hosts = a.description.is_none()
+            && a.kind.is_none()
+            && a.scope.is_none()
+            && a.expires_in.is_none()
+            && a.rotate_every.is_none()
+            && a.if_version.is_none()
+            && a.environment.is_none();
+        return match allowed_hosts {
+            Some(hosts) if only_hosts => set_allowed_hosts(ctx, &a.name, &hosts),
+            _ => Err(Error::Invalid(
+                "give the value with --value-stdin (piped or typed) or --generate \
+                 (only --allow-host and --no-allowed-hosts change a secret without a value)"
+                    .into(),
+            )),
+        };
     }
     let kind = a.kind.as_deref().map(SecretKind::parse).transpose()?;
     let scope = a.scope.as_deref().map(SecretScope::parse).transpose()?;
@@ -469,6 +486,7 @@ fn set(ctx: &Ctx, a: SetArgs) -> Result<u8> {
             expires_in_ms,
             rotate_every_ms,
             if_version: a.if_version,
+            allowed_hosts,
         },
     )?;
     if ctx.json {
@@ -481,6 +499,21 @@ fn set(ctx: &Ctx, a: SetArgs) -> Result<u8> {
         out.environment,
         out.version
     ));
+    Ok(0)
+}
+
+/// `set NAME --allow-host …` without a value: only the list changes.
+fn set_allowed_hosts(ctx: &Ctx, name: &str, hosts: &[String]) -> Result<u8> {
+    let hosts = ctx.session()?.set_allowed_hosts(&ctx.scope, name, hosts)?;
+    if ctx.json {
+        output::json(&serde_json::json!({ "name": name, "allowed_hosts": hosts }));
+    } else if hosts.is_empty() {
+        outln!(
+            "{name} may now be sent to no host by test requests (except by members who may reveal)"
+        );
+    } else {
+        outln!("{name} may now be sent to: {}", hosts.join(", "));
+    }
     Ok(0)
 }
 
@@ -579,6 +612,13 @@ fn show(ctx: &Ctx, name: &str) -> Result<u8> {
     }
     if let Some(r) = &sm.rotate_every {
         outln!("rotate every {r}");
+    }
+    if d.allowed_hosts.is_empty() {
+        outln!(
+            "allowed hosts: none (test requests need reveal; a writer adds one with --allow-host)"
+        );
+    } else {
+        outln!("allowed hosts: {}", d.allowed_hosts.join(", "));
     }
     if let Some(p) = sm.purge_at {
         outln!(

@@ -1,7 +1,8 @@
 //! `coffer request METHOD URL`: the test request's arguments, turned into the core's
 //! [`RequestSpec`]. Every value argument is a template (`{{ secrets.NAME }}`,
 //! `coffer://…`, `$secret:…`); the resolving, sending and masking happen in
-//! [`coffer_core::test_request`].
+//! [`coffer_core::test_request`], the allowed-hosts check and the audit (before
+//! sending) in the resolver.
 
 use std::time::Duration;
 
@@ -57,6 +58,10 @@ pub struct RequestArgs {
     /// Give up after this long (for example 10s, 1m)
     #[arg(long, value_name = "DUR", default_value = "10s", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
+    /// Send through this HTTP proxy (http://host:port). Proxies named by the
+    /// environment (HTTPS_PROXY, ALL_PROXY, …) are never used.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
 }
 
 impl RequestArgs {
@@ -94,12 +99,14 @@ impl RequestArgs {
             hmac,
             body,
             timeout: self.timeout,
+            proxy: self.proxy.clone(),
         })
     }
 }
 
-/// `coffer request`: resolve, send, print the masked answer; the use is audited even
-/// when the server cannot be reached (the values may have left).
+/// `coffer request`: resolve, check the destination against every secret's allowed
+/// hosts, audit the use, then send and print the masked answer. The audit comes first,
+/// so it holds even when the server cannot be reached (the values may have left).
 pub fn request(ctx: &crate::commands::Ctx, a: RequestArgs) -> Result<u8> {
     let body = if a.data_stdin {
         let mut text = String::new();
@@ -113,9 +120,10 @@ pub fn request(ctx: &crate::commands::Ctx, a: RequestArgs) -> Result<u8> {
     let mut session = ctx.session()?;
     let purpose = coffer_core::Purpose::new("request");
     let mut resolver = session.resolver(&ctx.scope, a.environment.as_deref(), purpose)?;
-    let sent = coffer_core::test_request::send(&spec, |t| resolver.resolve(t));
-    resolver.finish()?;
-    let response = sent?;
+    let prepared = coffer_core::test_request::prepare(&spec, |t| resolver.resolve(t))?;
+    resolver.finish_request(prepared.destination())?;
+    drop(session);
+    let response = prepared.send()?;
     if ctx.json {
         crate::output::json(&serde_json::json!({
             "status": response.status,

@@ -137,6 +137,9 @@ pub struct SetRequest {
     pub rotate_every_ms: Option<i64>,
     /// Check-and-set: the version the writer saw (0 = the value must not exist yet).
     pub if_version: Option<i64>,
+    /// Hosts a test request may send the secret to ([`crate::hosts`] patterns):
+    /// `None` keeps the list, `Some` replaces it (empty: no host).
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 impl SetRequest {
@@ -151,6 +154,7 @@ impl SetRequest {
             expires_in_ms: None,
             rotate_every_ms: None,
             if_version: None,
+            allowed_hosts: None,
         }
     }
 }
@@ -240,6 +244,8 @@ pub struct VersionInfo {
 pub struct SecretDetail {
     #[serde(flatten)]
     pub summary: SecretSummary,
+    /// Where a test request may send the secret (members who may reveal: anywhere).
+    pub allowed_hosts: Vec<String>,
     pub versions: Vec<VersionInfo>,
 }
 
@@ -538,6 +544,11 @@ impl Session {
         if let Some(d) = &req.description {
             check_description(d)?;
         }
+        let allowed_hosts = req
+            .allowed_hosts
+            .as_deref()
+            .map(crate::hosts::normalize)
+            .transpose()?;
         if req
             .scope
             .is_some_and(|s| existing.as_ref().is_some_and(|e| scope_of(e) != s))
@@ -575,6 +586,20 @@ impl Session {
                     (id, true)
                 }
             };
+            if let Some(hosts) = &allowed_hosts {
+                let before = if created {
+                    Vec::new()
+                } else {
+                    crate::hosts::decode(&store::allowed_hosts(tx, secret_id)?, name)?
+                };
+                if *hosts != before {
+                    store::set_allowed_hosts(tx, secret_id, &crate::hosts::encode(hosts), w.now)?;
+                    let mut ev = w.event("secret.hosts", name);
+                    ev.environment = None;
+                    ev.detail = json!({ "allowed_hosts": hosts });
+                    audit::append(tx, w.audit_key, w.now, &ev)?;
+                }
+            }
             let detail = json!({
                 "generated": generated,
                 "created": created,
@@ -794,7 +819,13 @@ impl Session {
                 }
             })
             .collect();
-        Ok(SecretDetail { summary, versions })
+        let allowed_hosts =
+            crate::hosts::decode(&store::allowed_hosts(self.store.conn(), secret.id)?, name)?;
+        Ok(SecretDetail {
+            summary,
+            allowed_hosts,
+            versions,
+        })
     }
 
     /// Displays a value: the `reveal` capability only, audited with the reason given.
@@ -997,6 +1028,31 @@ impl Session {
         self.lifecycle_event(&ctx, name, "secret.purge", json!({}), |tx| {
             store::purge_secret(tx, secret.id)
         })
+    }
+
+    /// Replaces the hosts a test request may send `name` to (empty: none), without
+    /// writing a value; audited as `secret.hosts` with the new list.
+    pub fn set_allowed_hosts(
+        &mut self,
+        scope: &Scope,
+        name: &str,
+        hosts: &[String],
+    ) -> Result<Vec<String>> {
+        names::secret(name)?;
+        let hosts = crate::hosts::normalize(hosts)?;
+        let ctx = self.ctx(scope)?;
+        self.require_ctx(&ctx, Capability::Write, "secret.hosts", Some(name), None)?;
+        let secret = self.live_secret(&ctx, name)?;
+        let encoded = crate::hosts::encode(&hosts);
+        let now = self.now();
+        self.lifecycle_event(
+            &ctx,
+            name,
+            "secret.hosts",
+            json!({ "allowed_hosts": hosts }),
+            |tx| store::set_allowed_hosts(tx, secret.id, &encoded, now),
+        )?;
+        Ok(hosts)
     }
 
     fn lifecycle_event(

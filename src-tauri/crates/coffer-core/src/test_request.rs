@@ -7,9 +7,17 @@
 //! HMAC-SHA256 signature over the body, and returns a [`TestResponse`] in which every
 //! value used (in each form [`crate::masking`] knows) is already masked.
 //!
+//! Sending is two steps so the vault can decide and audit in between: [`prepare`]
+//! fills every reference in and parses the final URL into a [`Destination`] (https,
+//! or http to loopback only; no user-info; the host never comes from a reference);
+//! the caller checks it against each secret's allowed hosts and audits the use
+//! (`Resolver::finish_request`); then [`Prepared::send`] sends. So the trail holds a
+//! request even when sending fails, and a refused one never leaves.
+//!
 //! Errors name the host and what went wrong, never a URL, header or body: the HTTP
 //! client's own messages can embed the URL with its query, so they are not passed on.
-//! Redirects are not followed (the secret stays with the host the user named) and the
+//! Redirects are not followed (the secret stays with the host the user named), proxies
+//! from the environment are ignored (only an explicit `proxy` is used), and the
 //! response body is cut at [`MAX_BODY_BYTES`].
 
 use std::fmt;
@@ -25,6 +33,7 @@ use ureq::http::{self, HeaderName, HeaderValue};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
+pub use crate::hosts::Destination;
 use crate::masking::Masker;
 use crate::references::{self, Target};
 use crate::value::SecretValue;
@@ -53,6 +62,9 @@ pub struct RequestSpec {
     pub hmac: Option<HmacSpec>,
     pub body: Option<String>,
     pub timeout: Duration,
+    /// `http://host:port` of a proxy to send through. Proxies named by the environment
+    /// (`HTTPS_PROXY`, `ALL_PROXY`, …) are never used: they would see where values go.
+    pub proxy: Option<String>,
 }
 
 /// A signature header: `header: prefix + hex(HMAC-SHA256(key, body))`.
@@ -105,6 +117,7 @@ impl fmt::Debug for RequestSpec {
             .field("hmac", &self.hmac.as_ref().map(|h| &h.header))
             .field("body", &self.body.as_ref().map(|b| b.len()))
             .field("timeout", &self.timeout)
+            .field("proxy", &self.proxy.is_some())
             .finish()
     }
 }
@@ -139,22 +152,66 @@ impl TestResponse {
     }
 }
 
-/// Fills in `spec`, sends it and returns the masked response.
-pub fn send(
+/// A request with every reference filled in, not sent yet. Holds values: it prints
+/// as its destination only.
+pub struct Prepared {
+    destination: Destination,
+    method: http::Method,
+    uri: http::Uri,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Zeroizing<String>,
+    used: Vec<SecretValue>,
+    timeout: Duration,
+    proxy: Option<ureq::Proxy>,
+}
+
+impl fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Prepared")
+            .field("method", &self.method)
+            .field("destination", &self.destination)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Fills in `spec` and checks where it goes; nothing is sent.
+pub fn prepare(
     spec: &RequestSpec,
     resolve: impl FnMut(&Target) -> Result<SecretValue>,
-) -> Result<TestResponse> {
-    let host = checked_host(&spec.url)?;
+) -> Result<Prepared> {
+    checked_host(&spec.url)?;
     let method = http::Method::from_bytes(spec.method.trim().to_ascii_uppercase().as_bytes())
         .map_err(|_| Error::invalid(format!("'{}' is not an HTTP method", spec.method)))?;
+    let proxy = spec
+        .proxy
+        .as_deref()
+        .map(|p| {
+            ureq::Proxy::new(p).map_err(|_| {
+                Error::invalid("the proxy is not a URL such as http://proxy.example:3128")
+            })
+        })
+        .transpose()?;
     let mut filler = Filler {
         resolve,
         used: Vec::new(),
     };
     let url = filler.url(spec)?;
+    // One parser decides the host and writes the URL the client gets, so the check
+    // below and the connection cannot disagree about where the request goes.
+    let (destination, url) = Destination::parse(&url)?;
     let uri: http::Uri = url
         .parse()
         .map_err(|_| Error::invalid("the URL is not valid once its references are filled in"))?;
+    let same_host = uri
+        .host()
+        .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+        .is_some_and(|h| h == destination.host);
+    if !same_host || uri.port_u16().is_some_and(|p| p != destination.port) {
+        return Err(Error::invalid(format!(
+            "the URL's host is ambiguous (read as {})",
+            destination.host
+        )));
+    }
 
     let mut headers = Vec::with_capacity(spec.headers.len() + 2);
     for line in &spec.headers {
@@ -191,27 +248,50 @@ pub fn send(
         let value = format!("{}{}", h.prefix, hex::encode(mac.finalize().into_bytes()));
         headers.push((name.clone(), header_value(name.as_str(), &value)?));
     }
+    Ok(Prepared {
+        destination,
+        method,
+        uri,
+        headers,
+        body,
+        used: filler.used,
+        timeout: spec.timeout,
+        proxy,
+    })
+}
 
-    let masker = Masker::new(filler.used.iter());
-    let mut request = http::Request::builder().method(method).uri(uri);
-    for (name, value) in headers {
-        request = request.header(name, value);
+impl Prepared {
+    /// Where the request goes, for the allowed-hosts check.
+    pub fn destination(&self) -> &Destination {
+        &self.destination
     }
-    let request = request
-        .body(body.as_bytes())
-        .map_err(|_| Error::invalid("the request could not be built"))?;
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(spec.timeout))
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .user_agent(concat!("coffer/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into();
-    tracing::debug!(method = %spec.method, %host, "sending a test request");
-    let response = agent
-        .run(request)
-        .map_err(|e| not_reached(&host, &reason(&e)))?;
-    read_response(response, &masker, &host)
+
+    /// Sends the request and returns the masked, terminal-safe response.
+    pub fn send(self) -> Result<TestResponse> {
+        let host = self.destination.label();
+        let masker = Masker::new(self.used.iter());
+        let mut request = http::Request::builder().method(self.method).uri(self.uri);
+        for (name, value) in self.headers {
+            request = request.header(name, value);
+        }
+        let request = request
+            .body(self.body.as_bytes())
+            .map_err(|_| Error::invalid("the request could not be built"))?;
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(self.timeout))
+            .http_status_as_error(false)
+            .max_redirects(0)
+            // Never the environment's HTTPS_PROXY / ALL_PROXY (ureq's default).
+            .proxy(self.proxy)
+            .user_agent(concat!("coffer/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        tracing::debug!(method = %request.method(), %host, "sending a test request");
+        let response = agent
+            .run(request)
+            .map_err(|e| not_reached(&host, &reason(&e)))?;
+        read_response(response, &masker, &host)
+    }
 }
 
 /// Resolves templates and remembers every value it filled in, for the masker.
@@ -300,6 +380,14 @@ fn checked_host(url: &str) -> Result<String> {
     if host.is_empty() {
         return Err(Error::invalid("the URL names no host"));
     }
+    // The host is checked against allowed hosts and named in errors: it must not
+    // come from a value.
+    if host.contains("{{") || !references::scan(host).references.is_empty() {
+        return Err(Error::invalid(
+            "the host of a test request cannot come from a secret: place references in \
+             the path, the query, a header or the body",
+        ));
+    }
     Ok(host.to_owned())
 }
 
@@ -342,7 +430,7 @@ fn reason(e: &ureq::Error) -> String {
         // rustls describes certificates and handshakes, never the request.
         E::Rustls(tls) => format!("TLS: {tls}"),
         E::Pem(_) => "TLS: unreadable certificate".to_owned(),
-        E::InvalidProxyUrl => "the proxy setting (HTTPS_PROXY, HTTP_PROXY) is not a URL".to_owned(),
+        E::InvalidProxyUrl => "the proxy is not a URL".to_owned(),
         E::ConnectProxyFailed(_) => "the proxy refused the connection".to_owned(),
         E::Protocol(_) => "the reply is not valid HTTP".to_owned(),
         E::LargeResponseHeader(..) => "the response headers are too large".to_owned(),
@@ -452,6 +540,7 @@ mod targets_tests {
             }),
             body: Some("{{ secrets.b }}".into()),
             timeout: Duration::from_secs(1),
+            proxy: None,
         };
         let names: Vec<String> = spec.targets().iter().map(|t| t.to_string()).collect();
         assert_eq!(names, ["a", "b", "$secret:hh…", "c", "d"]);
@@ -541,7 +630,17 @@ mod tests {
             hmac: None,
             body: None,
             timeout: Duration::from_secs(5),
+            proxy: None,
         }
+    }
+
+    /// Prepares and sends with no allowed-hosts check: that is the vault's part
+    /// (`Resolver::finish_request`), tested with it.
+    fn send(
+        spec: &RequestSpec,
+        resolve: impl FnMut(&Target) -> Result<SecretValue>,
+    ) -> Result<TestResponse> {
+        prepare(spec, resolve)?.send()
     }
 
     /// Resolves `{{ secrets.NAME }}` from `pairs`; anything else is not found.
@@ -751,6 +850,92 @@ mod tests {
         assert!(text.contains(r#"{"m":"\u001b"}"#), "{text:?}");
         assert!(text.ends_with("\n\tend"), "{text:?}");
         assert!(text.contains("x-evil: a\\u{9b}31mred\n"), "{text:?}");
+    }
+
+    #[test]
+    fn the_host_never_comes_from_a_reference() {
+        let calls = AtomicUsize::new(0);
+        for url in [
+            "https://{{ secrets.k }}.evil.com/",
+            "https://api.example.com{{ secrets.k }}/",
+            "https://$secret:abcdef/",
+            "https://x:{{ secrets.k }}@evil.com/",
+        ] {
+            let err = prepare(&spec(url.into()), |_| {
+                calls.fetch_add(1, Ordering::Relaxed);
+                SecretValue::from_string(VALUE.into())
+            })
+            .unwrap_err();
+            assert_eq!(err.code(), ErrorCode::Invalid, "{url}: {err}");
+        }
+        assert_eq!(calls.load(Ordering::Relaxed), 0, "nothing resolved");
+    }
+
+    #[test]
+    fn the_destination_is_the_final_url_canonically() {
+        let mut s = spec("http://LOCALHOST.:8080/x/{{ secrets.k }}?q=1".into());
+        s.query = vec!["k={{ secrets.k }}".into()];
+        let p = prepare(&s, vault(&[("k", "a/b@evil.com#")])).unwrap();
+        let to = p.destination();
+        assert_eq!((to.host.as_str(), to.port), ("localhost", 8080));
+        assert!(!format!("{p:?}").contains("evil"), "{p:?}");
+        for url in ["http://example.com/", "https://u@example.com/"] {
+            assert_eq!(
+                prepare(&spec(url.into()), vault(&[])).unwrap_err().code(),
+                ErrorCode::Invalid,
+                "{url}"
+            );
+        }
+    }
+
+    /// A server that records whether anyone connected, answering 502.
+    fn fake_proxy() -> (u16, JoinHandle<bool>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let handle = thread::spawn(move || {
+            let until = std::time::Instant::now() + Duration::from_secs(3);
+            while std::time::Instant::now() < until {
+                if let Ok((mut conn, _)) = listener.accept() {
+                    let _ =
+                        conn.write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+                    return true;
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
+            false
+        });
+        (port, handle)
+    }
+
+    #[test]
+    fn proxies_from_the_environment_are_not_used() {
+        let (proxy_port, proxy) = fake_proxy();
+        let proxy_url = format!("http://127.0.0.1:{proxy_port}");
+        // nextest runs each test in its own process, so this touches no other test.
+        for var in ["ALL_PROXY", "HTTPS_PROXY", "HTTP_PROXY", "http_proxy"] {
+            std::env::set_var(var, &proxy_url);
+        }
+        std::env::remove_var("NO_PROXY");
+        let (port, server) = serve(|_| ok(b"direct", ""));
+        let response = send(&spec(format!("http://127.0.0.1:{port}/")), vault(&[])).unwrap();
+        server.join().unwrap();
+        assert_eq!(response.body, b"direct");
+        assert!(!proxy.join().unwrap(), "the environment's proxy was used");
+    }
+
+    #[test]
+    fn an_explicit_proxy_is_used() {
+        let (proxy_port, proxy) = fake_proxy();
+        let mut s = spec("http://127.0.0.1:9/".into());
+        s.proxy = Some(format!("http://127.0.0.1:{proxy_port}"));
+        let _ = send(&s, vault(&[]));
+        assert!(proxy.join().unwrap(), "the proxy given was not used");
+        s.proxy = Some("not a proxy url".into());
+        assert_eq!(
+            prepare(&s, vault(&[])).unwrap_err().code(),
+            ErrorCode::Invalid
+        );
     }
 
     #[test]

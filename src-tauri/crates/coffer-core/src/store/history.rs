@@ -265,6 +265,8 @@ pub(crate) fn versions_of(c: &Connection, secret_id: i64) -> Result<Vec<VersionR
 /// The fast path of `use`: the current ciphertext of one secret by name.
 pub(crate) struct ResolveRow {
     pub secret_id: i64,
+    /// JSON array of allowed-host patterns.
+    pub allowed_hosts: String,
     pub scope: String,
     pub owner_id: i64,
     pub version: i64,
@@ -279,7 +281,7 @@ pub(crate) fn resolve_current(
     environment_id: i64,
 ) -> Result<Option<ResolveRow>> {
     Ok(c.prepare_cached(
-        "SELECT s.id, s.scope, s.owner_id, v.version, v.ciphertext, v.expires_at
+        "SELECT s.id, s.scope, s.owner_id, v.version, v.ciphertext, v.expires_at, s.allowed_hosts
              FROM secrets s JOIN versions v ON v.secret_id = s.id
              WHERE s.project_id = ?1 AND s.name = ?2 AND s.deleted_at IS NULL
                AND v.environment_id = ?3 AND v.superseded_at IS NULL",
@@ -292,9 +294,29 @@ pub(crate) fn resolve_current(
             version: r.get(3)?,
             ciphertext: r.get(4)?,
             expires_at: r.get(5)?,
+            allowed_hosts: r.get(6)?,
         })
     })
     .optional()?)
+}
+
+/// The allowed-host patterns of a secret, as stored (a JSON array).
+pub(crate) fn allowed_hosts(c: &Connection, secret_id: i64) -> Result<String> {
+    Ok(
+        c.prepare_cached("SELECT allowed_hosts FROM secrets WHERE id = ?1")?
+            .query_row([secret_id], |r| r.get(0))?,
+    )
+}
+
+pub(crate) fn set_allowed_hosts(
+    c: &Connection,
+    secret_id: i64,
+    hosts_json: &str,
+    now: i64,
+) -> Result<()> {
+    c.prepare_cached("UPDATE secrets SET allowed_hosts = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![secret_id, hosts_json, now])?;
+    Ok(())
 }
 
 pub(crate) struct NewVersion<'a> {

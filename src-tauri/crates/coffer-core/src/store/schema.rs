@@ -160,7 +160,14 @@ CREATE TABLE usages (
 CREATE INDEX usages_file ON usages(file);
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2];
+/// Where a secret may be sent: the hosts its writers allow for test requests, as a
+/// JSON array of normalised patterns (see `hosts`). Metadata of the secret, not of a
+/// version: a rotation keeps it.
+const V3: &str = r#"
+ALTER TABLE secrets ADD COLUMN allowed_hosts TEXT NOT NULL DEFAULT '[]';
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
@@ -202,6 +209,34 @@ mod tests {
             .unwrap();
         assert_eq!(v as usize, known_version());
         migrate(&mut c).unwrap();
+    }
+
+    #[test]
+    fn a_v2_vault_gains_allowed_hosts_and_keeps_its_rows() {
+        let mut c = Connection::open_in_memory().unwrap();
+        Migrations::new(vec![M::up(V1), M::up(V2)])
+            .to_latest(&mut c)
+            .unwrap();
+        c.execute_batch(
+            "INSERT INTO members(id, name, created_at) VALUES (1, 'alice', 0);
+             INSERT INTO workspaces(id, name, wrapped_key, created_at) VALUES (1, 'w', x'00', 0);
+             INSERT INTO projects(id, workspace_id, name, created_at) VALUES (1, 1, 'p', 0);
+             INSERT INTO secrets(project_id, name, kind, scope, owner_id, created_at, updated_at)
+                 VALUES (1, 'OLD', 'string', 'workspace', 1, 0, 0);",
+        )
+        .unwrap();
+        migrate(&mut c).unwrap();
+        let hosts: String = c
+            .query_row(
+                "SELECT allowed_hosts FROM secrets WHERE name = 'OLD'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            hosts, "[]",
+            "an old secret allows no host until a writer says so"
+        );
     }
 
     #[test]
