@@ -11,6 +11,7 @@ import { EmptyState } from "../../components/EmptyState";
 import { useConfirmPassphrase } from "../../components/PassphrasePrompt";
 import { useToast } from "../../components/Toast";
 import { daysLeft, describeEnv, formatDateTime, formatDuration, formatRelative, originLabel, rotationLabel } from "../../lib/format";
+import { formatAllowedHosts } from "../../lib/allowedHosts";
 import { api } from "../../lib/ipc";
 import { withPassphraseAgain } from "../../lib/reauth";
 import type { SecretDetail, Version } from "../../lib/types";
@@ -170,6 +171,16 @@ export function HistoryScreen({ name }: { name: string }) {
               {d.description || "No description"} · {d.kind} · {d.scope === "user" ? "only its owner" : "workspace"} · owner{" "}
               {d.owner} · created {formatRelative(d.created_at, now)}
               {rotationLabel(d.rotate_every) ? ` · rotate ${rotationLabel(d.rotate_every)}` : ""}
+            </p>
+          ) : null}
+          {d ? (
+            <p className="page-subtitle" aria-label="Allowed hosts">
+              Allowed hosts:{" "}
+              {d.allowed_hosts.length ? (
+                <span className="mono">{formatAllowedHosts(d.allowed_hosts)}</span>
+              ) : (
+                "none — test requests with it need the reveal permission"
+              )}
             </p>
           ) : null}
         </div>

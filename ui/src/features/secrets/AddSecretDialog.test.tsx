@@ -170,4 +170,26 @@ describe("Add secret", () => {
     expect(setSecret).toHaveBeenCalledTimes(2);
     expect(setSecret.mock.calls[1]![1]).toMatchObject({ environment: "production", value: "sk_live_51Hx" });
   });
+
+  it("sends the allowed hosts typed, split and without repeats", async () => {
+    setSecret.mockImplementation(async (_scope, input) => ok(input.environment!));
+    open();
+    type(screen.getByLabelText("Name"), "STRIPE_KEY");
+    type(valueField("production"), "sk_live_51Hx");
+    type(screen.getByLabelText("Allowed hosts"), "api.stripe.com, *.stripe.com api.stripe.com");
+    await submit();
+    expect(setSecret.mock.calls[0]![1]).toMatchObject({ allowedHosts: ["api.stripe.com", "*.stripe.com"] });
+  });
+
+  it("refuses a URL as an allowed host and a control character in the description", async () => {
+    open();
+    type(screen.getByLabelText("Name"), "STRIPE_KEY");
+    type(valueField("production"), "sk_live_51Hx");
+    type(screen.getByLabelText("Allowed hosts"), "https://api.stripe.com/v1");
+    type(screen.getByLabelText("Description"), "key \u001b]52;c;eA==\u0007");
+    await submit();
+    expect(setSecret).not.toHaveBeenCalled();
+    expect(screen.getByText("Give api.stripe.com without the scheme.")).toBeTruthy();
+    expect(screen.getByText("Line breaks, tabs and control characters are not allowed.")).toBeTruthy();
+  });
 });

@@ -1,5 +1,5 @@
 // Add secret: name, description, type, visibility, a value per environment (typed or
-// generated), expiry and rotation period. One setSecret per environment that has a
+// generated), expiry, rotation period and the hosts test requests may send it to. One setSecret per environment that has a
 // value; every value field is emptied as soon as the form is submitted, whatever the
 // outcome, and the values read from them are dropped when the calls finish.
 
@@ -9,6 +9,7 @@ import { Button } from "../../components/Button";
 import { SelectField, TextField } from "../../components/Field";
 import { Modal } from "../../components/Modal";
 import { useConfirmPassphrase } from "../../components/PassphrasePrompt";
+import { ALLOWED_HOSTS_HINT, allowedHostsProblem, parseAllowedHosts } from "../../lib/allowedHosts";
 import { isDuration } from "../../lib/format";
 import { api, errorMessage } from "../../lib/ipc";
 import { nameProblem } from "../../lib/names";
@@ -17,6 +18,9 @@ import { useSession } from "../shell/session";
 import { DEFAULT_SOURCE, takeValue, ValueInput, type ValueField, type ValueSource } from "./ValueInput";
 
 type Kind = "string" | "multiline" | "json";
+
+// The backend refuses these in a description: a terminal would interpret them.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 interface Job {
   environment: string;
@@ -43,6 +47,7 @@ export function AddSecretDialog({
   const [scope, setScope] = useState<"workspace" | "user">("workspace");
   const [expiresIn, setExpiresIn] = useState("");
   const [rotateEvery, setRotateEvery] = useState("");
+  const [allowedHosts, setAllowedHosts] = useState("");
   const [sources, setSources] = useState<Record<string, ValueSource>>(() =>
     Object.fromEntries(envs.map((e) => [e.name, DEFAULT_SOURCE])),
   );
@@ -59,10 +64,17 @@ export function AddSecretDialog({
 
   const problems = {
     name: nameProblem("secret", name) ?? (existingNames.has(name) ? `A secret named ${name} already exists — use Update value on it.` : null),
-    description: description.length > 1000 ? "At most 1000 characters." : null,
+    description:
+      description.length > 1000
+        ? "At most 1000 characters."
+        : CONTROL.test(description)
+          ? "Line breaks, tabs and control characters are not allowed."
+          : null,
     expiresIn: expiresIn && !isDuration(expiresIn) ? "Write a duration like 30d, 12h or 90m." : null,
     rotateEvery: rotateEvery && !isDuration(rotateEvery) ? "Write a duration like 90d." : null,
+    allowedHosts: allowedHostsProblem(allowedHosts),
   };
+  const hosts = parseAllowedHosts(allowedHosts);
   const anyValue = envs.some((e) => sources[e.name]?.mode === "generate" || filled[e.name]);
 
   async function submit() {
@@ -101,6 +113,7 @@ export function AddSecretDialog({
               expiresIn: expiresIn || null,
               rotateEvery: rotateEvery || null,
               ifVersion: 0,
+              allowedHosts: hosts.length ? hosts : null,
             }),
           confirmPassphrase,
         );
@@ -214,6 +227,15 @@ export function AddSecretDialog({
           error={problems.rotateEvery}
         />
       </div>
+      <TextField
+        label="Allowed hosts"
+        value={allowedHosts}
+        onChange={(e) => setAllowedHosts(e.target.value)}
+        placeholder="e.g. api.stripe.com"
+        optional
+        hint={ALLOWED_HOSTS_HINT}
+        error={problems.allowedHosts}
+      />
       {error ? <Alert>{error}</Alert> : null}
     </Modal>
   );

@@ -1,4 +1,4 @@
-import { act, fireEvent, screen } from "@testing-library/react";
+import { act, fireEvent, screen, waitFor } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
 vi.mock("../../bindings", () => ({
@@ -12,6 +12,7 @@ import { renderInSession } from "../../test/session";
 import { CONFLICT_MESSAGE, UpdateValueDialog } from "./UpdateValueDialog";
 
 const setSecret = vi.mocked(commands.setSecret);
+const showSecret = vi.mocked(commands.showSecret);
 
 const secret: Secret = secretWith("STRIPE_KEY", { development: null, staging: 2, production: 5 });
 
@@ -19,7 +20,10 @@ function type(el: HTMLElement, value: string) {
   fireEvent.input(el, { target: { value } });
 }
 
-beforeEach(() => setSecret.mockReset());
+beforeEach(() => {
+  setSecret.mockReset();
+  showSecret.mockReset();
+});
 
 describe("Update value", () => {
   it("sends the version seen when the dialog opened and clears the field", async () => {
@@ -63,5 +67,37 @@ describe("Update value", () => {
     expect(field.value).toBe("");
     expect(onClose).not.toHaveBeenCalled();
     expect(document.body.innerHTML).not.toContain("sk_live_mine");
+  });
+
+  function withHosts(hosts: string[]) {
+    showSecret.mockResolvedValue({ status: "ok", data: { ...secret, allowed_hosts: hosts, versions: [] } } as never);
+    setSecret.mockResolvedValue({ status: "ok", data: { name: "STRIPE_KEY", environment: "staging", version: 3, created: false } });
+  }
+
+  async function save() {
+    await act(async () => {
+      fireEvent.click(screen.getByRole("button", { name: "Save new version" }));
+    });
+  }
+
+  it("shows the allowed hosts and keeps them when they are not edited", async () => {
+    withHosts(["api.stripe.com"]);
+    renderInSession(<UpdateValueDialog secret={secret} onClose={() => undefined} onSaved={() => undefined} />);
+    const hosts = screen.getByLabelText("Allowed hosts") as HTMLInputElement;
+    await waitFor(() => expect(hosts.value).toBe("api.stripe.com"));
+    type(screen.getByLabelText("New value"), "sk_live_a");
+    await save();
+    expect(setSecret.mock.calls[0]![1]).toMatchObject({ allowedHosts: null });
+  });
+
+  it("sends the allowed hosts when they are edited", async () => {
+    withHosts(["api.stripe.com"]);
+    renderInSession(<UpdateValueDialog secret={secret} onClose={() => undefined} onSaved={() => undefined} />);
+    const hosts = screen.getByLabelText("Allowed hosts") as HTMLInputElement;
+    await waitFor(() => expect(hosts.value).toBe("api.stripe.com"));
+    fireEvent.change(hosts, { target: { value: "api.stripe.com, 127.0.0.1" } });
+    type(screen.getByLabelText("New value"), "sk_live_b");
+    await save();
+    expect(setSecret.mock.calls[0]![1]).toMatchObject({ allowedHosts: ["api.stripe.com", "127.0.0.1"] });
   });
 });

@@ -1,14 +1,22 @@
 // Update value (rotate): a new version in one environment. The versions shown when the
 // dialog opened are kept, and the write says "only if it is still at that version"
 // (ifVersion): a change made meanwhile, e.g. with the CLI, is refused as a conflict
-// and said plainly instead of being overwritten.
+// and said plainly instead of being overwritten. The allowed hosts (where test
+// requests may send the secret) are loaded when the dialog opens and sent only when
+// edited, so saving a value never rewrites a list someone changed meanwhile.
 
-import { useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Alert } from "../../components/Alert";
 import { Button } from "../../components/Button";
 import { SelectField, TextField } from "../../components/Field";
 import { Modal } from "../../components/Modal";
 import { useConfirmPassphrase } from "../../components/PassphrasePrompt";
+import {
+  ALLOWED_HOSTS_HINT,
+  allowedHostsProblem,
+  formatAllowedHosts,
+  parseAllowedHosts,
+} from "../../lib/allowedHosts";
 import { formatRelative, isDuration } from "../../lib/format";
 import { api, errorMessage, toAppError } from "../../lib/ipc";
 import { withPassphraseAgain } from "../../lib/reauth";
@@ -46,6 +54,8 @@ export function UpdateValueDialog({
   const [source, setSource] = useState<ValueSource>(DEFAULT_SOURCE);
   const [filled, setFilled] = useState(false);
   const [expiresIn, setExpiresIn] = useState("");
+  const [allowedHosts, setAllowedHosts] = useState("");
+  const [hostsEdited, setHostsEdited] = useState(false);
   const field = useRef<ValueField | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -53,9 +63,24 @@ export function UpdateValueDialog({
 
   const seen = snapshot[environment] ?? { version: 0, updatedAt: null };
   const expiresProblem = expiresIn && !isDuration(expiresIn) ? "Write a duration like 30d." : null;
+  const hostsProblem = allowedHostsProblem(allowedHosts);
+
+  useEffect(() => {
+    let live = true;
+    api
+      .showSecret(session.scope, secret.name)
+      .then((d) => {
+        const loaded = d?.allowed_hosts;
+        if (live && loaded) setAllowedHosts((typed) => (typed === "" ? formatAllowedHosts(loaded) : typed));
+      })
+      .catch(() => undefined); // the field stays empty; the list is kept unless edited
+    return () => {
+      live = false;
+    };
+  }, [session.scope, secret.name]);
 
   async function submit() {
-    if (busy || expiresProblem) return;
+    if (busy || expiresProblem || hostsProblem) return;
     if (source.mode === "type" && !filled) {
       setError("Type the new value, or generate one.");
       return;
@@ -81,6 +106,7 @@ export function UpdateValueDialog({
             expiresIn: expiresIn || null,
             rotateEvery: null,
             ifVersion: seen.version,
+            allowedHosts: hostsEdited ? parseAllowedHosts(allowedHosts) : null,
           }),
         confirmPassphrase,
       );
@@ -164,6 +190,18 @@ export function UpdateValueDialog({
         placeholder="e.g. 30d"
         optional
         error={expiresProblem}
+      />
+      <TextField
+        label="Allowed hosts"
+        value={allowedHosts}
+        onChange={(e) => {
+          setAllowedHosts(e.target.value);
+          setHostsEdited(true);
+        }}
+        placeholder="e.g. api.stripe.com"
+        optional
+        hint={ALLOWED_HOSTS_HINT}
+        error={hostsProblem}
       />
       {conflict ? (
         <Alert
