@@ -161,3 +161,36 @@ fn names_in_errors_are_printed_escaped() {
         no_terminal_control(&json);
     }
 }
+
+#[test]
+fn a_value_with_escape_sequences_is_escaped_on_a_terminal_and_exact_in_a_pipe() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let vault = Vault::new();
+    // An admin may write a value they cannot read; the owner reveals it later.
+    let value = "tok\u{1b}]52;c;Y3VybCBldmls\u{7}end";
+    vault.set("planted", value, &[]);
+    assert_eq!(
+        vault.reveal("planted", &[]),
+        value,
+        "a pipe gets the exact value"
+    );
+    let inner = format!("{} reveal planted", super::support::coffer_bin().display());
+    let run = vault
+        .cli()
+        .run_program("script", &["-qec", &inner, "/dev/null"]);
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+    no_terminal_control(&run);
+    assert!(
+        run.stdout.contains("tok\\x1b]52;c;Y3VybCBldmls\\x07end"),
+        "{}",
+        run.describe()
+    );
+    assert!(run.stdout.contains("shown escaped"), "{}", run.describe());
+}

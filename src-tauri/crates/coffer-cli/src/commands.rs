@@ -118,9 +118,28 @@ pub fn run(cli: Cli) -> Result<u8> {
             if ctx.json {
                 output::json(&serde_json::json!({ "name": name, "value": value.expose() }));
             } else {
-                use std::io::Write;
+                use std::io::{IsTerminal, Write};
                 let mut out = std::io::stdout().lock();
-                let _ = out.write_all(value.expose().as_bytes());
+                // Piped, the value goes out exactly as stored. On a terminal, an escape
+                // sequence another member wrote into it would run: show it escaped.
+                let escaped = out
+                    .is_terminal()
+                    .then(|| coffer_core::text::terminal_safe(value.expose()))
+                    .and_then(|shown| match shown {
+                        std::borrow::Cow::Owned(e) => Some(zeroize::Zeroizing::new(e)),
+                        std::borrow::Cow::Borrowed(_) => None,
+                    });
+                if escaped.is_some() {
+                    output::err_line(
+                        "note: the value holds control characters, shown escaped here; \
+                         pipe it (coffer reveal NAME | …) to get it exactly",
+                    );
+                }
+                let bytes = escaped
+                    .as_ref()
+                    .map_or(value.expose(), |e| e.as_str())
+                    .as_bytes();
+                let _ = out.write_all(bytes);
                 if !no_newline {
                     let _ = out.write_all(b"\n");
                 }
