@@ -8,6 +8,7 @@
 //! and never its arguments.
 
 use std::io::{IsTerminal, Read, Write};
+use std::os::fd::AsFd;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 
@@ -22,6 +23,9 @@ use crate::commands::Ctx;
 
 /// Variables the child never inherits: they would hand it the vault.
 const WITHHELD: [&str; 2] = ["COFFER_PASSPHRASE", "COFFER_NEW_PASSPHRASE"];
+/// What the child's output pipes hold and what one read takes (Linux allows up to
+/// 1 MiB per pipe for an unprivileged process by default).
+const PIPE_BYTES: usize = 1 << 20;
 /// Exit status when the command cannot be started, as shells do.
 const CANNOT_RUN: u8 = 127;
 
@@ -96,7 +100,7 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<u8> {
         (Some(t), Some(m)) => {
             let reader = t.into_reader();
             std::thread::scope(|scope| {
-                scope.spawn(|| pump(reader, std::io::stdout(), m));
+                scope.spawn(|| pump(reader, unbuffered(std::io::stdout()), m));
                 child.wait()
             })
         }
@@ -131,21 +135,40 @@ fn plain_io_error(e: &std::io::Error) -> String {
 fn pump_masked(child: &mut Child, masker: &Masker) -> std::io::Result<ExitStatus> {
     let out = child.stdout.take();
     let err = child.stderr.take();
+    // A bigger pipe lets a fast child write more per read: fewer wake-ups for both.
+    for fd in [
+        out.as_ref().map(|o| o.as_fd()),
+        err.as_ref().map(|e| e.as_fd()),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let _ = rustix::pipe::fcntl_setpipe_size(fd, PIPE_BYTES);
+    }
     std::thread::scope(|scope| {
         if let Some(out) = out {
-            scope.spawn(move || pump(out, std::io::stdout(), masker));
+            scope.spawn(move || pump(out, unbuffered(std::io::stdout()), masker));
         }
         if let Some(err) = err {
-            scope.spawn(move || pump(err, std::io::stderr(), masker));
+            scope.spawn(move || pump(err, unbuffered(std::io::stderr()), masker));
         }
         child.wait()
     })
 }
 
+/// Our own stdout or stderr without Rust's line buffering: masked output is already
+/// cut into large writes, and a buffer would copy each once more.
+fn unbuffered(stream: impl AsFd + Write + Send + 'static) -> Box<dyn Write + Send> {
+    match stream.as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(std::fs::File::from(fd)),
+        Err(_) => Box::new(stream),
+    }
+}
+
 fn pump(mut from: impl Read, to: impl Write, masker: &Masker) {
     let mut to = to;
     let mut stream = masker.stream();
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; PIPE_BYTES];
     let mut masked = Vec::with_capacity(buf.len() + 64);
     loop {
         let n = match from.read(&mut buf) {

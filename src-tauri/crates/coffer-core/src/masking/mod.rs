@@ -280,29 +280,41 @@ impl MaskStream<'_> {
             out.extend_from_slice(input);
             return;
         }
-        self.buf.extend_from_slice(input);
-        let decided = self.masker.pending_from(&self.buf);
-        self.emit(decided, out);
+        if self.buf.is_empty() {
+            // The usual case for large reads: decide straight from the input and
+            // keep only its undecided tail.
+            let decided = self.masker.pending_from(input);
+            self.emit(input, decided, out);
+            self.buf.extend_from_slice(&input[decided..]);
+        } else {
+            self.buf.extend_from_slice(input);
+            let decided = self.masker.pending_from(&self.buf);
+            let buf = std::mem::take(&mut self.buf);
+            self.emit(&buf, decided, out);
+            self.buf = buf;
+            self.buf.drain(..decided);
+        }
     }
 
     /// End of stream: what was held back was not a secret after all.
     pub fn finish(&mut self, out: &mut Vec<u8>) {
-        let all = self.buf.len();
-        self.emit(all, out);
+        let buf = std::mem::take(&mut self.buf);
+        self.emit(&buf, buf.len(), out);
         self.run_end = None;
     }
 
-    /// Writes `buf[..decided]`, masked, and drops it from the buffer.
-    fn emit(&mut self, decided: usize, out: &mut Vec<u8>) {
+    /// Writes `data[..decided]` masked, `data` starting at absolute position `base`,
+    /// and moves `base` past it.
+    fn emit(&mut self, data: &[u8], decided: usize, out: &mut Vec<u8>) {
         if decided == 0 {
             return;
         }
         self.matches.clear();
         self.masker
-            .find(&self.buf, self.base, decided, &mut self.matches);
+            .find(data, self.base, decided, &mut self.matches);
         self.matches.sort_unstable();
         let base = self.base;
-        // Relative end of the open run, if it reaches into the buffer.
+        // Relative end of the open run, if it reaches into `data`.
         let mut run_end = self.run_end.map(|e| e.saturating_sub(base) as usize);
         let mut clear_from = 0;
         for &(start, end) in &self.matches {
@@ -310,7 +322,7 @@ impl MaskStream<'_> {
                 Some(r) if start <= r => run_end = Some(r.max(end)),
                 _ => {
                     let from = clear_from.max(run_end.unwrap_or(0));
-                    out.extend_from_slice(&self.buf[from..start]);
+                    out.extend_from_slice(&data[from..start]);
                     out.extend_from_slice(MASK);
                     run_end = Some(end);
                     clear_from = start;
@@ -319,12 +331,11 @@ impl MaskStream<'_> {
         }
         let from = clear_from.max(run_end.unwrap_or(0));
         if from < decided {
-            out.extend_from_slice(&self.buf[from..decided]);
+            out.extend_from_slice(&data[from..decided]);
             // A byte after the run was written in the clear: the run is closed.
             run_end = None;
         }
         self.run_end = run_end.map(|r| base + r as u64);
-        self.buf.drain(..decided);
         self.base += decided as u64;
     }
 }
