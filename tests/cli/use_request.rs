@@ -319,6 +319,13 @@ fn allowing_the_host_lets_the_developer_send_and_the_use_is_audited_first() {
         .ok()
         .json();
     assert_eq!(uses.as_array().unwrap().len(), 2, "{uses}");
+    assert!(
+        uses.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["detail"]["host"] == "127.0.0.1" && e["detail"]["port"] == closed),
+        "the use names where the request went: {uses}"
+    );
 
     // The change of the list is audited with the hosts; clearing it refuses again.
     let hosts = vault

@@ -336,6 +336,11 @@ impl Resolver<'_> {
 
     /// Audits every value resolved (one `use` event each) in one transaction.
     pub fn finish(self) -> Result<()> {
+        self.finish_to(None)
+    }
+
+    /// [`Self::finish`], with where a test request goes recorded in each event.
+    fn finish_to(self, to: Option<&crate::hosts::Destination>) -> Result<()> {
         let s = self.session;
         let now = s.now();
         let member = s.member.clone();
@@ -359,6 +364,10 @@ impl Resolver<'_> {
                 if self.unmasked {
                     detail["masking"] = json!("off");
                 }
+                if let Some(to) = to {
+                    detail["host"] = json!(to.host);
+                    detail["port"] = json!(to.port);
+                }
                 ev.detail = detail;
                 audit::append(tx, audit_key, now, &ev)?;
             }
@@ -380,7 +389,7 @@ impl Resolver<'_> {
                     .is_ok_and(|hosts| crate::hosts::any_allows(&hosts, to))
         });
         let Some(u) = refused else {
-            return self.finish();
+            return self.finish_to(Some(to));
         };
         let s = &*self.session;
         let Place { ctx, env } = &self.places[u.place];
