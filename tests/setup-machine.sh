@@ -34,3 +34,8 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# A plain user for the tests that need /proc and file permissions to mean something
+# (root bypasses them).
+if [ "$(id -u)" = 0 ] && ! id coffer-test >/dev/null 2>&1; then
+  useradd --no-create-home --shell /usr/sbin/nologin coffer-test
+fi

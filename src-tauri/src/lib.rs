@@ -115,6 +115,10 @@ fn start_updates(app: &tauri::AppHandle) {
 }
 
 pub fn run() {
+    // No core dumps, and no /proc or ptrace access for other programs of this user.
+    if let Err(e) = coffer_core::hardening::harden_process() {
+        eprintln!("warning: {e}");
+    }
     let builder = specta_builder();
     let vault_path = coffer_core::default_vault_path().unwrap_or_else(|| "coffer-vault.db".into());
     let result = tauri::Builder::default()

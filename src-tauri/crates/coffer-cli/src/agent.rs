@@ -72,7 +72,9 @@ pub fn session_from_agent(vault: &Path, member: &str) -> Option<Session> {
     if !socket.exists() {
         return None;
     }
-    let reply = match ask(&socket, "lease") {
+    // The agent checks that it is talking to this very binary by reading our
+    // /proc/PID/exe, which only a dumpable process lets it do; no key is held yet.
+    let reply = match coffer_core::hardening::while_identifiable(|| ask(&socket, "lease")) {
         Ok(reply) => reply,
         Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
             let _ = std::fs::remove_file(&socket);
@@ -87,7 +89,15 @@ pub fn session_from_agent(vault: &Path, member: &str) -> Option<Session> {
     match Vault::open(vault).and_then(|v| v.unlock_with_lease(&lease)) {
         Ok(s) => Some(s),
         Err(e) => {
-            crate::output::err_line(format!("note: {e}; unlocking the usual way"));
+            drop(lease);
+            if e.code() == coffer_core::ErrorCode::Auth {
+                // The member was removed (or the vault replaced): the agent's key
+                // opens nothing any more, so it has no reason to live. The usual
+                // unlock that follows says what is wrong.
+                let _ = coffer_core::hardening::while_identifiable(|| ask(&socket, "lock"));
+            } else {
+                crate::output::err_line(format!("note: {e}; unlocking the usual way"));
+            }
             None
         }
     }
@@ -113,8 +123,8 @@ pub fn unlock_for(session: &Session, vault: &Path, duration: &str) -> Result<Str
         )));
     }
     let socket = socket_path(vault, session.member())?;
-    // Replace an agent already serving this vault and member.
-    let _ = ask(&socket, "lock");
+    // An agent already serving this vault and member was ended by the caller, before
+    // it unlocked; binding the socket anew replaces one that started since.
     let until = now_ms() + ms;
     let exe = std::env::current_exe()
         .map_err(|e| Error::Io(format!("cannot find the coffer binary: {e}")))?;
@@ -163,7 +173,7 @@ pub fn lock(vault: &Path, member: &str) -> Result<bool> {
     if !socket.exists() {
         return Ok(false);
     }
-    match ask(&socket, "lock") {
+    match coffer_core::hardening::while_identifiable(|| ask(&socket, "lock")) {
         Ok(reply) => Ok(reply.trim() == "locked"),
         Err(_) => {
             let _ = std::fs::remove_file(&socket);
@@ -190,16 +200,23 @@ pub fn serve(socket: &Path, until_ms: i64) -> Result<u8> {
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(b"ready\n").and_then(|_| out.flush());
     }
+    // At the deadline the agent asks itself to lock, so it ends the way `coffer lock`
+    // ends it: by returning, which drops (and zeroizes) the lease.
     let owned = socket.to_path_buf();
     std::thread::spawn(move || {
         let left = (until_ms - now_ms()).max(0) as u64;
         std::thread::sleep(Duration::from_millis(left));
-        let _ = std::fs::remove_file(&owned);
-        std::process::exit(0);
+        let _ = ask(&owned, "lock");
     });
     let encoded = lease.encode();
+    let own_exe = std::fs::read_link("/proc/self/exe").ok();
     for stream in listener.incoming() {
         let Ok(mut stream) = stream else { continue };
+        if !is_this_binary(&stream, own_exe.as_deref()) {
+            // Another program of this user (a `coffer run` child, a script): it gets
+            // nothing, not even an answer.
+            continue;
+        }
         let _ = stream.set_read_timeout(Some(CLIENT_TIMEOUT));
         let mut request = String::new();
         if BufReader::new(&stream).read_line(&mut request).is_err() {
@@ -222,4 +239,24 @@ pub fn serve(socket: &Path, until_ms: i64) -> Result<u8> {
     }
     let _ = std::fs::remove_file(socket);
     Ok(0)
+}
+
+/// Whether the peer of `stream` runs as this user and is this very executable: its
+/// `/proc/PID/exe` names the same file as ours. A peer that hides its `/proc` entry
+/// (not dumpable), has exited, or runs another program is refused.
+fn is_this_binary(stream: &UnixStream, own_exe: Option<&Path>) -> bool {
+    let Ok(cred) = rustix::net::sockopt::socket_peercred(stream) else {
+        return false;
+    };
+    if cred.uid != rustix::process::getuid() {
+        return false;
+    }
+    let pid = cred.pid;
+    match (
+        own_exe,
+        std::fs::read_link(format!("/proc/{}/exe", pid.as_raw_nonzero())),
+    ) {
+        (Some(own), Ok(peer)) => own == peer,
+        _ => false,
+    }
 }

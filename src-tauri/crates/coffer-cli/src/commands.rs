@@ -214,6 +214,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Unlock { duration } => {
             // Always the real credentials: an agent must not extend itself.
             let member = credentials::member(ctx.member.as_deref())?;
+            // End an agent already serving this vault and member while no key is
+            // held here yet (asking an agent means being inspectable).
+            agent::lock(&ctx.vault, &member)?;
             let session = credentials::unlock(&ctx.vault, &member)?;
             let until = agent::unlock_for(&session, &ctx.vault, &duration)?;
             ctx.say(format!(

@@ -32,6 +32,11 @@ fn exit_code(code: ErrorCode) -> u8 {
 }
 
 fn main() -> ExitCode {
+    // Before anything else: no core dumps, no inspection by same-user processes
+    // (a `coffer run` child reading our environment for the passphrase).
+    if let Err(e) = coffer_core::hardening::harden_process() {
+        output::err_line(format!("warning: {e}"));
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("COFFER_LOG")

@@ -17,6 +17,7 @@ pub mod device;
 mod error;
 pub mod export;
 pub mod generate;
+pub mod hardening;
 pub mod hosts;
 pub mod import;
 pub mod masking;

@@ -342,6 +342,11 @@ impl Vault {
             return Err(refuse());
         }
         let m = store::member_by_name(self.store.conn(), &lease.member)?.ok_or_else(refuse)?;
+        // A member removed from the vault has no key slot left; a lease made before
+        // the removal must not outlive it.
+        if store::slots_of(self.store.conn(), m.id, "passphrase")?.is_empty() {
+            return Err(refuse());
+        }
         let (name, wrapped): (String, Vec<u8>) = self.store.conn().query_row(
             "SELECT name, wrapped_key FROM workspaces ORDER BY id LIMIT 1",
             [],
