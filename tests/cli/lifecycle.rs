@@ -353,3 +353,49 @@ fn names_are_case_sensitive() {
     assert_eq!(vault.reveal("API_KEY", &[]), "upper");
     vault.run(&["show", "Api_Key"]).refused(3);
 }
+
+#[test]
+fn a_protected_environment_asks_again_before_delete_restore_purge_and_shorter_windows() {
+    let vault = Vault::new();
+    vault.set("prod-key", &random_token("p_"), &["--env", "production"]);
+    vault.set("dev-key", &random_token("d_"), &[]);
+    vault.run(&["env", "protect", "production"]).ok();
+    let runtime = vault.dir().join("runtime");
+    std::fs::create_dir(&runtime).expect("runtime dir");
+    let rt = runtime.to_str().expect("utf-8");
+    vault
+        .cli()
+        .env("XDG_RUNTIME_DIR", rt)
+        .run(&["unlock", "--for", "2m"])
+        .ok();
+    // Through the agent, with no passphrase and no terminal to ask on.
+    let agent = |args: &[&str]| {
+        vault
+            .cli()
+            .env("XDG_RUNTIME_DIR", rt)
+            .passphrase("")
+            .run(args)
+    };
+    for args in [
+        &["rm", "prod-key"][..],
+        &["settings", "set", "rollback-window", "1s"],
+        &["settings", "set", "max-versions", "1"],
+        &["settings", "set", "recovery-window", "1h"],
+    ] {
+        let run = agent(args).refused(6);
+        assert!(run.message().contains("production"), "{}", run.describe());
+    }
+    agent(&["ls", "--json"]).ok();
+    agent(&["rm", "dev-key"]).ok();
+    agent(&["restore", "dev-key"]).ok();
+    agent(&["settings", "set", "rollback-window", "30d"]).ok();
+    // With the passphrase given, the same changes go through.
+    vault.run(&["rm", "prod-key"]).ok();
+    agent(&["restore", "prod-key"]).refused(6);
+    agent(&["purge", "prod-key"]).refused(6);
+    vault.run(&["purge", "prod-key"]).ok();
+    vault
+        .run(&["settings", "set", "rollback-window", "1d"])
+        .ok();
+    vault.cli().env("XDG_RUNTIME_DIR", rt).run(&["lock"]).ok();
+}

@@ -43,11 +43,16 @@ impl Ctx {
     /// in this process (it was, unless the device keyring unlocked).
     fn confirm_if_protected(&self, s: &mut Session, environment: &str) -> Result<()> {
         if s.needs_reauth(&self.scope, environment)? {
-            let p = credentials::prompt(&format!(
-                "'{environment}' is protected; passphrase for {}: ",
-                s.member()
-            ))?;
-            s.confirm_passphrase(&p)?;
+            confirm_for(s, environment)?;
+        }
+        Ok(())
+    }
+
+    /// Before deleting, restoring or purging a secret with a value in a protected
+    /// environment.
+    fn confirm_for_secret(&self, s: &mut Session, name: &str) -> Result<()> {
+        if let Some(environment) = s.reauth_needed_for_secret(&self.scope, name)? {
+            confirm_for(s, &environment)?;
         }
         Ok(())
     }
@@ -166,6 +171,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Rm { name } => {
             let mut s = ctx.session()?;
+            ctx.confirm_for_secret(&mut s, &name)?;
             let purge_at = s.delete_secret(&ctx.scope, &name)?;
             ctx.say(format!(
                 "deleted {name}; restore it with `coffer restore {name}` before {}",
@@ -174,12 +180,16 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Restore { name } => {
-            ctx.session()?.restore_secret(&ctx.scope, &name)?;
+            let mut s = ctx.session()?;
+            ctx.confirm_for_secret(&mut s, &name)?;
+            s.restore_secret(&ctx.scope, &name)?;
             ctx.say(format!("restored {name}"));
             Ok(0)
         }
         Command::Purge { name } => {
-            ctx.session()?.purge_secret(&ctx.scope, &name)?;
+            let mut s = ctx.session()?;
+            ctx.confirm_for_secret(&mut s, &name)?;
+            s.purge_secret(&ctx.scope, &name)?;
             ctx.say(format!("purged {name}: its values are gone for good"));
             Ok(0)
         }
@@ -236,6 +246,20 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Agent { socket, until_ms } => agent::serve(&socket, until_ms),
     }
+}
+
+/// Asks for the passphrase again because `environment` is protected.
+fn confirm_for(s: &mut Session, environment: &str) -> Result<()> {
+    let p = credentials::prompt(&format!(
+        "'{environment}' is protected; passphrase for {}: ",
+        s.member()
+    ))
+    .map_err(|_| {
+        Error::Auth(format!(
+            "environment '{environment}' is protected: confirm your passphrase (COFFER_PASSPHRASE, or run in a terminal)"
+        ))
+    })?;
+    s.confirm_passphrase(&p)
 }
 
 fn init(ctx: &Ctx, owner: &str) -> Result<u8> {
@@ -756,6 +780,9 @@ fn settings(ctx: &Ctx, cmd: SettingsCmd) -> Result<u8> {
             }
         }
         SettingsCmd::Set { key, value } => {
+            if let Some(environment) = s.reauth_needed_for_setting(&ws, &key, &value)? {
+                confirm_for(&mut s, &environment)?;
+            }
             let set = s.set_setting(&ws, &key, &value)?;
             if ctx.json {
                 output::json(&set);

@@ -460,7 +460,7 @@ impl Session {
     }
 
     /// A visible secret by name: user-scoped secrets exist only for their owner.
-    fn visible_secret(&self, ctx: &Ctx, name: &str) -> Result<Option<SecretRow>> {
+    pub(crate) fn visible_secret(&self, ctx: &Ctx, name: &str) -> Result<Option<SecretRow>> {
         Ok(
             store::secret_by_name(self.store.conn(), ctx.project_id, name)?
                 .filter(|s| s.scope == "workspace" || s.owner_id == self.member_id),
@@ -978,6 +978,7 @@ impl Session {
         let ctx = self.ctx(scope)?;
         self.require_ctx(&ctx, Capability::Delete, "secret.delete", Some(name), None)?;
         let secret = self.live_secret(&ctx, name)?;
+        self.require_reauth_for_secret(&ctx, secret.id)?;
         let recovery = self.setting(ctx.ws_id, SettingKey::RecoveryWindow)?;
         let now = self.now();
         self.lifecycle_event(
@@ -1000,6 +1001,7 @@ impl Session {
         let Some(deleted_at) = secret.deleted_at else {
             return Err(Error::Conflict(format!("secret '{name}' is not deleted")));
         };
+        self.require_reauth_for_secret(&ctx, secret.id)?;
         let recovery = self.setting(ctx.ws_id, SettingKey::RecoveryWindow)?;
         let now = self.now();
         if deleted_at + recovery <= now {
@@ -1025,6 +1027,7 @@ impl Session {
                 "secret '{name}' is not deleted; delete it first (coffer rm {name})"
             )));
         }
+        self.require_reauth_for_secret(&ctx, secret.id)?;
         self.lifecycle_event(&ctx, name, "secret.purge", json!({}), |tx| {
             store::purge_secret(tx, secret.id)
         })

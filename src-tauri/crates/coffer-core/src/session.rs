@@ -200,6 +200,71 @@ impl Session {
         }
     }
 
+    /// Deleting, restoring or purging a secret changes every environment it holds a
+    /// value in: each protected one needs the passphrase confirmed.
+    pub(crate) fn require_reauth_for_secret(&self, ctx: &Ctx, secret_id: i64) -> Result<()> {
+        let holding = store::environments_holding(self.store.conn(), secret_id)?;
+        for env in store::environments_of(self.store.conn(), ctx.project_id)? {
+            if holding.contains(&env.id) {
+                self.require_reauth(&env)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A shorter rollback or recovery window, or fewer kept versions, destroys old
+    /// values in every environment of the workspace: with a protected environment
+    /// there, the passphrase must be confirmed first.
+    fn require_reauth_for_setting(&self, ws_id: i64, key: SettingKey, raw: i64) -> Result<()> {
+        let shortens = matches!(
+            key,
+            SettingKey::RollbackWindow | SettingKey::MaxVersions | SettingKey::RecoveryWindow
+        ) && raw < self.setting(ws_id, key)?;
+        if shortens {
+            for env in store::protected_environments_in(self.store.conn(), ws_id)? {
+                self.require_reauth(&env)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The protected environment a change would need the passphrase confirmed for
+    /// first, if any: deleting, restoring or purging `secret`.
+    pub fn reauth_needed_for_secret(&self, scope: &Scope, secret: &str) -> Result<Option<String>> {
+        let ctx = self.ctx(scope)?;
+        let Some(row) = self.visible_secret(&ctx, secret)? else {
+            return Ok(None);
+        };
+        self.first_unconfirmed(&ctx, row.id)
+    }
+
+    /// As [`Session::reauth_needed_for_secret`], for `settings set KEY VALUE`.
+    pub fn reauth_needed_for_setting(
+        &self,
+        workspace: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<Option<String>> {
+        let key = SettingKey::parse(key)?;
+        let raw = key.parse_value(value)?;
+        let ws = self.workspace_row(workspace)?;
+        match self.require_reauth_for_setting(ws.id, key, raw) {
+            Ok(()) => Ok(None),
+            Err(_) => Ok(store::protected_environments_in(self.store.conn(), ws.id)?
+                .into_iter()
+                .next()
+                .map(|e| e.name)),
+        }
+    }
+
+    fn first_unconfirmed(&self, ctx: &Ctx, secret_id: i64) -> Result<Option<String>> {
+        let holding = store::environments_holding(self.store.conn(), secret_id)?;
+        Ok(store::environments_of(self.store.conn(), ctx.project_id)?
+            .into_iter()
+            .find(|e| holding.contains(&e.id) && self.require_reauth(e).is_err())
+            .map(|e| e.name))
+    }
+
     // ---- resolving names through grants ----
 
     pub(crate) fn workspace_row(&self, name: &str) -> Result<WorkspaceRow> {
@@ -524,6 +589,7 @@ impl Session {
             Capability::Manage,
             Attempt::on_workspace(&ws, "settings.set"),
         )?;
+        self.require_reauth_for_setting(ws.id, key, raw)?;
         let now = self.now();
         let member = self.member.clone();
         let audit_key = &self.audit_key;

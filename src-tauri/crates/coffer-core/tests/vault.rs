@@ -475,6 +475,66 @@ fn soft_delete_restore_and_purge() {
 }
 
 #[test]
+fn protected_environments_guard_delete_restore_purge_and_shorter_windows() {
+    let (fx, mut s) = Fixture::new();
+    set(&mut s, "PROD_KEY", "production", "prod-value").unwrap();
+    set(&mut s, "DEV_KEY", "development", "dev-value").unwrap();
+    s.set_environment_protected(&Scope::default(), "production", true)
+        .unwrap();
+    let store = MemoryKeyStore::default();
+    s.remember_device(&store).unwrap();
+    drop(s);
+    let vault = Vault::open(&fx.path)
+        .unwrap()
+        .with_clock(Arc::new(fx.clock.clone()));
+    // Unlocked by the device key: the passphrase was not given in this session.
+    let mut s = vault.unlock_with_device("alice", &store).unwrap();
+    let scope = Scope::default();
+    let auth = |r: coffer_core::Result<()>| r.unwrap_err().code() == ErrorCode::Auth;
+    assert!(auth(s.delete_secret(&scope, "PROD_KEY").map(|_| ())));
+    assert_eq!(
+        s.reauth_needed_for_secret(&scope, "PROD_KEY")
+            .unwrap()
+            .as_deref(),
+        Some("production")
+    );
+    // A secret with no value in a protected environment needs nothing more.
+    assert_eq!(s.reauth_needed_for_secret(&scope, "DEV_KEY").unwrap(), None);
+    s.delete_secret(&scope, "DEV_KEY").unwrap();
+    s.restore_secret(&scope, "DEV_KEY").unwrap();
+    // Shortening a window destroys old production values; lengthening does not.
+    let e = s
+        .set_setting("default", "rollback-window", "1s")
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Auth, "{e}");
+    assert!(auth(
+        s.set_setting("default", "max-versions", "1").map(|_| ())
+    ));
+    assert!(auth(
+        s.set_setting("default", "recovery-window", "1h")
+            .map(|_| ())
+    ));
+    assert_eq!(
+        s.reauth_needed_for_setting("default", "rollback-window", "1s")
+            .unwrap()
+            .as_deref(),
+        Some("production")
+    );
+    s.set_setting("default", "rollback-window", "30d").unwrap();
+    s.set_setting("default", "auto-lock", "1m").unwrap();
+    s.confirm_passphrase(&pass(OWNER_PASS)).unwrap();
+    s.delete_secret(&scope, "PROD_KEY").unwrap();
+    s.restore_secret(&scope, "PROD_KEY").unwrap();
+    s.set_setting("default", "rollback-window", "1d").unwrap();
+    s.delete_secret(&scope, "PROD_KEY").unwrap();
+    fx.clock.advance(10 * 60_000);
+    assert!(auth(s.restore_secret(&scope, "PROD_KEY")));
+    assert!(auth(s.purge_secret(&scope, "PROD_KEY")));
+    s.confirm_passphrase(&pass(OWNER_PASS)).unwrap();
+    s.purge_secret(&scope, "PROD_KEY").unwrap();
+}
+
+#[test]
 fn protected_environments_need_the_passphrase_again() {
     let (fx, mut s) = Fixture::new();
     s.set_environment_protected(&Scope::default(), "production", true)

@@ -5,6 +5,7 @@ import { Alert } from "../../components/Alert";
 import { Button } from "../../components/Button";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { EmptyState } from "../../components/EmptyState";
+import { useConfirmPassphrase } from "../../components/PassphrasePrompt";
 import { Checkbox } from "../../components/Field";
 import { Icon } from "../../components/Icon";
 import { useToast } from "../../components/Toast";
@@ -12,6 +13,7 @@ import { copyText } from "../../lib/clipboard";
 import { formatDateTime, formatDuration } from "../../lib/format";
 import { api, errorMessage } from "../../lib/ipc";
 import { buildSearchIndex, filterIndex } from "../../lib/search";
+import { withPassphraseAgain } from "../../lib/reauth";
 import { decodeSecretList } from "../../lib/secretList";
 import type { Capability, Secret } from "../../lib/types";
 import { useLoad } from "../../lib/useLoad";
@@ -50,6 +52,7 @@ function useMinuteClock(data: unknown): number {
 export function SecretsScreen() {
   const session = useSession();
   const toast = useToast();
+  const confirmPassphrase = useConfirmPassphrase();
   const [includeDeleted, setIncludeDeleted] = useState(false);
   const [query, setQuery] = useState("");
   const deferredQuery = useDeferredValue(query);
@@ -90,7 +93,7 @@ export function SecretsScreen() {
           break;
         }
         case "restore":
-          api.restoreSecret(scope, secret.name).then(
+          withPassphraseAgain(() => api.restoreSecret(scope, secret.name), confirmPassphrase).then(
             () => {
               toast(`Restored ${secret.name}`);
               refresh();
@@ -231,7 +234,10 @@ export function SecretsScreen() {
           typeToConfirm={dialog.secret.name}
           onClose={() => setDialog(null)}
           onConfirm={async () => {
-            const purge = await api.deleteSecret(scope, dialog.secret.name);
+            const purge = await withPassphraseAgain(
+              () => api.deleteSecret(scope, dialog.secret.name),
+              confirmPassphrase,
+            );
             toast(`Deleted ${dialog.secret.name}. It can be restored until ${formatDateTime(purge.at_ms)}.`);
             refresh();
           }}

@@ -6,8 +6,10 @@ import { Alert } from "../../components/Alert";
 import { Badge } from "../../components/Badge";
 import { Button } from "../../components/Button";
 import { Checkbox } from "../../components/Field";
+import { useConfirmPassphrase } from "../../components/PassphrasePrompt";
 import { useToast } from "../../components/Toast";
 import { api, errorMessage } from "../../lib/ipc";
+import { withPassphraseAgain } from "../../lib/reauth";
 import type { Setting } from "../../lib/types";
 import { useLoad } from "../../lib/useLoad";
 import { can, useSession } from "../shell/session";
@@ -178,10 +180,16 @@ export function SettingsScreen({ vaultPath }: { vaultPath: string }) {
   const session = useSession();
   const toast = useToast();
   const editable = can(session, "manage");
+  const confirmPassphrase = useConfirmPassphrase();
   const settings = useLoad(() => api.getSettings(session.workspace), [session.workspace, session.revision]);
 
   async function save(key: string, value: string) {
-    const s = await api.setSetting(session.workspace, key, value);
+    // A shorter window destroys old values; with a protected environment the backend
+    // asks for the passphrase first.
+    const s = await withPassphraseAgain(
+      () => api.setSetting(session.workspace, key, value),
+      confirmPassphrase,
+    );
     toast(`${SETTINGS.find((m) => m.key === key)?.label ?? key} set to ${s.value}`);
     settings.reload();
     session.refresh();

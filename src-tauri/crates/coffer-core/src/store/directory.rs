@@ -408,6 +408,31 @@ pub(crate) fn insert_environment(
     Ok(c.last_insert_rowid())
 }
 
+/// The protected environments of a workspace, in every project.
+pub(crate) fn protected_environments_in(c: &Connection, workspace_id: i64) -> Result<Vec<EnvRow>> {
+    let mut st = c.prepare_cached(
+        "SELECT e.id, e.name, e.protected FROM environments e
+         JOIN projects p ON p.id = e.project_id
+         WHERE p.workspace_id = ?1 AND e.protected = 1 ORDER BY p.id, e.position",
+    )?;
+    let rows = st.query_map([workspace_id], |r| {
+        Ok(EnvRow {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            protected: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The ids of the environments in which a secret has (or had) a version.
+pub(crate) fn environments_holding(c: &Connection, secret_id: i64) -> Result<Vec<i64>> {
+    let mut st =
+        c.prepare_cached("SELECT DISTINCT environment_id FROM versions WHERE secret_id = ?1")?;
+    let rows = st.query_map([secret_id], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 pub(crate) fn environments_of(c: &Connection, project_id: i64) -> Result<Vec<EnvRow>> {
     let mut st = c.prepare_cached(
         "SELECT id, name, protected FROM environments WHERE project_id = ?1 ORDER BY position",
