@@ -61,8 +61,8 @@ pub struct RunCheck<'s> {
 
 impl Session {
     /// Starts a run check in `scope`, for `environment` or (None) every environment.
-    /// Comparing text with stored values needs the `use` capability; without it the
-    /// check still verifies references.
+    /// Comparing text with current stored values needs the `write` capability;
+    /// without it the check still verifies references and runs the pattern detectors.
     pub fn run_check(&mut self, scope: &Scope, environment: Option<&str>) -> Result<RunCheck<'_>> {
         let ctx = self.ctx(scope)?;
         self.require_ctx(&ctx, Capability::List, "secret.check", None, environment)?;
@@ -75,7 +75,10 @@ impl Session {
                 )));
             }
         }
-        let (fp_key, fingerprints) = if view.ctx.role.allows(Capability::Use) {
+        // Only writers compare text with stored values, and only with current ones:
+        // they set values anyway, while for anyone else the fingerprint key would be
+        // a way to test guesses.
+        let (fp_key, fingerprints) = if view.ctx.role.allows(Capability::Write) {
             let key = self
                 .workspace_key(view.ctx.ws_id)?
                 .derive("coffer fingerprint v1");

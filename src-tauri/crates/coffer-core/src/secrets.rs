@@ -235,7 +235,8 @@ pub struct VersionInfo {
     /// Until when this version can be rolled back to (old, live versions only).
     #[cfg_attr(feature = "specta", specta(type = Option<i32>))]
     pub rollback_until: Option<i64>,
-    /// Equal labels mean equal values (compared by keyed fingerprint, never revealed).
+    /// Equal labels mean equal values (compared by keyed fingerprint, never revealed);
+    /// `-` for a destroyed version, whose fingerprint went with its value.
     pub value_label: String,
 }
 
@@ -792,13 +793,16 @@ impl Session {
         let versions = sorted
             .into_iter()
             .map(|v| {
-                let label = match labels.iter().position(|l| *l == v.fingerprint) {
-                    Some(i) => i,
-                    None => {
-                        labels.push(v.fingerprint.clone());
-                        labels.len() - 1
+                // A destroyed version has no fingerprint left: it equals nothing.
+                let label = (!v.fingerprint.is_empty()).then(|| {
+                    match labels.iter().position(|l| *l == v.fingerprint) {
+                        Some(i) => i,
+                        None => {
+                            labels.push(v.fingerprint.clone());
+                            labels.len() - 1
+                        }
                     }
-                };
+                });
                 let destroyed = v.destroyed_at.is_some()
                     || v.superseded_at.is_some_and(|s| s + rollback <= now);
                 VersionInfo {
@@ -815,7 +819,7 @@ impl Session {
                         (Some(s), false) => Some(s + rollback),
                         _ => None,
                     },
-                    value_label: value_label(label),
+                    value_label: label.map_or_else(|| "-".to_string(), value_label),
                 }
             })
             .collect();
@@ -1135,7 +1139,9 @@ fn summarize(
                     let same_as = currents
                         .iter()
                         .filter(|o| {
-                            o.environment_id != c.environment_id && o.fingerprint == c.fingerprint
+                            o.environment_id != c.environment_id
+                                && !c.fingerprint.is_empty()
+                                && o.fingerprint == c.fingerprint
                         })
                         .filter_map(|o| {
                             envs.iter()

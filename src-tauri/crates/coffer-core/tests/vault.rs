@@ -925,6 +925,54 @@ fn run_check_reports_problems_and_finds_stored_values_by_fingerprint() {
 }
 
 #[test]
+fn fingerprints_are_for_writers_current_values_only_and_die_with_their_value() {
+    // The guessing oracle of issue 11: an old, destroyed password was recovered by
+    // checking guesses against the fingerprint kept beside its version.
+    let (fx, mut owner) = Fixture::new();
+    set(&mut owner, "db-pass", "development", "old-password-1").unwrap();
+    set(&mut owner, "db-pass", "development", "new-password-2").unwrap();
+    let check = owner.run_check(&Scope::default(), None).unwrap();
+    assert!(check.stored_match("new-password-2").is_some());
+    assert!(
+        check.stored_match("old-password-1").is_none(),
+        "only current values are compared"
+    );
+    drop(check);
+    // A developer may use values but not test guesses against them.
+    let mut dev = fx.member(&mut owner, "devon", Role::Developer);
+    let check = dev.run_check(&Scope::default(), None).unwrap();
+    assert!(!check.compares_values());
+    assert!(check.stored_match("new-password-2").is_none());
+    drop(check);
+    // Past the rollback window the old version's ciphertext and fingerprint go.
+    owner
+        .set_setting("default", "rollback-window", "1h")
+        .unwrap();
+    fx.clock.advance(2 * 3_600_000);
+    set(&mut owner, "other", "development", "sweep-trigger-1").unwrap();
+    let db = rusqlite::Connection::open(&fx.path).unwrap();
+    let empty: i64 = db
+        .query_row(
+            "SELECT count(*) FROM versions WHERE destroyed_at IS NOT NULL AND length(fingerprint) = 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let kept: i64 = db
+        .query_row(
+            "SELECT count(*) FROM versions WHERE destroyed_at IS NOT NULL AND length(fingerprint) > 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!((empty, kept), (1, 0));
+    let shown = owner.show_secret(&Scope::default(), "db-pass").unwrap();
+    let old = shown.versions.iter().find(|v| v.version == 1).unwrap();
+    assert!(old.destroyed);
+    assert_eq!(old.value_label, "-");
+}
+
+#[test]
 fn a_lease_unlocks_only_its_own_vault_and_never_shows_its_key() {
     let (fx, mut owner) = Fixture::new();
     set(&mut owner, "k", "development", "leased-value-123").unwrap();

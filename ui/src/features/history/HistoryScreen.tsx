@@ -117,9 +117,13 @@ function EnvironmentHistory({
               <tr key={v.version} className={v.current ? "row-current" : undefined}>
                 <td className="mono">v{v.version}</td>
                 <td>
-                  <span className="value-label" title={`Value ${v.value_label}: versions with the same letter hold the same value`}>
-                    {v.value_label}
-                  </span>
+                  {v.value_label === "-" ? (
+                    <span title="Destroyed: its value and its fingerprint are gone">—</span>
+                  ) : (
+                    <span className="value-label" title={`Value ${v.value_label}: versions with the same letter hold the same value`}>
+                      {v.value_label}
+                    </span>
+                  )}
                 </td>
                 <td>{originLabel(v.origin)}</td>
                 <td>{v.created_by}</td>

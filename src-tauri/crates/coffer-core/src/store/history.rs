@@ -439,7 +439,9 @@ pub(crate) fn pairs_with_history(c: &Connection, workspace_id: i64) -> Result<Ve
 }
 
 pub(crate) fn destroy_version(c: &Connection, version_id: i64, now: i64) -> Result<()> {
-    c.prepare_cached("UPDATE versions SET ciphertext = NULL, destroyed_at = ?2 WHERE id = ?1")?
-        .execute(params![version_id, now])?;
+    c.prepare_cached(
+        "UPDATE versions SET ciphertext = NULL, fingerprint = X'', destroyed_at = ?2 WHERE id = ?1",
+    )?
+    .execute(params![version_id, now])?;
     Ok(())
 }

@@ -167,7 +167,11 @@ const V3: &str = r#"
 ALTER TABLE secrets ADD COLUMN allowed_hosts TEXT NOT NULL DEFAULT '[]';
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+/// A destroyed version's fingerprint goes with its ciphertext: kept, it let anyone
+/// holding the fingerprint key test guesses against an old value.
+const V4: &str = "UPDATE versions SET fingerprint = X'' WHERE destroyed_at IS NOT NULL;";
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
@@ -237,6 +241,37 @@ mod tests {
             hosts, "[]",
             "an old secret allows no host until a writer says so"
         );
+    }
+
+    #[test]
+    fn a_v3_vault_forgets_the_fingerprints_of_destroyed_versions() {
+        let mut c = Connection::open_in_memory().unwrap();
+        Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
+            .to_latest(&mut c)
+            .unwrap();
+        c.execute_batch(
+            "INSERT INTO members(id, name, created_at) VALUES (1, 'alice', 0);
+             INSERT INTO workspaces(id, name, wrapped_key, created_at) VALUES (1, 'w', x'00', 0);
+             INSERT INTO projects(id, workspace_id, name, created_at) VALUES (1, 1, 'p', 0);
+             INSERT INTO environments(id, project_id, name, position, created_at)
+                 VALUES (1, 1, 'development', 0, 0);
+             INSERT INTO secrets(id, project_id, name, kind, scope, owner_id, created_at, updated_at)
+                 VALUES (1, 1, 'K', 'string', 'workspace', 1, 0, 0);
+             INSERT INTO versions(secret_id, environment_id, version, ciphertext, fingerprint,
+                                  origin, created_at, created_by, superseded_at, destroyed_at)
+                 VALUES (1, 1, 1, NULL, x'0102', 'set', 0, 'alice', 5, 9),
+                        (1, 1, 2, x'00', x'0304', 'set', 5, 'alice', NULL, NULL);",
+        )
+        .unwrap();
+        migrate(&mut c).unwrap();
+        let fps: Vec<Vec<u8>> = c
+            .prepare("SELECT fingerprint FROM versions ORDER BY version")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(fps, vec![Vec::new(), vec![3, 4]]);
     }
 
     #[test]

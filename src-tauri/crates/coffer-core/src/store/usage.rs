@@ -82,7 +82,8 @@ pub(crate) fn fingerprints_of_project(
         "SELECT s.name, e.name, v.version, v.superseded_at IS NULL, v.fingerprint
          FROM secrets s JOIN versions v ON v.secret_id = s.id
               JOIN environments e ON e.id = v.environment_id
-         WHERE s.project_id = ?1 AND (s.scope = 'workspace' OR s.owner_id = ?2)",
+         WHERE s.project_id = ?1 AND (s.scope = 'workspace' OR s.owner_id = ?2)
+           AND s.deleted_at IS NULL AND v.superseded_at IS NULL",
     )?;
     let rows = st.query_map(params![project_id, member_id], |r| {
         Ok(FingerprintRow {
