@@ -369,8 +369,12 @@ step("a change made with the CLI meanwhile is a conflict, not a lost update", as
 });
 
 step("roll back production in History", async () => {
+  // Allowed hosts set by a writer on the command line show in History.
+  cofferOk(["set", SECRET, "--allow-host", "api.stripe.com", "--allow-host", "*.stripe.example"]);
   await click(`[role="row"][aria-label="${SECRET}"] button.secret-name`);
   await waitShown(`h1=${SECRET}`);
+  await waitForText('[aria-label="Allowed hosts"]', /api\.stripe\.com/);
+  await waitForText('[aria-label="Allowed hosts"]', /\*\.stripe\.example/);
   const history = '[aria-label="History in production"]';
   await waitForText(history, /v3/);
   await click(`button[aria-label="Roll back production to version 1"]`);
