@@ -87,5 +87,24 @@ fn masking(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, masking);
+/// What `coffer run` pays before the child starts: every form of every value, tables.
+fn building(c: &mut Criterion) {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(8);
+    let mut g = c.benchmark_group("mask_build");
+    g.sample_size(10);
+    for n in [100usize, 10_000] {
+        let values: Vec<SecretValue> = (0..n)
+            .map(|_| {
+                let s: String = (0..40).map(|_| rng.sample(Alphanumeric) as char).collect();
+                SecretValue::from_string(s).unwrap()
+            })
+            .collect();
+        g.bench_with_input(BenchmarkId::from_parameter(n), &values, |b, v| {
+            b.iter(|| Masker::new(v.iter()).is_active())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, masking, building);
 criterion_main!(benches);

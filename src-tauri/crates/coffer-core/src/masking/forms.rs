@@ -119,6 +119,10 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 const PATH: &AsciiSet = &UNRESERVED.remove(b'/');
 
 fn url_encoded(value: &str, out: &mut Vec<Form>) {
+    // Letters and digits are never encoded: such a value is its own URL form.
+    if value.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return;
+    }
     for set in [NON_ALPHANUMERIC, UNRESERVED, FORM, COMPONENT, PATH] {
         let upper = Zeroizing::new(
             percent_encoding::utf8_percent_encode(value, set)
@@ -180,6 +184,13 @@ struct JsonStyle {
 }
 
 fn json_escaped(value: &str, out: &mut Vec<Form>) {
+    // Printable ASCII that no encoder escapes is its own JSON form.
+    if value
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && !b"\"\\/<>&".contains(&b))
+    {
+        return;
+    }
     for bits in 0u8..16 {
         let style = JsonStyle {
             ascii: bits & 1 != 0,

@@ -39,6 +39,9 @@ pub const MASK: &[u8] = b"********";
 pub const MIN_SAFE_LEN: usize = 8;
 /// Longest stride: past it, sampling saves nothing more and tables only grow.
 const MAX_STEP: usize = 256;
+/// Table entries per length class: with very many values the stride shrinks instead
+/// of the table growing (10,000 values would otherwise need millions of entries).
+const MAX_ENTRIES: usize = 1 << 20;
 
 /// The patterns of one run. Holds copies of values: zeroized on drop.
 pub struct Masker {
@@ -105,7 +108,9 @@ impl Masker {
                     .map(|&id| patterns[id as usize].len())
                     .min()
                     .unwrap_or(WINDOW);
-                let step = (min - WINDOW + 1).min(MAX_STEP);
+                let step = (min - WINDOW + 1)
+                    .min(MAX_STEP)
+                    .min((MAX_ENTRIES / ids.len()).max(1));
                 let mut entries = Vec::with_capacity(ids.len() * step);
                 for id in ids {
                     let p = &patterns[id as usize];
