@@ -22,3 +22,50 @@ impl From<ScopeDto> for coffer_core::Scope {
         coffer_core::Scope::new(s.workspace, s.project)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{secrets, using};
+
+    const PLAIN: &str = "sk_live_plaintext-4242";
+
+    fn assert_redacted(what: &str, debug: String) {
+        assert!(
+            !debug.contains(PLAIN) && !debug.contains("plaintext-4242"),
+            "{what} Debug shows the value: {debug}"
+        );
+    }
+
+    #[test]
+    fn ipc_dtos_holding_values_redact_their_debug() {
+        let input: secrets::SetSecretInput = serde_json::from_value(serde_json::json!({
+            "name": "API_KEY", "environment": "development", "value": PLAIN,
+        }))
+        .unwrap();
+        let debug = format!("{input:?}");
+        assert!(debug.contains("API_KEY"), "names stay visible: {debug}");
+        assert_redacted("SetSecretInput", debug);
+
+        let revealed = secrets::Revealed {
+            value: PLAIN.into(),
+        };
+        assert_redacted("Revealed", format!("{revealed:?}"));
+
+        // A test request's texts usually hold references, but a user may type a key.
+        let request: using::TestRequestInput = serde_json::from_value(serde_json::json!({
+            "environment": "development", "method": "POST", "url": "https://api.example/x",
+            "headers": [format!("Authorization: Bearer {PLAIN}")],
+            "query": [format!("key={PLAIN}")],
+            "basic": format!("user:{PLAIN}"),
+            "hmacHeader": "X-Sig", "hmacKey": PLAIN,
+            "body": format!("{{\"token\":\"{PLAIN}\"}}"),
+        }))
+        .unwrap();
+        let debug = format!("{request:?}");
+        assert!(
+            debug.contains("Authorization"),
+            "header names stay: {debug}"
+        );
+        assert_redacted("TestRequestInput", debug);
+    }
+}

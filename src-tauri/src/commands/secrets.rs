@@ -13,7 +13,8 @@ use crate::secret_list::SecretList;
 use crate::state::AppState;
 
 /// A new value for one environment: typed (sent once, never returned) or generated.
-#[derive(Debug, Deserialize, specta::Type)]
+/// `Debug` by hand: it must never show the typed value.
+#[derive(Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct SetSecretInput {
     pub name: String,
@@ -30,6 +31,25 @@ pub struct SetSecretInput {
     /// Hosts a test request may send the secret to: absent keeps the list, empty
     /// clears it.
     pub allowed_hosts: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for SetSecretInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetSecretInput")
+            .field("name", &self.name)
+            .field("environment", &self.environment)
+            .field("value", &self.value.as_ref().map(|_| "<redacted>"))
+            .field("generate_length", &self.generate_length)
+            .field("generate_alphabet", &self.generate_alphabet)
+            .field("description", &self.description)
+            .field("kind", &self.kind)
+            .field("scope", &self.scope)
+            .field("expires_in", &self.expires_in)
+            .field("rotate_every", &self.rotate_every)
+            .field("if_version", &self.if_version)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .finish()
+    }
 }
 
 impl SetSecretInput {
@@ -73,9 +93,16 @@ pub struct Purge {
     pub at_ms: i64,
 }
 
-#[derive(Debug, Serialize, specta::Type)]
+/// The one DTO that carries a value to the webview; its `Debug` never shows it.
+#[derive(Serialize, specta::Type)]
 pub struct Revealed {
     pub value: String,
+}
+
+impl std::fmt::Debug for Revealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Revealed(<redacted>)")
+    }
 }
 
 /// The key list, compact (see [`SecretList`]): at 10,000 secrets it is what the
