@@ -31,8 +31,16 @@ impl KdfParams {
     /// Cheap parameters for tests only; never chosen by the product.
     pub const INSECURE_FAST: KdfParams = KdfParams { m: 64, t: 1, p: 1 };
 
+    /// Whether a slot stored under `self` should be re-wrapped under `other` (the
+    /// current parameters). Less memory or fewer passes is weaker. Lanes are not a
+    /// "more is stronger" axis: they split the same memory into parallel chunks, so
+    /// a slot whose lanes differ (more lanes hand an attacker parallelism per guess;
+    /// fewer lanes predate a raise) is upgraded too — but only when that lowers
+    /// neither memory nor passes.
     pub fn is_weaker_than(&self, other: &KdfParams) -> bool {
-        self.m < other.m || self.t < other.t
+        let cheaper = self.m < other.m || self.t < other.t;
+        let other_lanes = self.p != other.p && self.m <= other.m && self.t <= other.t;
+        cheaper || other_lanes
     }
 
     pub fn derive(&self, passphrase: &Passphrase, salt: &[u8]) -> Result<Key32> {
@@ -60,6 +68,36 @@ mod tests {
         let c = k.derive(&p, b"othersaltothersa").unwrap();
         assert_eq!(a.expose(), b.expose());
         assert_ne!(a.expose(), c.expose());
+    }
+
+    #[test]
+    fn a_slot_under_other_lanes_is_upgraded_without_lowering_memory_or_passes() {
+        let current = KdfParams::RECOMMENDED;
+        let more_lanes = KdfParams { p: 4, ..current };
+        let fewer_lanes = KdfParams { p: 1, ..more_lanes };
+        assert!(
+            more_lanes.is_weaker_than(&current),
+            "p=4 stored, p=1 current"
+        );
+        assert!(
+            fewer_lanes.is_weaker_than(&more_lanes),
+            "p=1 stored, p=4 current"
+        );
+        assert!(!current.is_weaker_than(&current));
+        // More memory than today's is kept even though its lanes differ: re-wrapping
+        // under the current parameters would lower the cost of a guess.
+        let bigger = KdfParams {
+            m: current.m * 4,
+            p: 4,
+            ..current
+        };
+        assert!(!bigger.is_weaker_than(&current));
+        let more_passes = KdfParams {
+            t: current.t + 1,
+            p: 4,
+            ..current
+        };
+        assert!(!more_passes.is_weaker_than(&current));
     }
 
     #[test]
