@@ -194,3 +194,31 @@ fn a_value_with_escape_sequences_is_escaped_on_a_terminal_and_exact_in_a_pipe() 
     );
     assert!(run.stdout.contains("shown escaped"), "{}", run.describe());
 }
+
+/// A name may start with `-` (`-1-1`), which a spreadsheet opening the CSV evaluates
+/// as a formula. (No event field can start with `=`, `+` or `@`: names refuse them and
+/// `detail` is a JSON object.) `audit --csv` prefixes such a cell with `'`, the rule
+/// the app's export uses (coffer_core::spreadsheet).
+#[test]
+fn audit_csv_neutralises_a_cell_a_spreadsheet_would_run() {
+    let vault = Vault::new();
+    vault
+        .cli()
+        .stdin("formula-cell-value")
+        .run(&["set", "--value-stdin", "--", "-1-1"])
+        .ok();
+    let csv = vault.run(&["audit", "--csv"]).ok();
+    let row = csv
+        .stdout
+        .lines()
+        .find(|l| l.contains("secret.create"))
+        .unwrap_or_else(|| panic!("no create event in:\n{}", csv.describe()));
+    assert!(row.contains(",'-1-1,"), "not neutralised: {row}");
+    for cell in csv.stdout.lines().flat_map(|l| l.split(',')) {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "a cell would run as a formula: {cell:?}"
+        );
+    }
+    assert!(!csv.stdout.contains("formula-cell-value"));
+}

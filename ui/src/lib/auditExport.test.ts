@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { eventsPerDay, eventsToCsv, eventsToJson, exportFileName } from "./auditExport";
+import { eventsPerDay, eventsToCsv, eventsToJson, exportFileName, formulaSafe } from "./auditExport";
+// The table coffer-core's test of `formula_safe` reads: one rule for the CLI and the app.
+import sharedCells from "../../../src-tauri/crates/coffer-core/src/spreadsheet_cells.json";
 import type { AuditEvent } from "./types";
 
 const day = (y: number, m: number, d: number, h = 12) => new Date(y, m - 1, d, h).getTime();
@@ -35,6 +37,14 @@ describe("audit export", () => {
   it("defuses spreadsheet formulas", () => {
     const csv = eventsToCsv([event(1, day(2026, 11, 24), { actor: "=HYPERLINK(1)", detail: {} })]);
     expect(csv).toContain(",'=HYPERLINK(1),");
+  });
+
+  it("neutralises formula cells as the CLI does (shared table)", () => {
+    const cases = sharedCells as [string, string][];
+    expect(cases.length).toBeGreaterThanOrEqual(10);
+    for (const [raw, expected] of cases) {
+      expect(formulaSafe(raw), JSON.stringify(raw)).toBe(expected);
+    }
   });
 
   it("exports JSON that parses back to the same events", () => {

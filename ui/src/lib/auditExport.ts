@@ -17,9 +17,18 @@ const CSV_COLUMNS = [
   "detail",
 ] as const;
 
+/**
+ * `raw` as a spreadsheet will show it, never run it: a cell starting with = + - @ (or
+ * a tab or CR) would run as a formula, so it gets a leading '. The same rule as
+ * `coffer audit --csv` (coffer_core::spreadsheet::formula_safe); both are tested over
+ * one table, src-tauri/crates/coffer-core/src/spreadsheet_cells.json.
+ */
+export function formulaSafe(raw: string): string {
+  return /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
+}
+
 function csvCell(raw: string): string {
-  // A cell starting with = + - @ would run as a formula in a spreadsheet.
-  const text = /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
+  const text = formulaSafe(raw);
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

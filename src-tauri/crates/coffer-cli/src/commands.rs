@@ -9,6 +9,7 @@ use coffer_core::clock::SystemClock;
 use coffer_core::crypto::KdfParams;
 use coffer_core::device::OsKeyring;
 use coffer_core::import::{self, ImportFormat};
+use coffer_core::spreadsheet::formula_safe;
 use coffer_core::text::terminal_safe_line;
 use coffer_core::time_fmt::{format_timestamp_ms, parse_duration_ms};
 use coffer_core::{
@@ -847,7 +848,9 @@ fn audit(ctx: &Ctx, a: AuditArgs) -> Result<u8> {
                     e.secret.clone().unwrap_or_default(),
                     e.detail.to_string(),
                 ]
-                .map(|cell| terminal_safe_line(&cell).into_owned()),
+                // A formula start is judged on the text as stored, as the app's export
+                // does; escaping control characters after it cannot make a new one.
+                .map(|cell| terminal_safe_line(&formula_safe(&cell)).into_owned()),
             );
         }
         let _ = w.flush();

@@ -29,6 +29,7 @@ mod run_check;
 mod secrets;
 mod session;
 pub mod settings;
+pub mod spreadsheet;
 mod store;
 #[cfg(feature = "http")]
 pub mod test_request;
