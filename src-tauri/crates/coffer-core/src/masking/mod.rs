@@ -26,8 +26,6 @@ mod index;
 pub use forms::{forms, MIN_ENCODED_LEN, MIN_LINE_LEN};
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use std::collections::HashSet;
-use std::hash::BuildHasher;
 use zeroize::Zeroizing;
 
 use crate::value::SecretValue;
@@ -54,11 +52,18 @@ pub struct Masker {
     /// The first window of every pattern longer than [`WINDOW`]: where a pattern that
     /// has begun but not ended may start.
     starts: WindowIndex,
-    /// Keyed hashes of every proper prefix shorter than [`WINDOW`] of every pattern,
-    /// so those prefixes are not kept in the clear; a collision only holds a few
-    /// bytes back a little longer.
-    short_prefixes: HashSet<u64>,
-    hasher: std::collections::hash_map::RandomState,
+    /// Every proper prefix shorter than [`WINDOW`] of every pattern, packed with its
+    /// length ([`pack`]), sorted: where a pattern may have begun in a read's last bytes.
+    short_prefixes: Zeroizing<Vec<u64>>,
+}
+
+/// Up to 7 bytes and their count in one integer, so that prefixes of different
+/// lengths never compare equal.
+fn pack(bytes: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w[..bytes.len()].copy_from_slice(bytes);
+    w[7] = bytes.len() as u8;
+    u64::from_le_bytes(w)
 }
 
 struct Group {
@@ -86,7 +91,6 @@ impl Masker {
 
     fn from_patterns(patterns: Vec<Zeroizing<Vec<u8>>>) -> Masker {
         let max_len = patterns.iter().map(|p| p.len()).max().unwrap_or(0);
-        let hasher = std::collections::hash_map::RandomState::new();
 
         // Length classes [8, 16), [16, 32), … each sampled at its own stride.
         let mut by_class: Vec<Vec<u32>> = Vec::new();
@@ -141,12 +145,14 @@ impl Masker {
                 })
                 .collect(),
         );
-        let mut short_prefixes = HashSet::new();
+        let mut short_prefixes = Zeroizing::new(Vec::with_capacity(patterns.len() * (WINDOW - 1)));
         for p in &patterns {
             for k in 1..p.len().min(WINDOW) {
-                short_prefixes.insert(hasher.hash_one(&p[..k]));
+                short_prefixes.push(pack(&p[..k]));
             }
         }
+        short_prefixes.sort_unstable();
+        short_prefixes.dedup();
 
         let short_patterns: Vec<&[u8]> = patterns
             .iter()
@@ -169,7 +175,6 @@ impl Masker {
             short,
             starts,
             short_prefixes,
-            hasher,
         }
     }
 
@@ -216,10 +221,7 @@ impl Masker {
             }
         }
         (lowest.max(n.saturating_sub(WINDOW - 1))..n)
-            .find(|&q| {
-                self.short_prefixes
-                    .contains(&self.hasher.hash_one(&buf[q..]))
-            })
+            .find(|&q| self.short_prefixes.binary_search(&pack(&buf[q..])).is_ok())
             .unwrap_or(n)
     }
 
