@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use coffer_core::settings::SettingKey;
 use coffer_core::Session;
 
 use crate::error::{IpcError, IpcResult};
@@ -69,10 +70,60 @@ impl AppState {
         }
     }
 
+    /// How long the session may stay idle before it locks: the shortest auto-lock over
+    /// the member's workspaces (the default while locked or if it cannot be read).
+    pub fn auto_lock_limit(&self) -> Duration {
+        let ms = self
+            .peek(|s| s.auto_lock_ms())
+            .unwrap_or_else(|| SettingKey::AutoLock.default_value());
+        Duration::from_millis(ms.max(0) as u64)
+    }
+
+    /// Drops the session once it has been idle for [`auto_lock_limit`](Self::auto_lock_limit).
+    pub fn lock_if_idle(&self) {
+        if self.is_unlocked() && self.idle_for() >= self.auto_lock_limit() {
+            self.lock();
+        }
+    }
+
     pub fn idle_for(&self) -> std::time::Duration {
         self.last_activity
             .lock()
             .map(|t| t.elapsed())
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use coffer_core::clock::SystemClock;
+    use coffer_core::crypto::KdfParams;
+    use coffer_core::value::Passphrase;
+    use coffer_core::Vault;
+
+    use super::AppState;
+
+    /// The app locks after the shortest auto-lock of the member's workspaces, not only
+    /// `default`'s: a workspace that asks for a quick lock is never overridden.
+    #[test]
+    fn auto_lock_uses_the_shortest_setting_over_the_members_workspaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::new(dir.path().join("vault.db"));
+        let mut session = Vault::create(
+            &state.vault_path,
+            "alice",
+            &Passphrase::new("owner pass phrase 1".into()),
+            KdfParams::INSECURE_FAST,
+            Arc::new(SystemClock),
+        )
+        .unwrap();
+        session.create_workspace("payments").unwrap();
+        session.set_setting("default", "auto-lock", "30m").unwrap();
+        session.set_setting("payments", "auto-lock", "2m").unwrap();
+        state.set(session);
+        assert_eq!(state.auto_lock_limit(), Duration::from_secs(120));
     }
 }

@@ -579,6 +579,25 @@ impl Session {
             .collect()
     }
 
+    /// The app's idle delay before it locks this session: the shortest `auto-lock` over
+    /// every workspace the member belongs to (the session holds keys for all of them,
+    /// so a workspace asking for a quick lock must not be overridden by another).
+    pub fn auto_lock_ms(&self) -> Result<i64> {
+        let key = SettingKey::AutoLock;
+        let conn = self.store.conn();
+        let mut shortest: Option<i64> = None;
+        for (name, _) in store::workspaces_of_member(conn, self.member_id)? {
+            let Some(ws) = store::workspace_by_name(conn, &name)? else {
+                continue;
+            };
+            let ms = store::get_setting(conn, ws.id, key.as_str())?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| key.default_value());
+            shortest = Some(shortest.map_or(ms, |s| s.min(ms)));
+        }
+        Ok(shortest.unwrap_or_else(|| key.default_value()))
+    }
+
     pub fn set_setting(&mut self, workspace: &str, key: &str, value: &str) -> Result<Setting> {
         let key = SettingKey::parse(key)?;
         let raw = key.parse_value(value)?;

@@ -635,6 +635,24 @@ fn weak_key_slots_are_upgraded_on_unlock() {
 }
 
 #[test]
+fn auto_lock_is_the_shortest_over_the_members_workspaces() {
+    let (fx, mut owner) = Fixture::new();
+    assert_eq!(owner.auto_lock_ms().unwrap(), 15 * 60_000, "the default");
+    owner.create_workspace("payments").unwrap();
+    owner.set_setting("default", "auto-lock", "30m").unwrap();
+    owner.set_setting("payments", "auto-lock", "2m").unwrap();
+    assert_eq!(owner.auto_lock_ms().unwrap(), 2 * 60_000);
+    // A member of `payments` only gets its setting, not `default`'s (or the default).
+    owner.set_setting("payments", "auto-lock", "1h").unwrap();
+    owner
+        .add_member("payments", "bob", Role::Viewer, &pass("bob pass phrase"))
+        .unwrap();
+    let bob = fx.open("bob", "bob pass phrase").unwrap();
+    assert_eq!(bob.auto_lock_ms().unwrap(), 60 * 60_000);
+    assert_eq!(owner.auto_lock_ms().unwrap(), 30 * 60_000);
+}
+
+#[test]
 fn import_is_all_or_nothing() {
     let (_fx, mut s) = Fixture::new();
     set(&mut s, "EXISTING", "development", "old-value").unwrap();
