@@ -168,7 +168,8 @@ fn unbuffered(stream: impl AsFd + Write + Send + 'static) -> Box<dyn Write + Sen
 fn pump(mut from: impl Read, to: impl Write, masker: &Masker) {
     let mut to = to;
     let mut stream = masker.stream();
-    let mut buf = vec![0u8; PIPE_BYTES];
+    // Raw output may hold a value before it is masked: wiped when the pump ends.
+    let mut buf = Zeroizing::new(vec![0u8; PIPE_BYTES]);
     let mut masked = Vec::with_capacity(buf.len() + 64);
     loop {
         let n = match from.read(&mut buf) {
