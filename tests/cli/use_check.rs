@@ -156,6 +156,55 @@ fn record_makes_show_say_where_a_secret_is_used() {
     assert_eq!(doc["used_in"].as_array().unwrap().len(), 0);
 }
 
+/// Where-used records silence the "still referenced" warning before a delete, so
+/// writing or erasing them is a `write`, audited as `usage.record` (counts only).
+#[test]
+fn recording_needs_write_and_is_audited() {
+    let vault = Vault::new();
+    let value = random_token("pw_");
+    vault.set("db-pass", &value, &[]);
+    let f = write(vault.dir(), "flow.yaml", "k: \"{{ secrets.db-pass }}\"\n");
+    vault.run(&["check", "--record", &f]).ok();
+    let viewer = vault.add_member("vera", "viewer");
+    let developer = vault.add_member("dev", "developer");
+    // A list-only member tries to erase the record by re-recording an emptied file.
+    std::fs::write(&f, "nothing here\n").unwrap();
+    for m in [&viewer, &developer] {
+        let run = vault
+            .cli()
+            .acting_as(m)
+            .run(&["check", "--record", &f])
+            .refused(4);
+        assert!(run.message().contains("write"), "{}", run.describe());
+    }
+    let doc = vault.run(&["show", "db-pass", "--json"]).ok().json();
+    assert_eq!(doc["used_in"].as_array().unwrap().len(), 1, "{doc}");
+    // Without --record the same members may still check.
+    vault.cli().acting_as(&viewer).run(&["check", &f]).ok();
+    let events = vault
+        .run(&["audit", "--action", "usage.record", "--json"])
+        .ok()
+        .json();
+    let events = events.as_array().unwrap();
+    let outcomes: Vec<&str> = events
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == "ok").count(),
+        1,
+        "{events:?}"
+    );
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == "denied").count(),
+        2,
+        "{events:?}"
+    );
+    let ok = events.iter().find(|e| e["outcome"] == "ok").unwrap();
+    assert_eq!(ok["detail"]["references"], 1, "{ok}");
+    assert!(!serde_json::to_string(&events).unwrap().contains(&value));
+}
+
 #[test]
 fn from_env_checks_references_against_the_environment() {
     let vault = Vault::new();

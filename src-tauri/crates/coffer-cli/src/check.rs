@@ -136,6 +136,9 @@ pub fn check(ctx: &Ctx, a: CheckArgs) -> Result<u8> {
         }
         None => Source::Environment,
     };
+    if let (true, Source::Vault(c)) = (a.record, &mut source) {
+        c.require_record()?;
+    }
     if let Source::Vault(c) = &source {
         if !c.compares_values() {
             eprintln!("note: comparing files with stored values needs the use permission; skipped");

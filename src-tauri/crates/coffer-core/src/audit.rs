@@ -118,7 +118,8 @@ pub fn capability_of(action: &str) -> Option<crate::access::Capability> {
     Some(match action {
         "secret.use" | "secret.ref" => C::Use,
         "secret.reveal" => C::Reveal,
-        "secret.create" | "secret.update" | "secret.rollback" | "secret.import" => C::Write,
+        "secret.create" | "secret.update" | "secret.rollback" | "secret.import"
+        | "usage.record" => C::Write,
         "secret.delete" | "secret.restore" | "secret.purge" => C::Delete,
         "secret.list" | "secret.show" | "secret.check" | "secret.export" => C::List,
         a if a.starts_with("audit.") => C::Audit,

@@ -232,13 +232,28 @@ impl RunCheck<'_> {
         self.fingerprints.get(&fingerprint(key, token.as_bytes()).0)
     }
 
+    /// Refuses, and audits the refusal as `usage.record`, unless the member may
+    /// `write` in the checked project. Where-used records are what warns before a
+    /// secret still referenced is deleted, so erasing them is a change, not a look.
+    /// Ask before checking any file, so a refusal leaves nothing half done.
+    pub fn require_record(&mut self) -> Result<()> {
+        let Some(view) = self.projects[&self.home].as_ref() else {
+            return Ok(());
+        };
+        self.session
+            .require_ctx(&view.ctx, Capability::Write, "usage.record", None, None)
+    }
+
     /// Remembers the references found in `file` (replacing what was recorded for it),
     /// so `show`, History and the delete confirmation can say where a secret is used.
+    /// Needs `write` (see [`require_record`](Self::require_record)); audited as
+    /// `usage.record` with counts, in the same transaction.
     pub fn record(
         &mut self,
         file: &str,
         found: &[(String, usize, usize, Option<String>)],
     ) -> Result<()> {
+        self.require_record()?;
         let Some(view) = self.projects[&self.home].as_ref() else {
             return Ok(());
         };
@@ -251,8 +266,16 @@ impl RunCheck<'_> {
             .collect();
         let s = &*self.session;
         let now = s.now();
-        s.store
-            .write(|tx| store::replace_usages(tx, ctx.project_id, file, &rows, now))
+        let member = s.member.clone();
+        let key = s.audit_key();
+        s.store.write(|tx| {
+            let removed = store::replace_usages(tx, ctx.project_id, file, &rows, now)?;
+            let mut ev = NewEvent::new(&member, "usage.record");
+            ev.workspace = Some((ctx.ws_id, &ctx.ws));
+            ev.project = Some(&ctx.project);
+            ev.detail = serde_json::json!({ "references": rows.len(), "removed": removed });
+            audit::append(tx, key, now, &ev).map(|_| ())
+        })
     }
 
     /// Audits the check itself: how many files and findings, never what they hold.

@@ -943,6 +943,63 @@ fn run_check_reports_problems_and_finds_stored_values_by_fingerprint() {
 }
 
 #[test]
+fn where_used_records_need_write_and_are_audited_as_counts() {
+    // A list-only member could erase what a check recorded, silencing the
+    // "still referenced" warning before a delete, and leave no trace.
+    let (fx, mut owner) = Fixture::new();
+    set(&mut owner, "db-pass", "development", "recorded-value-77").unwrap();
+    let mut check = owner.run_check(&Scope::default(), None).unwrap();
+    check.require_record().unwrap();
+    check
+        .record("/defs/a.yaml", &[("db-pass".into(), 3, 7, None)])
+        .unwrap();
+    drop(check);
+    let recorded = owner
+        .audit_events(
+            "default",
+            &AuditFilter {
+                action: Some("usage.record".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_eq!(recorded[0].outcome, "ok");
+    assert_eq!(recorded[0].capability.as_deref(), Some("write"));
+    assert_eq!(recorded[0].detail["references"], 1);
+    assert_eq!(recorded[0].detail["removed"], 0);
+    let shown = serde_json::to_string(&recorded).unwrap();
+    assert!(!shown.contains("recorded-value-77"));
+
+    for role in [Role::Viewer, Role::Developer, Role::Auditor] {
+        let name = format!("m-{}", role.as_str());
+        let mut member = fx.member(&mut owner, &name, role);
+        let mut check = member.run_check(&Scope::default(), None).unwrap();
+        let err = check.require_record().unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Denied, "{role:?}");
+        // Even called without asking first, the record is refused.
+        let err = check.record("/defs/a.yaml", &[]).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Denied, "{role:?}");
+        drop(check);
+        let used = owner.usages(&Scope::default(), "db-pass").unwrap();
+        assert_eq!(used.len(), 1, "{role:?} removed the record");
+    }
+    let denied = owner
+        .audit_events(
+            "default",
+            &AuditFilter {
+                action: Some("usage.record".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.outcome == "denied")
+        .count();
+    assert_eq!(denied, 6, "every refusal is audited");
+}
+
+#[test]
 fn fingerprints_are_for_writers_current_values_only_and_die_with_their_value() {
     // The guessing oracle of issue 11: an old, destroyed password was recovered by
     // checking guesses against the fingerprint kept beside its version.

@@ -105,15 +105,16 @@ pub(crate) struct UsageRow {
     pub recorded_at: i64,
 }
 
-/// Replaces what was recorded for `file` in a project with `found`.
+/// Replaces what was recorded for `file` in a project with `found`; returns how many
+/// earlier records it removed.
 pub(crate) fn replace_usages(
     c: &Connection,
     project_id: i64,
     file: &str,
     found: &[(&str, i64, i64, Option<&str>)],
     now: i64,
-) -> Result<()> {
-    c.execute(
+) -> Result<usize> {
+    let removed = c.execute(
         "DELETE FROM usages WHERE project_id = ?1 AND file = ?2",
         params![project_id, file],
     )?;
@@ -124,7 +125,7 @@ pub(crate) fn replace_usages(
     for (secret, line, col, env) in found {
         st.execute(params![project_id, secret, file, line, col, env, now])?;
     }
-    Ok(())
+    Ok(removed)
 }
 
 pub(crate) fn usages_of(c: &Connection, project_id: i64, secret: &str) -> Result<Vec<UsageRow>> {
