@@ -258,6 +258,60 @@ fn handles_resolve_for_their_member_until_they_expire() {
     vault.run(&["ref", "missing"]).refused(3);
 }
 
+/// `ref --once` is response wrapping: the first run that resolves the handle
+/// consumes it (with its use audit, in one transaction); a second finds nothing.
+#[test]
+fn a_once_handle_resolves_once_and_a_plain_one_repeatedly() {
+    let vault = Vault::new();
+    let value = random_token("sk_live_");
+    vault.set("api", &value, &[]);
+    let mint = |extra: &[&str]| {
+        let mut args = vec!["ref", "api"];
+        args.extend_from_slice(extra);
+        vault.run(&args).ok().stdout.trim().to_string()
+    };
+    let check = format!("[ \"$TOKEN\" = '{value}' ] && echo same");
+    let run_with = |handle: &str, file: &str| {
+        let template = vault.dir().join(file);
+        std::fs::write(&template, format!("TOKEN={handle}\n")).unwrap();
+        let t = template.to_str().unwrap().to_string();
+        vault
+            .cli()
+            .run(&["run", "--env-file", &t, "--", "sh", "-c", &check])
+    };
+    let once = mint(&["--once"]);
+    assert!(
+        once.starts_with("$secret:") && !once.contains(&value),
+        "{once}"
+    );
+    assert_eq!(run_with(&once, "once.env").ok().stdout.trim(), "same");
+    run_with(&once, "once.env").refused(3);
+    let plain = mint(&[]);
+    for _ in 0..2 {
+        assert_eq!(run_with(&plain, "plain.env").ok().stdout.trim(), "same");
+    }
+    let minted = vault
+        .run(&["audit", "--action", "secret.ref", "--json"])
+        .ok()
+        .json();
+    let once_flags: Vec<bool> = minted
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["detail"]["once"].as_bool().unwrap_or(false))
+        .collect();
+    assert_eq!(once_flags.iter().filter(|o| **o).count(), 1, "{minted}");
+    let uses = vault
+        .run(&["audit", "--action", "secret.use", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        uses.as_array().unwrap().len(),
+        3,
+        "one use per run that got it"
+    );
+}
+
 #[test]
 fn unlock_for_spares_the_passphrase_until_lock() {
     let vault = Vault::new();

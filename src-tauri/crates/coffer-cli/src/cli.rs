@@ -121,6 +121,9 @@ pub enum Command {
         /// How long the handle stays valid (default 5m, at most 24h)
         #[arg(long, value_name = "DUR")]
         ttl: Option<String>,
+        /// Single use: the first run or request that resolves the handle consumes it
+        #[arg(long)]
+        once: bool,
     },
     /// Send a test request with secrets placed by reference; the response is masked
     Request(crate::request::RequestArgs),

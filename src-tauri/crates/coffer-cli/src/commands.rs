@@ -210,11 +210,12 @@ pub fn run(cli: Cli) -> Result<u8> {
             name,
             environment,
             ttl,
+            once,
         } => {
             let ttl = duration(ttl.as_deref())?;
             let handle =
                 ctx.session()?
-                    .mint_handle(&ctx.scope, environment.as_deref(), &name, ttl)?;
+                    .mint_handle(&ctx.scope, environment.as_deref(), &name, ttl, once)?;
             if ctx.json {
                 output::json(&serde_json::json!({ "handle": handle }));
             } else {

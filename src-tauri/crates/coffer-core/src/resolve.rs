@@ -70,6 +70,8 @@ pub struct Resolver<'s> {
     program: Option<String>,
     unmasked: bool,
     used: Vec<Used>,
+    /// Single-use handles resolved so far, deleted when the use is audited.
+    consumed: Vec<i64>,
 }
 
 impl Session {
@@ -95,17 +97,21 @@ impl Session {
             program: purpose.program.map(str::to_string),
             unmasked: purpose.unmasked,
             used: Vec::new(),
+            consumed: Vec::new(),
         })
     }
 
     /// Mints a `$secret:` handle for one secret in one environment, valid for `ttl_ms`
     /// and only for this member. The vault keeps a MAC of it, never the handle.
+    /// A `single_use` handle (like Vault's response wrapping) is consumed by the first
+    /// use that resolves it: a copy that leaks after that opens nothing.
     pub fn mint_handle(
         &mut self,
         scope: &Scope,
         environment: Option<&str>,
         name: &str,
         ttl_ms: Option<i64>,
+        single_use: bool,
     ) -> Result<String> {
         names::secret(name)?;
         let ttl = ttl_ms.unwrap_or(HANDLE_TTL_DEFAULT_MS);
@@ -147,6 +153,7 @@ impl Session {
                     secret: name,
                     now,
                     expires_at,
+                    single_use,
                 },
             )?;
             let mut ev = NewEvent::new(&member, "secret.ref");
@@ -154,7 +161,7 @@ impl Session {
             ev.project = Some(&ctx.project);
             ev.environment = Some(&env.name);
             ev.secret = Some(name);
-            ev.detail = json!({ "ttl": format_duration_ms(ttl) });
+            ev.detail = json!({ "ttl": format_duration_ms(ttl), "once": single_use });
             audit::append(tx, audit_key, now, &ev).map(|_| ())
         })?;
         Ok(format!("{HANDLE_PREFIX}{token}"))
@@ -235,9 +242,13 @@ impl Resolver<'_> {
                 self.get_in(place, name)
             }
             Target::Handle(token) => {
-                let (project, environment, name) = self.open_handle(token)?;
-                let place = self.place(Some(&project), Some(&environment))?;
-                self.get_in(place, &name)
+                let handle = self.open_handle(token)?;
+                let place = self.place(Some(&handle.project), Some(&handle.environment))?;
+                let value = self.get_in(place, &handle.secret)?;
+                if handle.single_use && !self.consumed.contains(&handle.id) {
+                    self.consumed.push(handle.id);
+                }
+                Ok(value)
             }
         }
     }
@@ -264,9 +275,9 @@ impl Resolver<'_> {
 
     /// Handles are bound to their member and workspace: anyone else's, or an expired
     /// one, is simply not found.
-    fn open_handle(&self, token: &str) -> Result<(String, String, String)> {
+    fn open_handle(&self, token: &str) -> Result<store::HandleRow> {
         let s = &*self.session;
-        let unknown = || Error::not_found("handle (expired, or not minted for you)");
+        let unknown = || Error::not_found("handle (already used, expired, or not minted for you)");
         let row =
             store::handle_by_mac(s.store.conn(), &handle_mac(s, token))?.ok_or_else(unknown)?;
         if row.member_id != s.member_id
@@ -275,7 +286,7 @@ impl Resolver<'_> {
         {
             return Err(unknown());
         }
-        Ok((row.project, row.environment, row.secret))
+        Ok(row)
     }
 
     /// Index of the place for (project, environment), defaulting to the resolver's own;
@@ -334,7 +345,8 @@ impl Resolver<'_> {
         Ok(value)
     }
 
-    /// Audits every value resolved (one `use` event each) in one transaction.
+    /// Audits every value resolved (one `use` event each) and consumes the single-use
+    /// handles among them, in one transaction. Call it before using any value.
     pub fn finish(self) -> Result<()> {
         self.finish_to(None)
     }
@@ -347,6 +359,15 @@ impl Resolver<'_> {
         let audit_key = &s.audit_key;
         let mut seen: HashMap<(usize, &str), ()> = HashMap::new();
         s.store.write(|tx| {
+            // A single-use handle another use consumed meanwhile fails the whole use:
+            // the caller has not used the value yet (it finishes first).
+            for id in &self.consumed {
+                if !store::consume_handle(tx, *id)? {
+                    return Err(Error::not_found(
+                        "handle (already used, expired, or not minted for you)",
+                    ));
+                }
+            }
             for u in &self.used {
                 if seen.insert((u.place, &u.name), ()).is_some() {
                     continue;

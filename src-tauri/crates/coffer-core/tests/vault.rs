@@ -813,7 +813,7 @@ fn handles_resolve_only_for_their_member_and_until_they_expire() {
     set(&mut owner, "api-key", "development", "tok-handle-value-1").unwrap();
     let mut dev = fx.member(&mut owner, "dora", Role::Developer);
     let handle = dev
-        .mint_handle(&Scope::default(), None, "api-key", Some(60_000))
+        .mint_handle(&Scope::default(), None, "api-key", Some(60_000), false)
         .unwrap();
     assert!(handle.starts_with("$secret:") && !handle.contains("tok-handle"));
     let target = coffer_core::references::parse_one(&handle).unwrap();
@@ -845,11 +845,78 @@ fn handles_resolve_only_for_their_member_and_until_they_expire() {
         handle.trim_start_matches("$secret:")
     ));
     assert_eq!(
-        dev.mint_handle(&Scope::default(), None, "nope", None)
+        dev.mint_handle(&Scope::default(), None, "nope", None, false)
             .unwrap_err()
             .code(),
         ErrorCode::NotFound
     );
+}
+
+#[test]
+fn a_single_use_handle_is_consumed_by_the_use_that_audits_it() {
+    let (fx, mut owner) = Fixture::new();
+    set(&mut owner, "api-key", "development", "tok-once-value-1").unwrap();
+    let mut dev = fx.member(&mut owner, "dora", Role::Developer);
+    let once = dev
+        .mint_handle(&Scope::default(), None, "api-key", None, true)
+        .unwrap();
+    let target = coffer_core::references::parse_one(&once).unwrap();
+    let resolver = |s: &mut Session| {
+        let mut r = s
+            .resolver(&Scope::default(), None, coffer_core::Purpose::new("test"))
+            .unwrap();
+        let got = r.resolve(&target).map(|v| v.expose().to_string());
+        (got, r.finish())
+    };
+    // Resolved twice in one use: still one use.
+    let mut r = dev
+        .resolver(&Scope::default(), None, coffer_core::Purpose::new("test"))
+        .unwrap();
+    assert_eq!(r.resolve(&target).unwrap().expose(), "tok-once-value-1");
+    assert_eq!(r.resolve(&target).unwrap().expose(), "tok-once-value-1");
+    r.finish().unwrap();
+    let (got, _) = resolver(&mut dev);
+    assert_eq!(got.unwrap_err().code(), ErrorCode::NotFound, "consumed");
+
+    // Two uses racing: both resolve before either finishes; only the first finishes.
+    let once = dev
+        .mint_handle(&Scope::default(), None, "api-key", None, true)
+        .unwrap();
+    let target = coffer_core::references::parse_one(&once).unwrap();
+    let mut dev2 = fx.open("dora", "dora pass phrase").unwrap();
+    let mut first = dev
+        .resolver(&Scope::default(), None, coffer_core::Purpose::new("test"))
+        .unwrap();
+    let mut second = dev2
+        .resolver(&Scope::default(), None, coffer_core::Purpose::new("test"))
+        .unwrap();
+    first.resolve(&target).unwrap();
+    second.resolve(&target).unwrap();
+    first.finish().unwrap();
+    assert_eq!(second.finish().unwrap_err().code(), ErrorCode::NotFound);
+    let uses = owner
+        .audit_events(
+            "default",
+            &AuditFilter {
+                action: Some("secret.use".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(uses.len(), 2, "the refused use left no use event: {uses:?}");
+
+    // A plain handle resolves repeatedly.
+    let plain = dev
+        .mint_handle(&Scope::default(), None, "api-key", None, false)
+        .unwrap();
+    let plain = coffer_core::references::parse_one(&plain).unwrap();
+    for _ in 0..2 {
+        let mut r = dev
+            .resolver(&Scope::default(), None, coffer_core::Purpose::new("test"))
+            .unwrap();
+        assert_eq!(r.resolve(&plain).unwrap().expose(), "tok-once-value-1");
+        r.finish().unwrap();
+    }
 }
 
 #[test]

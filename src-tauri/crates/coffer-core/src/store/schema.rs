@@ -171,7 +171,11 @@ ALTER TABLE secrets ADD COLUMN allowed_hosts TEXT NOT NULL DEFAULT '[]';
 /// holding the fingerprint key test guesses against an old value.
 const V4: &str = "UPDATE versions SET fingerprint = X'' WHERE destroyed_at IS NOT NULL;";
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+/// A handle may be single-use (`coffer ref --once`): the first use that resolves it
+/// deletes it, in the transaction that audits the use.
+const V5: &str = "ALTER TABLE handles ADD COLUMN single_use INTEGER NOT NULL DEFAULT 0;";
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

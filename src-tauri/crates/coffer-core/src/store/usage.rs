@@ -13,6 +13,7 @@ pub(crate) struct NewHandle<'a> {
     pub secret: &'a str,
     pub now: i64,
     pub expires_at: i64,
+    pub single_use: bool,
 }
 
 pub(crate) fn insert_handle(c: &Connection, h: &NewHandle<'_>) -> Result<()> {
@@ -20,8 +21,8 @@ pub(crate) fn insert_handle(c: &Connection, h: &NewHandle<'_>) -> Result<()> {
     c.execute("DELETE FROM handles WHERE expires_at <= ?1", [h.now])?;
     c.execute(
         "INSERT INTO handles (token_mac, member_id, project_id, environment_id, secret,
-                              created_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                              created_at, expires_at, single_use)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             h.token_mac,
             h.member_id,
@@ -29,24 +30,28 @@ pub(crate) fn insert_handle(c: &Connection, h: &NewHandle<'_>) -> Result<()> {
             h.environment_id,
             h.secret,
             h.now,
-            h.expires_at
+            h.expires_at,
+            h.single_use
         ],
     )?;
     Ok(())
 }
 
 pub(crate) struct HandleRow {
+    pub id: i64,
     pub member_id: i64,
     pub workspace_id: i64,
     pub project: String,
     pub environment: String,
     pub secret: String,
     pub expires_at: i64,
+    pub single_use: bool,
 }
 
 pub(crate) fn handle_by_mac(c: &Connection, token_mac: &[u8]) -> Result<Option<HandleRow>> {
     Ok(c.prepare_cached(
-        "SELECT h.member_id, p.workspace_id, p.name, e.name, h.secret, h.expires_at
+        "SELECT h.member_id, p.workspace_id, p.name, e.name, h.secret, h.expires_at,
+                h.id, h.single_use
          FROM handles h JOIN projects p ON p.id = h.project_id
               JOIN environments e ON e.id = h.environment_id
          WHERE h.token_mac = ?1",
@@ -59,9 +64,17 @@ pub(crate) fn handle_by_mac(c: &Connection, token_mac: &[u8]) -> Result<Option<H
             environment: r.get(3)?,
             secret: r.get(4)?,
             expires_at: r.get(5)?,
+            id: r.get(6)?,
+            single_use: r.get(7)?,
         })
     })
     .optional()?)
+}
+
+/// Deletes a single-use handle as it is used; false when it is already gone (another
+/// use consumed it first).
+pub(crate) fn consume_handle(c: &Connection, id: i64) -> Result<bool> {
+    Ok(c.execute("DELETE FROM handles WHERE id = ?1", [id])? == 1)
 }
 
 /// One version's fingerprint, for comparing text against stored values.
