@@ -33,6 +33,11 @@ impl AppState {
         f(session).map_err(IpcError::from)
     }
 
+    /// Fails with `auth` unless a member has unlocked the vault.
+    pub fn require_unlocked(&self) -> IpcResult<()> {
+        self.with(|_| Ok(()))
+    }
+
     /// Like [`with`](Self::with) but not counted as activity (for polling).
     pub fn peek<T>(&self, f: impl FnOnce(&mut Session) -> coffer_core::Result<T>) -> Option<T> {
         let mut guard = self.session.lock().ok()?;

@@ -66,11 +66,15 @@ export const commands = {
 	grantRole: (workspace: string, name: string, role: string) => typedError<null, IpcError>(__TAURI_INVOKE("grant_role", { workspace, name, role })),
 	removeMember: (workspace: string, name: string) => typedError<null, IpcError>(__TAURI_INVOKE("remove_member", { workspace, name })),
 	updateStatus: () => __TAURI_INVOKE<UpdateStatus_Serialize>("update_status"),
-	/**  An empty endpoint goes back to the default one. */
+	/**
+	 *  An empty endpoint goes back to the default one. Where the app fetches the code it
+	 *  will run from is the installation's, not one member's: it needs `manage`.
+	 */
 	setUpdatePreferences: (endpoint: string, checkAtStart: boolean) => typedError<UpdateStatus_Serialize, IpcError>(__TAURI_INVOKE("set_update_preferences", { endpoint, checkAtStart })),
 	/**
 	 *  `null` when Coffer is up to date; an `unavailable` error when the endpoint could not
-	 *  be reached, `integrity` or `invalid` when what it served was refused.
+	 *  be reached, `integrity` or `invalid` when what it served was refused. Needs an
+	 *  unlocked member, as installing does.
 	 */
 	checkForUpdates: () => typedError<AvailableUpdate_Serialize | null, IpcError>(__TAURI_INVOKE("check_for_updates")),
 	/**
@@ -368,6 +372,7 @@ export type ResponseHeader = {
 	value: string,
 };
 
+/**  The one DTO that carries a value to the webview; its `Debug` never shows it. */
 export type Revealed = {
 	value: string,
 };
@@ -457,10 +462,16 @@ export type SetOutcome = {
 	created: boolean,
 };
 
-/**  A new value for one environment: typed (sent once, never returned) or generated. */
+/**
+ *  A new value for one environment: typed (sent once, never returned) or generated.
+ *  `Debug` by hand: it must never show the typed value.
+ */
 export type SetSecretInput = SetSecretInput_Serialize | SetSecretInput_Deserialize;
 
-/**  A new value for one environment: typed (sent once, never returned) or generated. */
+/**
+ *  A new value for one environment: typed (sent once, never returned) or generated.
+ *  `Debug` by hand: it must never show the typed value.
+ */
 export type SetSecretInput_Deserialize = {
 	name: string,
 	environment: string,
@@ -480,7 +491,10 @@ export type SetSecretInput_Deserialize = {
 	allowedHosts?: string[] | null,
 };
 
-/**  A new value for one environment: typed (sent once, never returned) or generated. */
+/**
+ *  A new value for one environment: typed (sent once, never returned) or generated.
+ *  `Debug` by hand: it must never show the typed value.
+ */
 export type SetSecretInput_Serialize = {
 	name: string,
 	environment: string,
@@ -509,10 +523,18 @@ export type Setting = {
 	is_default: boolean,
 };
 
-/**  A test request from the form: every text but the method may hold references. */
+/**
+ *  A test request from the form: every text but the method may hold references.
+ *  A user may also type a literal key there, so `Debug` shows only the shape (as
+ *  the core's `RequestSpec` does).
+ */
 export type TestRequestInput = TestRequestInput_Serialize | TestRequestInput_Deserialize;
 
-/**  A test request from the form: every text but the method may hold references. */
+/**
+ *  A test request from the form: every text but the method may hold references.
+ *  A user may also type a literal key there, so `Debug` shows only the shape (as
+ *  the core's `RequestSpec` does).
+ */
 export type TestRequestInput_Deserialize = {
 	environment: string,
 	method: string,
@@ -528,7 +550,11 @@ export type TestRequestInput_Deserialize = {
 	body?: string | null,
 };
 
-/**  A test request from the form: every text but the method may hold references. */
+/**
+ *  A test request from the form: every text but the method may hold references.
+ *  A user may also type a literal key there, so `Debug` shows only the shape (as
+ *  the core's `RequestSpec` does).
+ */
 export type TestRequestInput_Serialize = {
 	environment: string,
 	method: string,
@@ -677,7 +703,10 @@ export type VersionInfo_Deserialize = {
 	destroyed: boolean,
 	/**  Until when this version can be rolled back to (old, live versions only). */
 	rollback_until?: number | null,
-	/**  Equal labels mean equal values (compared by keyed fingerprint, never revealed). */
+	/**
+	 *  Equal labels mean equal values (compared by keyed fingerprint, never revealed);
+	 *  `-` for a destroyed version, whose fingerprint went with its value.
+	 */
 	value_label: string,
 };
 
@@ -693,7 +722,10 @@ export type VersionInfo_Serialize = {
 	destroyed: boolean,
 	/**  Until when this version can be rolled back to (old, live versions only). */
 	rollback_until: number | null,
-	/**  Equal labels mean equal values (compared by keyed fingerprint, never revealed). */
+	/**
+	 *  Equal labels mean equal values (compared by keyed fingerprint, never revealed);
+	 *  `-` for a destroyed version, whose fingerprint went with its value.
+	 */
 	value_label: string,
 };
 

@@ -6,6 +6,7 @@ use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::error::{IpcError, IpcResult};
+use crate::state::AppState;
 use crate::updates::{AvailableUpdate, Updates};
 
 #[derive(Debug, Serialize, specta::Type)]
@@ -66,23 +67,31 @@ pub fn update_status(updates: State<'_, Updates>) -> UpdateStatus {
     status(&updates)
 }
 
-/// An empty endpoint goes back to the default one.
+/// An empty endpoint goes back to the default one. Where the app fetches the code it
+/// will run from is the installation's, not one member's: it needs `manage`.
 #[tauri::command]
 #[specta::specta]
 pub fn set_update_preferences(
+    state: State<'_, AppState>,
     updates: State<'_, Updates>,
     endpoint: String,
     check_at_start: bool,
 ) -> IpcResult<UpdateStatus> {
+    state.with(|s| s.require_manage_anywhere("change the update settings"))?;
     updates.set_preferences(&endpoint, check_at_start)?;
     Ok(status(&updates))
 }
 
 /// `null` when Coffer is up to date; an `unavailable` error when the endpoint could not
-/// be reached, `integrity` or `invalid` when what it served was refused.
+/// be reached, `integrity` or `invalid` when what it served was refused. Needs an
+/// unlocked member, as installing does.
 #[tauri::command]
 #[specta::specta]
-pub async fn check_for_updates(updates: State<'_, Updates>) -> IpcResult<Option<AvailableUpdate>> {
+pub async fn check_for_updates(
+    state: State<'_, AppState>,
+    updates: State<'_, Updates>,
+) -> IpcResult<Option<AvailableUpdate>> {
+    state.require_unlocked()?;
     Ok(updates.check().await?)
 }
 
@@ -91,9 +100,11 @@ pub async fn check_for_updates(updates: State<'_, Updates>) -> IpcResult<Option<
 #[tauri::command]
 #[specta::specta]
 pub async fn install_update(
+    state: State<'_, AppState>,
     updates: State<'_, Updates>,
     on_progress: Channel<DownloadProgress>,
 ) -> IpcResult<String> {
+    state.require_unlocked()?;
     let mut last_percent = None;
     let report = |downloaded: u64, total: Option<u64>| {
         // One message per percent (or per 256 KiB without a total), not per chunk.

@@ -20,11 +20,13 @@ pub struct UpdatePreferences {
     pub check_at_start: bool,
 }
 
+/// Off by default: an offline tool does not contact the network at every start until
+/// someone who may `manage` turns the check on.
 impl Default for UpdatePreferences {
     fn default() -> Self {
         UpdatePreferences {
             endpoint: None,
-            check_at_start: true,
+            check_at_start: false,
         }
     }
 }
@@ -94,7 +96,7 @@ mod tests {
         let path = dir.path().join("updates.json");
         assert_eq!(UpdatePreferences::load(&path), UpdatePreferences::default());
         std::fs::write(&path, b"{not json").unwrap();
-        assert!(UpdatePreferences::load(&path).check_at_start);
+        assert!(!UpdatePreferences::load(&path).check_at_start);
     }
 
     #[test]

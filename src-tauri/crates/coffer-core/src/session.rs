@@ -579,6 +579,22 @@ impl Session {
             .collect()
     }
 
+    /// Settings of the installation rather than of a workspace (the app's update
+    /// endpoint and whether it checks at start): they need `manage` in one of the
+    /// member's workspaces. `what` names the change for the refusal.
+    pub fn require_manage_anywhere(&self, what: &str) -> Result<()> {
+        let manages = store::workspaces_of_member(self.store.conn(), self.member_id)?
+            .iter()
+            .any(|(_, role)| role.is_some_and(|r| r.allows(Capability::Manage)));
+        if manages {
+            return Ok(());
+        }
+        Err(Error::DeniedAction {
+            member: self.member.clone(),
+            what: format!("{what}: that needs manage"),
+        })
+    }
+
     /// The app's idle delay before it locks this session: the shortest `auto-lock` over
     /// every workspace the member belongs to (the session holds keys for all of them,
     /// so a workspace asking for a quick lock must not be overridden by another).

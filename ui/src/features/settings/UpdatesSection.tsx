@@ -171,7 +171,7 @@ export function UpdatesSection() {
             phase={phase}
             outcome={outcome}
             checking={data?.checking ?? false}
-            checkAtStart={data?.check_at_start ?? true}
+            checkAtStart={data?.check_at_start ?? false}
           />
           {offered?.notes && phase.kind === "idle" ? <p className="field-hint update-notes">{offered.notes}</p> : null}
           {phase.kind === "downloading" || phase.kind === "installing" ? (
@@ -207,7 +207,7 @@ export function UpdatesSection() {
         className="setting-row setting-row-stacked"
         onSubmit={(e) => {
           e.preventDefault();
-          if (dirty) void savePreferences(endpoint, data?.check_at_start ?? true);
+          if (dirty) void savePreferences(endpoint, data?.check_at_start ?? false);
         }}
         noValidate
       >
@@ -260,7 +260,7 @@ export function UpdatesSection() {
               size="sm"
               className="update-reset"
               aria-label="Use the default update endpoint"
-              onClick={() => void savePreferences("", data?.check_at_start ?? true)}
+              onClick={() => void savePreferences("", data?.check_at_start ?? false)}
             >
               Use the default endpoint
             </Button>
@@ -272,7 +272,7 @@ export function UpdatesSection() {
         <div className="setting-text">
           <Checkbox
             label="Check for updates at start"
-            checked={data?.check_at_start ?? true}
+            checked={data?.check_at_start ?? false}
             disabled={!data || saving}
             onChange={(e) => void savePreferences(savedEndpoint, e.target.checked)}
             description="In the background, once per start. Without a network it says so in one line and nothing else changes."
