@@ -9,7 +9,10 @@ export const commands = {
 	vaultStatus: () => __TAURI_INVOKE<VaultStatus_Serialize>("vault_status"),
 	createVault: (owner: string, passphrase: string) => typedError<UnlockResult_Serialize, IpcError>(__TAURI_INVOKE("create_vault", { owner, passphrase })),
 	unlock: (member: string, passphrase: string, remember: boolean) => typedError<UnlockResult_Serialize, IpcError>(__TAURI_INVOKE("unlock", { member, passphrase, remember })),
-	/**  Whether `member` can unlock with the device keyring here. */
+	/**
+	 *  Whether this device's keyring holds a key for `member` (asked before unlock, so it
+	 *  reads the keyring only and tells nothing about who is a member).
+	 */
 	deviceRemembered: (member: string) => typedError<boolean, IpcError>(__TAURI_INVOKE("device_remembered", { member })),
 	unlockWithDevice: (member: string) => typedError<UnlockResult_Serialize, IpcError>(__TAURI_INVOKE("unlock_with_device", { member })),
 	setRememberDevice: (remember: boolean) => typedError<boolean, IpcError>(__TAURI_INVOKE("set_remember_device", { remember })),

@@ -109,11 +109,12 @@ pub fn unlock(
     UnlockResult::enter(&state, session, member, keyring_note)
 }
 
-/// Whether `member` can unlock with the device keyring here.
+/// Whether this device's keyring holds a key for `member` (asked before unlock, so it
+/// reads the keyring only and tells nothing about who is a member).
 #[tauri::command]
 #[specta::specta]
 pub fn device_remembered(state: State<'_, AppState>, member: String) -> IpcResult<bool> {
-    Ok(Vault::open(&state.vault_path)?.has_device_slot(&member)?)
+    Ok(Vault::open(&state.vault_path)?.device_key_present(&member, &OsKeyring)?)
 }
 
 #[tauri::command]

@@ -49,5 +49,6 @@ pub use secrets::{
 };
 pub use session::{AuditFilter, Scope, Session};
 pub use vault::{
-    default_path as default_vault_path, EnvironmentInfo, Lease, ProjectInfo, Vault, WorkspaceInfo,
+    default_path as default_vault_path, failure_delay, EnvironmentInfo, Lease, ProjectInfo, Vault,
+    WorkspaceInfo,
 };

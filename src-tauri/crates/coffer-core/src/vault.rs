@@ -156,7 +156,8 @@ impl Vault {
     }
 
     /// Unlocks with a member's passphrase. Every failure is the same error, after a
-    /// delay that grows with consecutive failures.
+    /// delay that grows with consecutive failures under any name (so neither the
+    /// message nor the delay tells a member's name from an unknown one).
     pub fn unlock(self, member: &str, passphrase: &Passphrase) -> Result<Session> {
         let vault_id = self.vault_id()?;
         let now = self.clock.now_ms();
@@ -170,7 +171,8 @@ impl Vault {
         let (Some(m), Some(slot)) = (found, slot) else {
             // Spend the same work as a real attempt so timing does not tell members apart.
             let _ = self.kdf.derive(passphrase, &[0u8; 16]);
-            std::thread::sleep(failure_delay(1));
+            let failures = self.store.write(|tx| store::record_failed_unlock_any(tx))?;
+            std::thread::sleep(failure_delay(failures));
             return Err(Error::BadCredentials);
         };
         let params: KdfParams = slot
@@ -189,18 +191,21 @@ impl Vault {
         let vault_key = match opened {
             Ok(bytes) => Key32::from_slice(&bytes)?,
             Err(_) => {
-                let failures = self
-                    .store
-                    .write(|tx| store::record_failed_unlock(tx, m.id, now))?;
+                let failures = self.store.write(|tx| {
+                    store::record_failed_unlock(tx, m.id, now)?;
+                    store::record_failed_unlock_any(tx)
+                })?;
                 std::thread::sleep(failure_delay(failures));
                 return Err(Error::BadCredentials);
             }
         };
         let upgrade = params.is_weaker_than(&self.kdf);
         let target = self.kdf;
-        if m.failed_attempts > 0 || upgrade {
+        let failed_any = store::failed_unlocks_any(self.store.conn())? > 0;
+        if m.failed_attempts > 0 || failed_any || upgrade {
             self.store.write(|tx| {
                 store::reset_failed_unlocks(tx, m.id)?;
+                store::reset_failed_unlocks_any(tx)?;
                 if upgrade {
                     // Re-wrap under the stronger parameters while we hold the passphrase.
                     let salt = random_bytes::<16>()?;
@@ -224,6 +229,14 @@ impl Vault {
         Ok(session)
     }
 
+    /// Whether this device's keyring holds a key for `member` in this vault: what the
+    /// unlock screen asks before anyone is unlocked. It reads the keyring only, never
+    /// the member list, so the answer says nothing about who is a member.
+    pub fn device_key_present(&self, member: &str, keyring: &dyn DeviceKeyStore) -> Result<bool> {
+        let account = device_account(&self.vault_id()?, member);
+        Ok(matches!(keyring.get(&account), Ok(Some(_))))
+    }
+
     /// Whether `member` has remembered this vault on a device (a device key slot).
     pub fn has_device_slot(&self, member: &str) -> Result<bool> {
         let Some(m) = store::member_by_name(self.store.conn(), member)? else {
@@ -233,20 +246,20 @@ impl Vault {
     }
 
     /// Unlocks with the device key kept in the OS keyring by "remember on this device".
+    /// An unknown name, a member who remembered nothing here, a missing key and a key
+    /// that opens nothing all fail alike: the answer must not tell who is a member.
+    /// The keyring is asked first, whatever the name, so even its errors do not.
     pub fn unlock_with_device(self, member: &str, keyring: &dyn DeviceKeyStore) -> Result<Session> {
         let vault_id = self.vault_id()?;
-        let m = store::member_by_name(self.store.conn(), member)?.ok_or(Error::BadCredentials)?;
-        let slots = store::slots_of(self.store.conn(), m.id, "device")?;
-        if slots.is_empty() {
-            return Err(Error::Auth(format!(
-                "{member} has not remembered this vault on this device"
-            )));
-        }
+        let no_device_key =
+            || Error::Auth("this device holds no key that unlocks the vault as that member".into());
         let account = device_account(&vault_id, member);
         let key_bytes = keyring
             .get(&account)
             .map_err(|e: DeviceStoreError| Error::Auth(e.to_string()))?
-            .ok_or_else(|| Error::Auth("no device key for this vault in the OS keyring".into()))?;
+            .ok_or_else(no_device_key)?;
+        let m = store::member_by_name(self.store.conn(), member)?.ok_or_else(no_device_key)?;
+        let slots = store::slots_of(self.store.conn(), m.id, "device")?;
         let device_key = Key32::from_slice(&key_bytes)?;
         let ad = slot_ad(&vault_id, m.id, "device");
         for slot in slots {
@@ -259,9 +272,7 @@ impl Vault {
                 ));
             }
         }
-        Err(Error::Auth(
-            "the device key in the OS keyring does not open this vault".into(),
-        ))
+        Err(no_device_key())
     }
 }
 

@@ -617,6 +617,62 @@ fn wrong_passphrases_fail_alike_and_slow_down() {
 }
 
 #[test]
+fn failed_unlocks_look_the_same_for_every_name() {
+    // The delay grew only for real members, so timing a few attempts told which
+    // names exist. It is one counter for every name now.
+    let (fx, mut s) = Fixture::new();
+    let _bob = fx.member(&mut s, "bob", Role::Viewer);
+    drop(s);
+    let _ = fx.open("alice", "not the passphrase").unwrap_err();
+    let _ = fx.open("alice", "not the passphrase").unwrap_err();
+    let t = std::time::Instant::now();
+    let _ = fx.open("nobody", "not the passphrase").unwrap_err();
+    let unknown = t.elapsed();
+    assert!(
+        unknown >= coffer_core::failure_delay(3),
+        "an unknown name waited {unknown:?}, a member would wait {:?}",
+        coffer_core::failure_delay(3)
+    );
+    fx.open("alice", OWNER_PASS).unwrap();
+
+    // The device unlock says the same for an unknown name, a member who remembered
+    // nothing here, and a member whose keyring has no key.
+    let store = MemoryKeyStore::default();
+    let mut alice = fx.open("alice", OWNER_PASS).unwrap();
+    alice.remember_device(&store).unwrap();
+    drop(alice);
+    let messages: Vec<String> = ["nobody", "bob"]
+        .into_iter()
+        .map(|name| {
+            let err = Vault::open(&fx.path)
+                .unwrap()
+                .unlock_with_device(name, &store)
+                .unwrap_err();
+            assert_eq!(err.code(), ErrorCode::Auth);
+            err.to_string()
+        })
+        .chain(std::iter::once(
+            Vault::open(&fx.path)
+                .unwrap()
+                .unlock_with_device("alice", &MemoryKeyStore::default())
+                .unwrap_err()
+                .to_string(),
+        ))
+        .collect();
+    assert!(messages.iter().all(|m| *m == messages[0]), "{messages:?}");
+    assert!(!messages[0].contains("bob") && !messages[0].contains("nobody"));
+
+    // Before unlock, "remembered here?" is the keyring's answer, not the member list's.
+    let vault = Vault::open(&fx.path).unwrap();
+    assert!(vault.device_key_present("alice", &store).unwrap());
+    let empty = MemoryKeyStore::default();
+    for name in ["alice", "bob", "nobody"] {
+        assert!(!vault.device_key_present(name, &empty).unwrap(), "{name}");
+    }
+    assert!(!vault.device_key_present("bob", &store).unwrap());
+}
+
+#[test]
 fn weak_key_slots_are_upgraded_on_unlock() {
     let (fx, s) = Fixture::new();
     drop(s);

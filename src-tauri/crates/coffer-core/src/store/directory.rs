@@ -90,6 +90,27 @@ pub(crate) fn record_failed_unlock(c: &Connection, id: i64, now: i64) -> Result<
     )?)
 }
 
+/// Consecutive failed unlocks under any name, a member's or not. The failure delay
+/// follows this count, so it tells nothing about which names are members.
+pub(crate) fn failed_unlocks_any(c: &Connection) -> Result<i64> {
+    Ok(super::get_meta(c, "failed_unlocks")?
+        .and_then(|v| String::from_utf8(v).ok()?.parse().ok())
+        .unwrap_or(0))
+}
+
+pub(crate) fn record_failed_unlock_any(c: &Connection) -> Result<i64> {
+    let n = failed_unlocks_any(c)?.saturating_add(1);
+    super::set_meta(c, "failed_unlocks", n.to_string().as_bytes())?;
+    Ok(n)
+}
+
+pub(crate) fn reset_failed_unlocks_any(c: &Connection) -> Result<()> {
+    if failed_unlocks_any(c)? != 0 {
+        super::set_meta(c, "failed_unlocks", b"0")?;
+    }
+    Ok(())
+}
+
 pub(crate) fn reset_failed_unlocks(c: &Connection, id: i64) -> Result<()> {
     c.execute(
         "UPDATE members SET failed_attempts = 0 WHERE id = ?1 AND failed_attempts != 0",
