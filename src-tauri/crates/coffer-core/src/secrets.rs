@@ -570,22 +570,42 @@ impl Session {
                     store::update_secret_meta(tx, s.id, description, kind.as_str(), rotate, w.now)?;
                     (s.id, false)
                 }
-                None => {
-                    let id = store::insert_secret(
-                        tx,
-                        &NewSecret {
-                            project_id: ctx.project_id,
-                            name,
-                            description: req.description.as_deref().unwrap_or(""),
-                            kind: kind.as_str(),
-                            scope: req.scope.unwrap_or(SecretScope::Workspace).as_str(),
-                            owner_id: w.member_id,
-                            rotate_every: req.rotate_every_ms,
-                            now: w.now,
-                        },
-                    )?;
-                    (id, true)
-                }
+                None => match store::secret_by_name(tx, ctx.project_id, name)? {
+                    // Another writer created it since we looked (this transaction now
+                    // holds the write lock): this is a new version of theirs.
+                    Some(s)
+                        if s.deleted_at.is_none()
+                            && (s.scope == "workspace" || s.owner_id == w.member_id) =>
+                    {
+                        let description = req.description.as_deref().unwrap_or(&s.description);
+                        let rotate = req.rotate_every_ms.or(s.rotate_every);
+                        store::update_secret_meta(
+                            tx,
+                            s.id,
+                            description,
+                            kind.as_str(),
+                            rotate,
+                            w.now,
+                        )?;
+                        (s.id, false)
+                    }
+                    _ => {
+                        let id = store::insert_secret(
+                            tx,
+                            &NewSecret {
+                                project_id: ctx.project_id,
+                                name,
+                                description: req.description.as_deref().unwrap_or(""),
+                                kind: kind.as_str(),
+                                scope: req.scope.unwrap_or(SecretScope::Workspace).as_str(),
+                                owner_id: w.member_id,
+                                rotate_every: req.rotate_every_ms,
+                                now: w.now,
+                            },
+                        )?;
+                        (id, true)
+                    }
+                },
             };
             if let Some(hosts) = &allowed_hosts {
                 let before = if created {
@@ -616,7 +636,11 @@ impl Session {
                     if_version: req.if_version,
                     expires_at,
                     origin,
-                    action,
+                    action: if created {
+                        "secret.create"
+                    } else {
+                        "secret.update"
+                    },
                     detail,
                 },
             )?;
