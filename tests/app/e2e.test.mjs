@@ -397,6 +397,7 @@ step("roll back production in History", async () => {
   );
   assert.equal(cells.v4, cells.v1, `v4 and v1 share a value label: ${JSON.stringify(cells)}`);
   assert.notEqual(cells.v4, cells.v3);
+  await $(`h1=${SECRET}`).scrollIntoView();
   await shoot("history");
 });
 
@@ -583,7 +584,12 @@ step("updates: offline is one line, the endpoint must be https", async () => {
   await waitShown("#settings-title");
   const status = '[role="status"][aria-label="Update status"]';
   await $("#update-settings").scrollIntoView();
-  // The check at start asked the shipped endpoint, which no network resolves.
+  // An offline tool does not call out on its own: checking at start is off until an
+  // owner turns it on.
+  await waitForText(status, /checking at start is off/, 20_000);
+  assert.equal(await byLabel("Check for updates at start").isSelected(), false, "off by default");
+  // Asked, it tries the shipped endpoint, which no network resolves.
+  await click("button=Check for updates");
   await waitForText(status, /^Could not check for updates: example\.invalid could not be reached\.$/, 20_000);
   await shoot("settings-updates");
 
@@ -601,9 +607,10 @@ step("updates: offline is one line, the endpoint must be https", async () => {
   assert.equal(await $("button=Download and install").isExisting(), false, "nothing is offered");
   await look("settings-updates-offline");
 
-  const atStart = byLabel("Check for updates at start");
-  assert.equal(await atStart.isSelected(), true, "on by default");
-  await click(atStart);
+  // An owner may turn checking at start on, and off again.
+  await click(byLabel("Check for updates at start"));
+  await until(async () => await byLabel("Check for updates at start").isSelected(), "check at start to turn on");
+  await click(byLabel("Check for updates at start"));
   await until(async () => !(await byLabel("Check for updates at start").isSelected()), "check at start to turn off");
   await click('button[aria-label="Use the default update endpoint"]');
   await waitGone('button[aria-label="Use the default update endpoint"]');

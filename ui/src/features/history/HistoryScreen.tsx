@@ -206,7 +206,7 @@ export function HistoryScreen({ name }: { name: string }) {
             <strong>Value labels</strong> — versions that show the same letter hold the same value. Coffer compares
             keyed fingerprints, so anyone who can list secrets sees that, say, staging still uses the production key,
             without anyone seeing a value.
-            {rollbackMs ? ` Old versions can be rolled back for ${formatDuration(rollbackMs)}, then their ciphertext is destroyed.` : ""}
+            {rollbackMs ? ` Old versions can be rolled back for ${formatDuration(rollbackMs)}, then their ciphertext and fingerprint are destroyed.` : ""}
           </div>
           <section className="card usage-card" aria-label="Where it is used">
             <UsageList

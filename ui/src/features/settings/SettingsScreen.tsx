@@ -19,7 +19,7 @@ const SETTINGS: { key: string; label: string; help: string; placeholder: string 
   {
     key: "rollback-window",
     label: "Rollback window",
-    help: "How long a replaced version can be rolled back to. After that its ciphertext is destroyed; its record stays.",
+    help: "How long a replaced version can be rolled back to. After that its ciphertext and fingerprint are destroyed; its record stays.",
     placeholder: "7d",
   },
   {
