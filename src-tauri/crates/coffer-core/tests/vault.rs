@@ -474,21 +474,27 @@ fn soft_delete_restore_and_purge() {
     assert!(!file_contains(&fx.path, "gone-value"));
 }
 
-#[test]
-fn protected_environments_guard_delete_restore_purge_and_shorter_windows() {
-    let (fx, mut s) = Fixture::new();
-    set(&mut s, "PROD_KEY", "production", "prod-value").unwrap();
-    set(&mut s, "DEV_KEY", "development", "dev-value").unwrap();
+/// Marks production protected, then unlocks again with a device key: a session in
+/// which the passphrase was not given.
+fn protect_production_and_reopen_by_device(fx: &Fixture, mut s: Session) -> Session {
     s.set_environment_protected(&Scope::default(), "production", true)
         .unwrap();
     let store = MemoryKeyStore::default();
     s.remember_device(&store).unwrap();
     drop(s);
-    let vault = Vault::open(&fx.path)
+    Vault::open(&fx.path)
         .unwrap()
-        .with_clock(Arc::new(fx.clock.clone()));
-    // Unlocked by the device key: the passphrase was not given in this session.
-    let mut s = vault.unlock_with_device("alice", &store).unwrap();
+        .with_clock(Arc::new(fx.clock.clone()))
+        .unlock_with_device("alice", &store)
+        .unwrap()
+}
+
+#[test]
+fn protected_environments_guard_delete_restore_purge_and_shorter_windows() {
+    let (fx, mut s) = Fixture::new();
+    set(&mut s, "PROD_KEY", "production", "prod-value").unwrap();
+    set(&mut s, "DEV_KEY", "development", "dev-value").unwrap();
+    let mut s = protect_production_and_reopen_by_device(&fx, s);
     let scope = Scope::default();
     let auth = |r: coffer_core::Result<()>| r.unwrap_err().code() == ErrorCode::Auth;
     assert!(auth(s.delete_secret(&scope, "PROD_KEY").map(|_| ())));
@@ -536,16 +542,8 @@ fn protected_environments_guard_delete_restore_purge_and_shorter_windows() {
 
 #[test]
 fn protected_environments_need_the_passphrase_again() {
-    let (fx, mut s) = Fixture::new();
-    s.set_environment_protected(&Scope::default(), "production", true)
-        .unwrap();
-    let store = MemoryKeyStore::default();
-    s.remember_device(&store).unwrap();
-    drop(s);
-    let vault = Vault::open(&fx.path)
-        .unwrap()
-        .with_clock(Arc::new(fx.clock.clone()));
-    let mut s = vault.unlock_with_device("alice", &store).unwrap();
+    let (fx, s) = Fixture::new();
+    let mut s = protect_production_and_reopen_by_device(&fx, s);
     let err = set(&mut s, "K", "production", "prod-value").unwrap_err();
     assert_eq!(err.code(), ErrorCode::Auth);
     assert!(err.to_string().contains("protected"));

@@ -436,14 +436,17 @@ pub(crate) fn protected_environments_in(c: &Connection, workspace_id: i64) -> Re
          JOIN projects p ON p.id = e.project_id
          WHERE p.workspace_id = ?1 AND e.protected = 1 ORDER BY p.id, e.position",
     )?;
-    let rows = st.query_map([workspace_id], |r| {
-        Ok(EnvRow {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            protected: r.get(2)?,
-        })
-    })?;
+    let rows = st.query_map([workspace_id], env_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// An environment from `SELECT id, name, protected`.
+fn env_row(r: &Row<'_>) -> rusqlite::Result<EnvRow> {
+    Ok(EnvRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        protected: r.get(2)?,
+    })
 }
 
 /// The ids of the environments in which a secret has (or had) a version.
@@ -458,13 +461,7 @@ pub(crate) fn environments_of(c: &Connection, project_id: i64) -> Result<Vec<Env
     let mut st = c.prepare_cached(
         "SELECT id, name, protected FROM environments WHERE project_id = ?1 ORDER BY position",
     )?;
-    let rows = st.query_map([project_id], |r| {
-        Ok(EnvRow {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            protected: r.get(2)?,
-        })
-    })?;
+    let rows = st.query_map([project_id], env_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
