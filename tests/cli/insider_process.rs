@@ -30,6 +30,9 @@ for path in paths:
 struct PlainUser {
     ids: Option<(u32, u32)>,
     dir: tempfile::TempDir,
+    /// A copy of the binary under test in the user's own directory, so the test does
+    /// not depend on whether the checkout's path is open to other users.
+    bin: std::path::PathBuf,
 }
 
 impl PlainUser {
@@ -64,7 +67,11 @@ impl PlainUser {
             std::os::unix::fs::PermissionsExt::from_mode(0o700),
         )
         .expect("chmod");
-        PlainUser { ids, dir }
+        let bin = dir.path().join("coffer");
+        std::fs::copy(coffer_bin(), &bin).expect("copy the coffer binary");
+        std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod the binary");
+        PlainUser { ids, dir, bin }
     }
 
     fn path(&self) -> &Path {
@@ -102,7 +109,7 @@ impl PlainUser {
     }
 
     fn coffer(&self, passphrase: Option<&str>, args: &[&str]) -> Output {
-        self.run(passphrase, &coffer_bin(), args)
+        self.run(passphrase, &self.bin, args)
     }
 
     fn coffer_ok(&self, passphrase: Option<&str>, args: &[&str], stdin: Option<&str>) -> String {
@@ -110,8 +117,7 @@ impl PlainUser {
             None => self.coffer(passphrase, args),
             Some(text) => {
                 let script = format!("printf %s '{text}' | \"$0\" \"$@\"",);
-                let bin = coffer_bin();
-                let mut all = vec!["-c", script.as_str(), bin.to_str().expect("utf-8")];
+                let mut all = vec!["-c", script.as_str(), self.bin.to_str().expect("utf-8")];
                 all.extend_from_slice(args);
                 self.run(passphrase, Path::new("/bin/sh"), &all)
             }
