@@ -245,6 +245,17 @@ impl Vault {
         }
     }
 
+    /// Runs `command_line` (a shell line starting the binary) with a terminal as its
+    /// stdout, through util-linux `script`, so the binary sees what a person would.
+    pub fn run_in_terminal(&self, command_line: &str) -> Run {
+        assert!(
+            Command::new("script").arg("--version").output().is_ok(),
+            "util-linux `script` is missing (Debian's bsdutils package)"
+        );
+        self.cli()
+            .run_program("script", &["-qec", command_line, "/dev/null"])
+    }
+
     /// Every invocation so far, in order.
     pub fn transcript(&self) -> Vec<Run> {
         self.transcript.lock().expect("transcript lock").clone()

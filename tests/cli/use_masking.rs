@@ -2,8 +2,6 @@
 //! on stderr, through a terminal, in base64 at any offset, a key a few lines at a
 //! time — no byte of a value reaches the output; switching masking off needs `reveal`.
 
-use std::process::Command;
-
 use super::support::{random_token, Vault};
 
 const MASK: &str = "********";
@@ -116,10 +114,6 @@ fn a_key_printed_a_few_lines_at_a_time_is_masked_line_by_line() {
 
 #[test]
 fn through_a_terminal_pieces_with_pauses_are_masked() {
-    if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("skipped: util-linux `script` is not installed");
-        return;
-    }
     let vault = Vault::new();
     let value = random_token("tty_");
     vault.set("k", &value, &[]);
@@ -128,9 +122,7 @@ fn through_a_terminal_pieces_with_pauses_are_masked() {
         super::support::coffer_bin().display(),
         paused_printf("K", &[2, 9], false)
     );
-    let run = vault
-        .cli()
-        .run_program("script", &["-qec", &inner, "/dev/null"]);
+    let run = vault.run_in_terminal(&inner);
     assert_eq!(run.code(), Some(0), "{}", run.describe());
     assert!(run.stdout.contains(MASK), "{}", run.describe());
     assert!(!run.stdout.contains(&value[2..]), "{}", run.describe());

@@ -382,10 +382,6 @@ fn hex(s: &str) -> String {
 
 #[test]
 fn on_a_terminal_the_child_gets_one_too_and_output_is_still_masked() {
-    if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("skipped: util-linux `script` is not installed");
-        return;
-    }
     let vault = Vault::new();
     let value = random_token("tty_");
     vault.set("k", &value, &[]);
@@ -394,9 +390,7 @@ fn on_a_terminal_the_child_gets_one_too_and_output_is_still_masked() {
         "{} run -- sh -c '[ -t 1 ] && echo child-has-a-tty; echo \"$K\"; printf \"\\033[31mred\\033[0m\\n\"; exit 5'",
         bin.display()
     );
-    let run = vault
-        .cli()
-        .run_program("script", &["-qec", &inner, "/dev/null"]);
+    let run = vault.run_in_terminal(&inner);
     assert_eq!(run.code(), Some(5), "{}", run.describe());
     assert!(run.stdout.contains("child-has-a-tty"), "{}", run.describe());
     assert!(

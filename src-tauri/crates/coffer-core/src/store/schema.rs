@@ -219,17 +219,20 @@ mod tests {
         migrate(&mut c).unwrap();
     }
 
+    /// A member, a workspace and a project: what a row of an old schema hangs on.
+    const BASE_ROWS: &str = "INSERT INTO members(id, name, created_at) VALUES (1, 'alice', 0);
+         INSERT INTO workspaces(id, name, wrapped_key, created_at) VALUES (1, 'w', x'00', 0);
+         INSERT INTO projects(id, workspace_id, name, created_at) VALUES (1, 1, 'p', 0);";
+
     #[test]
     fn a_v2_vault_gains_allowed_hosts_and_keeps_its_rows() {
         let mut c = Connection::open_in_memory().unwrap();
         Migrations::new(vec![M::up(V1), M::up(V2)])
             .to_latest(&mut c)
             .unwrap();
+        c.execute_batch(BASE_ROWS).unwrap();
         c.execute_batch(
-            "INSERT INTO members(id, name, created_at) VALUES (1, 'alice', 0);
-             INSERT INTO workspaces(id, name, wrapped_key, created_at) VALUES (1, 'w', x'00', 0);
-             INSERT INTO projects(id, workspace_id, name, created_at) VALUES (1, 1, 'p', 0);
-             INSERT INTO secrets(project_id, name, kind, scope, owner_id, created_at, updated_at)
+            "INSERT INTO secrets(project_id, name, kind, scope, owner_id, created_at, updated_at)
                  VALUES (1, 'OLD', 'string', 'workspace', 1, 0, 0);",
         )
         .unwrap();
@@ -253,11 +256,9 @@ mod tests {
         Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
             .to_latest(&mut c)
             .unwrap();
+        c.execute_batch(BASE_ROWS).unwrap();
         c.execute_batch(
-            "INSERT INTO members(id, name, created_at) VALUES (1, 'alice', 0);
-             INSERT INTO workspaces(id, name, wrapped_key, created_at) VALUES (1, 'w', x'00', 0);
-             INSERT INTO projects(id, workspace_id, name, created_at) VALUES (1, 1, 'p', 0);
-             INSERT INTO environments(id, project_id, name, position, created_at)
+            "INSERT INTO environments(id, project_id, name, position, created_at)
                  VALUES (1, 1, 'development', 0, 0);
              INSERT INTO secrets(id, project_id, name, kind, scope, owner_id, created_at, updated_at)
                  VALUES (1, 1, 'K', 'string', 'workspace', 1, 0, 0);
