@@ -38,6 +38,9 @@ pub struct ListedSecret {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[specta(type = Option<i32>)]
     pub purge_at: Option<i64>,
+    /// Removed members who could use a current value (cells flagged exposed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exposed_to: Vec<String>,
     /// One per environment of `SecretList::environments`; `null` where there is no
     /// value. An array shorter than the environments is missing the rest.
     pub cells: Vec<Option<ListedCell>>,
@@ -61,6 +64,7 @@ pub struct ListedCell(
 pub const EXPIRED: u8 = 1;
 pub const EXPIRING_SOON: u8 = 2;
 pub const ROTATION_DUE: u8 = 4;
+pub const EXPOSED: u8 = 8;
 
 impl From<Vec<SecretSummary>> for SecretList {
     fn from(summaries: Vec<SecretSummary>) -> Self {
@@ -74,6 +78,12 @@ impl From<Vec<SecretSummary>> for SecretList {
                     .map(|e| column_of(&mut environments, &e.environment))
                     .collect();
                 let mut cells = vec![None; columns.iter().max().map_or(0, |m| m + 1)];
+                let mut exposed_to: Vec<String> = Vec::new();
+                for m in s.environments.iter().flat_map(|e| &e.exposed_to) {
+                    if !exposed_to.contains(m) {
+                        exposed_to.push(m.clone());
+                    }
+                }
                 for (status, &column) in s.environments.iter().zip(&columns) {
                     cells[column] = cell(status, column, &mut environments);
                 }
@@ -84,6 +94,7 @@ impl From<Vec<SecretSummary>> for SecretList {
                     scope: (s.scope != SecretScope::Workspace).then_some(s.scope),
                     deleted_at: s.deleted_at,
                     purge_at: s.purge_at,
+                    exposed_to,
                     cells,
                 }
             })
@@ -118,7 +129,12 @@ fn cell(status: &EnvStatus, column: usize, environments: &mut Vec<String>) -> Op
         EXPIRING_SOON
     } else {
         0
-    } | if status.rotation_due { ROTATION_DUE } else { 0 };
+    } | if status.rotation_due { ROTATION_DUE } else { 0 }
+        | if status.exposed_to.is_empty() {
+            0
+        } else {
+            EXPOSED
+        };
     let first_equal = status
         .same_as
         .iter()
@@ -151,6 +167,7 @@ mod tests {
             expiring_soon: false,
             rotation_due: false,
             same_as: same_as.iter().map(|s| s.to_string()).collect(),
+            exposed_to: Vec::new(),
         }
     }
 
@@ -211,6 +228,7 @@ mod tests {
                     expiring_soon: true,
                     rotation_due: true,
                     expires_at: Some(10),
+                    exposed_to: vec!["bob".into()],
                     ..status("staging", Some(4), &[])
                 },
             ],
@@ -225,11 +243,11 @@ mod tests {
             json["secrets"][0],
             serde_json::json!({
                 "name": "CERT", "description": "TLS", "kind": "multiline", "scope": "user",
-                "deleted_at": 7, "purge_at": 8,
+                "deleted_at": 7, "purge_at": 8, "exposed_to": ["bob"],
                 "cells": [
                     [1, 1_700_000_000_001_i64, null, 0, 0],
                     [3, 1_700_000_000_003_i64, 9, EXPIRED, 1],
-                    [4, 1_700_000_000_004_i64, 10, EXPIRING_SOON | ROTATION_DUE, 2],
+                    [4, 1_700_000_000_004_i64, 10, EXPIRING_SOON | ROTATION_DUE | EXPOSED, 2],
                 ],
             })
         );

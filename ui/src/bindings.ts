@@ -218,6 +218,11 @@ export type EnvStatus_Deserialize = {
 	rotation_due: boolean,
 	/**  Other environments whose current value is equal (keyed fingerprints). */
 	same_as: string[],
+	/**
+	 *  Members who could use the current value and have since been removed or lost
+	 *  `use` here: the credential should be rotated.
+	 */
+	exposed_to: string[],
 };
 
 /**  A secret's state in one environment, as lists show it. */
@@ -231,6 +236,11 @@ export type EnvStatus_Serialize = {
 	rotation_due: boolean,
 	/**  Other environments whose current value is equal (keyed fingerprints). */
 	same_as: string[],
+	/**
+	 *  Members who could use the current value and have since been removed or lost
+	 *  `use` here: the credential should be rotated.
+	 */
+	exposed_to: string[],
 };
 
 export type EnvironmentInfo = {
@@ -314,6 +324,8 @@ export type ListedSecret_Deserialize = {
 	 */
 	deleted_at?: number | null,
 	purge_at?: number | null,
+	/**  Removed members who could use a current value (cells flagged exposed). */
+	exposed_to: string[],
 	/**
 	 *  One per environment of `SecretList::environments`; `null` where there is no
 	 *  value. An array shorter than the environments is missing the rest.
@@ -336,6 +348,8 @@ export type ListedSecret_Serialize = {
 	 */
 	deleted_at?: number,
 	purge_at?: number,
+	/**  Removed members who could use a current value (cells flagged exposed). */
+	exposed_to?: string[],
 	/**
 	 *  One per environment of `SecretList::environments`; `null` where there is no
 	 *  value. An array shorter than the environments is missing the rest.

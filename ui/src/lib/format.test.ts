@@ -25,6 +25,7 @@ function env(over: Partial<EnvStatus> & { environment: string }): EnvStatus {
     expiring_soon: false,
     rotation_due: false,
     same_as: [],
+    exposed_to: [],
     ...over,
   };
 }
@@ -68,6 +69,14 @@ describe("environment cells", () => {
     const cell = describeEnv(env({ environment: "staging", same_as: ["production"] }), NOW);
     expect(cell.hint).toBe("same as production");
     expect(cell.description).toContain("same value as production");
+  });
+
+  it("says a value a removed member could use should be rotated", () => {
+    const cell = describeEnv(env({ environment: "production", exposed_to: ["bob"], same_as: ["staging"] }), NOW);
+    expect(cell.tone).toBe("warning");
+    expect(cell.hint).toBe("exposed: rotate");
+    expect(cell.description).toContain("exposed to bob");
+    expect(cell.description).toContain("rotate the credential");
   });
 
   it("prefers the expiry warning over the same-as hint", () => {

@@ -140,17 +140,22 @@ export function describeEnv(status: EnvStatus, now: number = Date.now()): EnvCel
   let hint: string | null = null;
   const parts = [`Version ${version} set in ${env}`];
   if (status.updated_at) parts[0] += ` ${formatRelative(status.updated_at, now)}`;
-  if (status.expiring_soon && status.expires_at) {
+  const exposed = status.exposed_to.length > 0;
+  if (exposed) {
+    hint = "exposed: rotate";
+    parts.push(`exposed to ${status.exposed_to.join(", ")}, who no longer has access: rotate the credential`);
+  } else if (status.expiring_soon && status.expires_at) {
     hint = `expires ${formatRelative(status.expires_at, now)}`;
     parts.push(`expires ${formatDateTime(status.expires_at)}`);
   } else if (status.same_as.length > 0) {
     hint = `same as ${status.same_as.join(", ")}`;
   }
+  if (exposed && status.expiring_soon && status.expires_at) parts.push(`expires ${formatDateTime(status.expires_at)}`);
   if (status.same_as.length > 0) parts.push(`same value as ${status.same_as.join(", ")}`);
   if (status.rotation_due) parts.push("rotation due");
   return {
     label: `v${version}`,
-    tone: status.expiring_soon || status.rotation_due ? "warning" : "success",
+    tone: exposed || status.expiring_soon || status.rotation_due ? "warning" : "success",
     hint,
     description: parts.join("; "),
   };
@@ -167,6 +172,15 @@ export function secretBadges(secret: Secret): Badge[] {
   const badges: Badge[] = [];
   const due = secret.environments.filter((e) => e.rotation_due).map((e) => e.environment);
   const expiring = secret.environments.filter((e) => e.expiring_soon).map((e) => e.environment);
+  const exposed = secret.environments.filter((e) => e.exposed_to.length > 0);
+  if (exposed.length) {
+    const who = [...new Set(exposed.flatMap((e) => e.exposed_to))];
+    badges.push({
+      label: "exposed",
+      tone: "danger",
+      title: `${who.join(", ")} could use the value in ${exposed.map((e) => e.environment).join(", ")} and no longer has access: rotate it`,
+    });
+  }
   if (due.length) {
     badges.push({ label: "rotation due", tone: "warning", title: `Rotation due in ${due.join(", ")}` });
   }

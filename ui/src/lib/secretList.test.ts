@@ -17,9 +17,9 @@ describe("decoding the compact key list", () => {
       deleted_at: null,
       purge_at: null,
       environments: [
-        { environment: "development", state: "set", version: 2, updated_at: T, expires_at: null, expiring_soon: false, rotation_due: false, same_as: [] },
-        { environment: "staging", state: "missing", version: null, updated_at: null, expires_at: null, expiring_soon: false, rotation_due: false, same_as: [] },
-        { environment: "production", state: "set", version: 5, updated_at: T + 1, expires_at: null, expiring_soon: false, rotation_due: false, same_as: [] },
+        { environment: "development", state: "set", version: 2, updated_at: T, expires_at: null, expiring_soon: false, rotation_due: false, same_as: [], exposed_to: [] },
+        { environment: "staging", state: "missing", version: null, updated_at: null, expires_at: null, expiring_soon: false, rotation_due: false, same_as: [], exposed_to: [] },
+        { environment: "production", state: "set", version: 5, updated_at: T + 1, expires_at: null, expiring_soon: false, rotation_due: false, same_as: [], exposed_to: [] },
       ],
     });
   });

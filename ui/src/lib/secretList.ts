@@ -15,6 +15,7 @@ export type Secret = Pick<SecretSummary_Serialize, "name" | "description" | "kin
 const EXPIRED = 1;
 const EXPIRING_SOON = 2;
 const ROTATION_DUE = 4;
+const EXPOSED = 8;
 
 /** The rows of a compact list, one `EnvStatus` per environment in column order. */
 export function decodeSecretList(list: SecretList_Serialize): Secret[] {
@@ -26,7 +27,7 @@ export function decodeSecretList(list: SecretList_Serialize): Secret[] {
     scope: s.scope ?? "workspace",
     deleted_at: s.deleted_at ?? null,
     purge_at: s.purge_at ?? null,
-    environments: envs.map((environment, column) => envStatus(environment, column, s.cells, envs)),
+    environments: envs.map((environment, column) => envStatus(environment, column, s.cells, envs, s.exposed_to ?? [])),
   }));
 }
 
@@ -35,6 +36,7 @@ function envStatus(
   column: number,
   cells: (ListedCell_Serialize | null)[],
   envs: string[],
+  exposedTo: string[],
 ): EnvStatus {
   const cell = cells[column];
   if (!cell) {
@@ -47,6 +49,7 @@ function envStatus(
       expiring_soon: false,
       rotation_due: false,
       same_as: [],
+      exposed_to: [],
     };
   }
   const [version, updatedAt, expiresAt, flags, firstEqual] = cell;
@@ -63,5 +66,6 @@ function envStatus(
     expiring_soon: (flags & EXPIRING_SOON) !== 0,
     rotation_due: (flags & ROTATION_DUE) !== 0,
     same_as: sameAs,
+    exposed_to: flags & EXPOSED ? exposedTo : [],
   };
 }

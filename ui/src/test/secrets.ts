@@ -20,6 +20,7 @@ export function secretWith(name: string, cells: Record<string, number | null>): 
       expiring_soon: false,
       rotation_due: false,
       same_as: [],
+      exposed_to: [],
     })),
   };
 }

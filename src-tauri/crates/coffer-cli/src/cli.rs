@@ -111,6 +111,9 @@ pub enum Command {
     /// Remember this vault on this device through the OS keyring
     #[command(subcommand)]
     Device(DeviceCmd),
+    /// Your passphrase (`change`: new one from COFFER_NEW_PASSPHRASE or typed twice)
+    #[command(subcommand)]
+    Passphrase(PassphraseCmd),
     /// Run a command with secrets in its environment, masked in its output
     Run(RunArgs),
     /// Print a short-lived $secret: handle for a secret (for run templates and requests)
@@ -262,6 +265,12 @@ pub enum EnvCmd {
 pub enum SettingsCmd {
     Get { key: Option<String> },
     Set { key: String, value: String },
+}
+
+#[derive(Subcommand)]
+pub enum PassphraseCmd {
+    /// Set a new passphrase of your own (your keys are sealed again under it)
+    Change,
 }
 
 #[derive(Subcommand)]

@@ -203,6 +203,12 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Device(cmd) => device(&ctx, cmd),
+        Command::Passphrase(PassphraseCmd::Change) => {
+            let member = credentials::member(ctx.member.as_deref())?;
+            credentials::change_passphrase(&ctx.vault, &member)?;
+            ctx.say(format!("passphrase changed for {member}"));
+            Ok(0)
+        }
         Command::Run(args) => crate::run::run(&ctx, args),
         Command::Check(args) => crate::check::check(&ctx, args),
         Command::Request(args) => crate::request::request(&ctx, args),
@@ -577,6 +583,9 @@ fn env_cell(e: &coffer_core::EnvStatus) -> String {
     if e.expiring_soon {
         cell.push_str(" expiring");
     }
+    if !e.exposed_to.is_empty() {
+        cell.push_str(" exposed!");
+    }
     cell
 }
 
@@ -685,6 +694,7 @@ fn show(ctx: &Ctx, name: &str) -> Result<u8> {
                 e.updated_at.map(format_timestamp_ms).unwrap_or_default(),
                 e.expires_at.map(format_timestamp_ms).unwrap_or_default(),
                 e.same_as.join(", "),
+                e.exposed_to.join(", "),
             ]
         })
         .collect();
@@ -695,6 +705,7 @@ fn show(ctx: &Ctx, name: &str) -> Result<u8> {
             "UPDATED",
             "EXPIRES",
             "SAME VALUE AS",
+            "EXPOSED TO (rotate it)",
         ],
         &rows,
     );

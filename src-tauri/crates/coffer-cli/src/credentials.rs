@@ -51,8 +51,33 @@ pub fn new_passphrase(who: &str, fallback: Option<&str>) -> Result<Passphrase> {
     Ok(first)
 }
 
-/// Opens and unlocks the vault as `member`.
+/// Opens and unlocks the vault as `member`, then says what the member must know: the
+/// one-time passphrases an upgrade of an older vault made (shown once, to the owner),
+/// or that they still use a passphrase someone else chose.
 pub fn unlock(path: &Path, member: &str) -> Result<Session> {
+    let mut session = unlock_quietly(path, member)?;
+    if let Some(report) = session.take_upgrade_report() {
+        use crate::output::err_line;
+        err_line(format!(
+            "upgraded this vault: each member now holds only the keys their role needs ({} values sealed again)",
+            report.values
+        ));
+        if !report.members.is_empty() {
+            err_line("give each member their one-time passphrase (shown only now); they set their own with `coffer passphrase change`:");
+            for (name, one_time) in &report.members {
+                err_line(format!("  {name}: {}", one_time.expose()));
+            }
+        }
+    }
+    if session.must_change_passphrase() {
+        crate::output::err_line(format!(
+            "note: {member}, you still use the passphrase you were given: set your own with `coffer passphrase change`"
+        ));
+    }
+    Ok(session)
+}
+
+fn unlock_quietly(path: &Path, member: &str) -> Result<Session> {
     let vault = Vault::open(path)?;
     if let Some(p) = env_passphrase("COFFER_PASSPHRASE") {
         return vault.unlock(member, &p);
@@ -70,6 +95,18 @@ pub fn unlock(path: &Path, member: &str) -> Result<Session> {
     }
     let p = prompt(&format!("Passphrase for {member}: "))?;
     vault.unlock(member, &p)
+}
+
+/// `coffer passphrase change`: the current passphrase (`COFFER_PASSPHRASE` or a
+/// prompt), then the new one (`COFFER_NEW_PASSPHRASE` or typed twice).
+pub fn change_passphrase(path: &Path, member: &str) -> Result<()> {
+    let current = match env_passphrase("COFFER_PASSPHRASE") {
+        Some(p) => p,
+        None => prompt(&format!("Current passphrase for {member}: "))?,
+    };
+    let mut session = Vault::open(path)?.unlock(member, &current)?;
+    let new = new_passphrase(member, None)?;
+    session.change_passphrase(&current, &new)
 }
 
 /// Reads a value from stdin: hidden prompt on a terminal, else the whole stream,

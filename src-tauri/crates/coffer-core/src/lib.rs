@@ -20,6 +20,7 @@ pub mod generate;
 pub mod hardening;
 pub mod hosts;
 pub mod import;
+mod keys;
 pub mod masking;
 mod members;
 pub mod names;
@@ -35,6 +36,7 @@ mod store;
 pub mod test_request;
 pub mod text;
 pub mod time_fmt;
+mod upgrade;
 pub mod value;
 mod vault;
 
@@ -49,6 +51,6 @@ pub use secrets::{
 };
 pub use session::{AuditFilter, Scope, Session};
 pub use vault::{
-    default_path as default_vault_path, failure_delay, EnvironmentInfo, Lease, ProjectInfo, Vault,
-    WorkspaceInfo,
+    default_path as default_vault_path, failure_delay, EnvironmentInfo, Lease, ProjectInfo,
+    UpgradeReport, Vault, WorkspaceInfo,
 };

@@ -5,12 +5,24 @@ use serde_json::json;
 
 use crate::access::{Capability, Role};
 use crate::audit::{self, NewEvent};
+use crate::crypto::Identity;
 use crate::error::{Error, Result};
+use crate::keys::{self, MemberSecret, Rekeyed, AUDIT_KEY};
 use crate::names;
 use crate::session::{Attempt, Session};
 use crate::store;
 use crate::value::Passphrase;
-use crate::vault::insert_passphrase_slot;
+use crate::vault::{certify, insert_passphrase_slot};
+
+/// The audit detail of what a grant change did to keys.
+fn rekey_detail(r: &Rekeyed) -> serde_json::Value {
+    json!({
+        "keys_sealed": r.sealed,
+        "environments_rekeyed": r.environments,
+        "versions_resealed": r.versions,
+        "values_exposed": r.exposed,
+    })
+}
 
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -56,24 +68,44 @@ impl Session {
         let now = self.now();
         let kdf = self.kdf();
         let actor = self.member.clone();
+        // Their own keys, certified by this member; the passphrase given here must be
+        // replaced by one of their own at their first unlock.
+        let theirs = MemberSecret {
+            identity: Identity::generate()?,
+            anchor: self.secret.anchor,
+        };
+        let kh = self.keyholder();
         self.store.write(|tx| {
             let member_id = match former {
                 Some(id) => id,
                 None => store::insert_member(tx, name, now)?,
             };
-            insert_passphrase_slot(
+            store::delete_keys_of_member(tx, member_id)?;
+            certify(
                 tx,
                 &self.vault_id,
+                &self.secret.identity,
+                self.member_id,
+                name,
+                &theirs.identity,
                 member_id,
-                self.vault_key(),
-                passphrase,
-                kdf,
-                now,
+                true,
             )?;
+            insert_passphrase_slot(tx, &self.vault_id, member_id, &theirs, passphrase, kdf, now)?;
+            let sealed = keys::seal_member_key(
+                &self.vault_id,
+                member_id,
+                &theirs.identity.public(),
+                AUDIT_KEY,
+                self.audit_key(),
+            )?;
+            store::put_member_key(tx, member_id, AUDIT_KEY, &sealed)?;
             store::set_grant(tx, member_id, ws.id, None, role)?;
+            let rekeyed = kh.sync_member(tx, member_id, name, ws.id, now)?;
             let mut ev = NewEvent::new(&actor, "member.add");
             ev.workspace = Some((ws.id, &ws.name));
-            ev.detail = json!({ "member": name, "role": role.as_str() });
+            ev.detail =
+                json!({ "member": name, "role": role.as_str(), "keys_sealed": rekeyed.sealed });
             audit::append(tx, self.audit_key(), now, &ev).map(|_| ())
         })
     }
@@ -122,15 +154,19 @@ impl Session {
                 ws.name
             )));
         }
+        self.sweep(ws.id, false)?;
         let now = self.now();
         let actor = self.member.clone();
+        let kh = self.keyholder();
         self.store.write(|tx| {
             store::set_grant(tx, member.id, ws.id, project_id, role)?;
+            let rekeyed = kh.sync_member(tx, member.id, name, ws.id, now)?;
             let mut ev = NewEvent::new(&actor, "member.grant");
             ev.workspace = Some((ws.id, &ws.name));
             ev.project = project;
             ev.detail = json!({ "member": name, "role": role.as_str(), "previous": current.map(|r| r.as_str()) });
-            audit::append(tx, self.audit_key(), now, &ev).map(|_| ())
+            audit::append(tx, self.audit_key(), now, &ev)?;
+            rekey_event(tx, self.audit_key(), now, &actor, (ws.id, &ws.name), name, &rekeyed)
         })
     }
 
@@ -152,18 +188,54 @@ impl Session {
                 ws.name
             )));
         }
+        // Old versions past the rollback window go first, so only live ones are re-sealed.
+        self.sweep(ws.id, false)?;
         let now = self.now();
         let actor = self.member.clone();
+        let kh = self.keyholder();
         self.store.write(|tx| {
             store::remove_grants(tx, member.id, ws.id)?;
+            let rekeyed = kh.sync_member(tx, member.id, name, ws.id, now)?;
             let gone = store::grant_count(tx, member.id)? == 0;
             if gone {
-                store::delete_slots_of(tx, member.id)?;
+                store::delete_keys_of_member(tx, member.id)?;
             }
             let mut ev = NewEvent::new(&actor, "member.remove");
             ev.workspace = Some((ws.id, &ws.name));
             ev.detail = json!({ "member": name, "removed_from_vault": gone });
-            audit::append(tx, self.audit_key(), now, &ev).map(|_| ())
+            audit::append(tx, self.audit_key(), now, &ev)?;
+            rekey_event(
+                tx,
+                self.audit_key(),
+                now,
+                &actor,
+                (ws.id, &ws.name),
+                name,
+                &rekeyed,
+            )
         })
     }
+}
+
+/// `key.rotate`, when a change of roles started new epochs.
+fn rekey_event(
+    tx: &rusqlite::Connection,
+    audit_key: &crate::crypto::Key32,
+    now: i64,
+    actor: &str,
+    ws: (i64, &str),
+    member: &str,
+    r: &Rekeyed,
+) -> Result<()> {
+    if r.environments.is_empty() {
+        return Ok(());
+    }
+    let mut ev = NewEvent::new(actor, "key.rotate");
+    ev.workspace = Some(ws);
+    let mut detail = rekey_detail(r);
+    if let serde_json::Value::Object(m) = &mut detail {
+        m.insert("member".into(), json!(member));
+    }
+    ev.detail = detail;
+    audit::append(tx, audit_key, now, &ev).map(|_| ())
 }

@@ -12,11 +12,11 @@ use serde_json::json;
 
 use crate::access::Capability;
 use crate::audit::{self, NewEvent};
-use crate::crypto::{self, hmac_sha256};
+use crate::crypto::hmac_sha256;
 use crate::error::{Error, Result};
 use crate::names;
 use crate::references::{Target, HANDLE_PREFIX};
-use crate::secrets::{value_ad, DEFAULT_ENVIRONMENT};
+use crate::secrets::{Sealed, DEFAULT_ENVIRONMENT};
 use crate::session::{Ctx, Scope, Session};
 use crate::store::{self, EnvRow, NewHandle};
 use crate::time_fmt::format_duration_ms;
@@ -89,7 +89,6 @@ impl Session {
             self.require_unmasked(&ctx, env_name)?;
         }
         let env = self.environment(&ctx, env_name)?;
-        self.workspace_key(ctx.ws_id)?;
         Ok(Resolver {
             session: self,
             places: vec![Place { ctx, env }],
@@ -191,7 +190,7 @@ impl Session {
 
 /// The MAC the vault keeps for a handle's token.
 fn handle_mac(session: &Session, token: &str) -> [u8; 32] {
-    let key = session.vault_key.derive("coffer handle v1");
+    let key = session.secret.identity.derive("coffer handle v1");
     hmac_sha256(&key, &[token.as_bytes()])
 }
 
@@ -320,22 +319,27 @@ impl Resolver<'_> {
     }
 
     fn get_in(&mut self, place: usize, name: &str) -> Result<SecretValue> {
-        let s = &*self.session;
         let Place { ctx, env } = &self.places[place];
-        let row = current_value_row(s, ctx, env, name)?;
-        let what = format!("version {} of '{name}' in {}", row.version, env.name);
-        let ct = row
-            .ciphertext
-            .as_deref()
-            .ok_or_else(|| Error::Integrity(format!("{what} has no ciphertext")))?;
-        let ad = value_ad(&s.vault_id, ctx, env.id, row.secret_id, row.version);
-        let key = s
-            .workspace_keys
-            .get(&ctx.ws_id)
-            .ok_or_else(|| Error::Integrity("workspace key not loaded".into()))?;
-        let plain = crypto::open(key, ct, ad.as_bytes(), &what)?;
-        let value = SecretValue::from_bytes(plain)
-            .map_err(|_| Error::Integrity(format!("{what} holds malformed data")))?;
+        let row = current_value_row(self.session, ctx, env, name)?;
+        let ct = row.ciphertext.as_deref().ok_or_else(|| {
+            Error::Integrity(format!(
+                "version {} of '{name}' in {} has no ciphertext",
+                row.version, env.name
+            ))
+        })?;
+        let value = self.session.open_value(
+            ctx,
+            env,
+            &Sealed {
+                secret_id: row.secret_id,
+                name,
+                scope: &row.scope,
+                owner_id: row.owner_id,
+                version: row.version,
+                epoch: row.epoch,
+                ciphertext: ct,
+            },
+        )?;
         self.used.push(Used {
             place,
             name: name.to_string(),

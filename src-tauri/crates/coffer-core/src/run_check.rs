@@ -78,10 +78,13 @@ impl Session {
         // Only writers compare text with stored values, and only with current ones:
         // they set values anyway, while for anyone else the fingerprint key would be
         // a way to test guesses.
-        let (fp_key, fingerprints) = if view.ctx.role.allows(Capability::Write) {
-            let key = self
-                .workspace_key(view.ctx.ws_id)?
-                .derive("coffer fingerprint v1");
+        let fp_key = if view.ctx.role.allows(Capability::Write) {
+            self.project_key(&view.ctx.ws, &view.ctx.project, view.ctx.project_id)?
+                .map(|k| Key32::from_array(k.expose()))
+        } else {
+            None
+        };
+        let (fp_key, fingerprints) = if let Some(key) = fp_key {
             let mut map: HashMap<[u8; 32], StoredMatch> = HashMap::new();
             let rows = store::fingerprints_of_project(
                 self.store.conn(),

@@ -10,9 +10,10 @@ use serde_json::json;
 
 use crate::access::Capability;
 use crate::audit::{self, NewEvent};
-use crate::crypto::{self, fingerprint, Key32};
+use crate::crypto::{fingerprint, open_sealed, seal_to, Key32};
 use crate::error::{Error, Result};
 use crate::generate;
+use crate::keys::{place_of, value_ad, ValuePlace, INFO_VALUE};
 use crate::names;
 use crate::session::{Ctx, Scope, Session};
 use crate::settings::SettingKey;
@@ -194,6 +195,9 @@ pub struct EnvStatus {
     pub rotation_due: bool,
     /// Other environments whose current value is equal (keyed fingerprints).
     pub same_as: Vec<String>,
+    /// Members who could use the current value and have since been removed or lost
+    /// `use` here: the credential should be rotated.
+    pub exposed_to: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -250,17 +254,15 @@ pub struct SecretDetail {
     pub versions: Vec<VersionInfo>,
 }
 
-pub(crate) fn value_ad(
-    vault_id: &str,
-    ctx: &Ctx,
-    env_id: i64,
-    secret_id: i64,
-    version: i64,
-) -> String {
-    format!(
-        "coffer/value/v1/{vault_id}/{}/{}/{env_id}/{secret_id}/{version}",
-        ctx.ws_id, ctx.project_id
-    )
+/// A sealed value as stored, with what its associated data names.
+pub(crate) struct Sealed<'a> {
+    pub secret_id: i64,
+    pub name: &'a str,
+    pub scope: &'a str,
+    pub owner_id: i64,
+    pub version: i64,
+    pub epoch: Option<i64>,
+    pub ciphertext: &'a [u8],
 }
 
 fn kind_of(row: &SecretRow) -> SecretKind {
@@ -275,8 +277,12 @@ fn scope_of(row: &SecretRow) -> SecretScope {
 /// transaction.
 struct Writer<'a> {
     vault_id: &'a str,
-    ws_key: &'a Key32,
-    fp_key: Key32,
+    /// The current epoch of the environment's key and its public key: writing needs
+    /// nothing that reads.
+    env_key: (i64, [u8; 32]),
+    /// The writer's own public key, for values private to them.
+    own_key: [u8; 32],
+    fp_key: &'a Key32,
     audit_key: &'a Key32,
     member_id: i64,
     member: &'a str,
@@ -318,6 +324,8 @@ impl Writer<'_> {
         let Push {
             secret_id,
             name,
+            scope,
+            owner_id,
             value,
             if_version,
             expires_at,
@@ -338,9 +346,27 @@ impl Writer<'_> {
             }
         }
         let version = current + 1;
-        let ad = value_ad(self.vault_id, self.ctx, self.env.id, secret_id, version);
-        let ciphertext = crypto::seal(self.ws_key, value.expose().as_bytes(), ad.as_bytes())?;
-        let fp = fingerprint(&self.fp_key, value.expose().as_bytes());
+        let (epoch, to) = if scope == "user" {
+            (0, self.own_key)
+        } else {
+            self.env_key
+        };
+        let ad = value_ad(
+            self.vault_id,
+            &ValuePlace {
+                ws: &self.ctx.ws,
+                project: &self.ctx.project,
+                env: &self.env.name,
+                secret: name,
+                secret_id,
+                scope,
+                owner_id,
+                version,
+                epoch,
+            },
+        );
+        let ciphertext = seal_to(&to, INFO_VALUE, value.expose().as_bytes(), &ad)?;
+        let fp = fingerprint(self.fp_key, value.expose().as_bytes());
         store::push_version(
             tx,
             &NewVersion {
@@ -348,6 +374,7 @@ impl Writer<'_> {
                 environment_id: self.env.id,
                 version,
                 ciphertext: &ciphertext,
+                epoch,
                 fingerprint: &fp.0,
                 origin,
                 created_by: self.member,
@@ -380,6 +407,8 @@ impl Writer<'_> {
 struct Push<'a> {
     secret_id: i64,
     name: &'a str,
+    scope: &'a str,
+    owner_id: i64,
     value: &'a SecretValue,
     if_version: Option<i64>,
     expires_at: Option<i64>,
@@ -474,19 +503,41 @@ impl Session {
             .ok_or_else(|| Error::not_found(format!("secret '{name}'")))
     }
 
-    fn ensure_workspace_key(&mut self, ws_id: i64) -> Result<()> {
-        self.workspace_key(ws_id).map(|_| ())
+    /// Opens the project's fingerprint key, which every writer holds.
+    fn load_write_keys(&mut self, ctx: &Ctx) -> Result<()> {
+        if self
+            .project_key(&ctx.ws, &ctx.project, ctx.project_id)?
+            .is_none()
+        {
+            return Err(Error::DeniedAction {
+                member: self.member.clone(),
+                what: format!(
+                    "write in project '{}': its fingerprint key is not sealed to you (an owner can grant your role again)",
+                    ctx.project
+                ),
+            });
+        }
+        Ok(())
     }
 
     fn writer<'a>(&'a self, ctx: &'a Ctx, env: &'a EnvRow) -> Result<Writer<'a>> {
-        let ws_key = self
-            .workspace_keys
-            .get(&ctx.ws_id)
-            .ok_or_else(|| Error::Integrity("workspace key not loaded".into()))?;
+        let fp_key = self
+            .project_keys
+            .get(&ctx.project_id)
+            .ok_or_else(|| Error::Integrity("the fingerprint key is not loaded".into()))?;
+        let (epoch, pk) = store::current_env_key(self.store.conn(), env.id)?
+            .ok_or_else(|| Error::Integrity(format!("environment '{}' has no key", env.name)))?;
+        let pk: [u8; 32] = pk.as_slice().try_into().map_err(|_| {
+            Error::Integrity(format!(
+                "the key of environment '{}' is malformed",
+                env.name
+            ))
+        })?;
         Ok(Writer {
             vault_id: &self.vault_id,
-            ws_key,
-            fp_key: ws_key.derive("coffer fingerprint v1"),
+            env_key: (epoch, pk),
+            own_key: self.secret.identity.public().kx,
+            fp_key,
             audit_key: &self.audit_key,
             member_id: self.member_id,
             member: &self.member,
@@ -558,17 +609,17 @@ impl Session {
                 "a secret's scope is fixed when it is created",
             ));
         }
-        self.ensure_workspace_key(ctx.ws_id)?;
+        self.load_write_keys(&ctx)?;
         let w = self.writer(&ctx, &env)?;
         let expires_at = req.expires_in_ms.map(|d| w.now + d);
         let name = req.name.as_str();
         let version = self.store.write(|tx| {
-            let (secret_id, created) = match &existing {
+            let (secret_id, created, scope, owner_id) = match &existing {
                 Some(s) => {
                     let description = req.description.as_deref().unwrap_or(&s.description);
                     let rotate = req.rotate_every_ms.or(s.rotate_every);
                     store::update_secret_meta(tx, s.id, description, kind.as_str(), rotate, w.now)?;
-                    (s.id, false)
+                    (s.id, false, s.scope.clone(), s.owner_id)
                 }
                 None => match store::secret_by_name(tx, ctx.project_id, name)? {
                     // Another writer created it since we looked (this transaction now
@@ -587,9 +638,10 @@ impl Session {
                             rotate,
                             w.now,
                         )?;
-                        (s.id, false)
+                        (s.id, false, s.scope, s.owner_id)
                     }
                     _ => {
+                        let scope = req.scope.unwrap_or(SecretScope::Workspace).as_str();
                         let id = store::insert_secret(
                             tx,
                             &NewSecret {
@@ -597,13 +649,13 @@ impl Session {
                                 name,
                                 description: req.description.as_deref().unwrap_or(""),
                                 kind: kind.as_str(),
-                                scope: req.scope.unwrap_or(SecretScope::Workspace).as_str(),
+                                scope,
                                 owner_id: w.member_id,
                                 rotate_every: req.rotate_every_ms,
                                 now: w.now,
                             },
                         )?;
-                        (id, true)
+                        (id, true, scope.to_string(), w.member_id)
                     }
                 },
             };
@@ -632,6 +684,8 @@ impl Session {
                 Push {
                     secret_id,
                     name,
+                    scope: &scope,
+                    owner_id,
                     value: &value,
                     if_version: req.if_version,
                     expires_at,
@@ -701,13 +755,13 @@ impl Session {
                 .map_err(|e| Error::invalid(format!("{name}: {e}")))?;
             plan.push((name, value, existing, kind));
         }
-        self.ensure_workspace_key(ctx.ws_id)?;
+        self.load_write_keys(&ctx)?;
         let w = self.writer(&ctx, &env)?;
         self.store.write(|tx| {
             let mut out = Vec::with_capacity(plan.len());
             for (name, value, existing, kind) in &plan {
-                let (secret_id, created) = match existing {
-                    Some(s) => (s.id, false),
+                let (secret_id, created, scope, owner_id) = match existing {
+                    Some(s) => (s.id, false, s.scope.as_str(), s.owner_id),
                     None => {
                         let id = store::insert_secret(
                             tx,
@@ -722,7 +776,7 @@ impl Session {
                                 now: w.now,
                             },
                         )?;
-                        (id, true)
+                        (id, true, "workspace", w.member_id)
                     }
                 };
                 let detail = json!({ "created": created, "source": "import" });
@@ -731,6 +785,8 @@ impl Session {
                     Push {
                         secret_id,
                         name,
+                        scope,
+                        owner_id,
                         value,
                         if_version: None,
                         expires_at: None,
@@ -766,6 +822,7 @@ impl Session {
             self.member_id,
             include_deleted,
         )?;
+        let exposures = store::exposures_of_project(self.store.conn(), ctx.project_id)?;
         let recovery = self.setting(ctx.ws_id, SettingKey::RecoveryWindow)?;
         let now = self.now();
         let none = Vec::new();
@@ -774,7 +831,8 @@ impl Session {
             .iter()
             .map(|secret| {
                 let currents = listing.current.get(&secret.id).unwrap_or(&none);
-                summarize(secret, &envs, currents, now, recovery)
+                let exposed = exposures.get(&secret.id).map_or(&[][..], |v| v.as_slice());
+                summarize(secret, &envs, currents, exposed, now, recovery)
             })
             .collect())
     }
@@ -803,7 +861,9 @@ impl Session {
                 fingerprint: v.fingerprint.clone(),
             })
             .collect();
-        let summary = summarize(&secret, &envs, &currents, now, recovery);
+        let exposures = store::exposures_of_project(self.store.conn(), ctx.project_id)?;
+        let exposed = exposures.get(&secret.id).map_or(&[][..], |v| v.as_slice());
+        let summary = summarize(&secret, &envs, &currents, exposed, now, recovery);
         let env_names: HashMap<i64, &str> = envs.iter().map(|e| (e.id, e.name.as_str())).collect();
         let order: HashMap<i64, usize> = envs.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
         let mut labels: Vec<Vec<u8>> = Vec::new();
@@ -931,9 +991,61 @@ impl Session {
                 "{what} (destroyed after the rollback window)"
             )));
         };
-        let ad = value_ad(&self.vault_id, ctx, env.id, secret.id, row.version);
-        let key = self.workspace_key(ctx.ws_id)?;
-        let plain = crypto::open(key, ct, ad.as_bytes(), &what)?;
+        self.open_value(
+            ctx,
+            env,
+            &Sealed {
+                secret_id: secret.id,
+                name: &secret.name,
+                scope: &secret.scope,
+                owner_id: secret.owner_id,
+                version: row.version,
+                epoch: row.epoch,
+                ciphertext: ct,
+            },
+        )
+    }
+
+    /// Opens a sealed value with the key its epoch names: the environment's (if it is
+    /// sealed to this member) or, for a private value, the member's own.
+    pub(crate) fn open_value(
+        &mut self,
+        ctx: &Ctx,
+        env: &EnvRow,
+        v: &Sealed<'_>,
+    ) -> Result<SecretValue> {
+        let what = format!("version {} of '{}' in {}", v.version, v.name, env.name);
+        let epoch = v.epoch.ok_or_else(|| {
+            Error::Integrity(format!(
+                "{what} is still sealed by an earlier Coffer's key: an owner must unlock the vault once to upgrade it"
+            ))
+        })?;
+        let ad = value_ad(
+            &self.vault_id,
+            &ValuePlace {
+                ws: &ctx.ws,
+                project: &ctx.project,
+                env: &env.name,
+                secret: v.name,
+                secret_id: v.secret_id,
+                scope: v.scope,
+                owner_id: v.owner_id,
+                version: v.version,
+                epoch,
+            },
+        );
+        let key = if epoch == 0 {
+            if v.owner_id != self.member_id {
+                return Err(Error::not_found(format!("secret '{}'", v.name)));
+            }
+            self.secret.identity.kx()
+        } else {
+            self.env_secret(
+                &place_of(ctx.ws_id, &ctx.ws, ctx.project_id, &ctx.project, env),
+                epoch,
+            )?
+        };
+        let plain = open_sealed(key, v.ciphertext, INFO_VALUE, &ad, &what)?;
         SecretValue::from_bytes(plain)
             .map_err(|_| Error::Integrity(format!("{what} holds malformed data")))
     }
@@ -973,6 +1085,7 @@ impl Session {
             ..target
         };
         let value = self.open_version(&ctx, &env, &secret, &old)?;
+        self.load_write_keys(&ctx)?;
         let w = self.writer(&ctx, &env)?;
         let version = self.store.write(|tx| {
             let detail = json!({ "from_version": to });
@@ -981,6 +1094,8 @@ impl Session {
                 Push {
                     secret_id: secret.id,
                     name,
+                    scope: &secret.scope,
+                    owner_id: secret.owner_id,
                     value: &value,
                     if_version: None,
                     expires_at: None,
@@ -1141,6 +1256,7 @@ fn summarize(
     secret: &SecretRow,
     envs: &[EnvRow],
     currents: &[store::CurrentRow],
+    exposures: &[(i64, String)],
     now: i64,
     recovery: i64,
 ) -> SecretSummary {
@@ -1157,6 +1273,7 @@ fn summarize(
                     expiring_soon: false,
                     rotation_due: false,
                     same_as: Vec::new(),
+                    exposed_to: Vec::new(),
                 },
                 Some(c) => {
                     let expired = c.expires_at.is_some_and(|t| t <= now);
@@ -1187,6 +1304,11 @@ fn summarize(
                             && c.expires_at.is_some_and(|t| t - now <= EXPIRING_SOON_MS),
                         rotation_due: secret.rotate_every.is_some_and(|r| now - c.created_at >= r),
                         same_as,
+                        exposed_to: exposures
+                            .iter()
+                            .filter(|(env, _)| *env == e.id)
+                            .map(|(_, m)| m.clone())
+                            .collect(),
                     }
                 }
             },

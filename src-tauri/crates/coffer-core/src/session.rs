@@ -14,17 +14,18 @@ use serde_json::json;
 use crate::access::{Capability, Role};
 use crate::audit::{self, AuditEvent, NewEvent, Outcome, VerifyReport};
 use crate::clock::Clock;
-use crate::crypto::{self, KdfParams, Key32};
+use crate::crypto::{self, KdfParams, Key32, KxSecret};
 use crate::device::DeviceKeyStore;
 use crate::error::{Error, Result};
+use crate::keys::{self, MemberSecret, AUDIT_KEY, SLOT_FORMAT};
 use crate::names;
 use crate::settings::{Setting, SettingKey};
 use crate::store::{self, AuditQuery, EnvRow, NewSlot, ProjectRow, Store, WorkspaceRow};
 use crate::time_fmt::parse_since_ms;
 use crate::value::Passphrase;
 use crate::vault::{
-    device_account, new_workspace_key, open_workspace_key, slot_ad, EnvironmentInfo, ProjectInfo,
-    WorkspaceInfo, DEFAULT_ENVIRONMENTS, DEFAULT_PROJECT,
+    device_account, slot_ad, EnvironmentInfo, ProjectInfo, UpgradeReport, WorkspaceInfo,
+    DEFAULT_ENVIRONMENTS, DEFAULT_PROJECT,
 };
 
 /// How long a passphrase confirmation covers changes to protected environments.
@@ -100,13 +101,19 @@ pub struct Session {
     pub(crate) store: Store,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) vault_id: String,
-    pub(crate) vault_key: Key32,
+    /// The member's own private keys and the anchor their trust starts from.
+    pub(crate) secret: MemberSecret,
     pub(crate) audit_key: Key32,
     pub(crate) member_id: i64,
     pub(crate) member: String,
-    pub(crate) workspace_keys: HashMap<i64, Key32>,
+    /// Environment private keys opened so far, by (environment, epoch).
+    pub(crate) env_keys: HashMap<(i64, i64), KxSecret>,
+    /// Project fingerprint keys opened so far (writers only hold them).
+    pub(crate) project_keys: HashMap<i64, Key32>,
     reauthenticated_at: Option<i64>,
     kdf: KdfParams,
+    must_change_passphrase: bool,
+    pub(crate) upgrade: Option<UpgradeReport>,
 }
 
 impl std::fmt::Debug for Session {
@@ -118,28 +125,54 @@ impl std::fmt::Debug for Session {
 }
 
 impl Session {
+    /// A session for a member whose key slot opened to `secret`: their public keys in
+    /// the vault must be theirs and certified back to the anchor, or nothing is trusted.
     pub(crate) fn new(
         store: Store,
         clock: Arc<dyn Clock>,
         vault_id: String,
-        vault_key: Key32,
+        secret: MemberSecret,
         member_id: i64,
         member: String,
         kdf: KdfParams,
-    ) -> Session {
-        let audit_key = vault_key.derive("coffer audit chain v1");
-        Session {
+    ) -> Result<Session> {
+        let conn = store.conn();
+        let stored = keys::verified_keys(conn, &vault_id, &secret.anchor, member_id)?;
+        if stored != secret.identity.public() {
+            return Err(Error::Integrity(format!(
+                "the public keys recorded for member '{member}' are not the ones their key slot holds"
+            )));
+        }
+        let audit_key =
+            keys::open_member_key(conn, &vault_id, &secret.identity, member_id, AUDIT_KEY)?;
+        let must_change_passphrase = store::must_change_passphrase(conn, member_id)?;
+        Ok(Session {
             store,
             clock,
             vault_id,
-            vault_key,
+            secret,
             audit_key,
             member_id,
             member,
-            workspace_keys: HashMap::new(),
+            env_keys: HashMap::new(),
+            project_keys: HashMap::new(),
             reauthenticated_at: None,
             kdf,
-        }
+            must_change_passphrase,
+            upgrade: None,
+        })
+    }
+
+    /// Whether the member still uses a passphrase someone else chose (a new member's
+    /// first, or one made when the vault was upgraded): they should set their own.
+    pub fn must_change_passphrase(&self) -> bool {
+        self.must_change_passphrase
+    }
+
+    /// What the upgrade of a vault made by an earlier Coffer did at this unlock (once):
+    /// the one-time passphrases of the members it re-created, to hand to each of them.
+    pub fn take_upgrade_report(&mut self) -> Option<UpgradeReport> {
+        self.upgrade.take()
     }
 
     pub fn member(&self) -> &str {
@@ -173,7 +206,7 @@ impl Session {
             .and_then(|k| serde_json::from_str(k).ok())
             .ok_or_else(|| Error::Integrity("a key slot has unreadable parameters".into()))?;
         let kek = params.derive(passphrase, slot.salt.as_deref().unwrap_or_default())?;
-        let ad = slot_ad(&self.vault_id, self.member_id, "passphrase");
+        let ad = slot_ad(&self.vault_id, self.member_id, "passphrase", slot.format);
         crypto::open(&kek, &slot.wrapped_key, ad.as_bytes(), "key slot")
             .map_err(|_| Error::BadCredentials)?;
         self.mark_reauthenticated();
@@ -361,20 +394,6 @@ impl Session {
             })
     }
 
-    /// The workspace key, unwrapped once per session.
-    pub(crate) fn workspace_key(&mut self, ws_id: i64) -> Result<&Key32> {
-        if !self.workspace_keys.contains_key(&ws_id) {
-            let row: (String, Vec<u8>) = self.store.conn().query_row(
-                "SELECT name, wrapped_key FROM workspaces WHERE id = ?1",
-                [ws_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            let key = open_workspace_key(&self.vault_id, &self.vault_key, &row.0, &row.1)?;
-            self.workspace_keys.insert(ws_id, key);
-        }
-        Ok(&self.workspace_keys[&ws_id])
-    }
-
     // ---- workspaces, projects, environments ----
 
     /// Creates a workspace with its default project and environments, owned by the
@@ -408,26 +427,25 @@ impl Session {
     }
 
     pub(crate) fn bootstrap_workspace(&mut self, name: &str, action: &str) -> Result<()> {
-        let (key, wrapped) = new_workspace_key(&self.vault_id, &self.vault_key, name)?;
         let now = self.now();
         let member_id = self.member_id;
         let member = self.member.clone();
         let audit_key = &self.audit_key;
-        let ws_id = self.store.write(|tx| {
-            let ws_id = store::insert_workspace(tx, name, &wrapped, now)?;
+        let kh = self.keyholder();
+        self.store.write(|tx| {
+            let ws_id = store::insert_workspace(tx, name, &[], now)?;
             store::set_grant(tx, member_id, ws_id, None, Role::Owner)?;
             let project_id = store::insert_project(tx, ws_id, DEFAULT_PROJECT, now)?;
             for env in DEFAULT_ENVIRONMENTS {
                 store::insert_environment(tx, project_id, env, false, now)?;
             }
+            kh.key_project(tx, ws_id, project_id, now)?;
             let mut ev = NewEvent::new(&member, action);
             ev.workspace = Some((ws_id, name));
             ev.detail = json!({ "owner": member });
             audit::append(tx, audit_key, now, &ev)?;
-            Ok(ws_id)
-        })?;
-        self.workspace_keys.insert(ws_id, key);
-        Ok(())
+            Ok(())
+        })
     }
 
     pub fn list_workspaces(&self) -> Result<Vec<WorkspaceInfo>> {
@@ -457,11 +475,13 @@ impl Session {
         let now = self.now();
         let member = self.member.clone();
         let audit_key = &self.audit_key;
+        let kh = self.keyholder();
         self.store.write(|tx| {
             let project_id = store::insert_project(tx, ws.id, name, now)?;
             for env in DEFAULT_ENVIRONMENTS {
                 store::insert_environment(tx, project_id, env, false, now)?;
             }
+            kh.key_project(tx, ws.id, project_id, now)?;
             let mut ev = NewEvent::new(&member, "project.create");
             ev.workspace = Some((ws.id, &ws.name));
             ev.project = Some(name);
@@ -495,8 +515,10 @@ impl Session {
         let now = self.now();
         let member = self.member.clone();
         let audit_key = &self.audit_key;
+        let kh = self.keyholder();
         self.store.write(|tx| {
-            store::insert_environment(tx, ctx.project_id, name, protected, now)?;
+            let env_id = store::insert_environment(tx, ctx.project_id, name, protected, now)?;
+            kh.new_env_key(tx, &keys::env_place(tx, env_id)?, 1, now)?;
             let mut ev = NewEvent::new(&member, "environment.create");
             ev.workspace = Some((ctx.ws_id, &ctx.ws));
             ev.project = Some(&ctx.project);
@@ -710,8 +732,8 @@ impl Session {
         keyring
             .set(&account, device_key.expose())
             .map_err(|e| Error::Auth(e.to_string()))?;
-        let ad = slot_ad(&self.vault_id, self.member_id, "device");
-        let wrapped = crypto::seal(&device_key, self.vault_key.expose(), ad.as_bytes())?;
+        let ad = slot_ad(&self.vault_id, self.member_id, "device", SLOT_FORMAT);
+        let wrapped = crypto::seal(&device_key, &self.secret.encode(), ad.as_bytes())?;
         let now = self.now();
         let (member_id, member) = (self.member_id, self.member.clone());
         let label = keyring.describe();
@@ -729,6 +751,7 @@ impl Session {
                     salt: None,
                     wrapped_key: &wrapped,
                     label: &label,
+                    format: SLOT_FORMAT,
                     now,
                 },
             )?;
@@ -779,7 +802,35 @@ impl Session {
         self.kdf
     }
 
-    pub(crate) fn vault_key(&self) -> &Key32 {
-        &self.vault_key
+    /// Sets a new passphrase of the member's own: their keys are sealed again under it
+    /// (remembered devices keep working), and a passphrase given by someone else is
+    /// no longer in use.
+    pub fn change_passphrase(&mut self, current: &Passphrase, new: &Passphrase) -> Result<()> {
+        self.confirm_passphrase(current)?;
+        new.check_new()?;
+        if new.expose() == current.expose() {
+            return Err(Error::invalid(
+                "the new passphrase is the same as the current one",
+            ));
+        }
+        let now = self.now();
+        let (vault_id, member_id, member) =
+            (self.vault_id.clone(), self.member_id, self.member.clone());
+        let kdf = self.kdf;
+        let secret = &self.secret;
+        let audit_key = &self.audit_key;
+        self.store.write(|tx| {
+            for old in store::slots_of(tx, member_id, "passphrase")? {
+                store::delete_slot(tx, old.id)?;
+            }
+            crate::vault::insert_passphrase_slot(tx, &vault_id, member_id, secret, new, kdf, now)?;
+            store::set_must_change_passphrase(tx, member_id, false)?;
+            let ev = NewEvent::new(&member, "member.passphrase");
+            audit::append(tx, audit_key, now, &ev)?;
+            Ok(())
+        })?;
+        self.must_change_passphrase = false;
+        self.mark_reauthenticated();
+        Ok(())
     }
 }

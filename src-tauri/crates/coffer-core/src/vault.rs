@@ -1,7 +1,8 @@
 //! Creating, opening and unlocking a vault.
 //!
 //! Unlocking turns a member's passphrase (Argon2id) or a device key (OS keyring) into
-//! the vault key through that member's key slot; everything else is derived from it.
+//! the member's own private keys through their key slot; what those keys open is what
+//! the member's roles let them use (see `keys`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,9 +13,10 @@ use zeroize::Zeroizing;
 
 use crate::access::Role;
 use crate::clock::{Clock, SystemClock};
-use crate::crypto::{self, KdfParams, Key32};
+use crate::crypto::{self, Identity, KdfParams, Key32};
 use crate::device::{DeviceKeyStore, DeviceStoreError};
 use crate::error::{Error, Result};
+use crate::keys::{self, MemberSecret, AUDIT_KEY, SLOT_FORMAT};
 use crate::names;
 use crate::session::Session;
 use crate::store::{self, NewSlot, Store};
@@ -60,15 +62,33 @@ pub struct Vault {
     kdf: KdfParams,
 }
 
-pub(crate) fn slot_ad(vault_id: &str, member_id: i64, kind: &str) -> String {
-    format!("coffer/slot/v1/{vault_id}/{member_id}/{kind}")
+/// The associated data of a key slot; `format` 1 wrapped the shared vault key of the
+/// first design, 2 the member's own keys.
+pub(crate) fn slot_ad(vault_id: &str, member_id: i64, kind: &str, format: i64) -> String {
+    format!("coffer/slot/v{format}/{vault_id}/{member_id}/{kind}")
 }
 
-pub(crate) fn workspace_ad(vault_id: &str, workspace: &str) -> String {
-    format!("coffer/workspace/v1/{vault_id}/{workspace}")
+/// What the upgrade of a vault made before keys enforced roles did (see `upgrade`).
+pub struct UpgradeReport {
+    /// Each member re-created, with the one-time passphrase to hand them.
+    pub members: Vec<(String, Passphrase)>,
+    /// Values sealed again under environment keys.
+    pub values: usize,
 }
 
-fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+impl std::fmt::Debug for UpgradeReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpgradeReport")
+            .field(
+                "members",
+                &self.members.iter().map(|m| &m.0).collect::<Vec<_>>(),
+            )
+            .field("values", &self.values)
+            .finish()
+    }
+}
+
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     let mut b = [0u8; N];
     getrandom::getrandom(&mut b).map_err(|e| Error::Io(format!("no randomness available: {e}")))?;
     Ok(b)
@@ -115,24 +135,46 @@ impl Vault {
         let store = Store::create(path)?;
         let result = (|| {
             let vault_id = hex::encode(random_bytes::<16>()?);
-            let vault_key = Key32::random()?;
+            let identity = Identity::generate()?;
+            let anchor = identity.public().sign;
+            let secret = MemberSecret { identity, anchor };
             let now = clock.now_ms();
             let member_id = store.write(|tx| {
                 store::set_meta(tx, "vault_id", vault_id.as_bytes())?;
                 store::set_meta(tx, "created_at", &now.to_le_bytes())?;
                 let member_id = store::insert_member(tx, owner, now)?;
-                insert_passphrase_slot(tx, &vault_id, member_id, &vault_key, passphrase, kdf, now)?;
+                // The owner is the root of trust: their keys certify themselves.
+                certify(
+                    tx,
+                    &vault_id,
+                    &secret.identity,
+                    member_id,
+                    owner,
+                    &secret.identity,
+                    member_id,
+                    false,
+                )?;
+                insert_passphrase_slot(tx, &vault_id, member_id, &secret, passphrase, kdf, now)?;
+                let audit_key = Key32::random()?;
+                let sealed = keys::seal_member_key(
+                    &vault_id,
+                    member_id,
+                    &secret.identity.public(),
+                    AUDIT_KEY,
+                    &audit_key,
+                )?;
+                store::put_member_key(tx, member_id, AUDIT_KEY, &sealed)?;
                 Ok(member_id)
             })?;
             let mut session = Session::new(
                 store,
                 clock,
                 vault_id,
-                vault_key,
+                secret,
                 member_id,
                 owner.to_string(),
                 kdf,
-            );
+            )?;
             session.mark_reauthenticated();
             session.bootstrap_workspace(DEFAULT_WORKSPACE, "vault.init")?;
             Ok(session)
@@ -182,14 +224,10 @@ impl Vault {
             .ok_or_else(|| Error::Integrity("a key slot has unreadable parameters".into()))?;
         let salt = slot.salt.clone().unwrap_or_default();
         let kek = params.derive(passphrase, &salt)?;
-        let opened = crypto::open(
-            &kek,
-            &slot.wrapped_key,
-            slot_ad(&vault_id, m.id, "passphrase").as_bytes(),
-            "key slot",
-        );
-        let vault_key = match opened {
-            Ok(bytes) => Key32::from_slice(&bytes)?,
+        let ad = slot_ad(&vault_id, m.id, "passphrase", slot.format);
+        let opened = crypto::open(&kek, &slot.wrapped_key, ad.as_bytes(), "key slot");
+        let plain = match opened {
+            Ok(bytes) => bytes,
             Err(_) => {
                 let failures = self.store.write(|tx| {
                     store::record_failed_unlock(tx, m.id, now)?;
@@ -210,21 +248,32 @@ impl Vault {
                     // Re-wrap under the stronger parameters while we hold the passphrase.
                     let salt = random_bytes::<16>()?;
                     let kek = target.derive(passphrase, &salt)?;
-                    let wrapped = crypto::seal(
-                        &kek,
-                        vault_key.expose(),
-                        slot_ad(&vault_id, m.id, "passphrase").as_bytes(),
-                    )?;
+                    let wrapped = crypto::seal(&kek, &plain, ad.as_bytes())?;
                     let kdf_text = serde_json::to_string(&target)
                         .map_err(|e| Error::Storage(e.to_string()))?;
-                    store::replace_slot_key(tx, slot.id, Some(&kdf_text), Some(&salt), &wrapped)?;
+                    store::replace_slot_key(
+                        tx,
+                        slot.id,
+                        Some(&kdf_text),
+                        Some(&salt),
+                        &wrapped,
+                        slot.format,
+                    )?;
                 }
                 Ok(())
             })?;
         }
+        if slot.format != SLOT_FORMAT {
+            // A vault from before keys enforced roles: the slot holds the shared key.
+            let vault_key = Key32::from_slice(&plain)?;
+            return crate::upgrade::upgrade(
+                self.store, self.clock, vault_id, vault_key, m.id, m.name, passphrase, self.kdf,
+            );
+        }
+        let secret = MemberSecret::decode(&plain)?;
         let mut session = Session::new(
-            self.store, self.clock, vault_id, vault_key, m.id, m.name, self.kdf,
-        );
+            self.store, self.clock, vault_id, secret, m.id, m.name, self.kdf,
+        )?;
         session.mark_reauthenticated();
         Ok(session)
     }
@@ -261,28 +310,29 @@ impl Vault {
         let m = store::member_by_name(self.store.conn(), member)?.ok_or_else(no_device_key)?;
         let slots = store::slots_of(self.store.conn(), m.id, "device")?;
         let device_key = Key32::from_slice(&key_bytes)?;
-        let ad = slot_ad(&vault_id, m.id, "device");
-        for slot in slots {
+        for slot in slots.iter().filter(|s| s.format == SLOT_FORMAT) {
+            let ad = slot_ad(&vault_id, m.id, "device", slot.format);
             if let Ok(bytes) =
                 crypto::open(&device_key, &slot.wrapped_key, ad.as_bytes(), "device slot")
             {
-                let vault_key = Key32::from_slice(&bytes)?;
-                return Ok(Session::new(
-                    self.store, self.clock, vault_id, vault_key, m.id, m.name, self.kdf,
-                ));
+                let secret = MemberSecret::decode(&bytes)?;
+                return Session::new(
+                    self.store, self.clock, vault_id, secret, m.id, m.name, self.kdf,
+                );
             }
         }
         Err(no_device_key())
     }
 }
 
-/// An unlocked member's key, lent to a same-user agent (`coffer unlock --for`) so later
-/// commands skip key derivation. It opens the whole vault: it only ever travels over a
-/// private socket, is zeroized on drop, and has no `Debug` beyond the member's name.
+/// An unlocked member's own keys, lent to a same-user agent (`coffer unlock --for`) so
+/// later commands skip key derivation. They open what the member may use and nothing
+/// more; they only travel over a private socket to a peer checked to be this Coffer, are
+/// zeroized on drop, and have no `Debug` beyond the member's name.
 pub struct Lease {
     pub vault_id: String,
     pub member: String,
-    key: Key32,
+    secret: Zeroizing<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Lease {
@@ -297,8 +347,7 @@ impl Lease {
     /// One line of JSON for the agent's socket.
     pub fn encode(&self) -> Zeroizing<String> {
         use base64::Engine as _;
-        let key =
-            Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(self.key.expose()));
+        let key = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&*self.secret));
         Zeroizing::new(
             serde_json::json!({ "vault_id": self.vault_id, "member": self.member, "key": *key })
                 .to_string(),
@@ -322,10 +371,11 @@ impl Lease {
         );
         let mut raw_key = Zeroizing::new(raw.key);
         zeroize::Zeroize::zeroize(&mut *raw_key);
+        MemberSecret::decode(&key).map_err(|_| bad())?;
         Ok(Lease {
             vault_id: raw.vault_id,
             member: raw.member,
-            key: Key32::from_slice(&key).map_err(|_| bad())?,
+            secret: key,
         })
     }
 }
@@ -336,15 +386,14 @@ impl Session {
         Lease {
             vault_id: self.vault_id.clone(),
             member: self.member.clone(),
-            // A 32-byte array always makes a Key32: from_slice only checks the length.
-            key: Key32::from_slice(self.vault_key.expose()).expect("32 bytes"),
+            secret: self.secret.encode(),
         }
     }
 }
 
 impl Vault {
-    /// Unlocks with a key lent by an agent. The key must open this vault (checked by
-    /// unwrapping a workspace key) and the member must still exist. Protected
+    /// Unlocks with keys lent by an agent. They must be the member's keys as recorded
+    /// (checked by the session) and the member must still hold a key slot. Protected
     /// environments still ask for the passphrase.
     pub fn unlock_with_lease(self, lease: &Lease) -> Result<Session> {
         let vault_id = self.vault_id()?;
@@ -358,16 +407,11 @@ impl Vault {
         if store::slots_of(self.store.conn(), m.id, "passphrase")?.is_empty() {
             return Err(refuse());
         }
-        let (name, wrapped): (String, Vec<u8>) = self.store.conn().query_row(
-            "SELECT name, wrapped_key FROM workspaces ORDER BY id LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        open_workspace_key(&vault_id, &lease.key, &name, &wrapped).map_err(|_| refuse())?;
-        let key = Key32::from_slice(lease.key.expose())?;
-        Ok(Session::new(
-            self.store, self.clock, vault_id, key, m.id, m.name, self.kdf,
-        ))
+        let secret = MemberSecret::decode(&lease.secret).map_err(|_| refuse())?;
+        Session::new(
+            self.store, self.clock, vault_id, secret, m.id, m.name, self.kdf,
+        )
+        .map_err(|_| refuse())
     }
 }
 
@@ -380,7 +424,7 @@ pub(crate) fn insert_passphrase_slot(
     tx: &rusqlite::Connection,
     vault_id: &str,
     member_id: i64,
-    vault_key: &Key32,
+    secret: &MemberSecret,
     passphrase: &Passphrase,
     kdf: KdfParams,
     now: i64,
@@ -389,8 +433,8 @@ pub(crate) fn insert_passphrase_slot(
     let kek = kdf.derive(passphrase, &salt)?;
     let wrapped = crypto::seal(
         &kek,
-        vault_key.expose(),
-        slot_ad(vault_id, member_id, "passphrase").as_bytes(),
+        &secret.encode(),
+        slot_ad(vault_id, member_id, "passphrase", SLOT_FORMAT).as_bytes(),
     )?;
     let kdf_text = serde_json::to_string(&kdf).map_err(|e| Error::Storage(e.to_string()))?;
     store::insert_slot(
@@ -402,37 +446,36 @@ pub(crate) fn insert_passphrase_slot(
             salt: Some(&salt),
             wrapped_key: &wrapped,
             label: "",
+            format: SLOT_FORMAT,
             now,
         },
     )?;
     Ok(())
 }
 
-pub(crate) fn new_workspace_key(
+/// Records a member's public keys, certified by `signer` (the member `signer_id`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn certify(
+    tx: &rusqlite::Connection,
     vault_id: &str,
-    vault_key: &Key32,
+    signer: &Identity,
+    signer_id: i64,
     name: &str,
-) -> Result<(Key32, Vec<u8>)> {
-    let key = Key32::random()?;
-    let wrapped = crypto::seal(
-        vault_key,
-        key.expose(),
-        workspace_ad(vault_id, name).as_bytes(),
-    )?;
-    Ok((key, wrapped))
-}
-
-pub(crate) fn open_workspace_key(
-    vault_id: &str,
-    vault_key: &Key32,
-    name: &str,
-    wrapped: &[u8],
-) -> Result<Key32> {
-    let bytes: Zeroizing<Vec<u8>> = crypto::open(
-        vault_key,
-        wrapped,
-        workspace_ad(vault_id, name).as_bytes(),
-        &format!("the key of workspace '{name}'"),
-    )?;
-    Key32::from_slice(&bytes)
+    member: &Identity,
+    member_id: i64,
+    must_change_passphrase: bool,
+) -> Result<()> {
+    let pk = member.public();
+    let cert = signer.sign(&keys::cert_message(vault_id, member_id, name, &pk));
+    store::set_member_keys(
+        tx,
+        &store::NewMemberKeys {
+            member_id,
+            sign_pk: &pk.sign,
+            kx_pk: &pk.kx,
+            certified_by: signer_id,
+            certificate: &cert,
+            must_change_passphrase,
+        },
+    )
 }

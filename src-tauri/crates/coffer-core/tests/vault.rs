@@ -1192,7 +1192,9 @@ fn a_lease_unlocks_only_its_own_vault_and_never_shows_its_key() {
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::Auth);
     let mut doc: serde_json::Value = serde_json::from_str(&encoded).unwrap();
-    doc["key"] = serde_json::json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    // Keys of the right shape that are not the member's.
+    use base64::Engine as _;
+    doc["key"] = serde_json::json!(base64::engine::general_purpose::STANDARD.encode([7u8; 96]));
     let forged = coffer_core::Lease::decode(&doc.to_string()).unwrap();
     let e = Vault::open(&fx.path)
         .unwrap()
@@ -1202,5 +1204,13 @@ fn a_lease_unlocks_only_its_own_vault_and_never_shows_its_key() {
     assert_eq!(
         coffer_core::Lease::decode("not json").unwrap_err().code(),
         ErrorCode::Auth
+    );
+    doc["key"] = serde_json::json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    assert_eq!(
+        coffer_core::Lease::decode(&doc.to_string())
+            .unwrap_err()
+            .code(),
+        ErrorCode::Auth,
+        "a key of the wrong length is refused"
     );
 }

@@ -29,8 +29,8 @@ function secret(name: string, over: Partial<Secret> = {}): Secret {
     deleted_at: null,
     purge_at: null,
     environments: [
-      { environment: "staging", state: "set", version: 2, updated_at: NOW, expires_at: null, expiring_soon: false, rotation_due: true, same_as: ["production"] },
-      { environment: "production", state: "set", version: 5, updated_at: NOW, expires_at: null, expiring_soon: false, rotation_due: false, same_as: ["staging"] },
+      { environment: "staging", state: "set", version: 2, updated_at: NOW, expires_at: null, expiring_soon: false, rotation_due: true, same_as: ["production"], exposed_to: [] },
+      { environment: "production", state: "set", version: 5, updated_at: NOW, expires_at: null, expiring_soon: false, rotation_due: false, same_as: ["staging"], exposed_to: [] },
     ],
     ...over,
   };

@@ -28,6 +28,11 @@ impl Key32 {
         Ok(Key32(SecretBox::new(Box::new(arr))))
     }
 
+    /// Copies a key out of a zeroizing array.
+    pub fn from_array(bytes: &[u8; 32]) -> Self {
+        Key32(SecretBox::new(Box::new(*bytes)))
+    }
+
     pub(crate) fn expose(&self) -> &[u8; 32] {
         self.0.expose_secret()
     }

@@ -1,15 +1,20 @@
 //! The key hierarchy and the primitives under it.
 //!
-//! passphrase --Argon2id--> slot key --wraps--> vault key --wraps--> workspace key
-//! --seals--> values. Subkeys for the audit chain and value fingerprints are derived
-//! with HKDF so that no key is used for two purposes.
+//! passphrase --Argon2id--> slot key --wraps--> member identity (Ed25519 + X25519)
+//! --opens--> environment private keys --open--> values. Values are sealed to an
+//! environment's public key, so writing needs no key that reads. The per-project
+//! fingerprint key is sealed to writers only; the audit MAC key to every member.
 
 mod envelope;
+mod identity;
 mod kdf;
 mod keys;
 mod mac;
+mod sealed;
 
 pub use envelope::{open, seal, ENVELOPE_V1, NONCE_LEN};
+pub use identity::{verify, Identity, PublicKeys, IDENTITY_SECRET_LEN};
 pub use kdf::KdfParams;
 pub use keys::Key32;
 pub use mac::{fingerprint, hmac_sha256, Fingerprint};
+pub use sealed::{open_sealed, place, seal_to, KxSecret};

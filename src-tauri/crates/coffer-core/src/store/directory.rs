@@ -14,6 +14,8 @@ pub(crate) struct MemberRow {
 
 pub(crate) struct SlotRow {
     pub id: i64,
+    /// 1: wraps the vault key of the first design; 2: the member's own private keys.
+    pub format: i64,
     pub kdf: Option<String>,
     pub salt: Option<Vec<u8>>,
     pub wrapped_key: Vec<u8>,
@@ -76,11 +78,6 @@ pub(crate) fn member_by_name(c: &Connection, name: &str) -> Result<Option<Member
     )
 }
 
-pub(crate) fn delete_slots_of(c: &Connection, member_id: i64) -> Result<()> {
-    c.execute("DELETE FROM key_slots WHERE member_id = ?1", [member_id])?;
-    Ok(())
-}
-
 pub(crate) fn record_failed_unlock(c: &Connection, id: i64, now: i64) -> Result<i64> {
     Ok(c.query_row(
         "UPDATE members SET failed_attempts = failed_attempts + 1, last_failed_at = ?2
@@ -126,13 +123,14 @@ pub(crate) struct NewSlot<'a> {
     pub salt: Option<&'a [u8]>,
     pub wrapped_key: &'a [u8],
     pub label: &'a str,
+    pub format: i64,
     pub now: i64,
 }
 
 pub(crate) fn insert_slot(c: &Connection, s: &NewSlot<'_>) -> Result<i64> {
     c.execute(
-        "INSERT INTO key_slots(member_id, kind, kdf, salt, wrapped_key, label, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO key_slots(member_id, kind, kdf, salt, wrapped_key, label, created_at, format)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             s.member_id,
             s.kind,
@@ -140,7 +138,8 @@ pub(crate) fn insert_slot(c: &Connection, s: &NewSlot<'_>) -> Result<i64> {
             s.salt,
             s.wrapped_key,
             s.label,
-            s.now
+            s.now,
+            s.format
         ],
     )?;
     Ok(c.last_insert_rowid())
@@ -148,7 +147,7 @@ pub(crate) fn insert_slot(c: &Connection, s: &NewSlot<'_>) -> Result<i64> {
 
 pub(crate) fn slots_of(c: &Connection, member_id: i64, kind: &str) -> Result<Vec<SlotRow>> {
     let mut st = c.prepare_cached(
-        "SELECT id, kdf, salt, wrapped_key, label FROM key_slots
+        "SELECT id, kdf, salt, wrapped_key, label, format FROM key_slots
          WHERE member_id = ?1 AND kind = ?2 ORDER BY id",
     )?;
     let rows = st.query_map(params![member_id, kind], |r| {
@@ -158,6 +157,7 @@ pub(crate) fn slots_of(c: &Connection, member_id: i64, kind: &str) -> Result<Vec
             salt: r.get(2)?,
             wrapped_key: r.get(3)?,
             label: r.get(4)?,
+            format: r.get(5)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -169,10 +169,11 @@ pub(crate) fn replace_slot_key(
     kdf: Option<&str>,
     salt: Option<&[u8]>,
     wrapped_key: &[u8],
+    format: i64,
 ) -> Result<()> {
     c.execute(
-        "UPDATE key_slots SET kdf = ?2, salt = ?3, wrapped_key = ?4 WHERE id = ?1",
-        params![slot_id, kdf, salt, wrapped_key],
+        "UPDATE key_slots SET kdf = ?2, salt = ?3, wrapped_key = ?4, format = ?5 WHERE id = ?1",
+        params![slot_id, kdf, salt, wrapped_key, format],
     )?;
     Ok(())
 }

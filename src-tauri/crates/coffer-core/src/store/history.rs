@@ -50,10 +50,11 @@ pub(crate) struct VersionRow {
     pub expires_at: Option<i64>,
     pub superseded_at: Option<i64>,
     pub destroyed_at: Option<i64>,
+    pub epoch: Option<i64>,
 }
 
 const VERSION_COLS: &str = "environment_id, version, ciphertext, fingerprint, origin,
-    created_at, created_by, expires_at, superseded_at, destroyed_at";
+    created_at, created_by, expires_at, superseded_at, destroyed_at, epoch";
 
 fn version_row(r: &Row<'_>) -> rusqlite::Result<VersionRow> {
     Ok(VersionRow {
@@ -67,6 +68,7 @@ fn version_row(r: &Row<'_>) -> rusqlite::Result<VersionRow> {
         expires_at: r.get(7)?,
         superseded_at: r.get(8)?,
         destroyed_at: r.get(9)?,
+        epoch: r.get(10)?,
     })
 }
 
@@ -272,6 +274,7 @@ pub(crate) struct ResolveRow {
     pub version: i64,
     pub ciphertext: Option<Vec<u8>>,
     pub expires_at: Option<i64>,
+    pub epoch: Option<i64>,
 }
 
 pub(crate) fn resolve_current(
@@ -281,7 +284,8 @@ pub(crate) fn resolve_current(
     environment_id: i64,
 ) -> Result<Option<ResolveRow>> {
     Ok(c.prepare_cached(
-        "SELECT s.id, s.scope, s.owner_id, v.version, v.ciphertext, v.expires_at, s.allowed_hosts
+        "SELECT s.id, s.scope, s.owner_id, v.version, v.ciphertext, v.expires_at, s.allowed_hosts,
+                v.epoch
              FROM secrets s JOIN versions v ON v.secret_id = s.id
              WHERE s.project_id = ?1 AND s.name = ?2 AND s.deleted_at IS NULL
                AND v.environment_id = ?3 AND v.superseded_at IS NULL",
@@ -295,6 +299,7 @@ pub(crate) fn resolve_current(
             ciphertext: r.get(4)?,
             expires_at: r.get(5)?,
             allowed_hosts: r.get(6)?,
+            epoch: r.get(7)?,
         })
     })
     .optional()?)
@@ -324,6 +329,7 @@ pub(crate) struct NewVersion<'a> {
     pub environment_id: i64,
     pub version: i64,
     pub ciphertext: &'a [u8],
+    pub epoch: i64,
     pub fingerprint: &'a [u8],
     pub origin: &'a str,
     pub created_by: &'a str,
@@ -331,8 +337,10 @@ pub(crate) struct NewVersion<'a> {
     pub now: i64,
 }
 
-/// Supersedes the current version (if any) and inserts the new one.
+/// Supersedes the current version (if any) and inserts the new one: a value no
+/// removed member has seen, so the pair is no longer exposed.
 pub(crate) fn push_version(c: &Connection, v: &NewVersion<'_>) -> Result<()> {
+    super::clear_exposure(c, v.secret_id, v.environment_id)?;
     c.prepare_cached(
         "UPDATE versions SET superseded_at = ?3
          WHERE secret_id = ?1 AND environment_id = ?2 AND superseded_at IS NULL",
@@ -340,8 +348,8 @@ pub(crate) fn push_version(c: &Connection, v: &NewVersion<'_>) -> Result<()> {
     .execute(params![v.secret_id, v.environment_id, v.now])?;
     c.prepare_cached(
         "INSERT INTO versions(secret_id, environment_id, version, ciphertext, fingerprint, origin,
-                              created_at, created_by, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                              created_at, created_by, expires_at, epoch)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         v.secret_id,
@@ -352,7 +360,8 @@ pub(crate) fn push_version(c: &Connection, v: &NewVersion<'_>) -> Result<()> {
         v.origin,
         v.now,
         v.created_by,
-        v.expires_at
+        v.expires_at,
+        v.epoch
     ])
     .map_err(|e| match e {
         rusqlite::Error::SqliteFailure(f, _)

@@ -7,6 +7,7 @@
 
 mod directory;
 mod history;
+mod keys;
 mod schema;
 mod trail;
 mod usage;
@@ -18,6 +19,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, Transactio
 
 pub(crate) use directory::*;
 pub(crate) use history::*;
+pub(crate) use keys::*;
 pub(crate) use trail::*;
 pub(crate) use usage::*;
 

@@ -175,7 +175,65 @@ const V4: &str = "UPDATE versions SET fingerprint = X'' WHERE destroyed_at IS NO
 /// deletes it, in the transaction that audits the use.
 const V5: &str = "ALTER TABLE handles ADD COLUMN single_use INTEGER NOT NULL DEFAULT 0;";
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+/// Roles enforced by keys. Each member gets public keys (Ed25519 to sign, X25519 to
+/// receive keys), certified by the member who added them; key slots seal the member's
+/// own private keys (format 2) instead of one vault key (format 1). Each environment
+/// has X25519 key pairs by epoch, its private key sealed to each member who may use or
+/// reveal there; each project a fingerprint key sealed to its writers; each member the
+/// audit MAC key. A version records the epoch it is sealed under (0: to its owner
+/// alone; NULL: the workspace key of format 1, until the owner's first unlock upgrades
+/// it). `exposures` lists values a removed member could use, until rotated.
+const V6: &str = r#"
+ALTER TABLE members ADD COLUMN sign_pk BLOB;
+ALTER TABLE members ADD COLUMN kx_pk BLOB;
+ALTER TABLE members ADD COLUMN certified_by INTEGER REFERENCES members(id);
+ALTER TABLE members ADD COLUMN certificate BLOB;
+ALTER TABLE members ADD COLUMN must_change_passphrase INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE key_slots ADD COLUMN format INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE versions ADD COLUMN epoch INTEGER;
+
+CREATE TABLE env_keys (
+    environment_id INTEGER NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+    epoch          INTEGER NOT NULL,
+    public_key     BLOB NOT NULL,
+    created_at     INTEGER NOT NULL,
+    PRIMARY KEY (environment_id, epoch)
+) STRICT;
+
+CREATE TABLE env_key_seals (
+    environment_id INTEGER NOT NULL,
+    epoch          INTEGER NOT NULL,
+    member_id      INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    sealed         BLOB NOT NULL,
+    PRIMARY KEY (environment_id, epoch, member_id),
+    FOREIGN KEY (environment_id, epoch) REFERENCES env_keys(environment_id, epoch) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX env_key_seals_member ON env_key_seals(member_id);
+
+CREATE TABLE project_keys (
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    member_id  INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    sealed     BLOB NOT NULL,
+    PRIMARY KEY (project_id, member_id)
+) STRICT;
+
+CREATE TABLE member_keys (
+    member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    purpose   TEXT NOT NULL,
+    sealed    BLOB NOT NULL,
+    PRIMARY KEY (member_id, purpose)
+) STRICT;
+
+CREATE TABLE exposures (
+    secret_id      INTEGER NOT NULL REFERENCES secrets(id) ON DELETE CASCADE,
+    environment_id INTEGER NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+    member         TEXT NOT NULL,
+    at             INTEGER NOT NULL,
+    PRIMARY KEY (secret_id, environment_id, member)
+) STRICT;
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

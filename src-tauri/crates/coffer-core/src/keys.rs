@@ -1,0 +1,633 @@
+//! Who holds which key.
+//!
+//! A member's identity (Ed25519 + X25519) is certified by the member who added them,
+//! back to the owner who created the vault; each member's key slot carries that
+//! owner's public key as the anchor the chain must end at, so a public key swapped in
+//! the file is caught before anything is sealed to it. Each environment has an X25519
+//! key pair per epoch: values are sealed to its public key and its private key is
+//! sealed to every member whose role there includes `use` or `reveal`. Each project has
+//! a fingerprint key sealed to its writers. A member who loses `use` somewhere starts a
+//! new epoch there: new key pair, live values re-sealed, old private keys destroyed,
+//! values they could use marked exposed.
+
+use zeroize::Zeroizing;
+
+use crate::access::{Capability, Role};
+use crate::crypto::{self, open_sealed, place, seal_to, Identity, Key32, KxSecret, PublicKeys};
+use crate::error::{Error, Result};
+use crate::session::Session;
+use crate::store::{self, EnvRow};
+use rusqlite::Connection;
+
+/// The audit MAC key, sealed to every member (until the trail is signed).
+pub(crate) const AUDIT_KEY: &str = "audit";
+
+const INFO_ENV_KEY: &[u8] = b"coffer env key v1";
+const INFO_PROJECT_KEY: &[u8] = b"coffer project key v1";
+const INFO_MEMBER_KEY: &[u8] = b"coffer member key v1";
+pub(crate) const INFO_VALUE: &[u8] = b"coffer value v2";
+
+/// Slot format 2: the member's own private keys and the anchor of trust.
+pub(crate) const SLOT_FORMAT: i64 = 2;
+
+/// What a member's key slot opens to: their identity and the public signing key of the
+/// vault's root owner, as the member learned it when their keys were made.
+pub(crate) struct MemberSecret {
+    pub identity: Identity,
+    pub anchor: [u8; 32],
+}
+
+impl MemberSecret {
+    pub fn encode(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = self.identity.secret();
+        out.extend_from_slice(&self.anchor);
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<MemberSecret> {
+        let n = crypto::IDENTITY_SECRET_LEN;
+        if bytes.len() != n + 32 {
+            return Err(Error::Integrity("a key slot holds malformed keys".into()));
+        }
+        let mut anchor = [0u8; 32];
+        anchor.copy_from_slice(&bytes[n..]);
+        Ok(MemberSecret {
+            identity: Identity::from_secret(&bytes[..n])?,
+            anchor,
+        })
+    }
+}
+
+/// Where a value lives, as its associated data names it.
+pub(crate) struct ValuePlace<'a> {
+    pub ws: &'a str,
+    pub project: &'a str,
+    pub env: &'a str,
+    pub secret: &'a str,
+    pub secret_id: i64,
+    pub scope: &'a str,
+    pub owner_id: i64,
+    pub version: i64,
+    pub epoch: i64,
+}
+
+pub(crate) fn value_ad(vault_id: &str, p: &ValuePlace<'_>) -> Vec<u8> {
+    place(&[
+        b"coffer/value/v2",
+        vault_id.as_bytes(),
+        p.ws.as_bytes(),
+        p.project.as_bytes(),
+        p.env.as_bytes(),
+        p.secret.as_bytes(),
+        &p.secret_id.to_le_bytes(),
+        p.scope.as_bytes(),
+        &p.owner_id.to_le_bytes(),
+        &p.version.to_le_bytes(),
+        &p.epoch.to_le_bytes(),
+    ])
+}
+
+/// An environment with the names its keys are bound to.
+#[derive(Clone)]
+pub(crate) struct EnvPlace {
+    pub ws_id: i64,
+    pub ws: String,
+    pub project_id: i64,
+    pub project: String,
+    pub env_id: i64,
+    pub env: String,
+}
+
+fn env_key_ad(vault_id: &str, p: &EnvPlace, epoch: i64, member_id: i64) -> Vec<u8> {
+    place(&[
+        b"coffer/env-key/v1",
+        vault_id.as_bytes(),
+        p.ws.as_bytes(),
+        p.project.as_bytes(),
+        p.env.as_bytes(),
+        &p.env_id.to_le_bytes(),
+        &epoch.to_le_bytes(),
+        &member_id.to_le_bytes(),
+    ])
+}
+
+fn project_key_ad(
+    vault_id: &str,
+    ws: &str,
+    project: &str,
+    project_id: i64,
+    member_id: i64,
+) -> Vec<u8> {
+    place(&[
+        b"coffer/project-key/v1",
+        vault_id.as_bytes(),
+        ws.as_bytes(),
+        project.as_bytes(),
+        &project_id.to_le_bytes(),
+        &member_id.to_le_bytes(),
+    ])
+}
+
+fn member_key_ad(vault_id: &str, member_id: i64, purpose: &str) -> Vec<u8> {
+    place(&[
+        b"coffer/member-key/v1",
+        vault_id.as_bytes(),
+        &member_id.to_le_bytes(),
+        purpose.as_bytes(),
+    ])
+}
+
+/// What a certificate signs: this member, by id and name, has these public keys.
+pub(crate) fn cert_message(vault_id: &str, member_id: i64, name: &str, pk: &PublicKeys) -> Vec<u8> {
+    place(&[
+        b"coffer/member-cert/v1",
+        vault_id.as_bytes(),
+        &member_id.to_le_bytes(),
+        name.as_bytes(),
+        &pk.sign,
+        &pk.kx,
+    ])
+}
+
+fn public_keys_of(row: &store::MemberKeysRow) -> Option<PublicKeys> {
+    Some(PublicKeys {
+        sign: row.sign_pk.as_deref()?.try_into().ok()?,
+        kx: row.kx_pk.as_deref()?.try_into().ok()?,
+    })
+}
+
+/// A member's public keys, after checking every certificate from them back to the
+/// root owner named by `anchor`.
+pub(crate) fn verified_keys(
+    c: &Connection,
+    vault_id: &str,
+    anchor: &[u8; 32],
+    member_id: i64,
+) -> Result<PublicKeys> {
+    let mut chain = Vec::new();
+    let mut id = member_id;
+    loop {
+        let row = store::member_keys_row(c, id)?.ok_or_else(|| {
+            Error::Integrity(format!(
+                "the certificate chain of member #{member_id} names a missing member"
+            ))
+        })?;
+        let pk = public_keys_of(&row)
+            .ok_or_else(|| Error::Integrity(format!("member '{}' has no keys", row.name)))?;
+        let by = row.certified_by;
+        let root = by == Some(id);
+        chain.push((id, row.name, pk, row.certificate.unwrap_or_default()));
+        if root {
+            if pk.sign != *anchor {
+                return Err(Error::Integrity(format!(
+                    "member '{}' is recorded as the vault's root of trust but is not",
+                    chain.last().map_or("", |c| c.1.as_str())
+                )));
+            }
+            break;
+        }
+        if chain.len() > 64 {
+            return Err(Error::Integrity("a certificate chain does not end".into()));
+        }
+        id = by.ok_or_else(|| {
+            Error::Integrity(format!(
+                "the keys of member '{}' are not certified",
+                chain.last().map_or("", |c| c.1.as_str())
+            ))
+        })?;
+    }
+    for i in 0..chain.len() {
+        let (id, name, pk, cert) = &chain[i];
+        let signer = chain.get(i + 1).map_or(pk, |c| &c.2);
+        crypto::verify(
+            &signer.sign,
+            &cert_message(vault_id, *id, name, pk),
+            cert,
+            &format!("the keys of member '{name}'"),
+        )?;
+    }
+    Ok(chain[0].2)
+}
+
+pub(crate) fn seal_member_key(
+    vault_id: &str,
+    member_id: i64,
+    to: &PublicKeys,
+    purpose: &str,
+    key: &Key32,
+) -> Result<Vec<u8>> {
+    seal_to(
+        &to.kx,
+        INFO_MEMBER_KEY,
+        key.expose(),
+        &member_key_ad(vault_id, member_id, purpose),
+    )
+}
+
+pub(crate) fn open_member_key(
+    c: &Connection,
+    vault_id: &str,
+    identity: &Identity,
+    member_id: i64,
+    purpose: &str,
+) -> Result<Key32> {
+    let sealed = store::member_key(c, member_id, purpose)?
+        .ok_or_else(|| Error::Integrity(format!("no {purpose} key is sealed to this member")))?;
+    let bytes = open_sealed(
+        identity.kx(),
+        &sealed,
+        INFO_MEMBER_KEY,
+        &member_key_ad(vault_id, member_id, purpose),
+        &format!("the {purpose} key"),
+    )?;
+    Key32::from_slice(&bytes)
+}
+
+/// The environment with the names its keys are bound to.
+pub(crate) fn env_place(c: &Connection, env_id: i64) -> Result<EnvPlace> {
+    Ok(c.query_row(
+        "SELECT w.id, w.name, p.id, p.name, e.id, e.name FROM environments e
+         JOIN projects p ON p.id = e.project_id JOIN workspaces w ON w.id = p.workspace_id
+         WHERE e.id = ?1",
+        [env_id],
+        |r| {
+            Ok(EnvPlace {
+                ws_id: r.get(0)?,
+                ws: r.get(1)?,
+                project_id: r.get(2)?,
+                project: r.get(3)?,
+                env_id: r.get(4)?,
+                env: r.get(5)?,
+            })
+        },
+    )?)
+}
+
+/// Members whose role in a project has `cap` (any of `caps`).
+fn members_with(
+    c: &Connection,
+    ws_id: i64,
+    project_id: i64,
+    caps: &[Capability],
+) -> Result<Vec<i64>> {
+    let mut out = Vec::new();
+    for m in store::member_ids_in_workspace(c, ws_id)? {
+        let role = store::role_for(c, m, ws_id, Some(project_id))?;
+        if role.is_some_and(|r: Role| caps.iter().any(|cap| r.allows(*cap))) {
+            out.push(m);
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn key_holders(c: &Connection, ws_id: i64, project_id: i64) -> Result<Vec<i64>> {
+    members_with(c, ws_id, project_id, &[Capability::Use, Capability::Reveal])
+}
+
+fn writers(c: &Connection, ws_id: i64, project_id: i64) -> Result<Vec<i64>> {
+    members_with(c, ws_id, project_id, &[Capability::Write])
+}
+
+/// The opening half of a session's keys: everything needed to open what is sealed to
+/// the member, borrowed for one transaction.
+pub(crate) struct Keyholder<'a> {
+    pub vault_id: &'a str,
+    pub identity: &'a Identity,
+    pub anchor: &'a [u8; 32],
+    pub member_id: i64,
+}
+
+impl Keyholder<'_> {
+    pub fn verified(&self, c: &Connection, member_id: i64) -> Result<PublicKeys> {
+        verified_keys(c, self.vault_id, self.anchor, member_id)
+    }
+
+    /// Opens the private key of an environment at `epoch`, as sealed to this member.
+    pub fn env_secret(&self, c: &Connection, p: &EnvPlace, epoch: i64) -> Result<Option<KxSecret>> {
+        let Some(sealed) = store::env_key_seal(c, p.env_id, epoch, self.member_id)? else {
+            return Ok(None);
+        };
+        let bytes = open_sealed(
+            self.identity.kx(),
+            &sealed,
+            INFO_ENV_KEY,
+            &env_key_ad(self.vault_id, p, epoch, self.member_id),
+            &format!(
+                "the key of environment '{}' in project '{}'",
+                p.env, p.project
+            ),
+        )?;
+        KxSecret::from_bytes(&bytes).map(Some)
+    }
+
+    pub fn project_key(
+        &self,
+        c: &Connection,
+        ws: &str,
+        project: &str,
+        project_id: i64,
+    ) -> Result<Option<Key32>> {
+        let Some(sealed) = store::project_key_seal(c, project_id, self.member_id)? else {
+            return Ok(None);
+        };
+        let bytes = open_sealed(
+            self.identity.kx(),
+            &sealed,
+            INFO_PROJECT_KEY,
+            &project_key_ad(self.vault_id, ws, project, project_id, self.member_id),
+            &format!("the fingerprint key of project '{project}'"),
+        )?;
+        Key32::from_slice(&bytes).map(Some)
+    }
+
+    fn seal_env_secret(
+        &self,
+        c: &Connection,
+        p: &EnvPlace,
+        epoch: i64,
+        to: i64,
+        key: &KxSecret,
+    ) -> Result<()> {
+        let pk = self.verified(c, to)?;
+        let sealed = seal_to(
+            &pk.kx,
+            INFO_ENV_KEY,
+            &key.to_bytes()[..],
+            &env_key_ad(self.vault_id, p, epoch, to),
+        )?;
+        store::put_env_key_seal(c, p.env_id, epoch, to, &sealed)
+    }
+
+    fn seal_project_key(
+        &self,
+        c: &Connection,
+        ws: &str,
+        project: &str,
+        project_id: i64,
+        to: i64,
+        key: &Key32,
+    ) -> Result<()> {
+        let pk = self.verified(c, to)?;
+        let ad = project_key_ad(self.vault_id, ws, project, project_id, to);
+        let sealed = seal_to(&pk.kx, INFO_PROJECT_KEY, key.expose(), &ad)?;
+        store::put_project_key_seal(c, project_id, to, &sealed)
+    }
+
+    /// A new key pair for an environment at `epoch`, sealed to everyone who may use
+    /// or reveal there now.
+    pub fn new_env_key(
+        &self,
+        c: &Connection,
+        p: &EnvPlace,
+        epoch: i64,
+        now: i64,
+    ) -> Result<KxSecret> {
+        let key = KxSecret::generate();
+        store::insert_env_key(c, p.env_id, epoch, &key.public(), now)?;
+        for m in key_holders(c, p.ws_id, p.project_id)? {
+            self.seal_env_secret(c, p, epoch, m, &key)?;
+        }
+        Ok(key)
+    }
+
+    /// A new project's fingerprint key, sealed to its writers.
+    pub fn new_project_key(
+        &self,
+        c: &Connection,
+        ws_id: i64,
+        ws: &str,
+        project: &str,
+        project_id: i64,
+    ) -> Result<Key32> {
+        let key = Key32::random()?;
+        for m in writers(c, ws_id, project_id)? {
+            self.seal_project_key(c, ws, project, project_id, m, &key)?;
+        }
+        Ok(key)
+    }
+
+    /// Keys for a new project: a fingerprint key and a key pair per environment.
+    pub fn key_project(&self, c: &Connection, ws_id: i64, project_id: i64, now: i64) -> Result<()> {
+        let (ws, project): (String, String) = c.query_row(
+            "SELECT w.name, p.name FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE p.id = ?1",
+            [project_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        self.new_project_key(c, ws_id, &ws, &project, project_id)?;
+        for env in store::environments_of(c, project_id)? {
+            self.new_env_key(c, &env_place(c, env.id)?, 1, now)?;
+        }
+        Ok(())
+    }
+
+    /// Brings what is sealed to `target` in a workspace in line with their roles
+    /// there (after a grant changed, in the same transaction): keys they now need are
+    /// sealed to them from this member's copies; an environment they may no longer use
+    /// starts a new epoch. Returns what was re-keyed, for the audit trail.
+    pub fn sync_member(
+        &self,
+        c: &Connection,
+        target: i64,
+        target_name: &str,
+        ws_id: i64,
+        now: i64,
+    ) -> Result<Rekeyed> {
+        let mut out = Rekeyed::default();
+        let ws_name: String =
+            c.query_row("SELECT name FROM workspaces WHERE id = ?1", [ws_id], |r| {
+                r.get(0)
+            })?;
+        let sealed_envs = store::envs_sealed_to(c, target, ws_id)?;
+        for project in store::projects_of(c, ws_id)? {
+            let role = store::role_for(c, target, ws_id, Some(project.id))?;
+            let holds =
+                role.is_some_and(|r| r.allows(Capability::Use) || r.allows(Capability::Reveal));
+            let writes = role.is_some_and(|r| r.allows(Capability::Write));
+            let has_fp = store::project_key_seal(c, project.id, target)?.is_some();
+            if writes && !has_fp {
+                let key = self
+                    .project_key(c, &ws_name, &project.name, project.id)?
+                    .ok_or_else(|| {
+                        missing_key(&format!(
+                            "the fingerprint key of project '{}'",
+                            project.name
+                        ))
+                    })?;
+                self.seal_project_key(c, &ws_name, &project.name, project.id, target, &key)?;
+            } else if !writes && has_fp {
+                store::delete_project_key_seal(c, project.id, target)?;
+            }
+            for env in store::environments_of(c, project.id)? {
+                let p = env_place(c, env.id)?;
+                let Some((epoch, _)) = store::current_env_key(c, env.id)? else {
+                    return Err(Error::Integrity(format!(
+                        "environment '{}' has no key",
+                        env.name
+                    )));
+                };
+                let held = sealed_envs.contains(&env.id);
+                if holds && store::env_key_seal(c, env.id, epoch, target)?.is_none() {
+                    let key = self.env_secret(c, &p, epoch)?.ok_or_else(|| {
+                        missing_key(&format!(
+                            "environment '{}' in project '{}'",
+                            p.env, p.project
+                        ))
+                    })?;
+                    self.seal_env_secret(c, &p, epoch, target, &key)?;
+                    out.sealed += 1;
+                } else if !holds && held {
+                    let (versions, exposed) = self.rotate_env(c, &p, epoch, target_name, now)?;
+                    out.environments.push(format!("{}/{}", p.project, p.env));
+                    out.versions += versions;
+                    out.exposed += exposed;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Starts a new epoch for an environment: a new key pair sealed to the members
+    /// who hold keys there now, every live value re-sealed to it, the old private keys
+    /// destroyed, and the current values marked exposed to `leaving`.
+    fn rotate_env(
+        &self,
+        c: &Connection,
+        p: &EnvPlace,
+        epoch: i64,
+        leaving: &str,
+        now: i64,
+    ) -> Result<(usize, usize)> {
+        let old = self.env_secret(c, p, epoch)?.ok_or_else(|| {
+            missing_key(&format!(
+                "environment '{}' in project '{}'",
+                p.env, p.project
+            ))
+        })?;
+        let next = epoch + 1;
+        let new = self.new_env_key(c, p, next, now)?;
+        let new_pk = new.public();
+        let versions = store::env_sealed_versions(c, p.env_id)?;
+        for v in &versions {
+            let mut place = ValuePlace {
+                ws: &p.ws,
+                project: &p.project,
+                env: &p.env,
+                secret: &v.secret,
+                secret_id: v.secret_id,
+                scope: &v.scope,
+                owner_id: v.owner_id,
+                version: v.version,
+                epoch: v.epoch.unwrap_or(0),
+            };
+            if place.epoch != epoch {
+                return Err(Error::Integrity(format!(
+                    "version {} of '{}' in {} is sealed under an unknown epoch",
+                    v.version, v.secret, p.env
+                )));
+            }
+            let what = format!("version {} of '{}' in {}", v.version, v.secret, p.env);
+            let plain = open_sealed(
+                &old,
+                &v.ciphertext,
+                INFO_VALUE,
+                &value_ad(self.vault_id, &place),
+                &what,
+            )?;
+            place.epoch = next;
+            let ct = seal_to(
+                &new_pk,
+                INFO_VALUE,
+                &plain,
+                &value_ad(self.vault_id, &place),
+            )?;
+            store::reseal_version(c, v.id, &ct, next, None)?;
+        }
+        store::drop_env_keys_before(c, p.env_id, next)?;
+        let exposed = store::mark_exposed(c, p.env_id, leaving, now)?;
+        Ok((versions.len(), exposed))
+    }
+}
+
+/// What re-keying did, for the audit event.
+#[derive(Default)]
+pub(crate) struct Rekeyed {
+    pub sealed: usize,
+    pub environments: Vec<String>,
+    pub versions: usize,
+    pub exposed: usize,
+}
+
+fn missing_key(what: &str) -> Error {
+    Error::Auth(format!(
+        "you hold no key for {what}, so you cannot pass it on; a member who holds it (an owner) must do this"
+    ))
+}
+
+impl Session {
+    pub(crate) fn keyholder(&self) -> Keyholder<'_> {
+        Keyholder {
+            vault_id: &self.vault_id,
+            identity: &self.secret.identity,
+            anchor: &self.secret.anchor,
+            member_id: self.member_id,
+        }
+    }
+
+    /// The private key of an environment at `epoch`, opened once per session.
+    pub(crate) fn env_secret(&mut self, p: &EnvPlace, epoch: i64) -> Result<&KxSecret> {
+        let slot = (p.env_id, epoch);
+        if !self.env_keys.contains_key(&slot) {
+            let key = self
+                .keyholder()
+                .env_secret(self.store.conn(), p, epoch)?
+                .ok_or_else(|| Error::DeniedAction {
+                    member: self.member.clone(),
+                    what: format!(
+                        "open values in environment '{}' of project '{}': no key for it is sealed to you",
+                        p.env, p.project
+                    ),
+                })?;
+            self.env_keys.insert(slot, key);
+        }
+        Ok(&self.env_keys[&slot])
+    }
+
+    /// The project's fingerprint key, if this member holds it (writers do).
+    pub(crate) fn project_key(
+        &mut self,
+        ws: &str,
+        project: &str,
+        project_id: i64,
+    ) -> Result<Option<&Key32>> {
+        if !self.project_keys.contains_key(&project_id) {
+            match self
+                .keyholder()
+                .project_key(self.store.conn(), ws, project, project_id)?
+            {
+                Some(k) => {
+                    self.project_keys.insert(project_id, k);
+                }
+                None => return Ok(None),
+            }
+        }
+        Ok(self.project_keys.get(&project_id))
+    }
+}
+
+/// An environment row with the names of its project and workspace.
+pub(crate) fn place_of(
+    ws_id: i64,
+    ws: &str,
+    project_id: i64,
+    project: &str,
+    env: &EnvRow,
+) -> EnvPlace {
+    EnvPlace {
+        ws_id,
+        ws: ws.to_string(),
+        project_id,
+        project: project.to_string(),
+        env_id: env.id,
+        env: env.name.clone(),
+    }
+}
