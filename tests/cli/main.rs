@@ -4,6 +4,7 @@
 mod audit_tamper;
 mod bad_input;
 mod faults;
+mod insider_keys;
 mod insider_process;
 mod keyring;
 mod leaks;

@@ -69,7 +69,8 @@ pub fn unlock(path: &Path, member: &str) -> Result<Session> {
             }
         }
     }
-    if session.must_change_passphrase() {
+    // A reminder for a person at a terminal; scripts get their output unchanged.
+    if session.must_change_passphrase() && std::io::stderr().is_terminal() {
         crate::output::err_line(format!(
             "note: {member}, you still use the passphrase you were given: set your own with `coffer passphrase change`"
         ));

@@ -1,0 +1,346 @@
+//! What a member's own keys open, tried as an insider would: a script that reads the
+//! vault file with SQLite, derives the slot key from the member's passphrase with
+//! Argon2id, opens their key slot, and then tries every sealed key and every value in
+//! the file with every key it got — using the file format and the primitives alone,
+//! not Coffer's code. A viewer and an auditor open nothing; a developer opens exactly
+//! the values of their workspace; a removed member's old keys open nothing written
+//! after the removal. Edits of the file without keys give exit 7, never a changed
+//! behaviour.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hpke::aead::ChaCha20Poly1305;
+use hpke::kdf::HkdfSha256;
+use hpke::kem::X25519HkdfSha256;
+use hpke::{Deserializable, Kem as _, OpModeR};
+use rusqlite::{params, Connection};
+
+use super::support::{Member, Vault};
+
+type Kem = X25519HkdfSha256;
+type Sk = <Kem as hpke::Kem>::PrivateKey;
+
+/// Length-prefixed parts, as the associated data is framed in the file format.
+fn framed(parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for p in parts {
+        out.extend_from_slice(&(p.len() as u32).to_le_bytes());
+        out.extend_from_slice(p);
+    }
+    out
+}
+
+fn hpke_open(sk: &Sk, sealed: &[u8], info: &[u8], ad: &[u8]) -> Option<Vec<u8>> {
+    if sealed.len() < 33 || sealed[0] != 1 {
+        return None;
+    }
+    let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(&sealed[1..33]).ok()?;
+    hpke::single_shot_open::<ChaCha20Poly1305, HkdfSha256, Kem>(
+        &OpModeR::Base,
+        sk,
+        &enc,
+        info,
+        &sealed[33..],
+        ad,
+    )
+    .ok()
+}
+
+/// The member's X25519 private key, from their key slot in `identity_file` (their own
+/// copy of the vault) and their passphrase.
+fn member_key(identity_file: &Path, member: &Member) -> Sk {
+    let db = Connection::open(identity_file).unwrap();
+    let vault_id: Vec<u8> = db
+        .query_row("SELECT value FROM meta WHERE key = 'vault_id'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let (id, kdf, salt, wrapped): (i64, String, Vec<u8>, Vec<u8>) = db
+        .query_row(
+            "SELECT m.id, k.kdf, k.salt, k.wrapped_key FROM members m
+             JOIN key_slots k ON k.member_id = m.id
+             WHERE m.name = ?1 AND k.kind = 'passphrase'",
+            [&member.name],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    let kdf: serde_json::Value = serde_json::from_str(&kdf).unwrap();
+    let n = |k: &str| kdf[k].as_u64().unwrap() as u32;
+    let params = argon2::Params::new(n("m"), n("t"), n("p"), Some(32)).unwrap();
+    let mut kek = [0u8; 32];
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password_into(member.passphrase.as_bytes(), &salt, &mut kek)
+        .unwrap();
+    let ad = format!(
+        "coffer/slot/v2/{}/{id}/passphrase",
+        String::from_utf8(vault_id).unwrap()
+    );
+    let plain = XChaCha20Poly1305::new((&kek).into())
+        .decrypt(
+            XNonce::from_slice(&wrapped[1..25]),
+            Payload {
+                msg: &wrapped[25..],
+                aad: ad.as_bytes(),
+            },
+        )
+        .expect("the member's own passphrase opens their slot");
+    // Signing seed (32), X25519 key (32), anchor (32).
+    Sk::from_bytes(&plain[32..64]).unwrap()
+}
+
+/// Every value in `target` that the keys of `member` (from `identity_file`) open.
+fn values_opened(identity_file: &Path, member: &Member, target: &Path) -> Vec<String> {
+    let own = member_key(identity_file, member);
+    let db = Connection::open(target).unwrap();
+    let vault_id: Vec<u8> = db
+        .query_row("SELECT value FROM meta WHERE key = 'vault_id'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    // Every sealed environment key in the file, whoever it is sealed to.
+    let mut env_keys: HashMap<(i64, i64), Sk> = HashMap::new();
+    let mut st = db
+        .prepare(
+            "SELECT w.name, p.name, e.name, e.id, k.epoch, k.member_id, k.sealed
+             FROM env_key_seals k JOIN environments e ON e.id = k.environment_id
+             JOIN projects p ON p.id = e.project_id JOIN workspaces w ON w.id = p.workspace_id",
+        )
+        .unwrap();
+    let rows: Vec<(String, String, String, i64, i64, i64, Vec<u8>)> = st
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for (ws, project, env, env_id, epoch, member_id, sealed) in rows {
+        let ad = framed(&[
+            b"coffer/env-key/v1",
+            &vault_id,
+            ws.as_bytes(),
+            project.as_bytes(),
+            env.as_bytes(),
+            &env_id.to_le_bytes(),
+            &epoch.to_le_bytes(),
+            &member_id.to_le_bytes(),
+        ]);
+        if let Some(k) = hpke_open(&own, &sealed, b"coffer env key v1", &ad) {
+            env_keys.insert((env_id, epoch), Sk::from_bytes(&k).unwrap());
+        }
+    }
+    let mut st = db
+        .prepare(
+            "SELECT w.name, p.name, e.name, e.id, s.name, s.id, s.scope, s.owner_id, v.version,
+                    v.epoch, v.ciphertext
+             FROM versions v JOIN secrets s ON s.id = v.secret_id
+             JOIN environments e ON e.id = v.environment_id
+             JOIN projects p ON p.id = e.project_id JOIN workspaces w ON w.id = p.workspace_id
+             WHERE v.ciphertext IS NOT NULL",
+        )
+        .unwrap();
+    let mut opened = Vec::new();
+    let mut rows = st.query(params![]).unwrap();
+    while let Some(r) = rows.next().unwrap() {
+        let text = |i: usize| r.get::<_, String>(i).unwrap();
+        let num = |i: usize| r.get::<_, i64>(i).unwrap();
+        let epoch = num(9);
+        let ct: Vec<u8> = r.get(10).unwrap();
+        let ad = framed(&[
+            b"coffer/value/v2",
+            &vault_id,
+            text(0).as_bytes(),
+            text(1).as_bytes(),
+            text(2).as_bytes(),
+            text(4).as_bytes(),
+            &num(5).to_le_bytes(),
+            text(6).as_bytes(),
+            &num(7).to_le_bytes(),
+            &num(8).to_le_bytes(),
+            &epoch.to_le_bytes(),
+        ]);
+        // Try every key the script holds, not only the one the row names.
+        let keys = env_keys.values().chain(std::iter::once(&own));
+        for k in keys {
+            if let Some(v) = hpke_open(k, &ct, b"coffer value v2", &ad) {
+                opened.push(String::from_utf8(v).unwrap());
+                break;
+            }
+        }
+    }
+    opened.sort();
+    opened
+}
+
+fn sorted(v: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_members_own_keys_open_exactly_what_their_role_may_use() {
+    let v = Vault::new();
+    v.set("DB_PASSWORD", "dev-db-31a9", &["--env", "development"]);
+    v.set("DB_PASSWORD", "prod-db-77c2", &["--env", "production"]);
+    v.set(
+        "OWNER_ONLY",
+        "owner-private-5d1e",
+        &["--env", "development", "--scope", "user"],
+    );
+    v.run(&["workspace", "create", "acme"]).ok();
+    v.cli()
+        .stdin("acme-secret-0b44")
+        .run(&[
+            "--workspace",
+            "acme",
+            "set",
+            "ACME",
+            "--value-stdin",
+            "--env",
+            "development",
+        ])
+        .ok();
+    let viewer = v.add_member("vic", "viewer");
+    let auditor = v.add_member("aud", "auditor");
+    let developer = v.add_member("dev", "developer");
+    let owner = Member {
+        name: "alice".into(),
+        passphrase: super::support::OWNER_PASSPHRASE.into(),
+    };
+    assert_eq!(
+        values_opened(&v.path, &viewer, &v.path),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        values_opened(&v.path, &auditor, &v.path),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        values_opened(&v.path, &developer, &v.path),
+        sorted(&["dev-db-31a9", "prod-db-77c2"]),
+        "a developer opens their workspace's shared values, not the owner's private one nor another workspace's"
+    );
+    assert_eq!(
+        values_opened(&v.path, &owner, &v.path),
+        sorted(&[
+            "dev-db-31a9",
+            "prod-db-77c2",
+            "owner-private-5d1e",
+            "acme-secret-0b44"
+        ]),
+        "the script itself works: the owner's keys open everything"
+    );
+}
+
+#[test]
+fn a_removed_members_old_keys_open_nothing_written_after_the_removal() {
+    let v = Vault::new();
+    v.set("API_KEY", "before-9c3f", &["--env", "production"]);
+    let bob = v.add_member("bob", "developer");
+    // Bob keeps a copy of the file (a backup, a sync folder) before he is removed.
+    let kept = v.dir().join("bobs-copy.db");
+    std::fs::copy(&v.path, &kept).unwrap();
+    assert_eq!(
+        values_opened(&kept, &bob, &v.path),
+        sorted(&["before-9c3f"])
+    );
+    v.run(&["member", "remove", "bob"]).ok();
+    // The owner is told which values bob could use, until they are rotated.
+    let show = v.run(&["show", "API_KEY"]).ok();
+    assert!(
+        show.stdout.contains("EXPOSED TO") && show.stdout.contains("bob"),
+        "{}",
+        show.stdout
+    );
+    assert!(v.run(&["ls"]).ok().stdout.contains("exposed!"));
+    v.set("API_KEY", "after-4e8a", &["--env", "production"]);
+    assert!(
+        !v.run(&["ls"]).ok().stdout.contains("exposed!"),
+        "a rotation clears the mark"
+    );
+    v.set("NEW_SECRET", "new-1b7d", &["--env", "production"]);
+    // With his old slot and passphrase, nothing in the new file opens: not the value he
+    // saw (re-sealed under a new epoch) and nothing written since.
+    assert_eq!(values_opened(&kept, &bob, &v.path), Vec::<String>::new());
+}
+
+#[test]
+fn edits_of_the_file_without_keys_are_integrity_errors_that_leak_nothing() {
+    let v = Vault::new();
+    v.set("DB_PASSWORD", "prod-db-6f2a", &["--env", "production"]);
+    v.set("DB_PASSWORD", "dev-db-8d1c", &["--env", "development"]);
+    v.set("PAY_KEY", "pay-key-3e9b", &["--env", "production"]);
+    let dev = v.add_member("dev", "developer");
+    let run_as_dev = |args: &[&str]| v.cli().acting_as(&dev).run(args);
+    // Production and development swap names: a production run would get the dev value.
+    v.db()
+        .execute_batch(
+            "UPDATE environments SET name = 'x' WHERE name = 'production';
+             UPDATE environments SET name = 'production' WHERE name = 'development';
+             UPDATE environments SET name = 'development' WHERE name = 'x';",
+        )
+        .unwrap();
+    let r = run_as_dev(&[
+        "run",
+        "--env",
+        "production",
+        "--only",
+        "DB_PASSWORD",
+        "--",
+        "sh",
+        "-c",
+        "echo $DB_PASSWORD",
+    ]);
+    let r = r.refused(7);
+    for secret in ["prod-db-6f2a", "dev-db-8d1c"] {
+        assert!(
+            !r.stdout.contains(secret) && !r.stderr.contains(secret),
+            "{}",
+            r.describe()
+        );
+    }
+    v.db()
+        .execute_batch(
+            "UPDATE environments SET name = 'x' WHERE name = 'production';
+             UPDATE environments SET name = 'production' WHERE name = 'development';
+             UPDATE environments SET name = 'development' WHERE name = 'x';",
+        )
+        .unwrap();
+    // Two secrets swap names: the database password would go to the payments API.
+    v.db()
+        .execute_batch(
+            "UPDATE secrets SET name = 'x' WHERE name = 'DB_PASSWORD';
+             UPDATE secrets SET name = 'DB_PASSWORD' WHERE name = 'PAY_KEY';
+             UPDATE secrets SET name = 'PAY_KEY' WHERE name = 'x';",
+        )
+        .unwrap();
+    let r = run_as_dev(&[
+        "run",
+        "--env",
+        "production",
+        "--only",
+        "PAY_KEY",
+        "--",
+        "sh",
+        "-c",
+        "echo $PAY_KEY",
+    ])
+    .refused(7);
+    assert!(
+        r.stderr.contains("PAY_KEY"),
+        "the error names what failed: {}",
+        r.describe()
+    );
+    assert!(!r.stdout.contains("prod-db-6f2a") && !r.stderr.contains("prod-db-6f2a"));
+}
