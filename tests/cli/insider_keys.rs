@@ -15,13 +15,17 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hpke::aead::ChaCha20Poly1305;
 use hpke::kdf::HkdfSha256;
 use hpke::kem::X25519HkdfSha256;
-use hpke::{Deserializable, Kem as _, OpModeR};
+use hpke::{Deserializable, OpModeR};
 use rusqlite::{params, Connection};
 
 use super::support::{Member, Vault};
 
 type Kem = X25519HkdfSha256;
 type Sk = <Kem as hpke::Kem>::PrivateKey;
+
+/// A sealed environment key as the file holds it: workspace, project and environment
+/// names, environment id, epoch, member id, sealed bytes.
+type SealedEnvKey = (String, String, String, i64, i64, i64, Vec<u8>);
 
 /// Length-prefixed parts, as the associated data is framed in the file format.
 fn framed(parts: &[&[u8]]) -> Vec<u8> {
@@ -109,7 +113,7 @@ fn values_opened(identity_file: &Path, member: &Member, target: &Path) -> Vec<St
              JOIN projects p ON p.id = e.project_id JOIN workspaces w ON w.id = p.workspace_id",
         )
         .unwrap();
-    let rows: Vec<(String, String, String, i64, i64, i64, Vec<u8>)> = st
+    let rows: Vec<SealedEnvKey> = st
         .query_map([], |r| {
             Ok((
                 r.get(0)?,
@@ -343,4 +347,55 @@ fn edits_of_the_file_without_keys_are_integrity_errors_that_leak_nothing() {
         r.describe()
     );
     assert!(!r.stdout.contains("prod-db-6f2a") && !r.stderr.contains("prod-db-6f2a"));
+}
+
+#[test]
+fn edits_of_who_may_do_what_are_integrity_errors_naming_the_row() {
+    let v = Vault::new();
+    v.set("DB_PASSWORD", "prod-db-2c4e", &["--env", "production"]);
+    v.run(&["env", "protect", "production"]).ok();
+    v.run(&["settings", "set", "rollback-window", "14d"]).ok();
+    let vic = v.add_member("vic", "viewer");
+    let before = v.snapshot();
+    let edits: [(&str, &str, &[&str], Option<&Member>); 3] = [
+        (
+            "UPDATE grants SET role = 'owner'
+             WHERE member_id = (SELECT id FROM members WHERE name = 'vic')",
+            "the role of 'vic'",
+            &["reveal", "DB_PASSWORD", "--env", "production"],
+            Some(&vic),
+        ),
+        (
+            "UPDATE environments SET protected = 0 WHERE name = 'production'",
+            "environment 'production'",
+            &["ls"],
+            None,
+        ),
+        (
+            "UPDATE settings SET value = '0' WHERE key = 'rollback-window'",
+            "rollback-window",
+            &["settings", "get"],
+            None,
+        ),
+    ];
+    for (sql, named, args, who) in edits {
+        let db = v.db();
+        db.execute(sql, []).unwrap();
+        let inv = match who {
+            Some(m) => v.cli().acting_as(m),
+            None => v.cli(),
+        };
+        let r = inv.run(args).refused(7);
+        assert!(r.stderr.contains(named), "names {named}: {}", r.describe());
+        assert!(!r.stdout.contains("prod-db-2c4e") && !r.stderr.contains("prod-db-2c4e"));
+        // Put the rows back as they were: their signatures hold again.
+        db.execute_batch(
+            "UPDATE grants SET role = 'viewer'
+               WHERE member_id = (SELECT id FROM members WHERE name = 'vic');
+             UPDATE environments SET protected = 1 WHERE name = 'production';
+             UPDATE settings SET value = '1209600000' WHERE key = 'rollback-window';",
+        )
+        .unwrap();
+    }
+    assert_eq!(v.snapshot(), before, "nothing changed behind the refusals");
 }

@@ -7,7 +7,6 @@ use crate::access::Capability;
 use crate::error::Result;
 use crate::secrets::{EnvState, SecretKind, SecretScope};
 use crate::session::{Scope, Session};
-use crate::store;
 
 #[derive(Debug, Serialize)]
 pub struct ExportDoc {
@@ -42,7 +41,8 @@ impl Session {
         let list = self.list_secrets(scope, false)?;
         let ctx = self.ctx(scope)?;
         self.require_ctx(&ctx, Capability::List, "secret.export", None, None)?;
-        let environments = store::environments_of(self.store.conn(), ctx.project_id)?
+        let environments = self
+            .verified_environments(ctx.project_id)?
             .into_iter()
             .map(|e| ExportEnvironment {
                 name: e.name,

@@ -13,6 +13,7 @@
 use zeroize::Zeroizing;
 
 use crate::access::{Capability, Role};
+use crate::authority::{RowKey, Verifier};
 use crate::crypto::{self, open_sealed, place, seal_to, Identity, Key32, KxSecret, PublicKeys};
 use crate::error::{Error, Result};
 use crate::session::Session;
@@ -414,8 +415,10 @@ impl Keyholder<'_> {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         self.new_project_key(c, ws_id, &ws, &project, project_id)?;
+        self.sign(c, RowKey::Project(project_id))?;
         for env in store::environments_of(c, project_id)? {
             self.new_env_key(c, &env_place(c, env.id)?, 1, now)?;
+            self.sign(c, RowKey::Environment(env.id))?;
         }
         Ok(())
     }
@@ -564,6 +567,16 @@ fn missing_key(what: &str) -> Error {
 }
 
 impl Session {
+    /// Checks signed directory rows; what verified is remembered for the session.
+    pub(crate) fn verifier(&self) -> Verifier<'_> {
+        Verifier {
+            vault_id: &self.vault_id,
+            anchor: &self.secret.anchor,
+            root: self.root,
+            seen: &self.verified_rows,
+        }
+    }
+
     pub(crate) fn keyholder(&self) -> Keyholder<'_> {
         Keyholder {
             vault_id: &self.vault_id,

@@ -10,6 +10,7 @@
 
 pub mod access;
 pub mod audit;
+mod authority;
 pub mod clock;
 pub mod crypto;
 pub mod detect;

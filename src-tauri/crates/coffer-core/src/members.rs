@@ -5,6 +5,7 @@ use serde_json::json;
 
 use crate::access::{Capability, Role};
 use crate::audit::{self, NewEvent};
+use crate::authority::RowKey;
 use crate::crypto::Identity;
 use crate::error::{Error, Result};
 use crate::keys::{self, MemberSecret, Rekeyed, AUDIT_KEY};
@@ -101,6 +102,7 @@ impl Session {
             )?;
             store::put_member_key(tx, member_id, AUDIT_KEY, &sealed)?;
             store::set_grant(tx, member_id, ws.id, None, role)?;
+            kh.sign(tx, RowKey::Grant(member_id, ws.id, None))?;
             let rekeyed = kh.sync_member(tx, member_id, name, ws.id, now)?;
             let mut ev = NewEvent::new(&actor, "member.add");
             ev.workspace = Some((ws.id, &ws.name));
@@ -160,7 +162,13 @@ impl Session {
         let kh = self.keyholder();
         self.store.write(|tx| {
             store::set_grant(tx, member.id, ws.id, project_id, role)?;
+            kh.sign(tx, RowKey::Grant(member.id, ws.id, project_id))?;
             let rekeyed = kh.sync_member(tx, member.id, name, ws.id, now)?;
+            let manages = store::role_for(tx, member.id, ws.id, None)?
+                .is_some_and(|r| r.allows(Capability::Manage));
+            if !manages {
+                kh.take_over_rows(tx, ws.id, member.id)?;
+            }
             let mut ev = NewEvent::new(&actor, "member.grant");
             ev.workspace = Some((ws.id, &ws.name));
             ev.project = project;
@@ -195,6 +203,7 @@ impl Session {
         let kh = self.keyholder();
         self.store.write(|tx| {
             store::remove_grants(tx, member.id, ws.id)?;
+            kh.take_over_rows(tx, ws.id, member.id)?;
             let rekeyed = kh.sync_member(tx, member.id, name, ws.id, now)?;
             let gone = store::grant_count(tx, member.id)? == 0;
             if gone {

@@ -144,7 +144,7 @@ impl Session {
 }
 
 fn project_view(session: &Session, ctx: Ctx) -> Result<ProjectView> {
-    let envs = store::environments_of(session.store.conn(), ctx.project_id)?;
+    let envs = session.verified_environments(ctx.project_id)?;
     let mut listing = store::list_secrets(
         session.store.conn(),
         ctx.project_id,

@@ -815,7 +815,7 @@ impl Session {
     ) -> Result<Vec<SecretSummary>> {
         let ctx = self.ctx(scope)?;
         self.require_ctx(&ctx, Capability::List, "secret.list", None, None)?;
-        let envs = store::environments_of(self.store.conn(), ctx.project_id)?;
+        let envs = self.verified_environments(ctx.project_id)?;
         let listing = store::list_secrets(
             self.store.conn(),
             ctx.project_id,
@@ -845,7 +845,7 @@ impl Session {
         let secret = self
             .visible_secret(&ctx, name)?
             .ok_or_else(|| Error::not_found(format!("secret '{name}'")))?;
-        let envs = store::environments_of(self.store.conn(), ctx.project_id)?;
+        let envs = self.verified_environments(ctx.project_id)?;
         let versions = store::versions_of(self.store.conn(), secret.id)?;
         let now = self.now();
         let rollback = self.setting(ctx.ws_id, SettingKey::RollbackWindow)?;

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use crate::access::{Capability, Role};
 use crate::audit::{self, AuditEvent, NewEvent, Outcome, VerifyReport};
+use crate::authority::RowKey;
 use crate::clock::Clock;
 use crate::crypto::{self, KdfParams, Key32, KxSecret};
 use crate::device::DeviceKeyStore;
@@ -114,6 +115,10 @@ pub struct Session {
     kdf: KdfParams,
     must_change_passphrase: bool,
     pub(crate) upgrade: Option<UpgradeReport>,
+    /// The member who is the vault's root of trust.
+    pub(crate) root: i64,
+    /// Hashes of the signed directory rows verified so far.
+    pub(crate) verified_rows: std::cell::RefCell<std::collections::HashSet<[u8; 32]>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -146,6 +151,7 @@ impl Session {
         let audit_key =
             keys::open_member_key(conn, &vault_id, &secret.identity, member_id, AUDIT_KEY)?;
         let must_change_passphrase = store::must_change_passphrase(conn, member_id)?;
+        let root = crate::authority::root_member(conn, &secret.anchor)?;
         Ok(Session {
             store,
             clock,
@@ -160,6 +166,8 @@ impl Session {
             kdf,
             must_change_passphrase,
             upgrade: None,
+            root,
+            verified_rows: Default::default(),
         })
     }
 
@@ -237,7 +245,7 @@ impl Session {
     /// value in: each protected one needs the passphrase confirmed.
     pub(crate) fn require_reauth_for_secret(&self, ctx: &Ctx, secret_id: i64) -> Result<()> {
         let holding = store::environments_holding(self.store.conn(), secret_id)?;
-        for env in store::environments_of(self.store.conn(), ctx.project_id)? {
+        for env in self.verified_environments(ctx.project_id)? {
             if holding.contains(&env.id) {
                 self.require_reauth(&env)?;
             }
@@ -254,6 +262,9 @@ impl Session {
             SettingKey::RollbackWindow | SettingKey::MaxVersions | SettingKey::RecoveryWindow
         ) && raw < self.setting(ws_id, key)?;
         if shortens {
+            for project in store::projects_of(self.store.conn(), ws_id)? {
+                self.verified_environments(project.id)?;
+            }
             for env in store::protected_environments_in(self.store.conn(), ws_id)? {
                 self.require_reauth(&env)?;
             }
@@ -292,7 +303,8 @@ impl Session {
 
     fn first_unconfirmed(&self, ctx: &Ctx, secret_id: i64) -> Result<Option<String>> {
         let holding = store::environments_holding(self.store.conn(), secret_id)?;
-        Ok(store::environments_of(self.store.conn(), ctx.project_id)?
+        Ok(self
+            .verified_environments(ctx.project_id)?
             .into_iter()
             .find(|e| holding.contains(&e.id) && self.require_reauth(e).is_err())
             .map(|e| e.name))
@@ -306,6 +318,12 @@ impl Session {
         if !store::has_any_grant(self.store.conn(), self.member_id, ws.id)? {
             return Err(hidden());
         }
+        let v = self.verifier();
+        v.check(self.store.conn(), RowKey::Workspace(ws.id))?;
+        v.check(
+            self.store.conn(),
+            RowKey::Grant(self.member_id, ws.id, None),
+        )?;
         Ok(ws)
     }
 
@@ -313,6 +331,12 @@ impl Session {
         let ws = self.workspace_row(&scope.workspace)?;
         let project = store::project_by_name(self.store.conn(), ws.id, &scope.project)?
             .ok_or_else(|| Error::not_found(format!("project '{}'", scope.project)))?;
+        let v = self.verifier();
+        v.check(self.store.conn(), RowKey::Project(project.id))?;
+        v.check(
+            self.store.conn(),
+            RowKey::Grant(self.member_id, ws.id, Some(project.id)),
+        )?;
         let role = store::role_for(self.store.conn(), self.member_id, ws.id, Some(project.id))?
             .ok_or_else(|| Error::not_found(format!("project '{}'", scope.project)))?;
         Ok(Ctx {
@@ -386,12 +410,25 @@ impl Session {
     }
 
     pub(crate) fn environment(&self, ctx: &Ctx, name: &str) -> Result<EnvRow> {
-        store::environments_of(self.store.conn(), ctx.project_id)?
+        let env = store::environments_of(self.store.conn(), ctx.project_id)?
             .into_iter()
             .find(|e| e.name == name)
             .ok_or_else(|| {
                 Error::not_found(format!("environment '{name}' in project '{}'", ctx.project))
-            })
+            })?;
+        self.verifier()
+            .check(self.store.conn(), RowKey::Environment(env.id))?;
+        Ok(env)
+    }
+
+    /// A project's environments, each checked against its signature.
+    pub(crate) fn verified_environments(&self, project_id: i64) -> Result<Vec<EnvRow>> {
+        let envs = store::environments_of(self.store.conn(), project_id)?;
+        let v = self.verifier();
+        for e in &envs {
+            v.check(self.store.conn(), RowKey::Environment(e.id))?;
+        }
+        Ok(envs)
     }
 
     // ---- workspaces, projects, environments ----
@@ -433,8 +470,10 @@ impl Session {
         let audit_key = &self.audit_key;
         let kh = self.keyholder();
         self.store.write(|tx| {
-            let ws_id = store::insert_workspace(tx, name, &[], now)?;
+            let ws_id = store::insert_workspace(tx, name, member_id, now)?;
+            kh.sign(tx, RowKey::Workspace(ws_id))?;
             store::set_grant(tx, member_id, ws_id, None, Role::Owner)?;
+            kh.sign(tx, RowKey::Grant(member_id, ws_id, None))?;
             let project_id = store::insert_project(tx, ws_id, DEFAULT_PROJECT, now)?;
             for env in DEFAULT_ENVIRONMENTS {
                 store::insert_environment(tx, project_id, env, false, now)?;
@@ -519,6 +558,7 @@ impl Session {
         self.store.write(|tx| {
             let env_id = store::insert_environment(tx, ctx.project_id, name, protected, now)?;
             kh.new_env_key(tx, &keys::env_place(tx, env_id)?, 1, now)?;
+            kh.sign(tx, RowKey::Environment(env_id))?;
             let mut ev = NewEvent::new(&member, "environment.create");
             ev.workspace = Some((ctx.ws_id, &ctx.ws));
             ev.project = Some(&ctx.project);
@@ -552,8 +592,10 @@ impl Session {
         let now = self.now();
         let member = self.member.clone();
         let audit_key = &self.audit_key;
+        let kh = self.keyholder();
         self.store.write(|tx| {
             store::set_environment_protected(tx, env.id, protected)?;
+            kh.sign(tx, RowKey::Environment(env.id))?;
             let mut ev = NewEvent::new(&member, "environment.protect");
             ev.workspace = Some((ctx.ws_id, &ctx.ws));
             ev.project = Some(&ctx.project);
@@ -566,7 +608,8 @@ impl Session {
 
     pub fn list_environments(&self, scope: &Scope) -> Result<Vec<EnvironmentInfo>> {
         let ctx = self.ctx(scope)?;
-        Ok(store::environments_of(self.store.conn(), ctx.project_id)?
+        Ok(self
+            .verified_environments(ctx.project_id)?
             .into_iter()
             .map(|e| EnvironmentInfo {
                 name: e.name,
@@ -578,6 +621,8 @@ impl Session {
     // ---- settings ----
 
     pub(crate) fn setting(&self, ws_id: i64, key: SettingKey) -> Result<i64> {
+        self.verifier()
+            .check(self.store.conn(), RowKey::Setting(ws_id, key.as_str()))?;
         Ok(store::get_setting(self.store.conn(), ws_id, key.as_str())?
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| key.default_value()))
@@ -588,6 +633,8 @@ impl Session {
         SettingKey::ALL
             .into_iter()
             .map(|k| {
+                self.verifier()
+                    .check(self.store.conn(), RowKey::Setting(ws.id, k.as_str()))?;
                 let stored = store::get_setting(self.store.conn(), ws.id, k.as_str())?
                     .and_then(|v| v.parse().ok());
                 let raw = stored.unwrap_or_else(|| k.default_value());
@@ -650,8 +697,10 @@ impl Session {
         let now = self.now();
         let member = self.member.clone();
         let audit_key = &self.audit_key;
+        let kh = self.keyholder();
         self.store.write(|tx| {
             store::put_setting(tx, ws.id, key.as_str(), &raw.to_string())?;
+            kh.sign(tx, RowKey::Setting(ws.id, key.as_str()))?;
             let mut ev = NewEvent::new(&member, "settings.set");
             ev.workspace = Some((ws.id, &ws.name));
             ev.detail = json!({ "key": key.as_str(), "value": key.display(raw) });

@@ -169,6 +169,8 @@ pub(crate) fn upgrade(
                 }
             }
             tx.execute("UPDATE workspaces SET wrapped_key = X'' WHERE id = ?1", [ws_id])?;
+            // The upgrading owner is the root of trust: they vouch for the directory.
+            kh.sign_workspace(tx, ws_id)?;
         }
         // Handles were MACs under the old key; they could not be checked any more.
         tx.execute("DELETE FROM handles", [])?;

@@ -176,10 +176,74 @@ fn a_viewer_made_owner_by_editing_grants_still_opens_nothing() {
     .unwrap();
     let mut vic = fx.open("vic", "vic pass phrase").unwrap();
     let e = reveal(&mut vic, "DB_PASSWORD", "production").unwrap_err();
-    assert_eq!(e.code(), ErrorCode::Denied, "{e}");
+    assert_eq!(e.code(), ErrorCode::Integrity, "{e}");
+    assert!(
+        e.to_string().contains("the role of 'vic'"),
+        "names the row: {e}"
+    );
     assert!(!e.to_string().contains("prod-db-9a8b7c"));
+    // Even with the row signed by vic's own key, vic may not grant: still refused.
+    sign_own_grant_as(&fx, &vic, "owner");
+    let e = reveal(&mut vic, "DB_PASSWORD", "production").unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Integrity, "{e}");
     let e = use_value(&mut vic, "DB_PASSWORD", "production").unwrap_err();
-    assert_eq!(e.code(), ErrorCode::Denied, "{e}");
+    assert_eq!(e.code(), ErrorCode::Integrity, "{e}");
+    // Nor may vic sign a grant for himself at all, not even the one he had.
+    sign_own_grant_as(&fx, &vic, "viewer");
+    let mut vic = fx.open("vic", "vic pass phrase").unwrap();
+    assert_eq!(
+        use_value(&mut vic, "DB_PASSWORD", "production")
+            .unwrap_err()
+            .code(),
+        ErrorCode::Integrity
+    );
+    // With his grant written by the owner again, keys alone refuse: a viewer holds none.
+    owner
+        .grant_role("default", "vic", Role::Viewer, None)
+        .unwrap();
+    let mut vic = fx.open("vic", "vic pass phrase").unwrap();
+    assert_eq!(
+        use_value(&mut vic, "DB_PASSWORD", "production")
+            .unwrap_err()
+            .code(),
+        ErrorCode::Denied
+    );
+}
+
+/// What an insider with their own keys can do to the file: rewrite their grant and
+/// sign it with their own signing key (taken from a lease of their session).
+fn sign_own_grant_as(fx: &Fixture, member: &Session, role: &str) {
+    use base64::Engine as _;
+    use ed25519_dalek::Signer as _;
+    let lease: serde_json::Value = serde_json::from_str(&member.lease().encode()).unwrap();
+    let secret = base64::engine::general_purpose::STANDARD
+        .decode(lease["key"].as_str().unwrap())
+        .unwrap();
+    let key = ed25519_dalek::SigningKey::from_bytes(&secret[..32].try_into().unwrap());
+    let db = fx.db();
+    let vault_id: Vec<u8> = db
+        .query_row("SELECT value FROM meta WHERE key = 'vault_id'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let id = member_id(&db, member.member());
+    let message = coffer_core::crypto::place(&[
+        b"coffer/dir/v1/grant",
+        &vault_id,
+        b"default",
+        &1i64.to_le_bytes(),
+        member.member().as_bytes(),
+        &id.to_le_bytes(),
+        b"",
+        &0i64.to_le_bytes(),
+        role.as_bytes(),
+    ]);
+    let sig = key.sign(&message).to_bytes().to_vec();
+    db.execute(
+        "UPDATE grants SET role = ?1, signer = ?2, sig = ?3 WHERE member_id = ?2 AND project_id IS NULL",
+        rusqlite::params![role, id, sig],
+    )
+    .unwrap();
 }
 
 #[test]
@@ -610,4 +674,63 @@ fn an_upgrade_that_fails_halfway_leaves_the_old_vault_as_it_was() {
     let e = open_at(&path, "alice", "owner passphrase 1").unwrap_err();
     assert_eq!(e.code(), ErrorCode::Integrity, "{e}");
     assert_eq!(dump(&path), before, "nothing of the upgrade was written");
+}
+
+#[test]
+fn rows_signed_by_a_member_who_leaves_stay_valid_and_forged_flags_are_caught() {
+    let (fx, mut owner) = Fixture::new();
+    set(&mut owner, "K", "production", "value-prod-1").unwrap();
+    // A second owner protects production, sets a window and adds a member, then leaves.
+    let mut olga = fx.member(&mut owner, "olga", Role::Owner);
+    olga.confirm_passphrase(&pass("olga pass phrase")).unwrap();
+    olga.set_environment_protected(&Scope::default(), "production", true)
+        .unwrap();
+    olga.set_setting("default", "rollback-window", "14d")
+        .unwrap();
+    olga.add_member("default", "dan", Role::Developer, &pass("dan pass phrase"))
+        .unwrap();
+    // Olga creates a workspace of her own and shares it.
+    olga.create_workspace("olgas").unwrap();
+    olga.add_member("olgas", "vic", Role::Viewer, &pass("vic pass phrase"))
+        .unwrap();
+    drop(olga);
+    owner.remove_member("default", "olga").unwrap();
+    let mut dan = fx.open("dan", "dan pass phrase").unwrap();
+    assert_eq!(
+        use_value(&mut dan, "K", "production").unwrap(),
+        "value-prod-1"
+    );
+    let mut owner = fx.open("alice", OWNER_PASS).unwrap();
+    assert!(owner
+        .list_environments(&Scope::default())
+        .unwrap()
+        .iter()
+        .any(|e| e.name == "production" && e.protected));
+    let mut vic = fx.open("vic", "vic pass phrase").unwrap();
+    assert_eq!(vic.list_workspaces().unwrap().len(), 1);
+    vic.list_secrets(&Scope::new("olgas", "default"), false)
+        .unwrap();
+    // Without keys, unprotecting production or shortening the window is caught.
+    let db = fx.db();
+    db.execute(
+        "UPDATE environments SET protected = 0 WHERE name = 'production'",
+        [],
+    )
+    .unwrap();
+    let e = set(&mut owner, "K", "production", "sneaky").unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Integrity, "{e}");
+    assert!(e.to_string().contains("environment 'production'"), "{e}");
+    db.execute(
+        "UPDATE environments SET protected = 1 WHERE name = 'production'",
+        [],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE settings SET value = '0' WHERE key = 'rollback-window'",
+        [],
+    )
+    .unwrap();
+    let e = owner.settings("default").unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Integrity, "{e}");
+    assert!(e.to_string().contains("rollback-window"), "{e}");
 }

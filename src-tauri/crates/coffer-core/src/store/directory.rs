@@ -185,15 +185,12 @@ pub(crate) fn delete_slot(c: &Connection, slot_id: i64) -> Result<()> {
 
 // ---- workspaces and grants ----
 
-pub(crate) fn insert_workspace(
-    c: &Connection,
-    name: &str,
-    wrapped_key: &[u8],
-    now: i64,
-) -> Result<i64> {
+/// A workspace and the member who creates it (its keys are per environment; the
+/// `wrapped_key` of the first design stays empty).
+pub(crate) fn insert_workspace(c: &Connection, name: &str, creator: i64, now: i64) -> Result<i64> {
     c.execute(
-        "INSERT INTO workspaces(name, wrapped_key, created_at) VALUES (?1, ?2, ?3)",
-        params![name, wrapped_key, now],
+        "INSERT INTO workspaces(name, wrapped_key, created_at, creator) VALUES (?1, X'', ?2, ?3)",
+        params![name, now, creator],
     )
     .map_err(|e| match e {
         rusqlite::Error::SqliteFailure(f, _)

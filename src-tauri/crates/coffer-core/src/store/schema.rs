@@ -183,6 +183,7 @@ const V5: &str = "ALTER TABLE handles ADD COLUMN single_use INTEGER NOT NULL DEF
 /// audit MAC key. A version records the epoch it is sealed under (0: to its owner
 /// alone; NULL: the workspace key of format 1, until the owner's first unlock upgrades
 /// it). `exposures` lists values a removed member could use, until rotated.
+/// Workspaces, projects, environments, grants and settings are signed (`authority`).
 const V6: &str = r#"
 ALTER TABLE members ADD COLUMN sign_pk BLOB;
 ALTER TABLE members ADD COLUMN kx_pk BLOB;
@@ -191,6 +192,19 @@ ALTER TABLE members ADD COLUMN certificate BLOB;
 ALTER TABLE members ADD COLUMN must_change_passphrase INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE key_slots ADD COLUMN format INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE versions ADD COLUMN epoch INTEGER;
+
+-- Rows that decide who may do what carry the signature of the member who wrote them.
+ALTER TABLE workspaces ADD COLUMN creator INTEGER REFERENCES members(id);
+ALTER TABLE workspaces ADD COLUMN signer INTEGER;
+ALTER TABLE workspaces ADD COLUMN sig BLOB;
+ALTER TABLE projects ADD COLUMN signer INTEGER;
+ALTER TABLE projects ADD COLUMN sig BLOB;
+ALTER TABLE environments ADD COLUMN signer INTEGER;
+ALTER TABLE environments ADD COLUMN sig BLOB;
+ALTER TABLE grants ADD COLUMN signer INTEGER;
+ALTER TABLE grants ADD COLUMN sig BLOB;
+ALTER TABLE settings ADD COLUMN signer INTEGER;
+ALTER TABLE settings ADD COLUMN sig BLOB;
 
 CREATE TABLE env_keys (
     environment_id INTEGER NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
