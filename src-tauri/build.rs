@@ -11,6 +11,7 @@ const COMMANDS: &[&str] = &[
     "device_status",
     "lock",
     "confirm_passphrase",
+    "change_passphrase",
     "list_workspaces",
     "list_projects",
     "list_environments",

@@ -20,7 +20,18 @@ struct Harness {
 
 impl Harness {
     fn new() -> Harness {
+        Harness::with_vault(None)
+    }
+
+    /// A harness whose vault starts as a copy of `fixture` (none: no vault yet).
+    fn with_vault(fixture: Option<&str>) -> Harness {
         let dir = tempfile::tempdir().unwrap();
+        if let Some(name) = fixture {
+            let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../tests/fixtures")
+                .join(name);
+            std::fs::copy(src, dir.path().join("vault.db")).unwrap();
+        }
         let app = mock_builder()
             .plugin(tauri_plugin_updater::Builder::new().build())
             .manage(AppState::new(dir.path().join("vault.db")))
@@ -29,6 +40,7 @@ impl Harness {
                 vault::create_vault,
                 vault::unlock,
                 vault::lock,
+                vault::change_passphrase,
                 vault::my_access,
                 secrets::list_secrets,
                 secrets::show_secret,
@@ -467,4 +479,108 @@ fn update_preferences_and_an_unreachable_endpoint_through_ipc() {
         json!({ "endpoint": "  ", "checkAtStart": true }),
     );
     assert_eq!(reset["endpoint"], reset["default_endpoint"]);
+}
+
+fn unlock_args(member: &str, passphrase: &str) -> Value {
+    json!({ "member": member, "passphrase": passphrase, "remember": false })
+}
+
+/// A member added by someone else is told to set their own passphrase, at unlock and
+/// in the status a reloaded window reads; once set, only the new one opens the vault.
+#[test]
+fn a_member_given_a_passphrase_is_asked_to_set_their_own() {
+    let h = Harness::new();
+    let created = h.ok(
+        "create_vault",
+        json!({ "owner": "alice", "passphrase": "owner pass phrase" }),
+    );
+    assert_eq!(created["must_change_passphrase"], json!(false));
+    assert_eq!(created["one_time_passphrases"], json!([]));
+    h.ok("add_member", json!({ "workspace": "default", "name": "bob", "role": "developer", "passphrase": "given to bob 1" }));
+    h.ok("lock", json!({}));
+
+    let bob = h.ok("unlock", unlock_args("bob", "given to bob 1"));
+    assert_eq!(bob["must_change_passphrase"], json!(true));
+    assert_eq!(bob["one_time_passphrases"], json!([]));
+    assert_eq!(
+        h.ok("vault_status", json!({}))["must_change_passphrase"],
+        json!(true)
+    );
+
+    let change = |current: &str, new: &str| json!({ "current": current, "newPassphrase": new });
+    let wrong = h.err(
+        "change_passphrase",
+        change("not bobs at all", "bobs own phrase 2"),
+    );
+    assert_eq!(wrong["code"], json!("auth"));
+    let short = h.err("change_passphrase", change("given to bob 1", "short"));
+    assert_eq!(short["code"], json!("invalid"));
+    let same = h.err(
+        "change_passphrase",
+        change("given to bob 1", "given to bob 1"),
+    );
+    assert_eq!(same["code"], json!("invalid"));
+    assert!(!same.to_string().contains("given to bob 1"), "{same}");
+    h.ok(
+        "change_passphrase",
+        change("given to bob 1", "bobs own phrase 2"),
+    );
+    assert_eq!(
+        h.ok("vault_status", json!({}))["must_change_passphrase"],
+        json!(false)
+    );
+
+    h.ok("lock", json!({}));
+    assert_eq!(
+        h.err(
+            "change_passphrase",
+            change("bobs own phrase 2", "another phrase 3")
+        )["code"],
+        json!("auth"),
+        "locked"
+    );
+    assert_eq!(
+        h.err("unlock", unlock_args("bob", "given to bob 1"))["code"],
+        json!("auth")
+    );
+    let again = h.ok("unlock", unlock_args("bob", "bobs own phrase 2"));
+    assert_eq!(again["must_change_passphrase"], json!(false));
+}
+
+/// The owner's unlock that upgrades a vault made by an earlier Coffer carries each
+/// re-created member's one-time passphrase, once; each opens the vault for its member,
+/// who is then asked to set their own.
+#[test]
+fn the_upgrade_hands_the_owner_one_time_passphrases_once() {
+    let h = Harness::with_vault(Some("vault-v5.db"));
+    let alice = h.ok("unlock", unlock_args("alice", "owner passphrase 1"));
+    assert_eq!(alice["must_change_passphrase"], json!(false));
+    let handed = alice["one_time_passphrases"].as_array().unwrap().clone();
+    let mut members: Vec<&str> = handed
+        .iter()
+        .map(|m| m["member"].as_str().unwrap())
+        .collect();
+    members.sort_unstable();
+    assert_eq!(members, ["bob", "carol", "dave", "erin"]);
+    let bobs = handed
+        .iter()
+        .find(|m| m["member"] == json!("bob"))
+        .and_then(|m| m["passphrase"].as_str())
+        .unwrap()
+        .to_string();
+    assert!(bobs.len() >= 10, "a usable passphrase");
+    assert!(!h.ok("vault_status", json!({})).to_string().contains(&bobs));
+
+    h.ok("lock", json!({}));
+    let again = h.ok("unlock", unlock_args("alice", "owner passphrase 1"));
+    assert_eq!(again["one_time_passphrases"], json!([]), "shown once");
+
+    h.ok("lock", json!({}));
+    let bob = h.ok("unlock", unlock_args("bob", &bobs));
+    assert_eq!(bob["must_change_passphrase"], json!(true));
+    assert_eq!(bob["one_time_passphrases"], json!([]));
+    h.ok(
+        "change_passphrase",
+        json!({ "current": bobs, "newPassphrase": "bobs own phrase 2" }),
+    );
 }

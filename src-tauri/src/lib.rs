@@ -36,6 +36,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
         vault::device_status,
         vault::lock,
         vault::confirm_passphrase,
+        vault::change_passphrase,
         vault::list_workspaces,
         vault::list_projects,
         vault::list_environments,

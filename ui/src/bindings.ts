@@ -20,6 +20,11 @@ export const commands = {
 	lock: () => __TAURI_INVOKE<void>("lock"),
 	/**  Confirms the passphrase again before a change to a protected environment. */
 	confirmPassphrase: (passphrase: string) => typedError<null, IpcError>(__TAURI_INVOKE("confirm_passphrase", { passphrase })),
+	/**
+	 *  Sets the member's own passphrase: their keys are sealed again under it, and one
+	 *  chosen by someone else stops working.
+	 */
+	changePassphrase: (current: string, newPassphrase: string) => typedError<null, IpcError>(__TAURI_INVOKE("change_passphrase", { current, newPassphrase })),
 	listWorkspaces: () => typedError<WorkspaceInfo_Serialize[], IpcError>(__TAURI_INVOKE("list_workspaces")),
 	listProjects: (workspace: string) => typedError<ProjectInfo[], IpcError>(__TAURI_INVOKE("list_projects", { workspace })),
 	listEnvironments: (scope: ScopeDto) => typedError<EnvironmentInfo[], IpcError>(__TAURI_INVOKE("list_environments", { scope })),
@@ -375,6 +380,12 @@ export type MemberInfo_Serialize = {
 	capabilities: Capability[],
 };
 
+/**  A member re-created by the upgrade, with the passphrase to hand them. */
+export type OneTimePassphrase = {
+	member: string,
+	passphrase: string,
+};
+
 export type ProjectInfo = {
 	name: string,
 };
@@ -607,6 +618,17 @@ export type UnlockResult_Deserialize = {
 	 *  screens with the right one instead of asking first or loading everything twice.
 	 */
 	change: number,
+	/**
+	 *  The member still uses a passphrase someone else chose (given when they were
+	 *  added, or made by an upgrade): the UI asks them to set their own.
+	 */
+	must_change_passphrase: boolean,
+	/**
+	 *  Only at the owner's unlock that upgraded a vault made by an earlier Coffer: each
+	 *  re-created member with their one-time passphrase, for the owner to hand out.
+	 *  The one time these passphrases cross to the webview, on purpose; empty otherwise.
+	 */
+	one_time_passphrases: OneTimePassphrase[],
 };
 
 export type UnlockResult_Serialize = {
@@ -618,6 +640,17 @@ export type UnlockResult_Serialize = {
 	 *  screens with the right one instead of asking first or loading everything twice.
 	 */
 	change: number,
+	/**
+	 *  The member still uses a passphrase someone else chose (given when they were
+	 *  added, or made by an upgrade): the UI asks them to set their own.
+	 */
+	must_change_passphrase: boolean,
+	/**
+	 *  Only at the owner's unlock that upgraded a vault made by an earlier Coffer: each
+	 *  re-created member with their one-time passphrase, for the owner to hand out.
+	 *  The one time these passphrases cross to the webview, on purpose; empty otherwise.
+	 */
+	one_time_passphrases: OneTimePassphrase[],
 };
 
 export type UpdateStatus = UpdateStatus_Serialize | UpdateStatus_Deserialize;
@@ -674,6 +707,11 @@ export type VaultStatus_Deserialize = {
 	member?: string | null,
 	/**  Bumps with every change to the vault, from this app or another process. */
 	change: number,
+	/**
+	 *  The unlocked member still uses a passphrase someone else chose (as in
+	 *  [`UnlockResult`]), so a window reloaded mid-session asks again.
+	 */
+	must_change_passphrase: boolean,
 };
 
 export type VaultStatus_Serialize = {
@@ -683,6 +721,11 @@ export type VaultStatus_Serialize = {
 	member: string | null,
 	/**  Bumps with every change to the vault, from this app or another process. */
 	change: number,
+	/**
+	 *  The unlocked member still uses a passphrase someone else chose (as in
+	 *  [`UnlockResult`]), so a window reloaded mid-session asks again.
+	 */
+	must_change_passphrase: boolean,
 };
 
 /**  The result of checking the whole chain. */

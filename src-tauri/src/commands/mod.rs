@@ -25,7 +25,7 @@ impl From<ScopeDto> for coffer_core::Scope {
 
 #[cfg(test)]
 mod tests {
-    use super::{secrets, using};
+    use super::{secrets, using, vault};
 
     const PLAIN: &str = "sk_live_plaintext-4242";
 
@@ -50,6 +50,15 @@ mod tests {
             value: PLAIN.into(),
         };
         assert_redacted("Revealed", format!("{revealed:?}"));
+
+        // An upgrade's one-time passphrases cross once, for the owner to read.
+        let handed = vault::OneTimePassphrase {
+            member: "bob".into(),
+            passphrase: PLAIN.into(),
+        };
+        let debug = format!("{handed:?}");
+        assert!(debug.contains("bob"), "members stay visible: {debug}");
+        assert_redacted("OneTimePassphrase", debug);
 
         // A test request's texts usually hold references, but a user may type a key.
         let request: using::TestRequestInput = serde_json::from_value(serde_json::json!({

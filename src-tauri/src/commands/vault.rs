@@ -20,6 +20,9 @@ pub struct VaultStatus {
     /// Bumps with every change to the vault, from this app or another process.
     #[specta(type = i32)]
     pub change: f64,
+    /// The unlocked member still uses a passphrase someone else chose (as in
+    /// [`UnlockResult`]), so a window reloaded mid-session asks again.
+    pub must_change_passphrase: bool,
 }
 
 #[derive(Debug, Serialize, specta::Type)]
@@ -31,22 +34,62 @@ pub struct UnlockResult {
     /// screens with the right one instead of asking first or loading everything twice.
     #[specta(type = i32)]
     pub change: f64,
+    /// The member still uses a passphrase someone else chose (given when they were
+    /// added, or made by an upgrade): the UI asks them to set their own.
+    pub must_change_passphrase: bool,
+    /// Only at the owner's unlock that upgraded a vault made by an earlier Coffer: each
+    /// re-created member with their one-time passphrase, for the owner to hand out.
+    /// The one time these passphrases cross to the webview, on purpose; empty otherwise.
+    pub one_time_passphrases: Vec<OneTimePassphrase>,
+}
+
+/// A member re-created by the upgrade, with the passphrase to hand them.
+// `Debug` by hand: it must never show the passphrase.
+#[derive(Serialize, specta::Type)]
+pub struct OneTimePassphrase {
+    pub member: String,
+    pub passphrase: String,
+}
+
+impl std::fmt::Debug for OneTimePassphrase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OneTimePassphrase")
+            .field("member", &self.member)
+            .field("passphrase", &"<redacted>")
+            .finish()
+    }
 }
 
 impl UnlockResult {
-    /// Keeps `session` as the app's, and says who came in.
+    /// Keeps `session` as the app's, and says who came in and what they must see first.
     fn enter(
         state: &AppState,
-        session: Session,
+        mut session: Session,
         member: String,
         keyring_note: Option<String>,
     ) -> IpcResult<UnlockResult> {
         let change = session.last_audit_id()? as f64;
+        let must_change_passphrase = session.must_change_passphrase();
+        let one_time_passphrases = session
+            .take_upgrade_report()
+            .map(|report| {
+                report
+                    .members
+                    .into_iter()
+                    .map(|(member, passphrase)| OneTimePassphrase {
+                        member,
+                        passphrase: passphrase.expose().to_string(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         state.set(session);
         Ok(UnlockResult {
             member,
             keyring_note,
             change,
+            must_change_passphrase,
+            one_time_passphrases,
         })
     }
 }
@@ -67,6 +110,9 @@ pub fn vault_status(state: State<'_, AppState>) -> VaultStatus {
         unlocked: state.is_unlocked(),
         member: state.member(),
         change,
+        must_change_passphrase: state
+            .peek(|s| Ok(s.must_change_passphrase()))
+            .unwrap_or(false),
     }
 }
 
@@ -146,6 +192,19 @@ pub fn device_status(state: State<'_, AppState>) -> IpcResult<Option<String>> {
 #[specta::specta]
 pub fn lock(state: State<'_, AppState>) {
     state.lock();
+}
+
+/// Sets the member's own passphrase: their keys are sealed again under it, and one
+/// chosen by someone else stops working.
+#[tauri::command]
+#[specta::specta]
+pub fn change_passphrase(
+    state: State<'_, AppState>,
+    current: String,
+    // Not `new`: the generated TypeScript may not name a parameter so.
+    new_passphrase: String,
+) -> IpcResult<()> {
+    state.with(|s| s.change_passphrase(&Passphrase::new(current), &Passphrase::new(new_passphrase)))
 }
 
 /// Confirms the passphrase again before a change to a protected environment.
