@@ -1,14 +1,14 @@
-// Adds a member with a role and an initial passphrase (uncontrolled, emptied on submit).
+// Adds a member with a role and an initial passphrase (uncontrolled, emptied on submit),
+// which the member replaces with their own at first unlock.
 
 import { useRef, useState } from "react";
 import { Alert } from "../../components/Alert";
 import { Button } from "../../components/Button";
 import { SelectField, TextField } from "../../components/Field";
 import { Modal } from "../../components/Modal";
-import { StrengthMeter } from "../../components/StrengthMeter";
+import { NewPassphraseFields, type NewPassphraseHandle } from "../../components/NewPassphraseFields";
 import { api, errorMessage } from "../../lib/ipc";
 import { nameProblem } from "../../lib/names";
-import { isAcceptable, passphraseStrength, type Strength } from "../../lib/strength";
 import { ROLES, type Role } from "../../lib/types";
 
 export function AddMemberDialog({
@@ -24,9 +24,7 @@ export function AddMemberDialog({
 }) {
   const [name, setName] = useState("");
   const [role, setRole] = useState<Role>("developer");
-  const pass = useRef<HTMLInputElement>(null);
-  const [strength, setStrength] = useState<Strength>(passphraseStrength(""));
-  const [empty, setEmpty] = useState(true);
+  const initial = useRef<NewPassphraseHandle>(null);
   const [touched, setTouched] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -36,14 +34,8 @@ export function AddMemberDialog({
   async function submit() {
     setTouched(true);
     if (problem || busy) return;
-    const passphrase = pass.current?.value ?? "";
-    if (!isAcceptable(passphraseStrength(passphrase))) {
-      setError("Choose a stronger initial passphrase: at least 10 characters, rated fair or better.");
-      return;
-    }
-    if (pass.current) pass.current.value = "";
-    setEmpty(true);
-    setStrength(passphraseStrength(""));
+    const passphrase = initial.current?.take();
+    if (!passphrase) return;
     setBusy(true);
     setError(null);
     try {
@@ -59,7 +51,7 @@ export function AddMemberDialog({
   return (
     <Modal
       title="Add member"
-      description={`They unlock ${workspace} with their own passphrase; give it to them in person.`}
+      description={`They join ${workspace} with this role. Give them the initial passphrase in person; at first unlock they choose their own.`}
       busy={busy}
       onClose={onClose}
       onSubmit={() => void submit()}
@@ -91,18 +83,7 @@ export function AddMemberDialog({
           ))}
         </SelectField>
       </div>
-      <TextField
-        ref={pass}
-        label="Initial passphrase"
-        type="password"
-        autoComplete="new-password"
-        onInput={(e) => {
-          const p = e.currentTarget.value;
-          setStrength(passphraseStrength(p));
-          setEmpty(p.length === 0);
-        }}
-      />
-      <StrengthMeter strength={strength} empty={empty} />
+      <NewPassphraseFields ref={initial} label="Initial passphrase" />
       {error ? <Alert>{error}</Alert> : null}
     </Modal>
   );
