@@ -3,16 +3,22 @@
 // the backend for the vault's status: a new change number makes the current screen
 // reload (an edit from the CLI shows up without a restart); `unlocked` turning false
 // (the backend's auto-lock) returns to the unlock screen and drops all state.
+// Right after unlock, what the member must see first comes over the shell: an
+// upgrade's one-time passphrases (owner only, once), then, for a member still on a
+// passphrase someone else chose, the request to set their own.
 
 import { useCallback, useEffect, useRef, useState } from "react";
 import { PassphrasePromptProvider } from "./components/PassphrasePrompt";
 import { ToastProvider } from "./components/Toast";
 import { FirstRun } from "./features/onboarding/FirstRun";
 import { Unlock } from "./features/onboarding/Unlock";
+import { VaultUpgradedDialog } from "./features/onboarding/VaultUpgradedDialog";
+import { ChangePassphraseDialog } from "./features/passphrase/ChangePassphraseDialog";
 import { Shell } from "./features/shell/Shell";
 import { clearCopiedSecretNow } from "./lib/clipboard";
 import { api, errorMessage, onVaultLocked } from "./lib/ipc";
 import { rememberMember } from "./lib/lastMember";
+import type { OneTimePassphrase, UnlockResult } from "./lib/types";
 
 const POLL_MS = 2000;
 
@@ -21,7 +27,16 @@ type Phase =
   | { kind: "broken"; message: string }
   | { kind: "first-run"; path: string }
   | { kind: "locked"; path: string; notice: string | null }
-  | { kind: "unlocked"; path: string; member: string; keyringNote: string | null; session: number };
+  | {
+      kind: "unlocked";
+      path: string;
+      member: string;
+      keyringNote: string | null;
+      session: number;
+      mustChangePassphrase: boolean;
+      /** Dropped as soon as the owner closes the dialog showing them. */
+      oneTimePassphrases: OneTimePassphrase[];
+    };
 
 export function App() {
   const [phase, setPhase] = useState<Phase>({ kind: "loading" });
@@ -68,7 +83,15 @@ export function App() {
         if (!status.exists) setPhase({ kind: "first-run", path: status.path });
         else if (status.unlocked && status.member) {
           setChange(status.change);
-          setPhase({ kind: "unlocked", path: status.path, member: status.member, keyringNote: null, session: ++sessions.current });
+          setPhase({
+            kind: "unlocked",
+            path: status.path,
+            member: status.member,
+            keyringNote: null,
+            session: ++sessions.current,
+            mustChangePassphrase: status.must_change_passphrase,
+            oneTimePassphrases: [],
+          });
         } else setPhase({ kind: "locked", path: status.path, notice: null });
       },
       (e: unknown) => !cancelled && setPhase({ kind: "broken", message: errorMessage(e) }),
@@ -89,14 +112,28 @@ export function App() {
     };
   }, [unlocked, check]);
 
-  const enter = useCallback((path: string, member: string, keyringNote: string | null, change: number) => {
+  const enter = useCallback((path: string, result: UnlockResult) => {
     performance.mark("coffer:unlocked"); // for the startup benchmark
-    rememberMember(member);
+    rememberMember(result.member);
     // The shell's lists reload whenever the change number moves: mounted with a stale
     // one, each would load twice, and the second round would delay the first paint.
-    setChange(change);
-    setPhase({ kind: "unlocked", path, member, keyringNote, session: ++sessions.current });
+    setChange(result.change);
+    setPhase({
+      kind: "unlocked",
+      path,
+      member: result.member,
+      keyringNote: result.keyring_note,
+      session: ++sessions.current,
+      mustChangePassphrase: result.must_change_passphrase,
+      oneTimePassphrases: result.one_time_passphrases,
+    });
   }, []);
+
+  const unlockedAs = useCallback(
+    (update: Partial<Extract<Phase, { kind: "unlocked" }>>) =>
+      setPhase((p) => (p.kind === "unlocked" ? { ...p, ...update } : p)),
+    [],
+  );
 
   const lock = useCallback(
     async (reason: "user" | "idle") => {
@@ -120,14 +157,14 @@ export function App() {
       );
       break;
     case "first-run":
-      content = <FirstRun path={phase.path} onCreated={(member, change) => enter(phase.path, member, null, change)} />;
+      content = <FirstRun path={phase.path} onCreated={(result) => enter(phase.path, result)} />;
       break;
     case "locked":
       content = (
         <Unlock
           path={phase.path}
           notice={phase.notice}
-          onUnlocked={(member, note, change) => enter(phase.path, member, note, change)}
+          onUnlocked={(result) => enter(phase.path, result)}
         />
       );
       break;
@@ -142,6 +179,18 @@ export function App() {
             refresh={check}
             onLock={lock}
           />
+          {phase.oneTimePassphrases.length > 0 ? (
+            <VaultUpgradedDialog
+              passphrases={phase.oneTimePassphrases}
+              onDone={() => unlockedAs({ oneTimePassphrases: [] })}
+            />
+          ) : phase.mustChangePassphrase ? (
+            <ChangePassphraseDialog
+              required
+              onChanged={() => unlockedAs({ mustChangePassphrase: false })}
+              onCancel={() => void lock("user")}
+            />
+          ) : null}
         </PassphrasePromptProvider>
       );
       break;

@@ -1,5 +1,6 @@
 // A centred dialog over a dimmed backdrop: focus moves in and is trapped, Escape and
-// the close button dismiss it (unless busy), and focus returns where it was.
+// the close button dismiss it (unless busy, or not dismissible at all: then only its
+// own buttons end it), and focus returns where it was.
 
 import { useEffect, useId, useRef, type FormEvent, type ReactNode } from "react";
 import { createPortal } from "react-dom";
@@ -14,6 +15,9 @@ export interface ModalProps {
   onClose: () => void;
   /** While true, Escape and the backdrop do nothing (an action is running). */
   busy?: boolean;
+  /** False for a dialog that must be answered: no close button, and Escape and the
+   * backdrop do nothing. */
+  dismissible?: boolean;
   size?: "sm" | "md" | "lg";
   /** When set, the body is a form and Enter submits it. */
   onSubmit?: () => void;
@@ -21,14 +25,25 @@ export interface ModalProps {
   children?: ReactNode;
 }
 
-export function Modal({ title, description, onClose, busy = false, size = "md", onSubmit, footer, children }: ModalProps) {
+export function Modal({
+  title,
+  description,
+  onClose,
+  busy = false,
+  dismissible = true,
+  size = "md",
+  onSubmit,
+  footer,
+  children,
+}: ModalProps) {
   const titleId = useId();
   const descId = useId();
   const panel = useRef<HTMLDivElement>(null);
   const closeRef = useRef(onClose);
   closeRef.current = onClose;
-  const busyRef = useRef(busy);
-  busyRef.current = busy;
+  // Escape and the backdrop close only a dismissible dialog with nothing running.
+  const closableRef = useRef(dismissible && !busy);
+  closableRef.current = dismissible && !busy;
 
   useEffect(() => {
     const before = document.activeElement as HTMLElement | null;
@@ -46,7 +61,7 @@ export function Modal({ title, description, onClose, busy = false, size = "md", 
   function onKeyDown(e: React.KeyboardEvent) {
     if (e.key === "Escape") {
       e.stopPropagation();
-      if (!busyRef.current) closeRef.current();
+      if (closableRef.current) closeRef.current();
       return;
     }
     if (e.key !== "Tab" || !panel.current) return;
@@ -81,7 +96,7 @@ export function Modal({ title, description, onClose, busy = false, size = "md", 
     <div
       className="modal-backdrop"
       onMouseDown={(e) => {
-        if (e.target === e.currentTarget && !busyRef.current) closeRef.current();
+        if (e.target === e.currentTarget && closableRef.current) closeRef.current();
       }}
     >
       <div
@@ -102,9 +117,11 @@ export function Modal({ title, description, onClose, busy = false, size = "md", 
               </p>
             ) : null}
           </div>
-          <button type="button" className="modal-close" aria-label="Close dialog" onClick={onClose} disabled={busy}>
-            <Icon name="close" />
-          </button>
+          {dismissible ? (
+            <button type="button" className="modal-close" aria-label="Close dialog" onClick={onClose} disabled={busy}>
+              <Icon name="close" />
+            </button>
+          ) : null}
         </div>
         {onSubmit ? (
           <form className="modal-form" onSubmit={submit} noValidate autoComplete="off">

@@ -8,9 +8,10 @@ import { TextField } from "../../components/Field";
 import { NewPassphraseFields, type NewPassphraseHandle } from "../../components/NewPassphraseFields";
 import { api, errorMessage } from "../../lib/ipc";
 import { nameProblem } from "../../lib/names";
+import type { UnlockResult } from "../../lib/types";
 import { AuthCard } from "./AuthCard";
 
-export function FirstRun({ path, onCreated }: { path: string; onCreated: (member: string, change: number) => void }) {
+export function FirstRun({ path, onCreated }: { path: string; onCreated: (result: UnlockResult) => void }) {
   const [owner, setOwner] = useState("");
   const passphrase = useRef<NewPassphraseHandle>(null);
   const [touched, setTouched] = useState(false);
@@ -27,8 +28,7 @@ export function FirstRun({ path, onCreated }: { path: string; onCreated: (member
     setBusy(true);
     setError(null);
     try {
-      const result = await api.createVault(owner, p);
-      onCreated(owner, result.change);
+      onCreated(await api.createVault(owner, p));
     } catch (e) {
       setError(errorMessage(e));
       setBusy(false);

@@ -7,6 +7,7 @@ import { Button } from "../../components/Button";
 import { Checkbox, TextField } from "../../components/Field";
 import { api, errorMessage } from "../../lib/ipc";
 import { lastMember } from "../../lib/lastMember";
+import type { UnlockResult } from "../../lib/types";
 import { AuthCard } from "./AuthCard";
 
 export function Unlock({
@@ -16,7 +17,7 @@ export function Unlock({
 }: {
   path: string;
   notice: string | null;
-  onUnlocked: (member: string, keyringNote: string | null, change: number) => void;
+  onUnlocked: (result: UnlockResult) => void;
 }) {
   const [member, setMember] = useState(lastMember);
   const pass = useRef<HTMLInputElement>(null);
@@ -52,8 +53,7 @@ export function Unlock({
     setBusy("passphrase");
     setError(null);
     try {
-      const result = await api.unlock(name, passphrase, remember);
-      onUnlocked(result.member, result.keyring_note, result.change);
+      onUnlocked(await api.unlock(name, passphrase, remember));
     } catch (e) {
       setError(errorMessage(e));
       setBusy(null);
@@ -65,8 +65,7 @@ export function Unlock({
     setBusy("device");
     setError(null);
     try {
-      const result = await api.unlockWithDevice(member.trim());
-      onUnlocked(result.member, result.keyring_note, result.change);
+      onUnlocked(await api.unlockWithDevice(member.trim()));
     } catch (e) {
       setError(errorMessage(e));
       setBusy(null);

@@ -1,5 +1,6 @@
 // Settings: the workspace's windows and auto-lock (validated by the backend, errors
-// shown inline), "Remember on this device" through the OS keyring, and updates.
+// shown inline), the member's own passphrase, "Remember on this device" through the
+// OS keyring, and updates.
 
 import { useEffect, useState } from "react";
 import { Alert } from "../../components/Alert";
@@ -12,6 +13,7 @@ import { api, errorMessage } from "../../lib/ipc";
 import { withPassphraseAgain } from "../../lib/reauth";
 import type { Setting } from "../../lib/types";
 import { useLoad } from "../../lib/useLoad";
+import { ChangePassphraseDialog } from "../passphrase/ChangePassphraseDialog";
 import { can, useSession } from "../shell/session";
 import { UpdatesSection } from "./UpdatesSection";
 
@@ -176,6 +178,26 @@ function DeviceSetting() {
   );
 }
 
+function PassphraseSetting() {
+  const session = useSession();
+  const [changing, setChanging] = useState(false);
+  return (
+    <div className="setting-row">
+      <div className="setting-text">
+        <span className="setting-label">Passphrase</span>
+        <p className="field-hint">
+          Opens the vault as {session.member}, in this app and on the command line. Devices you chose to remember keep
+          unlocking after a change.
+        </p>
+      </div>
+      <Button icon="key" onClick={() => setChanging(true)}>
+        Change passphrase
+      </Button>
+      {changing ? <ChangePassphraseDialog onChanged={() => setChanging(false)} onCancel={() => setChanging(false)} /> : null}
+    </div>
+  );
+}
+
 export function SettingsScreen({ vaultPath }: { vaultPath: string }) {
   const session = useSession();
   const toast = useToast();
@@ -222,6 +244,13 @@ export function SettingsScreen({ vaultPath }: { vaultPath: string }) {
             onSave={save}
           />
         ))}
+      </section>
+
+      <section className="card" aria-labelledby="passphrase-settings">
+        <header className="card-header">
+          <h2 id="passphrase-settings">Your passphrase</h2>
+        </header>
+        <PassphraseSetting />
       </section>
 
       <section className="card" aria-labelledby="device-settings">

@@ -1,0 +1,81 @@
+import { act, fireEvent, render, screen } from "@testing-library/react";
+import { beforeEach, describe, expect, it, vi, type Mock } from "vitest";
+
+// Every command answers nothing unless a test says otherwise: the shell behind the
+// dialogs stays loading, which is all these tests need of it.
+vi.mock("./bindings", async (importOriginal) => {
+  const real = await importOriginal<typeof import("./bindings")>();
+  return {
+    commands: Object.fromEntries(Object.keys(real.commands).map((k) => [k, vi.fn(() => new Promise(() => undefined))])),
+  };
+});
+
+import { commands, type UnlockResult_Serialize, type VaultStatus_Serialize } from "./bindings";
+import { App } from "./App";
+
+const vaultStatus = vi.mocked(commands.vaultStatus);
+const unlock = vi.mocked(commands.unlock);
+const lock = vi.mocked(commands.lock);
+
+const PATH = "/home/alice/.local/share/coffer/vault.db";
+const HANDED = [{ member: "bob", passphrase: "ab2c-defg-hjk3-mnpq-rstu-vwx4" }];
+
+function status(over: Partial<VaultStatus_Serialize> = {}): VaultStatus_Serialize {
+  return { path: PATH, exists: true, unlocked: false, member: null, change: 1, must_change_passphrase: false, ...over };
+}
+
+function unlocked(over: Partial<UnlockResult_Serialize> = {}): UnlockResult_Serialize {
+  return { member: "alice", keyring_note: null, change: 1, must_change_passphrase: false, one_time_passphrases: [], ...over };
+}
+
+async function unlockAs(member: string, result: UnlockResult_Serialize) {
+  vaultStatus.mockResolvedValue(status());
+  unlock.mockResolvedValue({ status: "ok", data: result });
+  render(<App />);
+  await screen.findByRole("heading", { name: "Unlock Coffer" });
+  fireEvent.change(screen.getByLabelText("Member name"), { target: { value: member } });
+  (screen.getByLabelText("Passphrase") as HTMLInputElement).value = "the passphrase 1";
+  await act(async () => {
+    fireEvent.click(screen.getByRole("button", { name: "Unlock" }));
+  });
+}
+
+beforeEach(() => {
+  localStorage.clear();
+  for (const f of Object.values(commands) as Mock[]) f.mockReset().mockImplementation(() => new Promise(() => undefined));
+});
+
+describe("what a member sees first after unlock", () => {
+  it("nothing but the vault when there is nothing to say", async () => {
+    await unlockAs("alice", unlocked());
+    expect(screen.queryByRole("dialog")).toBeNull();
+  });
+
+  it("the upgrade's one-time passphrases, then the request to set their own", async () => {
+    await unlockAs("alice", unlocked({ one_time_passphrases: HANDED, must_change_passphrase: true }));
+    expect(screen.getByRole("dialog", { name: "Vault upgraded" })).toBeTruthy();
+    expect(screen.queryByRole("dialog", { name: "Set your own passphrase" })).toBeNull();
+    fireEvent.click(screen.getByLabelText("I have handed these out or noted them"));
+    fireEvent.click(screen.getByRole("button", { name: "Done" }));
+    expect(document.body.innerHTML).not.toContain(HANDED[0]!.passphrase);
+    expect(screen.getByRole("dialog", { name: "Set your own passphrase" })).toBeTruthy();
+  });
+
+  it("a member on a given passphrase may only set their own or lock", async () => {
+    await unlockAs("bob", unlocked({ member: "bob", must_change_passphrase: true }));
+    expect(screen.getByRole("dialog", { name: "Set your own passphrase" })).toBeTruthy();
+    lock.mockResolvedValue(undefined as never);
+    await act(async () => {
+      fireEvent.click(screen.getByRole("button", { name: "Lock for now" }));
+    });
+    expect(lock).toHaveBeenCalledTimes(1);
+    expect(screen.getByRole("heading", { name: "Unlock Coffer" })).toBeTruthy();
+    expect(screen.queryByRole("dialog")).toBeNull();
+  });
+
+  it("a window reloaded mid-session asks again", async () => {
+    vaultStatus.mockResolvedValue(status({ unlocked: true, member: "bob", must_change_passphrase: true }));
+    render(<App />);
+    expect(await screen.findByRole("dialog", { name: "Set your own passphrase" })).toBeTruthy();
+  });
+});
