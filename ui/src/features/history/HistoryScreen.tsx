@@ -1,6 +1,7 @@
 // History of one secret: every version per environment, who wrote it and when, its
 // value label (equal letters = equal values, compared by keyed fingerprint without
-// revealing anything), and Roll back while the old version is inside the window.
+// revealing anything), and Roll back while the old version is inside the window. An
+// environment whose current value a removed member could use names them.
 
 import { useEffect, useState } from "react";
 import { Alert } from "../../components/Alert";
@@ -96,6 +97,15 @@ function EnvironmentHistory({
           </span>
         ) : null}
       </header>
+      {status && status.exposed_to.length > 0 ? (
+        <div className="history-exposed">
+          <Alert tone="danger" title={`Exposed to ${status.exposed_to.join(", ")}`}>
+            {status.exposed_to.length === 1 ? "This member" : "These members"} could use the current value in {environment}{" "}
+            and no longer {status.exposed_to.length === 1 ? "has" : "have"} access. Rotate the credential where it was
+            issued, then update it here.
+          </Alert>
+        </div>
+      ) : null}
       {versions.length === 0 ? (
         <p className="card-empty">No value in {environment} yet.</p>
       ) : (

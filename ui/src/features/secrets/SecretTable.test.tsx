@@ -65,6 +65,16 @@ describe("the key list", () => {
     expect(screen.getByTitle(/production is protected/)).toBeTruthy();
   });
 
+  it("marks a value a removed member could use as exposed, naming them", () => {
+    const [staging, production] = secret("STRIPE_KEY").environments;
+    renderTable(["list"], [secret("STRIPE_KEY", { environments: [staging!, { ...production!, exposed_to: ["bob"] }] })]);
+    const row = screen.getByRole("row", { name: "STRIPE_KEY" });
+    const badge = within(row).getByText("exposed");
+    expect(badge.getAttribute("title")).toBe("bob could use the value in production and no longer has access: rotate it");
+    expect(row.textContent).toContain("exposed: rotate");
+    expect(within(row).getByTitle(/exposed to bob, who no longer has access/)).toBeTruthy();
+  });
+
   it("offers an owner every action", () => {
     renderTable(["list", "use", "reveal", "write", "delete"]);
     expect(menuItems("STRIPE_KEY")).toEqual(["Update value", "History", "Copy reference", "Test", "Reveal", "Delete"]);
