@@ -8,13 +8,17 @@
 //
 // After every step the page's HTML is searched for every secret value used so far;
 // a value may only be there while it is deliberately revealed.
+//
+// The last step swaps the vault for one written by an earlier Coffer
+// (tests/fixtures/vault-v5.db) while the app is locked, to see the owner's upgrade.
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { remote } from "webdriverio";
 
@@ -25,6 +29,8 @@ const SHOTS = process.env.COFFER_SCREENSHOTS ?? "";
 const PORT = Number(process.env.TAURI_DRIVER_PORT ?? 4444);
 
 const ALICE_PASS = "correct horse battery staple";
+/** What alice gives bob when she adds him; he replaces it with his own at first unlock. */
+const BOB_GIVEN = "plum given by alice 7";
 const BOB_PASS = "tangerine otter violin lamp";
 const SECRET = "STRIPE_API_KEY";
 
@@ -450,8 +456,8 @@ step("test the secret against a local server: it arrives, the answer is masked",
   assert.ok(JSON.parse(use).some((e) => e.detail?.via === "test"), "the test is audited as a use");
 });
 
-step("bob, an admin, is offered no Reveal and the backend refuses it", async () => {
-  cofferOk(["member", "add", "bob", "--role", "admin"], { env: { COFFER_NEW_PASSPHRASE: BOB_PASS } });
+step("alice adds bob, an admin, from the command line; Members lists him", async () => {
+  cofferOk(["member", "add", "bob", "--role", "admin"], { env: { COFFER_NEW_PASSPHRASE: BOB_GIVEN } });
   await click($in('nav[aria-label="Main"]', "button*=Members"));
   await waitShown("#members-title");
   await waitExists('select[aria-label="Role of bob"]', 10_000);
@@ -463,10 +469,45 @@ step("bob, an admin, is offered no Reveal and the backend refuses it", async () 
   await look("add-member");
   await click($in(DIALOG, "button=Cancel"));
   await waitGone(DIALOG);
+});
 
+step("bob unlocks with the passphrase alice gave him and must set his own", async () => {
   await lock();
   await look("unlock");
+  await fill("Member name", "bob");
+  await fill("Passphrase", BOB_GIVEN);
+  await click("button=Unlock");
+  await waitForText(`${DIALOG} h2`, /^Set your own passphrase$/, 15_000);
+  // Nothing closes it but setting one or locking.
+  assert.equal(await $(`${DIALOG} button[aria-label="Close dialog"]`).isExisting(), false, "no close button");
+  await browser.keys("Escape");
+  await browser.pause(200);
+  assert.ok(await $(DIALOG).isExisting(), "Escape does not dismiss it");
+  await fill("Current passphrase", BOB_GIVEN);
+  await fill("New passphrase", BOB_PASS);
+  await fill("Repeat new passphrase", BOB_PASS);
+  await waitForText('[aria-label="Passphrase strength"]', /Strong|Very strong/);
+  await shoot("set-own-passphrase");
+  await click($in(DIALOG, "button=Set passphrase"));
+  await waitGone(DIALOG, 15_000);
+  await waitForText('[aria-label="Signed in member"]', /bob/);
+  // The given passphrase opens nothing any more, from the command line either.
+  const old = coffer(["ls"], { member: "bob", passphrase: BOB_GIVEN });
+  assert.equal(old.status, 6, `the given passphrase is refused (auth, exit 6): ${old.stderr}`);
+});
+
+step("bob's own passphrase opens the vault after locking, the given one does not", async () => {
+  await lock();
+  await fill("Member name", "bob");
+  await fill("Passphrase", BOB_GIVEN);
+  await click("button=Unlock");
+  await waitShown('.auth-card [role="alert"]', 15_000);
   await unlockAs("bob", BOB_PASS);
+  await browser.pause(300);
+  assert.equal(await $(DIALOG).isExisting(), false, "not asked again");
+});
+
+step("bob, an admin, is offered no Reveal and the backend refuses it", async () => {
   await waitForText('[aria-label="Signed in member"]', /admin/);
   const items = await rowAction(SECRET, null);
   assert.ok(items.includes("Update value") && items.includes("Delete"), `admin items: ${items}`);
@@ -564,6 +605,16 @@ step("settings validate inline and save", async () => {
   await waitForText(".card", /Rollback window/);
   await until(async () => (await byLabel("Auto-lock after").getValue()) !== "", "the settings to load", 5000);
   await shoot("settings");
+  // The same dialog as after a first unlock, here one that Cancel closes.
+  await click($in('section[aria-labelledby="passphrase-settings"]', "button=Change passphrase"));
+  await waitForText(`${DIALOG} h2`, /^Change passphrase$/);
+  await fill("Current passphrase", ALICE_PASS);
+  await fill("New passphrase", "short");
+  await click($in(DIALOG, "button=Change passphrase"));
+  await waitForText(`${DIALOG} .field-error`, /Choose a stronger passphrase/);
+  await shoot("change-passphrase");
+  await click($in(DIALOG, "button=Cancel"));
+  await waitGone(DIALOG);
   await fill("Auto-lock after", "5s");
   await click('button[aria-label="Save auto-lock after"]');
   await waitForText(".setting-row .field-error", /auto-lock must be between 1m and 7d/i);
@@ -640,4 +691,69 @@ step("a protected environment is marked, and a change to it goes through the pas
   }
   await waitGone(DIALOG);
   await waitExists(`[role="row"][aria-label="${SECRET}"] [aria-label^="eu-production: Version 1"]`);
+});
+
+step("removing bob marks what he could use as exposed, in the list and in History", async () => {
+  cofferOk(["member", "remove", "bob"]);
+  await openSecrets();
+  const badge = `[role="row"][aria-label="${SECRET}"] .badge[title^="bob could use the value"]`;
+  await waitExists(badge, 10_000);
+  assert.equal((await textOf(badge)).trim(), "exposed");
+  await click(`[role="row"][aria-label="${SECRET}"] button.secret-name`);
+  await waitShown(`h1=${SECRET}`);
+  await waitForText('[aria-label="History in production"]', /Exposed to bob/);
+  await $('[aria-label="History in production"]').scrollIntoView();
+  await look("history-exposed");
+  await click('button[aria-label="Back to secrets"]');
+  await waitShown(rowSel(SECRET));
+});
+
+step("an old vault is upgraded at the owner's unlock, which shows each one-time passphrase once", async () => {
+  await lock();
+  // Locked, the app holds no connection: swap in a vault an earlier Coffer wrote.
+  for (const suffix of ["-wal", "-shm"]) rmSync(`${VAULT}${suffix}`, { force: true });
+  copyFileSync(fileURLToPath(new URL("../fixtures/vault-v5.db", import.meta.url)), VAULT);
+  await fill("Member name", "alice");
+  await fill("Passphrase", "owner passphrase 1");
+  await click("button=Unlock");
+  await waitForText(`${DIALOG} h2`, /^Vault upgraded$/, 30_000);
+  // As [member, passphrase] pairs: an object's key order does not survive WebDriver.
+  const rows = await browser.execute(() =>
+    Array.from(document.querySelectorAll('[aria-label="One-time passphrases"] tbody tr')).map((tr) => [
+      tr.querySelector("th").textContent.trim(),
+      tr.querySelector("td").textContent.trim(),
+    ]),
+  );
+  const handed = Object.fromEntries(rows);
+  assert.deepEqual(
+    rows.map(([member]) => member),
+    ["bob", "carol", "dave", "erin"],
+    "every member, by name",
+  );
+  for (const p of Object.values(handed)) assert.match(p, /^([a-z2-9]{4}-){5}[a-z2-9]{4}$/);
+  assert.equal(await $(`${DIALOG} button[aria-label="Close dialog"]`).isExisting(), false, "no close button");
+  const done = $in(DIALOG, "button=Done");
+  assert.equal(await done.isEnabled(), false, "Done waits for the tick");
+  await click(`button[aria-label="Copy carol's passphrase"]`);
+  await shoot("vault-upgraded");
+  await click(byLabel("I have handed these out or noted them"));
+  await click($in(DIALOG, "button=Done"));
+  await waitGone(DIALOG);
+  const html = await browser.getPageSource();
+  for (const [member, p] of Object.entries(handed)) assert.ok(!html.includes(p), `${member}'s passphrase left the page`);
+
+  // carol's one-time passphrase opens the vault, and she sets her own.
+  await lock();
+  await fill("Member name", "carol");
+  await fill("Passphrase", handed.carol);
+  await click("button=Unlock");
+  await waitForText(`${DIALOG} h2`, /^Set your own passphrase$/, 15_000);
+  await fill("Current passphrase", handed.carol);
+  await fill("New passphrase", "carol keeps seven lanterns");
+  await fill("Repeat new passphrase", "carol keeps seven lanterns");
+  await click($in(DIALOG, "button=Set passphrase"));
+  await waitGone(DIALOG, 15_000);
+  await waitForText('[aria-label="Signed in member"]', /carol/);
+  await lock();
+  await unlockAs("carol", "carol keeps seven lanterns");
 });
