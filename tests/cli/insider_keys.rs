@@ -37,8 +37,39 @@ fn framed(parts: &[&[u8]]) -> Vec<u8> {
     out
 }
 
+/// Opens either sealed format: `1 || enc || HPKE ciphertext`, or a batch value
+/// `2 || enc || nonce || XChaCha20-Poly1305 ciphertext` whose key is exported from the
+/// HPKE context with the associated data.
 fn hpke_open(sk: &Sk, sealed: &[u8], info: &[u8], ad: &[u8]) -> Option<Vec<u8>> {
-    if sealed.len() < 33 || sealed[0] != 1 {
+    if sealed.len() < 33 {
+        return None;
+    }
+    if sealed[0] == 2 {
+        let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(&sealed[1..33]).ok()?;
+        let ctx = hpke::setup_receiver::<ChaCha20Poly1305, HkdfSha256, Kem>(
+            &OpModeR::Base,
+            sk,
+            &enc,
+            info,
+        )
+        .ok()?;
+        let mut key = [0u8; 32];
+        ctx.export(ad, &mut key).ok()?;
+        let body = sealed.get(33..)?;
+        if body.len() < 24 {
+            return None;
+        }
+        return XChaCha20Poly1305::new((&key).into())
+            .decrypt(
+                XNonce::from_slice(&body[..24]),
+                Payload {
+                    msg: &body[24..],
+                    aad: ad,
+                },
+            )
+            .ok();
+    }
+    if sealed[0] != 1 {
         return None;
     }
     let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(&sealed[1..33]).ok()?;

@@ -20,6 +20,10 @@ use crate::session::Session;
 use crate::store::{self, EnvRow};
 use rusqlite::Connection;
 
+use crate::crypto::KdfParams;
+use crate::store::NewSlot;
+use crate::value::Passphrase;
+
 /// The audit MAC key, sealed to every member (until the trail is signed).
 pub(crate) const AUDIT_KEY: &str = "audit";
 
@@ -508,7 +512,8 @@ impl Keyholder<'_> {
         })?;
         let next = epoch + 1;
         let new = self.new_env_key(c, p, next, now)?;
-        let new_pk = new.public();
+        let batch = crypto::SealBatch::new(&new.public(), INFO_VALUE)?;
+        let mut opened = crypto::OpenCache::default();
         let versions = store::env_sealed_versions(c, p.env_id)?;
         for v in &versions {
             let mut place = ValuePlace {
@@ -529,20 +534,17 @@ impl Keyholder<'_> {
                 )));
             }
             let what = format!("version {} of '{}' in {}", v.version, v.secret, p.env);
-            let plain = open_sealed(
+            let plain = crypto::open_value(
                 &old,
+                (p.env_id, epoch),
                 &v.ciphertext,
                 INFO_VALUE,
                 &value_ad(self.vault_id, &place),
                 &what,
+                &mut opened,
             )?;
             place.epoch = next;
-            let ct = seal_to(
-                &new_pk,
-                INFO_VALUE,
-                &plain,
-                &value_ad(self.vault_id, &place),
-            )?;
+            let ct = batch.seal(&plain, &value_ad(self.vault_id, &place))?;
             store::reseal_version(c, v.id, &ct, next, None)?;
         }
         store::drop_env_keys_before(c, p.env_id, next)?;
@@ -643,4 +645,81 @@ pub(crate) fn place_of(
         env_id: env.id,
         env: env.name.clone(),
     }
+}
+
+/// The associated data of a key slot; `format` 1 wrapped the shared vault key of the
+/// first design, 2 the member's own keys.
+pub(crate) fn slot_ad(vault_id: &str, member_id: i64, kind: &str, format: i64) -> String {
+    format!("coffer/slot/v{format}/{vault_id}/{member_id}/{kind}")
+}
+
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    let mut b = [0u8; N];
+    getrandom::getrandom(&mut b).map_err(|e| Error::Io(format!("no randomness available: {e}")))?;
+    Ok(b)
+}
+
+/// The keyring account naming one member's device key for one vault.
+pub(crate) fn device_account(vault_id: &str, member: &str) -> String {
+    format!("vault-{vault_id}/{member}")
+}
+
+pub(crate) fn insert_passphrase_slot(
+    tx: &rusqlite::Connection,
+    vault_id: &str,
+    member_id: i64,
+    secret: &MemberSecret,
+    passphrase: &Passphrase,
+    kdf: KdfParams,
+    now: i64,
+) -> Result<()> {
+    let salt = random_bytes::<16>()?;
+    let kek = kdf.derive(passphrase, &salt)?;
+    let wrapped = crypto::seal(
+        &kek,
+        &secret.encode(),
+        slot_ad(vault_id, member_id, "passphrase", SLOT_FORMAT).as_bytes(),
+    )?;
+    let kdf_text = serde_json::to_string(&kdf).map_err(|e| Error::Storage(e.to_string()))?;
+    store::insert_slot(
+        tx,
+        &NewSlot {
+            member_id,
+            kind: "passphrase",
+            kdf: Some(&kdf_text),
+            salt: Some(&salt),
+            wrapped_key: &wrapped,
+            label: "",
+            format: SLOT_FORMAT,
+            now,
+        },
+    )?;
+    Ok(())
+}
+
+/// Records a member's public keys, certified by `signer` (the member `signer_id`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn certify(
+    tx: &rusqlite::Connection,
+    vault_id: &str,
+    signer: &Identity,
+    signer_id: i64,
+    name: &str,
+    member: &Identity,
+    member_id: i64,
+    must_change_passphrase: bool,
+) -> Result<()> {
+    let pk = member.public();
+    let cert = signer.sign(&cert_message(vault_id, member_id, name, &pk));
+    store::set_member_keys(
+        tx,
+        &store::NewMemberKeys {
+            member_id,
+            sign_pk: &pk.sign,
+            kx_pk: &pk.kx,
+            certified_by: signer_id,
+            certificate: &cert,
+            must_change_passphrase,
+        },
+    )
 }

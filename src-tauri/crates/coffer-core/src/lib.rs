@@ -50,8 +50,7 @@ pub use secrets::{
     EnvState, EnvStatus, SecretDetail, SecretKind, SecretScope, SecretSummary, SetOutcome,
     SetRequest, ValueSource, VersionInfo,
 };
-pub use session::{AuditFilter, Scope, Session};
-pub use vault::{
-    default_path as default_vault_path, failure_delay, EnvironmentInfo, Lease, ProjectInfo,
-    UpgradeReport, Vault, WorkspaceInfo,
+pub use session::{
+    AuditFilter, EnvironmentInfo, ProjectInfo, Scope, Session, UpgradeReport, WorkspaceInfo,
 };
+pub use vault::{default_path as default_vault_path, failure_delay, Lease, Vault};

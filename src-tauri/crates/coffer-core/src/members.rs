@@ -9,11 +9,11 @@ use crate::authority::RowKey;
 use crate::crypto::Identity;
 use crate::error::{Error, Result};
 use crate::keys::{self, MemberSecret, Rekeyed, AUDIT_KEY};
+use crate::keys::{certify, insert_passphrase_slot};
 use crate::names;
 use crate::session::{Attempt, Session};
 use crate::store;
 use crate::value::Passphrase;
-use crate::vault::{certify, insert_passphrase_slot};
 
 /// The audit detail of what a grant change did to keys.
 fn rekey_detail(r: &Rekeyed) -> serde_json::Value {

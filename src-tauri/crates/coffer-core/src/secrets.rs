@@ -10,7 +10,8 @@ use serde_json::json;
 
 use crate::access::Capability;
 use crate::audit::{self, NewEvent};
-use crate::crypto::{fingerprint, open_sealed, seal_to, Key32};
+use crate::crypto::open_value;
+use crate::crypto::{fingerprint, seal_to, Key32, SealBatch};
 use crate::error::{Error, Result};
 use crate::generate;
 use crate::keys::{place_of, value_ad, ValuePlace, INFO_VALUE};
@@ -277,9 +278,9 @@ fn scope_of(row: &SecretRow) -> SecretScope {
 /// transaction.
 struct Writer<'a> {
     vault_id: &'a str,
-    /// The current epoch of the environment's key and its public key: writing needs
-    /// nothing that reads.
-    env_key: (i64, [u8; 32]),
+    /// The current epoch of the environment's key, and one encapsulation to its public
+    /// key for every value this write seals: writing needs nothing that reads.
+    env_key: (i64, SealBatch),
     /// The writer's own public key, for values private to them.
     own_key: [u8; 32],
     fp_key: &'a Key32,
@@ -346,11 +347,7 @@ impl Writer<'_> {
             }
         }
         let version = current + 1;
-        let (epoch, to) = if scope == "user" {
-            (0, self.own_key)
-        } else {
-            self.env_key
-        };
+        let epoch = if scope == "user" { 0 } else { self.env_key.0 };
         let ad = value_ad(
             self.vault_id,
             &ValuePlace {
@@ -365,7 +362,12 @@ impl Writer<'_> {
                 epoch,
             },
         );
-        let ciphertext = seal_to(&to, INFO_VALUE, value.expose().as_bytes(), &ad)?;
+        let plain = value.expose().as_bytes();
+        let ciphertext = if epoch == 0 {
+            seal_to(&self.own_key, INFO_VALUE, plain, &ad)?
+        } else {
+            self.env_key.1.seal(plain, &ad)?
+        };
         let fp = fingerprint(self.fp_key, value.expose().as_bytes());
         store::push_version(
             tx,
@@ -535,7 +537,7 @@ impl Session {
         })?;
         Ok(Writer {
             vault_id: &self.vault_id,
-            env_key: (epoch, pk),
+            env_key: (epoch, SealBatch::new(&pk, INFO_VALUE)?),
             own_key: self.secret.identity.public().kx,
             fp_key,
             audit_key: &self.audit_key,
@@ -1034,18 +1036,27 @@ impl Session {
                 epoch,
             },
         );
-        let key = if epoch == 0 {
+        let (key, tag) = if epoch == 0 {
             if v.owner_id != self.member_id {
                 return Err(Error::not_found(format!("secret '{}'", v.name)));
             }
-            self.secret.identity.kx()
+            (self.secret.identity.kx(), (-1, 0))
         } else {
             self.env_secret(
                 &place_of(ctx.ws_id, &ctx.ws, ctx.project_id, &ctx.project, env),
                 epoch,
-            )?
+            )?;
+            (&self.env_keys[&(env.id, epoch)], (env.id, epoch))
         };
-        let plain = open_sealed(key, v.ciphertext, INFO_VALUE, &ad, &what)?;
+        let plain = open_value(
+            key,
+            tag,
+            v.ciphertext,
+            INFO_VALUE,
+            &ad,
+            &what,
+            &mut self.open_cache,
+        )?;
         SecretValue::from_bytes(plain)
             .map_err(|_| Error::Integrity(format!("{what} holds malformed data")))
     }

@@ -19,15 +19,57 @@ use crate::crypto::{self, KdfParams, Key32, KxSecret};
 use crate::device::DeviceKeyStore;
 use crate::error::{Error, Result};
 use crate::keys::{self, MemberSecret, AUDIT_KEY, SLOT_FORMAT};
+use crate::keys::{device_account, slot_ad};
 use crate::names;
 use crate::settings::{Setting, SettingKey};
 use crate::store::{self, AuditQuery, EnvRow, NewSlot, ProjectRow, Store, WorkspaceRow};
 use crate::time_fmt::parse_since_ms;
 use crate::value::Passphrase;
-use crate::vault::{
-    device_account, slot_ad, EnvironmentInfo, ProjectInfo, UpgradeReport, WorkspaceInfo,
-    DEFAULT_ENVIRONMENTS, DEFAULT_PROJECT,
-};
+use serde::Serialize;
+
+pub const DEFAULT_WORKSPACE: &str = "default";
+pub const DEFAULT_PROJECT: &str = "default";
+pub const DEFAULT_ENVIRONMENTS: [&str; 3] = ["development", "staging", "production"];
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct WorkspaceInfo {
+    pub name: String,
+    pub role: Option<Role>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ProjectInfo {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct EnvironmentInfo {
+    pub name: String,
+    pub protected: bool,
+}
+
+/// What the upgrade of a vault made before keys enforced roles did (see `upgrade`).
+pub struct UpgradeReport {
+    /// Each member re-created, with the one-time passphrase to hand them.
+    pub members: Vec<(String, Passphrase)>,
+    /// Values sealed again under environment keys.
+    pub values: usize,
+}
+
+impl std::fmt::Debug for UpgradeReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpgradeReport")
+            .field(
+                "members",
+                &self.members.iter().map(|m| &m.0).collect::<Vec<_>>(),
+            )
+            .field("values", &self.values)
+            .finish()
+    }
+}
 
 /// How long a passphrase confirmation covers changes to protected environments.
 const REAUTH_VALID_MS: i64 = 5 * 60_000;
@@ -42,7 +84,7 @@ pub struct Scope {
 impl Default for Scope {
     fn default() -> Self {
         Scope {
-            workspace: crate::vault::DEFAULT_WORKSPACE.into(),
+            workspace: DEFAULT_WORKSPACE.into(),
             project: DEFAULT_PROJECT.into(),
         }
     }
@@ -111,6 +153,8 @@ pub struct Session {
     pub(crate) env_keys: HashMap<(i64, i64), KxSecret>,
     /// Project fingerprint keys opened so far (writers only hold them).
     pub(crate) project_keys: HashMap<i64, Key32>,
+    /// Batches of values opened so far (one key agreement each).
+    pub(crate) open_cache: crypto::OpenCache,
     reauthenticated_at: Option<i64>,
     kdf: KdfParams,
     must_change_passphrase: bool,
@@ -162,6 +206,7 @@ impl Session {
             member,
             env_keys: HashMap::new(),
             project_keys: HashMap::new(),
+            open_cache: Default::default(),
             reauthenticated_at: None,
             kdf,
             must_change_passphrase,
@@ -872,10 +917,16 @@ impl Session {
             for old in store::slots_of(tx, member_id, "passphrase")? {
                 store::delete_slot(tx, old.id)?;
             }
-            crate::vault::insert_passphrase_slot(tx, &vault_id, member_id, secret, new, kdf, now)?;
+            keys::insert_passphrase_slot(tx, &vault_id, member_id, secret, new, kdf, now)?;
             store::set_must_change_passphrase(tx, member_id, false)?;
-            let ev = NewEvent::new(&member, "member.passphrase");
-            audit::append(tx, audit_key, now, &ev)?;
+            // Recorded in each workspace of the member, where its auditors look.
+            for (ws_name, _) in store::workspaces_of_member(tx, member_id)? {
+                if let Some(ws) = store::workspace_by_name(tx, &ws_name)? {
+                    let mut ev = NewEvent::new(&member, "member.passphrase");
+                    ev.workspace = Some((ws.id, &ws.name));
+                    audit::append(tx, audit_key, now, &ev)?;
+                }
+            }
             Ok(())
         })?;
         self.must_change_passphrase = false;

@@ -14,13 +14,14 @@ use serde_json::json;
 
 use crate::audit::{self, NewEvent};
 use crate::clock::Clock;
-use crate::crypto::{self, fingerprint, seal_to, Identity, KdfParams, Key32};
+use crate::crypto::{self, fingerprint, seal_to, Identity, KdfParams, Key32, SealBatch};
 use crate::error::{Error, Result};
 use crate::keys::{self, Keyholder, MemberSecret, ValuePlace, AUDIT_KEY, INFO_VALUE};
+use crate::keys::{certify, insert_passphrase_slot};
 use crate::session::Session;
+use crate::session::UpgradeReport;
 use crate::store::{self, Store};
 use crate::value::Passphrase;
-use crate::vault::{certify, insert_passphrase_slot, UpgradeReport};
 
 /// One-time passphrases: 24 characters of an unambiguous alphabet, in groups of four.
 fn one_time_passphrase() -> Result<Passphrase> {
@@ -133,14 +134,14 @@ pub(crate) fn upgrade(
                 let fp_key = kh.new_project_key(tx, ws_id, ws, &project.name, project.id)?;
                 for env in store::environments_of(tx, project.id)? {
                     let p = keys::env_place(tx, env.id)?;
-                    let env_pk = kh.new_env_key(tx, &p, 1, now)?.public();
+                    let batch = SealBatch::new(&kh.new_env_key(tx, &p, 1, now)?.public(), INFO_VALUE)?;
                     for v in store::legacy_versions(tx, env.id)? {
                         let what = format!("version {} of '{}' in {}", v.version, v.secret, env.name);
                         let old_ad = legacy_value_ad(&vault_id, ws_id, project.id, env.id, v.secret_id, v.version);
                         let plain = crypto::open(&ws_key, &v.ciphertext, old_ad.as_bytes(), &what)?;
-                        let (epoch, to) = if v.scope == "user" {
+                        let (epoch, owner_pk) = if v.scope == "user" {
                             match keys::verified_keys(tx, &vault_id, &anchor, v.owner_id) {
-                                Ok(pk) => (0, pk.kx),
+                                Ok(pk) => (0, Some(pk.kx)),
                                 // A private value of a member who left: no one may open it.
                                 Err(_) => {
                                     store::destroy_version(tx, v.id, now)?;
@@ -148,7 +149,7 @@ pub(crate) fn upgrade(
                                 }
                             }
                         } else {
-                            (1, env_pk)
+                            (1, None)
                         };
                         let place = ValuePlace {
                             ws,
@@ -161,7 +162,11 @@ pub(crate) fn upgrade(
                             version: v.version,
                             epoch,
                         };
-                        let ct = seal_to(&to, INFO_VALUE, &plain, &keys::value_ad(&vault_id, &place))?;
+                        let ad = keys::value_ad(&vault_id, &place);
+                        let ct = match owner_pk {
+                            Some(pk) => seal_to(&pk, INFO_VALUE, &plain, &ad)?,
+                            None => batch.seal(&plain, &ad)?,
+                        };
                         let fp = fingerprint(&fp_key, &plain);
                         store::reseal_version(tx, v.id, &ct, epoch, Some(&fp.0))?;
                         values += 1;

@@ -8,43 +8,20 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::access::Role;
 use crate::clock::{Clock, SystemClock};
 use crate::crypto::{self, Identity, KdfParams, Key32};
 use crate::device::{DeviceKeyStore, DeviceStoreError};
 use crate::error::{Error, Result};
-use crate::keys::{self, MemberSecret, AUDIT_KEY, SLOT_FORMAT};
+use crate::keys::{
+    self, certify, device_account, insert_passphrase_slot, random_bytes, slot_ad, MemberSecret,
+    AUDIT_KEY, SLOT_FORMAT,
+};
 use crate::names;
-use crate::session::Session;
-use crate::store::{self, NewSlot, Store};
+use crate::session::{Session, DEFAULT_WORKSPACE};
+use crate::store::{self, Store};
 use crate::value::Passphrase;
-
-pub const DEFAULT_WORKSPACE: &str = "default";
-pub const DEFAULT_PROJECT: &str = "default";
-pub const DEFAULT_ENVIRONMENTS: [&str; 3] = ["development", "staging", "production"];
-
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct WorkspaceInfo {
-    pub name: String,
-    pub role: Option<Role>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct ProjectInfo {
-    pub name: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct EnvironmentInfo {
-    pub name: String,
-    pub protected: bool,
-}
 
 /// Where the vault lives unless told otherwise: `COFFER_VAULT`, else `vault.db` in
 /// the platform data directory. The app and the CLI agree on it.
@@ -60,38 +37,6 @@ pub struct Vault {
     store: Store,
     clock: Arc<dyn Clock>,
     kdf: KdfParams,
-}
-
-/// The associated data of a key slot; `format` 1 wrapped the shared vault key of the
-/// first design, 2 the member's own keys.
-pub(crate) fn slot_ad(vault_id: &str, member_id: i64, kind: &str, format: i64) -> String {
-    format!("coffer/slot/v{format}/{vault_id}/{member_id}/{kind}")
-}
-
-/// What the upgrade of a vault made before keys enforced roles did (see `upgrade`).
-pub struct UpgradeReport {
-    /// Each member re-created, with the one-time passphrase to hand them.
-    pub members: Vec<(String, Passphrase)>,
-    /// Values sealed again under environment keys.
-    pub values: usize,
-}
-
-impl std::fmt::Debug for UpgradeReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UpgradeReport")
-            .field(
-                "members",
-                &self.members.iter().map(|m| &m.0).collect::<Vec<_>>(),
-            )
-            .field("values", &self.values)
-            .finish()
-    }
-}
-
-pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
-    let mut b = [0u8; N];
-    getrandom::getrandom(&mut b).map_err(|e| Error::Io(format!("no randomness available: {e}")))?;
-    Ok(b)
 }
 
 /// How long to wait after the n-th consecutive failed unlock: 0.25 s doubling to 8 s.
@@ -413,69 +358,4 @@ impl Vault {
         )
         .map_err(|_| refuse())
     }
-}
-
-/// The keyring account naming one member's device key for one vault.
-pub(crate) fn device_account(vault_id: &str, member: &str) -> String {
-    format!("vault-{vault_id}/{member}")
-}
-
-pub(crate) fn insert_passphrase_slot(
-    tx: &rusqlite::Connection,
-    vault_id: &str,
-    member_id: i64,
-    secret: &MemberSecret,
-    passphrase: &Passphrase,
-    kdf: KdfParams,
-    now: i64,
-) -> Result<()> {
-    let salt = random_bytes::<16>()?;
-    let kek = kdf.derive(passphrase, &salt)?;
-    let wrapped = crypto::seal(
-        &kek,
-        &secret.encode(),
-        slot_ad(vault_id, member_id, "passphrase", SLOT_FORMAT).as_bytes(),
-    )?;
-    let kdf_text = serde_json::to_string(&kdf).map_err(|e| Error::Storage(e.to_string()))?;
-    store::insert_slot(
-        tx,
-        &NewSlot {
-            member_id,
-            kind: "passphrase",
-            kdf: Some(&kdf_text),
-            salt: Some(&salt),
-            wrapped_key: &wrapped,
-            label: "",
-            format: SLOT_FORMAT,
-            now,
-        },
-    )?;
-    Ok(())
-}
-
-/// Records a member's public keys, certified by `signer` (the member `signer_id`).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn certify(
-    tx: &rusqlite::Connection,
-    vault_id: &str,
-    signer: &Identity,
-    signer_id: i64,
-    name: &str,
-    member: &Identity,
-    member_id: i64,
-    must_change_passphrase: bool,
-) -> Result<()> {
-    let pk = member.public();
-    let cert = signer.sign(&keys::cert_message(vault_id, member_id, name, &pk));
-    store::set_member_keys(
-        tx,
-        &store::NewMemberKeys {
-            member_id,
-            sign_pk: &pk.sign,
-            kx_pk: &pk.kx,
-            certified_by: signer_id,
-            certificate: &cert,
-            must_change_passphrase,
-        },
-    )
 }

@@ -491,6 +491,13 @@ fn a_new_passphrase_of_ones_own_replaces_the_given_one() {
     );
     let mut bob = fx.open("bob", "bob own phrase 1").unwrap();
     assert!(!bob.must_change_passphrase());
+    let changed = owner
+        .audit_events("default", &coffer_core::AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "member.passphrase" && e.actor == "bob")
+        .count();
+    assert_eq!(changed, 1, "auditors of bob's workspace see the change");
     assert_eq!(
         use_value(&mut bob, "K", "development").unwrap(),
         "value-abc"

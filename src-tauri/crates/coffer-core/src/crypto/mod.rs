@@ -17,4 +17,4 @@ pub use identity::{verify, Identity, PublicKeys, IDENTITY_SECRET_LEN};
 pub use kdf::KdfParams;
 pub use keys::Key32;
 pub use mac::{fingerprint, hmac_sha256, Fingerprint};
-pub use sealed::{open_sealed, place, seal_to, KxSecret};
+pub use sealed::{open_sealed, open_value, place, seal_to, KxSecret, OpenCache, SealBatch};
