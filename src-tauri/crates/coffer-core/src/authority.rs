@@ -14,15 +14,13 @@
 //! who may do what. (Secret names and scopes are bound by each value's associated data
 //! instead: a renamed secret's values fail to open.)
 
-use std::collections::HashSet;
-
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use crate::access::{Capability, Role};
 use crate::crypto::{self, place};
 use crate::error::{Error, Result};
-use crate::keys::{verified_keys, Keyholder};
+use crate::keys::{verified_keys_once, Keyholder, Verified};
 
 /// One signed row, by its key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -311,7 +309,7 @@ pub(crate) struct Verifier<'a> {
     pub vault_id: &'a str,
     pub anchor: &'a [u8; 32],
     pub root: i64,
-    pub seen: &'a std::cell::RefCell<HashSet<[u8; 32]>>,
+    pub seen: &'a Verified,
 }
 
 impl Verifier<'_> {
@@ -348,7 +346,8 @@ impl Verifier<'_> {
         let forged = || {
             Error::Integrity(format!("{} was not written by a member who may (its signature or its signer's authority fails)", row.what))
         };
-        let pk = verified_keys(c, self.vault_id, self.anchor, signer).map_err(|_| forged())?;
+        let pk = verified_keys_once(c, self.vault_id, self.anchor, signer, self.seen)
+            .map_err(|_| forged())?;
         crypto::verify(&pk.sign, &row.message, sig, &row.what).map_err(|_| forged())?;
         let authorised = signer == self.root
             || match (key, &row.grant) {

@@ -161,6 +161,10 @@ fn public_keys_of(row: &store::MemberKeysRow) -> Option<PublicKeys> {
     })
 }
 
+/// Hashes of what verified in this session (directory rows, certificate chains), so a
+/// command checks each signature once however often it reads the row.
+pub(crate) type Verified = std::cell::RefCell<std::collections::HashSet<[u8; 32]>>;
+
 /// A member's public keys, after checking every certificate from them back to the
 /// root owner named by `anchor`.
 pub(crate) fn verified_keys(
@@ -168,6 +172,18 @@ pub(crate) fn verified_keys(
     vault_id: &str,
     anchor: &[u8; 32],
     member_id: i64,
+) -> Result<PublicKeys> {
+    verified_keys_once(c, vault_id, anchor, member_id, &Verified::default())
+}
+
+/// [`verified_keys`], skipping the signature checks of a chain already verified in
+/// this session (recognised by the hash of every row of the chain).
+pub(crate) fn verified_keys_once(
+    c: &Connection,
+    vault_id: &str,
+    anchor: &[u8; 32],
+    member_id: i64,
+    seen: &Verified,
 ) -> Result<PublicKeys> {
     let mut chain = Vec::new();
     let mut id = member_id;
@@ -201,6 +217,20 @@ pub(crate) fn verified_keys(
             ))
         })?;
     }
+    let hash = {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(b"coffer chain");
+        h.update(anchor);
+        for (id, name, pk, cert) in &chain {
+            h.update(cert_message(vault_id, *id, name, pk));
+            h.update(cert);
+        }
+        <[u8; 32]>::from(h.finalize())
+    };
+    if seen.borrow().contains(&hash) {
+        return Ok(chain[0].2);
+    }
     for i in 0..chain.len() {
         let (id, name, pk, cert) = &chain[i];
         let signer = chain.get(i + 1).map_or(pk, |c| &c.2);
@@ -211,6 +241,7 @@ pub(crate) fn verified_keys(
             &format!("the keys of member '{name}'"),
         )?;
     }
+    seen.borrow_mut().insert(hash);
     Ok(chain[0].2)
 }
 
@@ -300,11 +331,12 @@ pub(crate) struct Keyholder<'a> {
     pub identity: &'a Identity,
     pub anchor: &'a [u8; 32],
     pub member_id: i64,
+    pub seen: &'a Verified,
 }
 
 impl Keyholder<'_> {
     pub fn verified(&self, c: &Connection, member_id: i64) -> Result<PublicKeys> {
-        verified_keys(c, self.vault_id, self.anchor, member_id)
+        verified_keys_once(c, self.vault_id, self.anchor, member_id, self.seen)
     }
 
     /// Opens the private key of an environment at `epoch`, as sealed to this member.
@@ -585,6 +617,7 @@ impl Session {
             identity: &self.secret.identity,
             anchor: &self.secret.anchor,
             member_id: self.member_id,
+            seen: &self.verified_rows,
         }
     }
 

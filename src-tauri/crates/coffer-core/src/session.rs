@@ -162,7 +162,7 @@ pub struct Session {
     /// The member who is the vault's root of trust.
     pub(crate) root: i64,
     /// Hashes of the signed directory rows verified so far.
-    pub(crate) verified_rows: std::cell::RefCell<std::collections::HashSet<[u8; 32]>>,
+    pub(crate) verified_rows: keys::Verified,
 }
 
 impl std::fmt::Debug for Session {
@@ -186,7 +186,9 @@ impl Session {
         kdf: KdfParams,
     ) -> Result<Session> {
         let conn = store.conn();
-        let stored = keys::verified_keys(conn, &vault_id, &secret.anchor, member_id)?;
+        let verified_rows = keys::Verified::default();
+        let stored =
+            keys::verified_keys_once(conn, &vault_id, &secret.anchor, member_id, &verified_rows)?;
         if stored != secret.identity.public() {
             return Err(Error::Integrity(format!(
                 "the public keys recorded for member '{member}' are not the ones their key slot holds"
@@ -212,7 +214,7 @@ impl Session {
             must_change_passphrase,
             upgrade: None,
             root,
-            verified_rows: Default::default(),
+            verified_rows,
         })
     }
 

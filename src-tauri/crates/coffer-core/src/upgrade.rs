@@ -87,11 +87,13 @@ pub(crate) fn upgrade(
     // The audit chain goes on under the key it was made with.
     let audit_key = vault_key.derive("coffer audit chain v1");
     let (members, values) = store.write(|tx| {
+        let seen = keys::Verified::default();
         let kh = Keyholder {
             vault_id: &vault_id,
             identity: &secret.identity,
             anchor: &secret.anchor,
             member_id: owner_id,
+            seen: &seen,
         };
         let seal_audit = |member_id: i64, pk: &crypto::PublicKeys| -> Result<()> {
             let sealed = keys::seal_member_key(&vault_id, member_id, pk, AUDIT_KEY, &audit_key)?;
