@@ -310,6 +310,17 @@ fn a_removed_members_old_keys_open_nothing_written_after_the_removal() {
     assert_eq!(values_opened(&kept, &bob, &v.path), Vec::<String>::new());
 }
 
+/// Swaps the names of two rows of `table` with sqlite alone, as someone without keys.
+fn swap_names(v: &Vault, table: &str, a: &str, b: &str) {
+    v.db()
+        .execute_batch(&format!(
+            "UPDATE {table} SET name = 'x' WHERE name = '{a}';
+             UPDATE {table} SET name = '{a}' WHERE name = '{b}';
+             UPDATE {table} SET name = '{b}' WHERE name = 'x';"
+        ))
+        .unwrap();
+}
+
 #[test]
 fn edits_of_the_file_without_keys_are_integrity_errors_that_leak_nothing() {
     let v = Vault::new();
@@ -319,13 +330,7 @@ fn edits_of_the_file_without_keys_are_integrity_errors_that_leak_nothing() {
     let dev = v.add_member("dev", "developer");
     let run_as_dev = |args: &[&str]| v.cli().acting_as(&dev).run(args);
     // Production and development swap names: a production run would get the dev value.
-    v.db()
-        .execute_batch(
-            "UPDATE environments SET name = 'x' WHERE name = 'production';
-             UPDATE environments SET name = 'production' WHERE name = 'development';
-             UPDATE environments SET name = 'development' WHERE name = 'x';",
-        )
-        .unwrap();
+    swap_names(&v, "environments", "production", "development");
     let r = run_as_dev(&[
         "run",
         "--env",
@@ -345,21 +350,9 @@ fn edits_of_the_file_without_keys_are_integrity_errors_that_leak_nothing() {
             r.describe()
         );
     }
-    v.db()
-        .execute_batch(
-            "UPDATE environments SET name = 'x' WHERE name = 'production';
-             UPDATE environments SET name = 'production' WHERE name = 'development';
-             UPDATE environments SET name = 'development' WHERE name = 'x';",
-        )
-        .unwrap();
+    swap_names(&v, "environments", "production", "development");
     // Two secrets swap names: the database password would go to the payments API.
-    v.db()
-        .execute_batch(
-            "UPDATE secrets SET name = 'x' WHERE name = 'DB_PASSWORD';
-             UPDATE secrets SET name = 'DB_PASSWORD' WHERE name = 'PAY_KEY';
-             UPDATE secrets SET name = 'PAY_KEY' WHERE name = 'x';",
-        )
-        .unwrap();
+    swap_names(&v, "secrets", "DB_PASSWORD", "PAY_KEY");
     let r = run_as_dev(&[
         "run",
         "--env",

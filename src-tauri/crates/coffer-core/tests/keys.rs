@@ -3,82 +3,14 @@
 //! error), and the upgrade of a vault written by the build before keys enforced roles.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use coffer_core::access::Role;
-use coffer_core::clock::ManualClock;
-use coffer_core::crypto::KdfParams;
-use coffer_core::value::{Passphrase, SecretValue};
+use coffer_core::value::SecretValue;
 use coffer_core::{ErrorCode, Purpose, Scope, Session, SetRequest, ValueSource, Vault};
 use rusqlite::Connection;
 
-const OWNER_PASS: &str = "owner pass phrase";
-
-struct Fixture {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-    clock: ManualClock,
-}
-
-impl Fixture {
-    fn new() -> (Fixture, Session) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("vault.db");
-        let clock = ManualClock::new(1_800_000_000_000);
-        let s = Vault::create(
-            &path,
-            "alice",
-            &pass(OWNER_PASS),
-            KdfParams::INSECURE_FAST,
-            Arc::new(clock.clone()),
-        )
-        .unwrap();
-        (
-            Fixture {
-                _dir: dir,
-                path,
-                clock,
-            },
-            s,
-        )
-    }
-
-    fn open(&self, member: &str, passphrase: &str) -> coffer_core::Result<Session> {
-        Vault::open(&self.path)
-            .unwrap()
-            .with_clock(Arc::new(self.clock.clone()))
-            .with_kdf(KdfParams::INSECURE_FAST)
-            .unlock(member, &pass(passphrase))
-    }
-
-    fn member(&self, owner: &mut Session, name: &str, role: Role) -> Session {
-        let p = format!("{name} pass phrase");
-        owner.add_member("default", name, role, &pass(&p)).unwrap();
-        self.open(name, &p).unwrap()
-    }
-
-    fn db(&self) -> Connection {
-        Connection::open(&self.path).unwrap()
-    }
-}
-
-fn pass(p: &str) -> Passphrase {
-    Passphrase::new(p.to_string())
-}
-
-fn set(s: &mut Session, name: &str, env: &str, v: &str) -> coffer_core::Result<i64> {
-    let mut req = SetRequest::new(
-        name,
-        ValueSource::Given(SecretValue::from_string(v.to_string()).unwrap()),
-    );
-    req.environment = Some(env.into());
-    s.set_secret(&Scope::default(), req).map(|o| o.version)
-}
-
-fn reveal(s: &mut Session, name: &str, env: &str) -> coffer_core::Result<String> {
-    s.reveal(&Scope::default(), name, Some(env), None, None)
-        .map(|v| v.expose().to_string())
-}
+mod common;
+use common::*;
 
 /// What a `coffer run` would inject: the value resolved for use.
 fn use_value(s: &mut Session, name: &str, env: &str) -> coffer_core::Result<String> {

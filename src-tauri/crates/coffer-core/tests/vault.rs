@@ -5,79 +5,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use coffer_core::access::Role;
-use coffer_core::clock::ManualClock;
 use coffer_core::crypto::KdfParams;
 use coffer_core::device::MemoryKeyStore;
-use coffer_core::value::{Passphrase, SecretValue};
+use coffer_core::value::SecretValue;
 use coffer_core::{
     AuditFilter, EnvState, ErrorCode, Scope, Session, SetRequest, ValueSource, Vault,
 };
 
 const DAY: i64 = 86_400_000;
-const OWNER_PASS: &str = "owner pass phrase";
-
-struct Fixture {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-    clock: ManualClock,
-}
-
-impl Fixture {
-    fn new() -> (Fixture, Session) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("vault.db");
-        let clock = ManualClock::new(1_800_000_000_000);
-        let s = Vault::create(
-            &path,
-            "alice",
-            &pass(OWNER_PASS),
-            KdfParams::INSECURE_FAST,
-            Arc::new(clock.clone()),
-        )
-        .unwrap();
-        (
-            Fixture {
-                _dir: dir,
-                path,
-                clock,
-            },
-            s,
-        )
-    }
-
-    fn open(&self, member: &str, passphrase: &str) -> coffer_core::Result<Session> {
-        Vault::open(&self.path)
-            .unwrap()
-            .with_clock(Arc::new(self.clock.clone()))
-            .with_kdf(KdfParams::INSECURE_FAST)
-            .unlock(member, &pass(passphrase))
-    }
-
-    fn member(&self, owner: &mut Session, name: &str, role: Role) -> Session {
-        let p = format!("{name} pass phrase");
-        owner.add_member("default", name, role, &pass(&p)).unwrap();
-        self.open(name, &p).unwrap()
-    }
-}
-
-fn pass(p: &str) -> Passphrase {
-    Passphrase::new(p.to_string())
-}
-
-fn value(v: &str) -> ValueSource {
-    ValueSource::Given(SecretValue::from_string(v.to_string()).unwrap())
-}
-
-fn set(s: &mut Session, name: &str, env: &str, v: &str) -> coffer_core::Result<i64> {
-    let mut req = SetRequest::new(name, value(v));
-    req.environment = Some(env.into());
-    s.set_secret(&Scope::default(), req).map(|o| o.version)
-}
-
-fn reveal(s: &mut Session, name: &str, env: &str) -> coffer_core::Result<String> {
-    s.reveal(&Scope::default(), name, Some(env), None, None)
-        .map(|v| v.expose().to_string())
-}
+mod common;
+use common::*;
 
 fn file_contains(path: &Path, needle: &str) -> bool {
     let mut hay = std::fs::read(path).unwrap_or_default();
