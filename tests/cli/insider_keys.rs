@@ -423,3 +423,93 @@ fn edits_of_who_may_do_what_are_integrity_errors_naming_the_row() {
     }
     assert_eq!(v.snapshot(), before, "nothing changed behind the refusals");
 }
+
+#[test]
+fn a_member_replaces_the_passphrase_they_were_given() {
+    let v = Vault::new();
+    v.set("K", "value-5e1a", &["--env", "development"]);
+    let bob = v.add_member("bob", "developer");
+    v.cli()
+        .acting_as(&bob)
+        .env("COFFER_NEW_PASSPHRASE", "bob chose this one")
+        .run(&["passphrase", "change"])
+        .ok();
+    v.cli().acting_as(&bob).run(&["ls"]).refused(6);
+    let own = Member {
+        name: "bob".into(),
+        passphrase: "bob chose this one".into(),
+    };
+    let r = v.cli().acting_as(&own).run(&[
+        "run",
+        "--only",
+        "K",
+        "--",
+        "sh",
+        "-c",
+        "test \"$K\" = value-5e1a",
+    ]);
+    r.ok();
+    // A new passphrase must differ and be long enough; nothing changes otherwise.
+    v.cli()
+        .acting_as(&own)
+        .env("COFFER_NEW_PASSPHRASE", "short")
+        .run(&["passphrase", "change"])
+        .refused(2);
+    v.cli().acting_as(&own).run(&["ls"]).ok();
+}
+
+#[test]
+fn an_old_vault_upgrades_at_the_owners_first_command_and_says_so_once() {
+    let v = Vault::new();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/vault-v5.db");
+    std::fs::copy(fixture, &v.path).unwrap();
+    let alice = Member {
+        name: "alice".into(),
+        passphrase: "owner passphrase 1".into(),
+    };
+    let r = v
+        .cli()
+        .acting_as(&alice)
+        .run(&["reveal", "DB_PASSWORD", "-n", "--env", "development"])
+        .ok();
+    assert_eq!(r.stdout, "dev-db-password-2");
+    assert!(r.stderr.contains("upgraded this vault"), "{}", r.describe());
+    let one_time = |name: &str| -> String {
+        let line = r
+            .stderr
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{name}: ")))
+            .unwrap_or_else(|| panic!("no one-time passphrase for {name}: {}", r.describe()));
+        line.trim_start()[name.len() + 2..].to_string()
+    };
+    let bob = Member {
+        name: "bob".into(),
+        passphrase: one_time("bob"),
+    };
+    // Said once: the next command is quiet.
+    let again = v.cli().acting_as(&alice).run(&["ls"]).ok();
+    assert!(!again.stderr.contains("one-time"), "{}", again.describe());
+    let r = v.cli().acting_as(&bob).run(&[
+        "run",
+        "--env",
+        "development",
+        "--only",
+        "DB_PASSWORD",
+        "--",
+        "sh",
+        "-c",
+        "test \"$DB_PASSWORD\" = dev-db-password-2",
+    ]);
+    r.ok();
+    let old_bob = Member {
+        name: "bob".into(),
+        passphrase: "bob passphrase 1".into(),
+    };
+    v.cli().acting_as(&old_bob).run(&["ls"]).refused(6);
+    // The one-time passphrases are nowhere in the file.
+    let file = std::fs::read(&v.path).unwrap();
+    assert!(!super::support::contains_bytes(
+        &file,
+        bob.passphrase.as_bytes()
+    ));
+}
