@@ -6,12 +6,11 @@
 //! breaks the chain, and [`verify`] names the first event where it breaks. Events
 //! name things and may carry a keyed fingerprint; they never carry a value.
 
-use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::crypto::{hmac_sha256, Key32};
 use crate::error::{Error, Result};
-use crate::store::{self, AuditRow};
+use crate::store::{AuditRow, Storage};
 use crate::time_fmt::format_timestamp_ms;
 
 const HEAD_KEY: &str = "audit_head";
@@ -175,8 +174,8 @@ struct Head {
     mac: Vec<u8>,
 }
 
-fn read_head(c: &Connection, key: &Key32) -> Result<Head> {
-    let Some(raw) = store::get_meta(c, HEAD_KEY)? else {
+fn read_head(c: &dyn Storage, key: &Key32) -> Result<Head> {
+    let Some(raw) = c.get_meta(HEAD_KEY)? else {
         return Ok(Head {
             id: 0,
             mac: vec![0u8; 32],
@@ -200,16 +199,16 @@ fn read_head(c: &Connection, key: &Key32) -> Result<Head> {
     })
 }
 
-fn write_head(c: &Connection, key: &Key32, id: i64, mac: &[u8; 32]) -> Result<()> {
+fn write_head(c: &dyn Storage, key: &Key32, id: i64, mac: &[u8; 32]) -> Result<()> {
     let mut raw = Vec::with_capacity(72);
     raw.extend_from_slice(&id.to_le_bytes());
     raw.extend_from_slice(mac);
     raw.extend_from_slice(&head_mac(key, id, mac));
-    store::set_meta(c, HEAD_KEY, &raw)
+    c.set_meta(HEAD_KEY, &raw)
 }
 
 /// Appends one event inside the caller's transaction. Returns its id.
-pub(crate) fn append(c: &Connection, key: &Key32, now: i64, ev: &NewEvent<'_>) -> Result<i64> {
+pub(crate) fn append(c: &dyn Storage, key: &Key32, now: i64, ev: &NewEvent<'_>) -> Result<i64> {
     let head = read_head(c, key)?;
     let mut row = AuditRow {
         id: head.id + 1,
@@ -227,7 +226,7 @@ pub(crate) fn append(c: &Connection, key: &Key32, now: i64, ev: &NewEvent<'_>) -
     };
     let mac = event_mac(key, &head.mac, &row);
     row.mac = mac.to_vec();
-    store::insert_audit(c, &row)?;
+    c.insert_audit(&row)?;
     write_head(c, key, row.id, &mac)?;
     Ok(row.id)
 }
@@ -245,7 +244,7 @@ pub struct VerifyReport {
     pub problem: Option<String>,
 }
 
-pub(crate) fn verify(c: &Connection, key: &Key32) -> Result<VerifyReport> {
+pub(crate) fn verify(c: &dyn Storage, key: &Key32) -> Result<VerifyReport> {
     let head = match read_head(c, key) {
         Ok(h) => h,
         Err(e) => {
@@ -261,7 +260,7 @@ pub(crate) fn verify(c: &Connection, key: &Key32) -> Result<VerifyReport> {
     let mut expected_id = 1i64;
     let mut count = 0i64;
     let mut failure: Option<(i64, String)> = None;
-    store::each_audit(c, |row| {
+    c.each_audit(&mut |row: &AuditRow| {
         count += 1;
         if row.id != expected_id {
             let why = if row.id > expected_id {
@@ -323,13 +322,14 @@ pub(crate) fn verify(c: &Connection, key: &Key32) -> Result<VerifyReport> {
     })
 }
 
-pub(crate) fn last_event_id(c: &Connection) -> Result<i64> {
-    Ok(store::last_audit(c)?.map(|(id, _)| id).unwrap_or(0))
+pub(crate) fn last_event_id(c: &dyn Storage) -> Result<i64> {
+    Ok(c.last_audit()?.map(|(id, _)| id).unwrap_or(0))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::Connection;
 
     fn setup(n: i64) -> (Connection, Key32) {
         let mut c = Connection::open_in_memory().unwrap();

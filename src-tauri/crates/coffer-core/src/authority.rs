@@ -14,25 +14,15 @@
 //! who may do what. (Secret names and scopes are bound by each value's associated data
 //! instead: a renamed secret's values fail to open.)
 
-use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use crate::access::{Capability, Role};
 use crate::crypto::{self, place};
 use crate::error::{Error, Result};
 use crate::keys::{verified_keys_once, Keyholder, Verified};
+use crate::store::{OwnedKey, RowContent, Storage};
 
-/// One signed row, by its key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum RowKey<'a> {
-    Workspace(i64),
-    Project(i64),
-    Environment(i64),
-    /// (member, workspace, project)
-    Grant(i64, i64, Option<i64>),
-    /// (workspace, setting key)
-    Setting(i64, &'a str),
-}
+pub(crate) use crate::store::RowKey;
 
 /// A row's signed content, who signed it, and how to name it in an error.
 struct Signed {
@@ -45,165 +35,134 @@ struct Signed {
     grant: Option<(i64, String, bool)>,
 }
 
-fn content(c: &Connection, vault_id: &str, key: RowKey<'_>) -> Result<Option<Signed>> {
+/// The row as stored, with the canonical message its signature covers.
+fn content(c: &dyn Storage, vault_id: &str, key: RowKey<'_>) -> Result<Option<Signed>> {
+    let Some(row) = c.signed_row(key)? else {
+        return Ok(None);
+    };
     let v = vault_id.as_bytes();
-    let row = match key {
-        RowKey::Workspace(id) => c
-            .prepare_cached("SELECT name, signer, sig, creator FROM workspaces WHERE id = ?1")?
-            .query_row([id], |r| {
-                let name: String = r.get(0)?;
-                let creator: Option<i64> = r.get(3)?;
-                Ok(Signed {
-                    message: place(&[
-                        b"coffer/dir/v1/workspace",
-                        v,
-                        &id.to_le_bytes(),
-                        name.as_bytes(),
-                        &creator.unwrap_or(0).to_le_bytes(),
-                    ]),
-                    signer: r.get(1)?,
-                    sig: r.get(2)?,
-                    ws_id: id,
-                    what: format!("workspace '{name}'"),
-                    grant: None,
-                })
-            })
-            .optional()?,
-        RowKey::Project(id) => c
-            .prepare_cached(
-                "SELECT p.name, w.name, w.id, p.signer, p.sig FROM projects p
-                 JOIN workspaces w ON w.id = p.workspace_id WHERE p.id = ?1",
-            )?
-            .query_row([id], |r| {
-                let (name, ws): (String, String) = (r.get(0)?, r.get(1)?);
-                Ok(Signed {
-                    message: place(&[b"coffer/dir/v1/project", v, ws.as_bytes(), &id.to_le_bytes(), name.as_bytes()]),
-                    signer: r.get(3)?,
-                    sig: r.get(4)?,
-                    ws_id: r.get(2)?,
-                    what: format!("project '{name}' of workspace '{ws}'"),
-                    grant: None,
-                })
-            })
-            .optional()?,
-        RowKey::Environment(id) => c
-            .prepare_cached(
-                "SELECT e.name, e.protected, p.name, w.name, w.id, e.signer, e.sig FROM environments e
-                 JOIN projects p ON p.id = e.project_id JOIN workspaces w ON w.id = p.workspace_id
-                 WHERE e.id = ?1",
-            )?
-            .query_row([id], |r| {
-                let (name, protected, project, ws): (String, bool, String, String) =
-                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-                Ok(Signed {
-                    message: place(&[
-                        b"coffer/dir/v1/environment",
-                        v,
-                        ws.as_bytes(),
-                        project.as_bytes(),
-                        &id.to_le_bytes(),
-                        name.as_bytes(),
-                        &[u8::from(protected)],
-                    ]),
-                    signer: r.get(5)?,
-                    sig: r.get(6)?,
-                    ws_id: r.get(4)?,
-                    what: format!("environment '{name}' of project '{project}'"),
-                    grant: None,
-                })
-            })
-            .optional()?,
-        RowKey::Grant(member, ws_id, project) => c
-            .prepare_cached(
-                "SELECT g.role, m.name, w.name, p.name, g.signer, g.sig FROM grants g
-                 JOIN members m ON m.id = g.member_id JOIN workspaces w ON w.id = g.workspace_id
-                 LEFT JOIN projects p ON p.id = g.project_id
-                 WHERE g.member_id = ?1 AND g.workspace_id = ?2 AND g.project_id IS ?3",
-            )?
-            .query_row(params![member, ws_id, project], |r| {
-                let (role, name, ws, proj): (String, String, String, Option<String>) =
-                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-                Ok(Signed {
-                    message: place(&[
-                        b"coffer/dir/v1/grant",
-                        v,
-                        ws.as_bytes(),
-                        &ws_id.to_le_bytes(),
-                        name.as_bytes(),
-                        &member.to_le_bytes(),
-                        proj.as_deref().unwrap_or("").as_bytes(),
-                        &project.unwrap_or(0).to_le_bytes(),
-                        role.as_bytes(),
-                    ]),
-                    signer: r.get(4)?,
-                    sig: r.get(5)?,
-                    ws_id,
-                    what: match &proj {
-                        Some(p) => format!("the role of '{name}' in project '{p}' of workspace '{ws}'"),
-                        None => format!("the role of '{name}' in workspace '{ws}'"),
-                    },
-                    grant: Some((member, role, project.is_some())),
-                })
-            })
-            .optional()?,
-        RowKey::Setting(ws_id, k) => c
-            .prepare_cached(
-                "SELECT s.value, w.name, s.signer, s.sig FROM settings s
-                 JOIN workspaces w ON w.id = s.workspace_id WHERE s.workspace_id = ?1 AND s.key = ?2",
-            )?
-            .query_row(params![ws_id, k], |r| {
-                let (value, ws): (String, String) = (r.get(0)?, r.get(1)?);
-                Ok(Signed {
-                    message: place(&[b"coffer/dir/v1/setting", v, ws.as_bytes(), &ws_id.to_le_bytes(), k.as_bytes(), value.as_bytes()]),
-                    signer: r.get(2)?,
-                    sig: r.get(3)?,
-                    ws_id,
-                    what: format!("setting {k} of workspace '{ws}'"),
-                    grant: None,
-                })
-            })
-            .optional()?,
+    let (message, ws_id, what, grant) = match (key, row.content) {
+        (RowKey::Workspace(id), RowContent::Workspace { name, creator }) => (
+            place(&[
+                b"coffer/dir/v1/workspace",
+                v,
+                &id.to_le_bytes(),
+                name.as_bytes(),
+                &creator.unwrap_or(0).to_le_bytes(),
+            ]),
+            id,
+            format!("workspace '{name}'"),
+            None,
+        ),
+        (RowKey::Project(id), RowContent::Project { name, ws, ws_id }) => (
+            place(&[
+                b"coffer/dir/v1/project",
+                v,
+                ws.as_bytes(),
+                &id.to_le_bytes(),
+                name.as_bytes(),
+            ]),
+            ws_id,
+            format!("project '{name}' of workspace '{ws}'"),
+            None,
+        ),
+        (
+            RowKey::Environment(id),
+            RowContent::Environment {
+                name,
+                protected,
+                project,
+                ws,
+                ws_id,
+            },
+        ) => (
+            place(&[
+                b"coffer/dir/v1/environment",
+                v,
+                ws.as_bytes(),
+                project.as_bytes(),
+                &id.to_le_bytes(),
+                name.as_bytes(),
+                &[u8::from(protected)],
+            ]),
+            ws_id,
+            format!("environment '{name}' of project '{project}'"),
+            None,
+        ),
+        (
+            RowKey::Grant(member, ws_id, project),
+            RowContent::Grant {
+                role,
+                member: name,
+                ws,
+                project: proj,
+            },
+        ) => (
+            place(&[
+                b"coffer/dir/v1/grant",
+                v,
+                ws.as_bytes(),
+                &ws_id.to_le_bytes(),
+                name.as_bytes(),
+                &member.to_le_bytes(),
+                proj.as_deref().unwrap_or("").as_bytes(),
+                &project.unwrap_or(0).to_le_bytes(),
+                role.as_bytes(),
+            ]),
+            ws_id,
+            match &proj {
+                Some(p) => format!("the role of '{name}' in project '{p}' of workspace '{ws}'"),
+                None => format!("the role of '{name}' in workspace '{ws}'"),
+            },
+            Some((member, role, project.is_some())),
+        ),
+        (RowKey::Setting(ws_id, k), RowContent::Setting { value, ws }) => (
+            place(&[
+                b"coffer/dir/v1/setting",
+                v,
+                ws.as_bytes(),
+                &ws_id.to_le_bytes(),
+                k.as_bytes(),
+                value.as_bytes(),
+            ]),
+            ws_id,
+            format!("setting {k} of workspace '{ws}'"),
+            None,
+        ),
+        _ => {
+            return Err(Error::Integrity(
+                "a signed row does not match its kind".into(),
+            ))
+        }
     };
-    Ok(row)
-}
-
-fn store_signature(c: &Connection, key: RowKey<'_>, signer: i64, sig: &[u8]) -> Result<()> {
-    match key {
-        RowKey::Workspace(id) => c.execute("UPDATE workspaces SET signer = ?2, sig = ?3 WHERE id = ?1", params![id, signer, sig])?,
-        RowKey::Project(id) => c.execute("UPDATE projects SET signer = ?2, sig = ?3 WHERE id = ?1", params![id, signer, sig])?,
-        RowKey::Environment(id) => c.execute("UPDATE environments SET signer = ?2, sig = ?3 WHERE id = ?1", params![id, signer, sig])?,
-        RowKey::Grant(m, w, p) => c.execute(
-            "UPDATE grants SET signer = ?4, sig = ?5 WHERE member_id = ?1 AND workspace_id = ?2 AND project_id IS ?3",
-            params![m, w, p, signer, sig],
-        )?,
-        RowKey::Setting(w, k) => c.execute(
-            "UPDATE settings SET signer = ?3, sig = ?4 WHERE workspace_id = ?1 AND key = ?2",
-            params![w, k, signer, sig],
-        )?,
-    };
-    Ok(())
+    Ok(Some(Signed {
+        message,
+        signer: row.signer,
+        sig: row.sig,
+        ws_id,
+        what,
+        grant,
+    }))
 }
 
 /// The member who is the vault's root of trust (their keys certify themselves and
 /// are the anchor of every member's slot).
-pub(crate) fn root_member(c: &Connection, anchor: &[u8; 32]) -> Result<i64> {
-    c.prepare_cached("SELECT id FROM members WHERE certified_by = id AND sign_pk = ?1")?
-        .query_row([&anchor[..]], |r| r.get(0))
-        .optional()?
+pub(crate) fn root_member(c: &dyn Storage, anchor: &[u8; 32]) -> Result<i64> {
+    c.self_certified_member(anchor)?
         .ok_or_else(|| Error::Integrity("the vault's root of trust is missing".into()))
 }
 
 impl Keyholder<'_> {
     /// Signs a row as it now stands in the transaction.
-    pub fn sign(&self, c: &Connection, key: RowKey<'_>) -> Result<()> {
+    pub fn sign(&self, c: &dyn Storage, key: RowKey<'_>) -> Result<()> {
         let row = content(c, self.vault_id, key)?
             .ok_or_else(|| Error::Integrity("a row to sign is missing".into()))?;
-        store_signature(c, key, self.member_id, &self.identity.sign(&row.message))
+        c.store_signature(key, self.member_id, &self.identity.sign(&row.message))
     }
 
     /// Signs every row of a workspace (an upgrade, or a workspace made before rows
     /// were signed).
-    pub fn sign_workspace(&self, c: &Connection, ws_id: i64) -> Result<()> {
+    pub fn sign_workspace(&self, c: &dyn Storage, ws_id: i64) -> Result<()> {
         for key in rows_of_workspace(c, ws_id, None)? {
             self.sign(c, key.as_ref())?;
         }
@@ -212,14 +171,15 @@ impl Keyholder<'_> {
 
     /// After `member` lost `manage` in a workspace: the rows there they had signed
     /// are signed again by this member, who may.
-    pub fn take_over_rows(&self, c: &Connection, ws_id: i64, member: i64) -> Result<usize> {
+    pub fn take_over_rows(&self, c: &dyn Storage, ws_id: i64, member: i64) -> Result<usize> {
         let mut keys = rows_of_workspace(c, ws_id, Some(member))?;
         // Workspaces they created later rest on their owning this one: this member,
         // who does, vouches for them now (their creator stays named in the row).
-        let mut st = c.prepare("SELECT id FROM workspaces WHERE signer = ?1 AND id > ?2")?;
-        for id in st.query_map(params![member, ws_id], |r| r.get::<_, i64>(0))? {
-            keys.push(OwnedKey::Workspace(id?));
-        }
+        keys.extend(
+            c.workspaces_signed_after(member, ws_id)?
+                .into_iter()
+                .map(OwnedKey::Workspace),
+        );
         for key in &keys {
             self.sign(c, key.as_ref())?;
         }
@@ -227,29 +187,8 @@ impl Keyholder<'_> {
     }
 }
 
-/// An owned [`RowKey`].
-pub(crate) enum OwnedKey {
-    Workspace(i64),
-    Project(i64),
-    Environment(i64),
-    Grant(i64, i64, Option<i64>),
-    Setting(i64, String),
-}
-
-impl OwnedKey {
-    fn as_ref(&self) -> RowKey<'_> {
-        match self {
-            OwnedKey::Workspace(i) => RowKey::Workspace(*i),
-            OwnedKey::Project(i) => RowKey::Project(*i),
-            OwnedKey::Environment(i) => RowKey::Environment(*i),
-            OwnedKey::Grant(m, w, p) => RowKey::Grant(*m, *w, *p),
-            OwnedKey::Setting(w, k) => RowKey::Setting(*w, k),
-        }
-    }
-}
-
 /// The signed rows of a workspace, all or only those `signer` signed.
-fn rows_of_workspace(c: &Connection, ws_id: i64, signer: Option<i64>) -> Result<Vec<OwnedKey>> {
+fn rows_of_workspace(c: &dyn Storage, ws_id: i64, signer: Option<i64>) -> Result<Vec<OwnedKey>> {
     let mut out = Vec::new();
     let by = |s: Option<i64>| signer.is_none() || s == signer;
     // A workspace row names its creator, which their own owner grant there rests on:
@@ -257,47 +196,9 @@ fn rows_of_workspace(c: &Connection, ws_id: i64, signer: Option<i64>) -> Result<
     if signer.is_none() {
         out.push(OwnedKey::Workspace(ws_id));
     }
-    let mut st = c.prepare("SELECT id, signer FROM projects WHERE workspace_id = ?1")?;
-    for r in st.query_map([ws_id], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
-    })? {
-        let (id, s) = r?;
+    for (key, s) in c.signed_rows_in(ws_id)? {
         if by(s) {
-            out.push(OwnedKey::Project(id));
-        }
-    }
-    let mut st = c.prepare(
-        "SELECT e.id, e.signer FROM environments e JOIN projects p ON p.id = e.project_id WHERE p.workspace_id = ?1",
-    )?;
-    for r in st.query_map([ws_id], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
-    })? {
-        let (id, s) = r?;
-        if by(s) {
-            out.push(OwnedKey::Environment(id));
-        }
-    }
-    let mut st =
-        c.prepare("SELECT member_id, project_id, signer FROM grants WHERE workspace_id = ?1")?;
-    for r in st.query_map([ws_id], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, Option<i64>>(1)?,
-            r.get::<_, Option<i64>>(2)?,
-        ))
-    })? {
-        let (m, p, s) = r?;
-        if by(s) {
-            out.push(OwnedKey::Grant(m, ws_id, p));
-        }
-    }
-    let mut st = c.prepare("SELECT key, signer FROM settings WHERE workspace_id = ?1")?;
-    for r in st.query_map([ws_id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?))
-    })? {
-        let (k, s) = r?;
-        if by(s) {
-            out.push(OwnedKey::Setting(ws_id, k));
+            out.push(key);
         }
     }
     Ok(out)
@@ -315,11 +216,11 @@ pub(crate) struct Verifier<'a> {
 impl Verifier<'_> {
     /// Fails with an integrity error naming the row unless it verifies. A row that
     /// does not exist is not an error here (callers decide what absence means).
-    pub fn check(&self, c: &Connection, key: RowKey<'_>) -> Result<()> {
+    pub fn check(&self, c: &dyn Storage, key: RowKey<'_>) -> Result<()> {
         self.check_depth(c, key, 0)
     }
 
-    fn check_depth(&self, c: &Connection, key: RowKey<'_>, depth: usize) -> Result<()> {
+    fn check_depth(&self, c: &dyn Storage, key: RowKey<'_>, depth: usize) -> Result<()> {
         let Some(row) = content(c, self.vault_id, key)? else {
             return Ok(());
         };
@@ -356,7 +257,7 @@ impl Verifier<'_> {
                     (*member == signer
                         && !narrowed
                         && role == Role::Owner.as_str()
-                        && created_by(c, row.ws_id)? == Some(signer)
+                        && c.workspace_creator(row.ws_id)? == Some(signer)
                         && self
                             .check_depth(c, RowKey::Workspace(row.ws_id), depth + 1)
                             .is_ok())
@@ -372,12 +273,8 @@ impl Verifier<'_> {
     }
 
     /// Whether `member`'s own workspace grant (verified in turn) includes `manage`.
-    fn manages(&self, c: &Connection, member: i64, ws_id: i64, depth: usize) -> Result<bool> {
-        let role: Option<String> = c
-            .prepare_cached("SELECT role FROM grants WHERE member_id = ?1 AND workspace_id = ?2 AND project_id IS NULL")?
-            .query_row(params![member, ws_id], |r| r.get(0))
-            .optional()?;
-        let Some(role) = role.and_then(|r| r.parse::<Role>().ok()) else {
+    fn manages(&self, c: &dyn Storage, member: i64, ws_id: i64, depth: usize) -> Result<bool> {
+        let Some(role) = c.role_for(member, ws_id, None)? else {
             return Ok(false);
         };
         if !role.allows(Capability::Manage) {
@@ -391,26 +288,11 @@ impl Verifier<'_> {
 
 impl Verifier<'_> {
     /// Whether `member` owns (by a verified grant) a workspace made before `ws_id`.
-    fn owns_earlier(&self, c: &Connection, member: i64, ws_id: i64, depth: usize) -> Result<bool> {
-        let earlier: Vec<i64> = c
-            .prepare_cached(
-                "SELECT workspace_id FROM grants WHERE member_id = ?1 AND project_id IS NULL
-                   AND role = 'owner' AND workspace_id < ?2",
-            )?
-            .query_map(params![member, ws_id], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+    fn owns_earlier(&self, c: &dyn Storage, member: i64, ws_id: i64, depth: usize) -> Result<bool> {
+        let earlier = c.owned_before(member, ws_id)?;
         Ok(earlier.into_iter().any(|w| {
             self.check_depth(c, RowKey::Grant(member, w, None), depth + 1)
                 .is_ok()
         }))
     }
-}
-
-fn created_by(c: &Connection, ws_id: i64) -> Result<Option<i64>> {
-    Ok(
-        c.prepare_cached("SELECT creator FROM workspaces WHERE id = ?1")?
-            .query_row([ws_id], |r| r.get(0))
-            .optional()?
-            .flatten(),
-    )
 }

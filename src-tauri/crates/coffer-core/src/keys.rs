@@ -17,8 +17,7 @@ use crate::authority::{RowKey, Verifier};
 use crate::crypto::{self, open_sealed, place, seal_to, Identity, Key32, KxSecret, PublicKeys};
 use crate::error::{Error, Result};
 use crate::session::Session;
-use crate::store::{self, EnvRow};
-use rusqlite::Connection;
+use crate::store::{self, EnvPlace, EnvRow, Storage};
 
 use crate::crypto::KdfParams;
 use crate::store::NewSlot;
@@ -92,17 +91,6 @@ pub(crate) fn value_ad(vault_id: &str, p: &ValuePlace<'_>) -> Vec<u8> {
     ])
 }
 
-/// An environment with the names its keys are bound to.
-#[derive(Clone)]
-pub(crate) struct EnvPlace {
-    pub ws_id: i64,
-    pub ws: String,
-    pub project_id: i64,
-    pub project: String,
-    pub env_id: i64,
-    pub env: String,
-}
-
 fn env_key_ad(vault_id: &str, p: &EnvPlace, epoch: i64, member_id: i64) -> Vec<u8> {
     place(&[
         b"coffer/env-key/v1",
@@ -168,7 +156,7 @@ pub(crate) type Verified = std::cell::RefCell<std::collections::HashSet<[u8; 32]
 /// A member's public keys, after checking every certificate from them back to the
 /// root owner named by `anchor`.
 pub(crate) fn verified_keys(
-    c: &Connection,
+    c: &dyn Storage,
     vault_id: &str,
     anchor: &[u8; 32],
     member_id: i64,
@@ -179,7 +167,7 @@ pub(crate) fn verified_keys(
 /// [`verified_keys`], skipping the signature checks of a chain already verified in
 /// this session (recognised by the hash of every row of the chain).
 pub(crate) fn verified_keys_once(
-    c: &Connection,
+    c: &dyn Storage,
     vault_id: &str,
     anchor: &[u8; 32],
     member_id: i64,
@@ -188,7 +176,7 @@ pub(crate) fn verified_keys_once(
     let mut chain = Vec::new();
     let mut id = member_id;
     loop {
-        let row = store::member_keys_row(c, id)?.ok_or_else(|| {
+        let row = c.member_keys_row(id)?.ok_or_else(|| {
             Error::Integrity(format!(
                 "the certificate chain of member #{member_id} names a missing member"
             ))
@@ -261,13 +249,14 @@ pub(crate) fn seal_member_key(
 }
 
 pub(crate) fn open_member_key(
-    c: &Connection,
+    c: &dyn Storage,
     vault_id: &str,
     identity: &Identity,
     member_id: i64,
     purpose: &str,
 ) -> Result<Key32> {
-    let sealed = store::member_key(c, member_id, purpose)?
+    let sealed = c
+        .member_key(member_id, purpose)?
         .ok_or_else(|| Error::Integrity(format!("no {purpose} key is sealed to this member")))?;
     let bytes = open_sealed(
         identity.kx(),
@@ -279,36 +268,16 @@ pub(crate) fn open_member_key(
     Key32::from_slice(&bytes)
 }
 
-/// The environment with the names its keys are bound to.
-pub(crate) fn env_place(c: &Connection, env_id: i64) -> Result<EnvPlace> {
-    Ok(c.query_row(
-        "SELECT w.id, w.name, p.id, p.name, e.id, e.name FROM environments e
-         JOIN projects p ON p.id = e.project_id JOIN workspaces w ON w.id = p.workspace_id
-         WHERE e.id = ?1",
-        [env_id],
-        |r| {
-            Ok(EnvPlace {
-                ws_id: r.get(0)?,
-                ws: r.get(1)?,
-                project_id: r.get(2)?,
-                project: r.get(3)?,
-                env_id: r.get(4)?,
-                env: r.get(5)?,
-            })
-        },
-    )?)
-}
-
 /// Members whose role in a project has `cap` (any of `caps`).
 fn members_with(
-    c: &Connection,
+    c: &dyn Storage,
     ws_id: i64,
     project_id: i64,
     caps: &[Capability],
 ) -> Result<Vec<i64>> {
     let mut out = Vec::new();
-    for m in store::member_ids_in_workspace(c, ws_id)? {
-        let role = store::role_for(c, m, ws_id, Some(project_id))?;
+    for m in c.member_ids_in_workspace(ws_id)? {
+        let role = c.role_for(m, ws_id, Some(project_id))?;
         if role.is_some_and(|r: Role| caps.iter().any(|cap| r.allows(*cap))) {
             out.push(m);
         }
@@ -316,11 +285,11 @@ fn members_with(
     Ok(out)
 }
 
-pub(crate) fn key_holders(c: &Connection, ws_id: i64, project_id: i64) -> Result<Vec<i64>> {
+pub(crate) fn key_holders(c: &dyn Storage, ws_id: i64, project_id: i64) -> Result<Vec<i64>> {
     members_with(c, ws_id, project_id, &[Capability::Use, Capability::Reveal])
 }
 
-fn writers(c: &Connection, ws_id: i64, project_id: i64) -> Result<Vec<i64>> {
+fn writers(c: &dyn Storage, ws_id: i64, project_id: i64) -> Result<Vec<i64>> {
     members_with(c, ws_id, project_id, &[Capability::Write])
 }
 
@@ -335,13 +304,18 @@ pub(crate) struct Keyholder<'a> {
 }
 
 impl Keyholder<'_> {
-    pub fn verified(&self, c: &Connection, member_id: i64) -> Result<PublicKeys> {
+    pub fn verified(&self, c: &dyn Storage, member_id: i64) -> Result<PublicKeys> {
         verified_keys_once(c, self.vault_id, self.anchor, member_id, self.seen)
     }
 
     /// Opens the private key of an environment at `epoch`, as sealed to this member.
-    pub fn env_secret(&self, c: &Connection, p: &EnvPlace, epoch: i64) -> Result<Option<KxSecret>> {
-        let Some(sealed) = store::env_key_seal(c, p.env_id, epoch, self.member_id)? else {
+    pub fn env_secret(
+        &self,
+        c: &dyn Storage,
+        p: &EnvPlace,
+        epoch: i64,
+    ) -> Result<Option<KxSecret>> {
+        let Some(sealed) = c.env_key_seal(p.env_id, epoch, self.member_id)? else {
             return Ok(None);
         };
         let bytes = open_sealed(
@@ -359,12 +333,12 @@ impl Keyholder<'_> {
 
     pub fn project_key(
         &self,
-        c: &Connection,
+        c: &dyn Storage,
         ws: &str,
         project: &str,
         project_id: i64,
     ) -> Result<Option<Key32>> {
-        let Some(sealed) = store::project_key_seal(c, project_id, self.member_id)? else {
+        let Some(sealed) = c.project_key_seal(project_id, self.member_id)? else {
             return Ok(None);
         };
         let bytes = open_sealed(
@@ -379,7 +353,7 @@ impl Keyholder<'_> {
 
     fn seal_env_secret(
         &self,
-        c: &Connection,
+        c: &dyn Storage,
         p: &EnvPlace,
         epoch: i64,
         to: i64,
@@ -392,12 +366,12 @@ impl Keyholder<'_> {
             &key.to_bytes()[..],
             &env_key_ad(self.vault_id, p, epoch, to),
         )?;
-        store::put_env_key_seal(c, p.env_id, epoch, to, &sealed)
+        c.put_env_key_seal(p.env_id, epoch, to, &sealed)
     }
 
     fn seal_project_key(
         &self,
-        c: &Connection,
+        c: &dyn Storage,
         ws: &str,
         project: &str,
         project_id: i64,
@@ -407,20 +381,20 @@ impl Keyholder<'_> {
         let pk = self.verified(c, to)?;
         let ad = project_key_ad(self.vault_id, ws, project, project_id, to);
         let sealed = seal_to(&pk.kx, INFO_PROJECT_KEY, key.expose(), &ad)?;
-        store::put_project_key_seal(c, project_id, to, &sealed)
+        c.put_project_key_seal(project_id, to, &sealed)
     }
 
     /// A new key pair for an environment at `epoch`, sealed to everyone who may use
     /// or reveal there now.
     pub fn new_env_key(
         &self,
-        c: &Connection,
+        c: &dyn Storage,
         p: &EnvPlace,
         epoch: i64,
         now: i64,
     ) -> Result<KxSecret> {
         let key = KxSecret::generate();
-        store::insert_env_key(c, p.env_id, epoch, &key.public(), now)?;
+        c.insert_env_key(p.env_id, epoch, &key.public(), now)?;
         for m in key_holders(c, p.ws_id, p.project_id)? {
             self.seal_env_secret(c, p, epoch, m, &key)?;
         }
@@ -430,7 +404,7 @@ impl Keyholder<'_> {
     /// A new project's fingerprint key, sealed to its writers.
     pub fn new_project_key(
         &self,
-        c: &Connection,
+        c: &dyn Storage,
         ws_id: i64,
         ws: &str,
         project: &str,
@@ -444,16 +418,18 @@ impl Keyholder<'_> {
     }
 
     /// Keys for a new project: a fingerprint key and a key pair per environment.
-    pub fn key_project(&self, c: &Connection, ws_id: i64, project_id: i64, now: i64) -> Result<()> {
-        let (ws, project): (String, String) = c.query_row(
-            "SELECT w.name, p.name FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE p.id = ?1",
-            [project_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+    pub fn key_project(
+        &self,
+        c: &dyn Storage,
+        ws_id: i64,
+        project_id: i64,
+        now: i64,
+    ) -> Result<()> {
+        let (ws, project) = c.project_names(project_id)?;
         self.new_project_key(c, ws_id, &ws, &project, project_id)?;
         self.sign(c, RowKey::Project(project_id))?;
-        for env in store::environments_of(c, project_id)? {
-            self.new_env_key(c, &env_place(c, env.id)?, 1, now)?;
+        for env in c.environments_of(project_id)? {
+            self.new_env_key(c, &c.env_place(env.id)?, 1, now)?;
             self.sign(c, RowKey::Environment(env.id))?;
         }
         Ok(())
@@ -465,24 +441,21 @@ impl Keyholder<'_> {
     /// starts a new epoch. Returns what was re-keyed, for the audit trail.
     pub fn sync_member(
         &self,
-        c: &Connection,
+        c: &dyn Storage,
         target: i64,
         target_name: &str,
         ws_id: i64,
         now: i64,
     ) -> Result<Rekeyed> {
         let mut out = Rekeyed::default();
-        let ws_name: String =
-            c.query_row("SELECT name FROM workspaces WHERE id = ?1", [ws_id], |r| {
-                r.get(0)
-            })?;
-        let sealed_envs = store::envs_sealed_to(c, target, ws_id)?;
-        for project in store::projects_of(c, ws_id)? {
-            let role = store::role_for(c, target, ws_id, Some(project.id))?;
+        let ws_name = c.workspace_name(ws_id)?;
+        let sealed_envs = c.envs_sealed_to(target, ws_id)?;
+        for project in c.projects_of(ws_id)? {
+            let role = c.role_for(target, ws_id, Some(project.id))?;
             let holds =
                 role.is_some_and(|r| r.allows(Capability::Use) || r.allows(Capability::Reveal));
             let writes = role.is_some_and(|r| r.allows(Capability::Write));
-            let has_fp = store::project_key_seal(c, project.id, target)?.is_some();
+            let has_fp = c.project_key_seal(project.id, target)?.is_some();
             if writes && !has_fp {
                 let key = self
                     .project_key(c, &ws_name, &project.name, project.id)?
@@ -494,18 +467,18 @@ impl Keyholder<'_> {
                     })?;
                 self.seal_project_key(c, &ws_name, &project.name, project.id, target, &key)?;
             } else if !writes && has_fp {
-                store::delete_project_key_seal(c, project.id, target)?;
+                c.delete_project_key_seal(project.id, target)?;
             }
-            for env in store::environments_of(c, project.id)? {
-                let p = env_place(c, env.id)?;
-                let Some((epoch, _)) = store::current_env_key(c, env.id)? else {
+            for env in c.environments_of(project.id)? {
+                let p = c.env_place(env.id)?;
+                let Some((epoch, _)) = c.current_env_key(env.id)? else {
                     return Err(Error::Integrity(format!(
                         "environment '{}' has no key",
                         env.name
                     )));
                 };
                 let held = sealed_envs.contains(&env.id);
-                if holds && store::env_key_seal(c, env.id, epoch, target)?.is_none() {
+                if holds && c.env_key_seal(env.id, epoch, target)?.is_none() {
                     let key = self.env_secret(c, &p, epoch)?.ok_or_else(|| {
                         missing_key(&format!(
                             "environment '{}' in project '{}'",
@@ -530,7 +503,7 @@ impl Keyholder<'_> {
     /// destroyed, and the current values marked exposed to `leaving`.
     fn rotate_env(
         &self,
-        c: &Connection,
+        c: &dyn Storage,
         p: &EnvPlace,
         epoch: i64,
         leaving: &str,
@@ -546,7 +519,7 @@ impl Keyholder<'_> {
         let new = self.new_env_key(c, p, next, now)?;
         let batch = crypto::SealBatch::new(&new.public(), INFO_VALUE)?;
         let mut opened = crypto::OpenCache::default();
-        let versions = store::env_sealed_versions(c, p.env_id)?;
+        let versions = c.env_sealed_versions(p.env_id)?;
         for v in &versions {
             let mut place = ValuePlace {
                 ws: &p.ws,
@@ -577,10 +550,10 @@ impl Keyholder<'_> {
             )?;
             place.epoch = next;
             let ct = batch.seal(&plain, &value_ad(self.vault_id, &place))?;
-            store::reseal_version(c, v.id, &ct, next, None)?;
+            c.reseal_version(v.id, &ct, next, None)?;
         }
-        store::drop_env_keys_before(c, p.env_id, next)?;
-        let exposed = store::mark_exposed(c, p.env_id, leaving, now)?;
+        c.drop_env_keys_before(p.env_id, next)?;
+        let exposed = c.mark_exposed(p.env_id, leaving, now)?;
         Ok((versions.len(), exposed))
     }
 }
@@ -698,7 +671,7 @@ pub(crate) fn device_account(vault_id: &str, member: &str) -> String {
 }
 
 pub(crate) fn insert_passphrase_slot(
-    tx: &rusqlite::Connection,
+    tx: &dyn Storage,
     vault_id: &str,
     member_id: i64,
     secret: &MemberSecret,
@@ -714,26 +687,23 @@ pub(crate) fn insert_passphrase_slot(
         slot_ad(vault_id, member_id, "passphrase", SLOT_FORMAT).as_bytes(),
     )?;
     let kdf_text = serde_json::to_string(&kdf).map_err(|e| Error::Storage(e.to_string()))?;
-    store::insert_slot(
-        tx,
-        &NewSlot {
-            member_id,
-            kind: "passphrase",
-            kdf: Some(&kdf_text),
-            salt: Some(&salt),
-            wrapped_key: &wrapped,
-            label: "",
-            format: SLOT_FORMAT,
-            now,
-        },
-    )?;
+    tx.insert_slot(&NewSlot {
+        member_id,
+        kind: "passphrase",
+        kdf: Some(&kdf_text),
+        salt: Some(&salt),
+        wrapped_key: &wrapped,
+        label: "",
+        format: SLOT_FORMAT,
+        now,
+    })?;
     Ok(())
 }
 
 /// Records a member's public keys, certified by `signer` (the member `signer_id`).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn certify(
-    tx: &rusqlite::Connection,
+    tx: &dyn Storage,
     vault_id: &str,
     signer: &Identity,
     signer_id: i64,
@@ -744,15 +714,12 @@ pub(crate) fn certify(
 ) -> Result<()> {
     let pk = member.public();
     let cert = signer.sign(&cert_message(vault_id, member_id, name, &pk));
-    store::set_member_keys(
-        tx,
-        &store::NewMemberKeys {
-            member_id,
-            sign_pk: &pk.sign,
-            kx_pk: &pk.kx,
-            certified_by: signer_id,
-            certificate: &cert,
-            must_change_passphrase,
-        },
-    )
+    tx.set_member_keys(&store::NewMemberKeys {
+        member_id,
+        sign_pk: &pk.sign,
+        kx_pk: &pk.kx,
+        certified_by: signer_id,
+        certificate: &cert,
+        must_change_passphrase,
+    })
 }

@@ -12,7 +12,7 @@ use crate::keys::{self, MemberSecret, Rekeyed, AUDIT_KEY};
 use crate::keys::{certify, insert_passphrase_slot};
 use crate::names;
 use crate::session::{Attempt, Session};
-use crate::store;
+use crate::store::{self, Storage};
 use crate::value::Passphrase;
 
 /// The audit detail of what a grant change did to keys.
@@ -38,7 +38,10 @@ pub struct MemberInfo {
 impl Session {
     fn manage_ws(&mut self, workspace: &str, action: &str) -> Result<store::WorkspaceRow> {
         let ws = self.workspace_row(workspace)?;
-        let role = store::role_for(self.store.conn(), self.member_id, ws.id, None)?
+        let role = self
+            .store
+            .conn()
+            .role_for(self.member_id, ws.id, None)?
             .ok_or_else(|| Error::not_found(format!("workspace '{workspace}'")))?;
         self.require(role, Capability::Manage, Attempt::on_workspace(&ws, action))?;
         Ok(ws)
@@ -57,8 +60,8 @@ impl Session {
         passphrase.check_new()?;
         // A removed member keeps their row (history names them) but has no key slot;
         // adding them again gives them a new one.
-        let former = match store::member_by_name(self.store.conn(), name)? {
-            Some(m) if store::grant_count(self.store.conn(), m.id)? == 0 => Some(m.id),
+        let former = match self.store.conn().member_by_name(name)? {
+            Some(m) if self.store.conn().grant_count(m.id)? == 0 => Some(m.id),
             Some(_) => {
                 return Err(Error::Conflict(format!(
                     "member '{name}' already exists; give them a role here with `coffer member grant {name} ROLE`"
@@ -79,9 +82,9 @@ impl Session {
         self.store.write(|tx| {
             let member_id = match former {
                 Some(id) => id,
-                None => store::insert_member(tx, name, now)?,
+                None => tx.insert_member(name, now)?,
             };
-            store::delete_keys_of_member(tx, member_id)?;
+            tx.delete_keys_of_member(member_id)?;
             certify(
                 tx,
                 &self.vault_id,
@@ -100,8 +103,8 @@ impl Session {
                 AUDIT_KEY,
                 self.audit_key(),
             )?;
-            store::put_member_key(tx, member_id, AUDIT_KEY, &sealed)?;
-            store::set_grant(tx, member_id, ws.id, None, role)?;
+            tx.put_member_key(member_id, AUDIT_KEY, &sealed)?;
+            tx.set_grant(member_id, ws.id, None, role)?;
             kh.sign(tx, RowKey::Grant(member_id, ws.id, None))?;
             let rekeyed = kh.sync_member(tx, member_id, name, ws.id, now)?;
             let mut ev = NewEvent::new(&actor, "member.add");
@@ -114,7 +117,10 @@ impl Session {
 
     pub fn list_members(&self, workspace: &str) -> Result<Vec<MemberInfo>> {
         let ws = self.workspace_row(workspace)?;
-        Ok(store::grants_in_workspace(self.store.conn(), ws.id)?
+        Ok(self
+            .store
+            .conn()
+            .grants_in_workspace(ws.id)?
             .into_iter()
             .map(|g| MemberInfo {
                 name: g.member,
@@ -135,21 +141,26 @@ impl Session {
     ) -> Result<()> {
         names::member(name)?;
         let ws = self.manage_ws(workspace, "member.grant")?;
-        let member = store::member_by_name(self.store.conn(), name)?
+        let member = self
+            .store
+            .conn()
+            .member_by_name(name)?
             .ok_or_else(|| Error::not_found(format!("member '{name}'")))?;
         let project_id = match project {
             None => None,
             Some(p) => Some(
-                store::project_by_name(self.store.conn(), ws.id, p)?
+                self.store
+                    .conn()
+                    .project_by_name(ws.id, p)?
                     .ok_or_else(|| Error::not_found(format!("project '{p}'")))?
                     .id,
             ),
         };
-        let current = store::role_for(self.store.conn(), member.id, ws.id, None)?;
+        let current = self.store.conn().role_for(member.id, ws.id, None)?;
         if project.is_none()
             && current == Some(Role::Owner)
             && role != Role::Owner
-            && store::owner_count(self.store.conn(), ws.id)? <= 1
+            && self.store.conn().owner_count(ws.id)? <= 1
         {
             return Err(Error::Conflict(format!(
                 "'{name}' is the last owner of workspace '{}'",
@@ -161,10 +172,10 @@ impl Session {
         let actor = self.member.clone();
         let kh = self.keyholder();
         self.store.write(|tx| {
-            store::set_grant(tx, member.id, ws.id, project_id, role)?;
+            tx.set_grant(member.id, ws.id, project_id, role)?;
             kh.sign(tx, RowKey::Grant(member.id, ws.id, project_id))?;
             let rekeyed = kh.sync_member(tx, member.id, name, ws.id, now)?;
-            let manages = store::role_for(tx, member.id, ws.id, None)?
+            let manages = tx.role_for(member.id, ws.id, None)?
                 .is_some_and(|r| r.allows(Capability::Manage));
             if !manages {
                 kh.take_over_rows(tx, ws.id, member.id)?;
@@ -183,14 +194,21 @@ impl Session {
     pub fn remove_member(&mut self, workspace: &str, name: &str) -> Result<()> {
         names::member(name)?;
         let ws = self.manage_ws(workspace, "member.remove")?;
-        let member = store::member_by_name(self.store.conn(), name)?
-            .filter(|m| store::has_any_grant(self.store.conn(), m.id, ws.id).unwrap_or(false))
+        let member = self
+            .store
+            .conn()
+            .member_by_name(name)?
+            .filter(|m| {
+                self.store
+                    .conn()
+                    .has_any_grant(m.id, ws.id)
+                    .unwrap_or(false)
+            })
             .ok_or_else(|| {
                 Error::not_found(format!("member '{name}' in workspace '{}'", ws.name))
             })?;
-        let is_owner =
-            store::role_for(self.store.conn(), member.id, ws.id, None)? == Some(Role::Owner);
-        if is_owner && store::owner_count(self.store.conn(), ws.id)? <= 1 {
+        let is_owner = self.store.conn().role_for(member.id, ws.id, None)? == Some(Role::Owner);
+        if is_owner && self.store.conn().owner_count(ws.id)? <= 1 {
             return Err(Error::Conflict(format!(
                 "'{name}' is the last owner of workspace '{}'",
                 ws.name
@@ -202,12 +220,12 @@ impl Session {
         let actor = self.member.clone();
         let kh = self.keyholder();
         self.store.write(|tx| {
-            store::remove_grants(tx, member.id, ws.id)?;
+            tx.remove_grants(member.id, ws.id)?;
             kh.take_over_rows(tx, ws.id, member.id)?;
             let rekeyed = kh.sync_member(tx, member.id, name, ws.id, now)?;
-            let gone = store::grant_count(tx, member.id)? == 0;
+            let gone = tx.grant_count(member.id)? == 0;
             if gone {
-                store::delete_keys_of_member(tx, member.id)?;
+                tx.delete_keys_of_member(member.id)?;
             }
             let mut ev = NewEvent::new(&actor, "member.remove");
             ev.workspace = Some((ws.id, &ws.name));
@@ -228,7 +246,7 @@ impl Session {
 
 /// `key.rotate`, when a change of roles started new epochs.
 fn rekey_event(
-    tx: &rusqlite::Connection,
+    tx: &dyn Storage,
     audit_key: &crate::crypto::Key32,
     now: i64,
     actor: &str,

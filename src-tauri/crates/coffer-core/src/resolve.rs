@@ -142,19 +142,16 @@ impl Session {
         let member_id = self.member_id;
         let audit_key = &self.audit_key;
         self.store.write(|tx| {
-            store::insert_handle(
-                tx,
-                &NewHandle {
-                    token_mac: &token_mac,
-                    member_id,
-                    project_id: ctx.project_id,
-                    environment_id: env.id,
-                    secret: name,
-                    now,
-                    expires_at,
-                    single_use,
-                },
-            )?;
+            tx.insert_handle(&NewHandle {
+                token_mac: &token_mac,
+                member_id,
+                project_id: ctx.project_id,
+                environment_id: env.id,
+                secret: name,
+                now,
+                expires_at,
+                single_use,
+            })?;
             let mut ev = NewEvent::new(&member, "secret.ref");
             ev.workspace = Some((ctx.ws_id, &ctx.ws));
             ev.project = Some(&ctx.project);
@@ -201,7 +198,10 @@ fn current_value_row(
     env: &EnvRow,
     name: &str,
 ) -> Result<store::ResolveRow> {
-    let row = store::resolve_current(session.store.conn(), ctx.project_id, name, env.id)?
+    let row = session
+        .store
+        .conn()
+        .resolve_current(ctx.project_id, name, env.id)?
         .filter(|r| r.scope == "workspace" || r.owner_id == session.member_id)
         .ok_or_else(|| Error::not_found(format!("secret '{name}' in {}", env.name)))?;
     if row.expires_at.is_some_and(|t| t <= session.now()) {
@@ -256,7 +256,10 @@ impl Resolver<'_> {
     pub fn available(&self) -> Result<Vec<String>> {
         let s = &*self.session;
         let home = &self.places[0];
-        let listing = store::list_secrets(s.store.conn(), home.ctx.project_id, s.member_id, false)?;
+        let listing = s
+            .store
+            .conn()
+            .list_secrets(home.ctx.project_id, s.member_id, false)?;
         let now = s.now();
         Ok(listing
             .secrets
@@ -277,8 +280,11 @@ impl Resolver<'_> {
     fn open_handle(&self, token: &str) -> Result<store::HandleRow> {
         let s = &*self.session;
         let unknown = || Error::not_found("handle (already used, expired, or not minted for you)");
-        let row =
-            store::handle_by_mac(s.store.conn(), &handle_mac(s, token))?.ok_or_else(unknown)?;
+        let row = s
+            .store
+            .conn()
+            .handle_by_mac(&handle_mac(s, token))?
+            .ok_or_else(unknown)?;
         if row.member_id != s.member_id
             || row.workspace_id != self.places[0].ctx.ws_id
             || row.expires_at <= s.now()
@@ -366,7 +372,7 @@ impl Resolver<'_> {
             // A single-use handle another use consumed meanwhile fails the whole use:
             // the caller has not used the value yet (it finishes first).
             for id in &self.consumed {
-                if !store::consume_handle(tx, *id)? {
+                if !tx.consume_handle(*id)? {
                     return Err(Error::not_found(
                         "handle (already used, expired, or not minted for you)",
                     ));

@@ -15,7 +15,7 @@ use crate::crypto::{fingerprint, Key32};
 use crate::error::{Error, Result};
 use crate::references::Target;
 use crate::session::{Ctx, Scope, Session};
-use crate::store::{self, CurrentRow, EnvRow};
+use crate::store::{CurrentRow, EnvRow};
 use crate::time_fmt::format_timestamp_ms;
 
 /// A stored version whose value a text contains.
@@ -86,11 +86,10 @@ impl Session {
         };
         let (fp_key, fingerprints) = if let Some(key) = fp_key {
             let mut map: HashMap<[u8; 32], StoredMatch> = HashMap::new();
-            let rows = store::fingerprints_of_project(
-                self.store.conn(),
-                view.ctx.project_id,
-                self.member_id,
-            )?;
+            let rows = self
+                .store
+                .conn()
+                .fingerprints_of_project(view.ctx.project_id, self.member_id)?;
             for r in rows {
                 let Ok(fp) = <[u8; 32]>::try_from(r.fingerprint.as_slice()) else {
                     continue;
@@ -130,7 +129,10 @@ impl Session {
     pub fn usages(&mut self, scope: &Scope, name: &str) -> Result<Vec<Usage>> {
         let ctx = self.ctx(scope)?;
         self.require_ctx(&ctx, Capability::List, "secret.show", Some(name), None)?;
-        Ok(store::usages_of(self.store.conn(), ctx.project_id, name)?
+        Ok(self
+            .store
+            .conn()
+            .usages_of(ctx.project_id, name)?
             .into_iter()
             .map(|u| Usage {
                 file: u.file,
@@ -145,12 +147,10 @@ impl Session {
 
 fn project_view(session: &Session, ctx: Ctx) -> Result<ProjectView> {
     let envs = session.verified_environments(ctx.project_id)?;
-    let mut listing = store::list_secrets(
-        session.store.conn(),
-        ctx.project_id,
-        session.member_id,
-        true,
-    )?;
+    let mut listing = session
+        .store
+        .conn()
+        .list_secrets(ctx.project_id, session.member_id, true)?;
     let secrets = listing
         .secrets
         .into_iter()
@@ -272,7 +272,7 @@ impl RunCheck<'_> {
         let member = s.member.clone();
         let key = s.audit_key();
         s.store.write(|tx| {
-            let removed = store::replace_usages(tx, ctx.project_id, file, &rows, now)?;
+            let removed = tx.replace_usages(ctx.project_id, file, &rows, now)?;
             let mut ev = NewEvent::new(&member, "usage.record");
             ev.workspace = Some((ctx.ws_id, &ctx.ws));
             ev.project = Some(&ctx.project);

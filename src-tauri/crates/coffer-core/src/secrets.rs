@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::json;
 
@@ -18,7 +17,7 @@ use crate::keys::{place_of, value_ad, ValuePlace, INFO_VALUE};
 use crate::names;
 use crate::session::{Ctx, Scope, Session};
 use crate::settings::SettingKey;
-use crate::store::{self, EnvRow, NewSecret, NewVersion, SecretRow, VersionRow};
+use crate::store::{self, EnvRow, NewSecret, NewVersion, SecretRow, Storage, VersionRow};
 use crate::time_fmt::format_duration_ms;
 use crate::value::SecretValue;
 
@@ -307,7 +306,7 @@ impl Writer<'_> {
 
     /// Destroys ciphertext past the rollback window and purges secrets past the
     /// recovery window, in the writer's transaction.
-    fn sweep(&self, tx: &Connection) -> Result<()> {
+    fn sweep(&self, tx: &dyn Storage) -> Result<()> {
         let ws = (self.ctx.ws_id, self.ctx.ws.as_str());
         sweep_tx(
             tx,
@@ -321,7 +320,7 @@ impl Writer<'_> {
     }
 
     /// Adds a version holding `value` to (secret, environment) and audits it.
-    fn push(&self, tx: &Connection, p: Push<'_>) -> Result<i64> {
+    fn push(&self, tx: &dyn Storage, p: Push<'_>) -> Result<i64> {
         let Push {
             secret_id,
             name,
@@ -334,7 +333,8 @@ impl Writer<'_> {
             action,
             mut detail,
         } = p;
-        let current = store::current_version(tx, secret_id, self.env.id)?
+        let current = tx
+            .current_version(secret_id, self.env.id)?
             .map(|v| v.version)
             .unwrap_or(0);
         if let Some(expected) = if_version {
@@ -369,21 +369,18 @@ impl Writer<'_> {
             self.env_key.1.seal(plain, &ad)?
         };
         let fp = fingerprint(self.fp_key, value.expose().as_bytes());
-        store::push_version(
-            tx,
-            &NewVersion {
-                secret_id,
-                environment_id: self.env.id,
-                version,
-                ciphertext: &ciphertext,
-                epoch,
-                fingerprint: &fp.0,
-                origin,
-                created_by: self.member,
-                expires_at,
-                now: self.now,
-            },
-        )?;
+        tx.push_version(&NewVersion {
+            secret_id,
+            environment_id: self.env.id,
+            version,
+            ciphertext: &ciphertext,
+            epoch,
+            fingerprint: &fp.0,
+            origin,
+            created_by: self.member,
+            expires_at,
+            now: self.now,
+        })?;
         if let serde_json::Value::Object(map) = &mut detail {
             map.insert("version".into(), json!(version));
             map.insert("fingerprint".into(), json!(fp.short()));
@@ -391,7 +388,7 @@ impl Writer<'_> {
         let mut ev = self.event(action, name);
         ev.detail = detail;
         audit::append(tx, self.audit_key, self.now, &ev)?;
-        for doomed in store::doomed_by_count(tx, secret_id, self.env.id, self.max_versions)? {
+        for doomed in tx.doomed_by_count(secret_id, self.env.id, self.max_versions)? {
             destroy(
                 tx,
                 self.audit_key,
@@ -420,14 +417,14 @@ struct Push<'a> {
 }
 
 fn destroy(
-    tx: &Connection,
+    tx: &dyn Storage,
     audit_key: &Key32,
     ws: (i64, &str),
     now: i64,
     v: &store::DoomedVersion,
     why: &str,
 ) -> Result<()> {
-    store::destroy_version(tx, v.id, now)?;
+    tx.destroy_version(v.id, now)?;
     let mut ev = NewEvent::new(SYSTEM_ACTOR, "version.destroy");
     ev.workspace = Some(ws);
     ev.project = Some(&v.project);
@@ -442,7 +439,7 @@ fn destroy(
 /// recovery window are purged; `all_pairs` also applies max-versions everywhere (after
 /// the setting was lowered).
 fn sweep_tx(
-    tx: &Connection,
+    tx: &dyn Storage,
     audit_key: &Key32,
     ws: (i64, &str),
     now: i64,
@@ -450,18 +447,18 @@ fn sweep_tx(
     recovery_window: i64,
     max_versions: Option<i64>,
 ) -> Result<()> {
-    for v in store::doomed_by_window(tx, ws.0, now - rollback_window)? {
+    for v in tx.doomed_by_window(ws.0, now - rollback_window)? {
         destroy(tx, audit_key, ws, now, &v, "rollback-window")?;
     }
     if let Some(max) = max_versions {
-        for (secret_id, env_id) in store::pairs_with_history(tx, ws.0)? {
-            for v in store::doomed_by_count(tx, secret_id, env_id, max)? {
+        for (secret_id, env_id) in tx.pairs_with_history(ws.0)? {
+            for v in tx.doomed_by_count(secret_id, env_id, max)? {
                 destroy(tx, audit_key, ws, now, &v, "max-versions")?;
             }
         }
     }
-    for (id, name, project) in store::deleted_before(tx, ws.0, now - recovery_window)? {
-        store::purge_secret(tx, id)?;
+    for (id, name, project) in tx.deleted_before(ws.0, now - recovery_window)? {
+        tx.purge_secret(id)?;
         let mut ev = NewEvent::new(SYSTEM_ACTOR, "secret.purge");
         ev.workspace = Some(ws);
         ev.project = Some(&project);
@@ -480,11 +477,7 @@ impl Session {
         let max = all_pairs
             .then(|| self.setting(ws_id, SettingKey::MaxVersions))
             .transpose()?;
-        let name: String = self.store.conn().query_row(
-            "SELECT name FROM workspaces WHERE id = ?1",
-            [ws_id],
-            |r| r.get(0),
-        )?;
+        let name = self.store.conn().workspace_name(ws_id)?;
         let now = self.now();
         let audit_key = &self.audit_key;
         self.store
@@ -493,10 +486,11 @@ impl Session {
 
     /// A visible secret by name: user-scoped secrets exist only for their owner.
     pub(crate) fn visible_secret(&self, ctx: &Ctx, name: &str) -> Result<Option<SecretRow>> {
-        Ok(
-            store::secret_by_name(self.store.conn(), ctx.project_id, name)?
-                .filter(|s| s.scope == "workspace" || s.owner_id == self.member_id),
-        )
+        Ok(self
+            .store
+            .conn()
+            .secret_by_name(ctx.project_id, name)?
+            .filter(|s| s.scope == "workspace" || s.owner_id == self.member_id))
     }
 
     fn live_secret(&self, ctx: &Ctx, name: &str) -> Result<SecretRow> {
@@ -527,8 +521,10 @@ impl Session {
             .project_keys
             .get(&ctx.project_id)
             .ok_or_else(|| Error::Integrity("the fingerprint key is not loaded".into()))?;
-        let (epoch, pk) = store::current_env_key(self.store.conn(), env.id)?
-            .ok_or_else(|| Error::Integrity(format!("environment '{}' has no key", env.name)))?;
+        let (epoch, pk) =
+            self.store.conn().current_env_key(env.id)?.ok_or_else(|| {
+                Error::Integrity(format!("environment '{}' has no key", env.name))
+            })?;
         let pk: [u8; 32] = pk.as_slice().try_into().map_err(|_| {
             Error::Integrity(format!(
                 "the key of environment '{}' is malformed",
@@ -620,10 +616,10 @@ impl Session {
                 Some(s) => {
                     let description = req.description.as_deref().unwrap_or(&s.description);
                     let rotate = req.rotate_every_ms.or(s.rotate_every);
-                    store::update_secret_meta(tx, s.id, description, kind.as_str(), rotate, w.now)?;
+                    tx.update_secret_meta(s.id, description, kind.as_str(), rotate, w.now)?;
                     (s.id, false, s.scope.clone(), s.owner_id)
                 }
-                None => match store::secret_by_name(tx, ctx.project_id, name)? {
+                None => match tx.secret_by_name(ctx.project_id, name)? {
                     // Another writer created it since we looked (this transaction now
                     // holds the write lock): this is a new version of theirs.
                     Some(s)
@@ -632,31 +628,21 @@ impl Session {
                     {
                         let description = req.description.as_deref().unwrap_or(&s.description);
                         let rotate = req.rotate_every_ms.or(s.rotate_every);
-                        store::update_secret_meta(
-                            tx,
-                            s.id,
-                            description,
-                            kind.as_str(),
-                            rotate,
-                            w.now,
-                        )?;
+                        tx.update_secret_meta(s.id, description, kind.as_str(), rotate, w.now)?;
                         (s.id, false, s.scope, s.owner_id)
                     }
                     _ => {
                         let scope = req.scope.unwrap_or(SecretScope::Workspace).as_str();
-                        let id = store::insert_secret(
-                            tx,
-                            &NewSecret {
-                                project_id: ctx.project_id,
-                                name,
-                                description: req.description.as_deref().unwrap_or(""),
-                                kind: kind.as_str(),
-                                scope,
-                                owner_id: w.member_id,
-                                rotate_every: req.rotate_every_ms,
-                                now: w.now,
-                            },
-                        )?;
+                        let id = tx.insert_secret(&NewSecret {
+                            project_id: ctx.project_id,
+                            name,
+                            description: req.description.as_deref().unwrap_or(""),
+                            kind: kind.as_str(),
+                            scope,
+                            owner_id: w.member_id,
+                            rotate_every: req.rotate_every_ms,
+                            now: w.now,
+                        })?;
                         (id, true, scope.to_string(), w.member_id)
                     }
                 },
@@ -665,10 +651,10 @@ impl Session {
                 let before = if created {
                     Vec::new()
                 } else {
-                    crate::hosts::decode(&store::allowed_hosts(tx, secret_id)?, name)?
+                    crate::hosts::decode(&tx.allowed_hosts(secret_id)?, name)?
                 };
                 if *hosts != before {
-                    store::set_allowed_hosts(tx, secret_id, &crate::hosts::encode(hosts), w.now)?;
+                    tx.set_allowed_hosts(secret_id, &crate::hosts::encode(hosts), w.now)?;
                     let mut ev = w.event("secret.hosts", name);
                     ev.environment = None;
                     ev.detail = json!({ "allowed_hosts": hosts });
@@ -765,19 +751,16 @@ impl Session {
                 let (secret_id, created, scope, owner_id) = match existing {
                     Some(s) => (s.id, false, s.scope.as_str(), s.owner_id),
                     None => {
-                        let id = store::insert_secret(
-                            tx,
-                            &NewSecret {
-                                project_id: ctx.project_id,
-                                name,
-                                description: "",
-                                kind: kind.as_str(),
-                                scope: "workspace",
-                                owner_id: w.member_id,
-                                rotate_every: None,
-                                now: w.now,
-                            },
-                        )?;
+                        let id = tx.insert_secret(&NewSecret {
+                            project_id: ctx.project_id,
+                            name,
+                            description: "",
+                            kind: kind.as_str(),
+                            scope: "workspace",
+                            owner_id: w.member_id,
+                            rotate_every: None,
+                            now: w.now,
+                        })?;
                         (id, true, "workspace", w.member_id)
                     }
                 };
@@ -818,13 +801,11 @@ impl Session {
         let ctx = self.ctx(scope)?;
         self.require_ctx(&ctx, Capability::List, "secret.list", None, None)?;
         let envs = self.verified_environments(ctx.project_id)?;
-        let listing = store::list_secrets(
-            self.store.conn(),
-            ctx.project_id,
-            self.member_id,
-            include_deleted,
-        )?;
-        let exposures = store::exposures_of_project(self.store.conn(), ctx.project_id)?;
+        let listing =
+            self.store
+                .conn()
+                .list_secrets(ctx.project_id, self.member_id, include_deleted)?;
+        let exposures = self.store.conn().exposures_of_project(ctx.project_id)?;
         let recovery = self.setting(ctx.ws_id, SettingKey::RecoveryWindow)?;
         let now = self.now();
         let none = Vec::new();
@@ -848,7 +829,7 @@ impl Session {
             .visible_secret(&ctx, name)?
             .ok_or_else(|| Error::not_found(format!("secret '{name}'")))?;
         let envs = self.verified_environments(ctx.project_id)?;
-        let versions = store::versions_of(self.store.conn(), secret.id)?;
+        let versions = self.store.conn().versions_of(secret.id)?;
         let now = self.now();
         let rollback = self.setting(ctx.ws_id, SettingKey::RollbackWindow)?;
         let recovery = self.setting(ctx.ws_id, SettingKey::RecoveryWindow)?;
@@ -863,7 +844,7 @@ impl Session {
                 fingerprint: v.fingerprint.clone(),
             })
             .collect();
-        let exposures = store::exposures_of_project(self.store.conn(), ctx.project_id)?;
+        let exposures = self.store.conn().exposures_of_project(ctx.project_id)?;
         let exposed = exposures.get(&secret.id).map_or(&[][..], |v| v.as_slice());
         let summary = summarize(&secret, &envs, &currents, exposed, now, recovery);
         let env_names: HashMap<i64, &str> = envs.iter().map(|e| (e.id, e.name.as_str())).collect();
@@ -910,7 +891,7 @@ impl Session {
             })
             .collect();
         let allowed_hosts =
-            crate::hosts::decode(&store::allowed_hosts(self.store.conn(), secret.id)?, name)?;
+            crate::hosts::decode(&self.store.conn().allowed_hosts(secret.id)?, name)?;
         Ok(SecretDetail {
             summary,
             allowed_hosts,
@@ -940,11 +921,17 @@ impl Session {
         let env = self.environment(&ctx, env_name)?;
         let secret = self.live_secret(&ctx, name)?;
         let row = match version {
-            Some(n) => store::version_by_number(self.store.conn(), secret.id, env.id, n)?
+            Some(n) => self
+                .store
+                .conn()
+                .version_by_number(secret.id, env.id, n)?
                 .ok_or_else(|| {
                     Error::not_found(format!("version {n} of '{name}' in {env_name}"))
                 })?,
-            None => store::current_version(self.store.conn(), secret.id, env.id)?
+            None => self
+                .store
+                .conn()
+                .current_version(secret.id, env.id)?
                 .ok_or_else(|| Error::not_found(format!("a value of '{name}' in {env_name}")))?,
         };
         let value = self.open_version(&ctx, &env, &secret, &row)?;
@@ -1081,7 +1068,10 @@ impl Session {
         let env = self.environment(&ctx, environment)?;
         self.require_reauth(&env)?;
         let secret = self.live_secret(&ctx, name)?;
-        let target = store::version_by_number(self.store.conn(), secret.id, env.id, to)?
+        let target = self
+            .store
+            .conn()
+            .version_by_number(secret.id, env.id, to)?
             .ok_or_else(|| {
                 Error::not_found(format!("version {to} of '{name}' in {environment}"))
             })?;
@@ -1140,7 +1130,7 @@ impl Session {
             name,
             "secret.delete",
             json!({ "recoverable_for": format_duration_ms(recovery) }),
-            |tx| store::set_secret_deleted(tx, secret.id, Some(now), now),
+            |tx| tx.set_secret_deleted(secret.id, Some(now), now),
         )?;
         Ok(now + recovery)
     }
@@ -1164,7 +1154,7 @@ impl Session {
             )));
         }
         self.lifecycle_event(&ctx, name, "secret.restore", json!({}), |tx| {
-            store::set_secret_deleted(tx, secret.id, None, now)
+            tx.set_secret_deleted(secret.id, None, now)
         })
     }
 
@@ -1183,7 +1173,7 @@ impl Session {
         }
         self.require_reauth_for_secret(&ctx, secret.id)?;
         self.lifecycle_event(&ctx, name, "secret.purge", json!({}), |tx| {
-            store::purge_secret(tx, secret.id)
+            tx.purge_secret(secret.id)
         })
     }
 
@@ -1207,7 +1197,7 @@ impl Session {
             name,
             "secret.hosts",
             json!({ "allowed_hosts": hosts }),
-            |tx| store::set_allowed_hosts(tx, secret.id, &encoded, now),
+            |tx| tx.set_allowed_hosts(secret.id, &encoded, now),
         )?;
         Ok(hosts)
     }
@@ -1218,7 +1208,7 @@ impl Session {
         name: &str,
         action: &str,
         detail: serde_json::Value,
-        change: impl FnOnce(&Connection) -> Result<()>,
+        change: impl FnOnce(&dyn Storage) -> Result<()>,
     ) -> Result<()> {
         let now = self.now();
         let member = self.member.clone();

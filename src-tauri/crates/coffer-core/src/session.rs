@@ -22,7 +22,7 @@ use crate::keys::{self, MemberSecret, AUDIT_KEY, SLOT_FORMAT};
 use crate::keys::{device_account, slot_ad};
 use crate::names;
 use crate::settings::{Setting, SettingKey};
-use crate::store::{self, AuditQuery, EnvRow, NewSlot, ProjectRow, Store, WorkspaceRow};
+use crate::store::{AuditQuery, EnvRow, NewSlot, ProjectRow, Store, WorkspaceRow};
 use crate::time_fmt::parse_since_ms;
 use crate::value::Passphrase;
 use serde::Serialize;
@@ -196,7 +196,7 @@ impl Session {
         }
         let audit_key =
             keys::open_member_key(conn, &vault_id, &secret.identity, member_id, AUDIT_KEY)?;
-        let must_change_passphrase = store::must_change_passphrase(conn, member_id)?;
+        let must_change_passphrase = conn.must_change_passphrase(member_id)?;
         let root = crate::authority::root_member(conn, &secret.anchor)?;
         Ok(Session {
             store,
@@ -251,7 +251,10 @@ impl Session {
     /// Confirms the member's passphrase again; changes to protected environments are
     /// allowed for a few minutes afterwards.
     pub fn confirm_passphrase(&mut self, passphrase: &Passphrase) -> Result<()> {
-        let slot = store::slots_of(self.store.conn(), self.member_id, "passphrase")?
+        let slot = self
+            .store
+            .conn()
+            .slots_of(self.member_id, "passphrase")?
             .into_iter()
             .next()
             .ok_or(Error::BadCredentials)?;
@@ -291,7 +294,7 @@ impl Session {
     /// Deleting, restoring or purging a secret changes every environment it holds a
     /// value in: each protected one needs the passphrase confirmed.
     pub(crate) fn require_reauth_for_secret(&self, ctx: &Ctx, secret_id: i64) -> Result<()> {
-        let holding = store::environments_holding(self.store.conn(), secret_id)?;
+        let holding = self.store.conn().environments_holding(secret_id)?;
         for env in self.verified_environments(ctx.project_id)? {
             if holding.contains(&env.id) {
                 self.require_reauth(&env)?;
@@ -309,10 +312,10 @@ impl Session {
             SettingKey::RollbackWindow | SettingKey::MaxVersions | SettingKey::RecoveryWindow
         ) && raw < self.setting(ws_id, key)?;
         if shortens {
-            for project in store::projects_of(self.store.conn(), ws_id)? {
+            for project in self.store.conn().projects_of(ws_id)? {
                 self.verified_environments(project.id)?;
             }
-            for env in store::protected_environments_in(self.store.conn(), ws_id)? {
+            for env in self.store.conn().protected_environments_in(ws_id)? {
                 self.require_reauth(&env)?;
             }
         }
@@ -341,7 +344,10 @@ impl Session {
         let ws = self.workspace_row(workspace)?;
         match self.require_reauth_for_setting(ws.id, key, raw) {
             Ok(()) => Ok(None),
-            Err(_) => Ok(store::protected_environments_in(self.store.conn(), ws.id)?
+            Err(_) => Ok(self
+                .store
+                .conn()
+                .protected_environments_in(ws.id)?
                 .into_iter()
                 .next()
                 .map(|e| e.name)),
@@ -349,7 +355,7 @@ impl Session {
     }
 
     fn first_unconfirmed(&self, ctx: &Ctx, secret_id: i64) -> Result<Option<String>> {
-        let holding = store::environments_holding(self.store.conn(), secret_id)?;
+        let holding = self.store.conn().environments_holding(secret_id)?;
         Ok(self
             .verified_environments(ctx.project_id)?
             .into_iter()
@@ -361,8 +367,12 @@ impl Session {
 
     pub(crate) fn workspace_row(&self, name: &str) -> Result<WorkspaceRow> {
         let hidden = || Error::not_found(format!("workspace '{name}'"));
-        let ws = store::workspace_by_name(self.store.conn(), name)?.ok_or_else(hidden)?;
-        if !store::has_any_grant(self.store.conn(), self.member_id, ws.id)? {
+        let ws = self
+            .store
+            .conn()
+            .workspace_by_name(name)?
+            .ok_or_else(hidden)?;
+        if !self.store.conn().has_any_grant(self.member_id, ws.id)? {
             return Err(hidden());
         }
         let v = self.verifier();
@@ -376,7 +386,10 @@ impl Session {
 
     pub(crate) fn ctx(&self, scope: &Scope) -> Result<Ctx> {
         let ws = self.workspace_row(&scope.workspace)?;
-        let project = store::project_by_name(self.store.conn(), ws.id, &scope.project)?
+        let project = self
+            .store
+            .conn()
+            .project_by_name(ws.id, &scope.project)?
             .ok_or_else(|| Error::not_found(format!("project '{}'", scope.project)))?;
         let v = self.verifier();
         v.check(self.store.conn(), RowKey::Project(project.id))?;
@@ -384,7 +397,10 @@ impl Session {
             self.store.conn(),
             RowKey::Grant(self.member_id, ws.id, Some(project.id)),
         )?;
-        let role = store::role_for(self.store.conn(), self.member_id, ws.id, Some(project.id))?
+        let role = self
+            .store
+            .conn()
+            .role_for(self.member_id, ws.id, Some(project.id))?
             .ok_or_else(|| Error::not_found(format!("project '{}'", scope.project)))?;
         Ok(Ctx {
             ws_id: ws.id,
@@ -397,7 +413,9 @@ impl Session {
 
     /// The member's workspace-level role, for operations that are not about a project.
     fn ws_role(&self, ws: &WorkspaceRow) -> Result<Role> {
-        store::role_for(self.store.conn(), self.member_id, ws.id, None)?
+        self.store
+            .conn()
+            .role_for(self.member_id, ws.id, None)?
             .ok_or_else(|| Error::not_found(format!("workspace '{}'", ws.name)))
     }
 
@@ -457,7 +475,10 @@ impl Session {
     }
 
     pub(crate) fn environment(&self, ctx: &Ctx, name: &str) -> Result<EnvRow> {
-        let env = store::environments_of(self.store.conn(), ctx.project_id)?
+        let env = self
+            .store
+            .conn()
+            .environments_of(ctx.project_id)?
             .into_iter()
             .find(|e| e.name == name)
             .ok_or_else(|| {
@@ -470,7 +491,7 @@ impl Session {
 
     /// A project's environments, each checked against its signature.
     pub(crate) fn verified_environments(&self, project_id: i64) -> Result<Vec<EnvRow>> {
-        let envs = store::environments_of(self.store.conn(), project_id)?;
+        let envs = self.store.conn().environments_of(project_id)?;
         let v = self.verifier();
         for e in &envs {
             v.check(self.store.conn(), RowKey::Environment(e.id))?;
@@ -484,15 +505,15 @@ impl Session {
     /// creating member. Only owners of some workspace may create one.
     pub fn create_workspace(&mut self, name: &str) -> Result<()> {
         names::workspace(name)?;
-        if !store::owns_any_workspace(self.store.conn(), self.member_id)? {
+        if !self.store.conn().owns_any_workspace(self.member_id)? {
             // Audited in each workspace the member belongs to, where its auditors look.
             let member = self.member.clone();
             let now = self.now();
             let audit_key = &self.audit_key;
-            let spaces = store::workspaces_of_member(self.store.conn(), self.member_id)?;
+            let spaces = self.store.conn().workspaces_of_member(self.member_id)?;
             self.store.write(|tx| {
                 for (ws_name, _) in &spaces {
-                    if let Some(ws) = store::workspace_by_name(tx, ws_name)? {
+                    if let Some(ws) = tx.workspace_by_name(ws_name)? {
                         let mut ev = NewEvent::new(&member, "workspace.create");
                         ev.outcome = Outcome::Denied;
                         ev.workspace = Some((ws.id, &ws.name));
@@ -517,13 +538,13 @@ impl Session {
         let audit_key = &self.audit_key;
         let kh = self.keyholder();
         self.store.write(|tx| {
-            let ws_id = store::insert_workspace(tx, name, member_id, now)?;
+            let ws_id = tx.insert_workspace(name, member_id, now)?;
             kh.sign(tx, RowKey::Workspace(ws_id))?;
-            store::set_grant(tx, member_id, ws_id, None, Role::Owner)?;
+            tx.set_grant(member_id, ws_id, None, Role::Owner)?;
             kh.sign(tx, RowKey::Grant(member_id, ws_id, None))?;
-            let project_id = store::insert_project(tx, ws_id, DEFAULT_PROJECT, now)?;
+            let project_id = tx.insert_project(ws_id, DEFAULT_PROJECT, now)?;
             for env in DEFAULT_ENVIRONMENTS {
-                store::insert_environment(tx, project_id, env, false, now)?;
+                tx.insert_environment(project_id, env, false, now)?;
             }
             kh.key_project(tx, ws_id, project_id, now)?;
             let mut ev = NewEvent::new(&member, action);
@@ -535,12 +556,13 @@ impl Session {
     }
 
     pub fn list_workspaces(&self) -> Result<Vec<WorkspaceInfo>> {
-        Ok(
-            store::workspaces_of_member(self.store.conn(), self.member_id)?
-                .into_iter()
-                .map(|(name, role)| WorkspaceInfo { name, role })
-                .collect(),
-        )
+        Ok(self
+            .store
+            .conn()
+            .workspaces_of_member(self.member_id)?
+            .into_iter()
+            .map(|(name, role)| WorkspaceInfo { name, role })
+            .collect())
     }
 
     pub fn create_project(&mut self, workspace: &str, name: &str) -> Result<()> {
@@ -563,9 +585,9 @@ impl Session {
         let audit_key = &self.audit_key;
         let kh = self.keyholder();
         self.store.write(|tx| {
-            let project_id = store::insert_project(tx, ws.id, name, now)?;
+            let project_id = tx.insert_project(ws.id, name, now)?;
             for env in DEFAULT_ENVIRONMENTS {
-                store::insert_environment(tx, project_id, env, false, now)?;
+                tx.insert_environment(project_id, env, false, now)?;
             }
             kh.key_project(tx, ws.id, project_id, now)?;
             let mut ev = NewEvent::new(&member, "project.create");
@@ -578,10 +600,15 @@ impl Session {
 
     pub fn list_projects(&self, workspace: &str) -> Result<Vec<ProjectInfo>> {
         let ws = self.workspace_row(workspace)?;
-        let projects: Vec<ProjectRow> = store::projects_of(self.store.conn(), ws.id)?;
+        let projects: Vec<ProjectRow> = self.store.conn().projects_of(ws.id)?;
         let mut out = Vec::new();
         for p in projects {
-            if store::role_for(self.store.conn(), self.member_id, ws.id, Some(p.id))?.is_some() {
+            if self
+                .store
+                .conn()
+                .role_for(self.member_id, ws.id, Some(p.id))?
+                .is_some()
+            {
                 out.push(ProjectInfo { name: p.name });
             }
         }
@@ -603,8 +630,8 @@ impl Session {
         let audit_key = &self.audit_key;
         let kh = self.keyholder();
         self.store.write(|tx| {
-            let env_id = store::insert_environment(tx, ctx.project_id, name, protected, now)?;
-            kh.new_env_key(tx, &keys::env_place(tx, env_id)?, 1, now)?;
+            let env_id = tx.insert_environment(ctx.project_id, name, protected, now)?;
+            kh.new_env_key(tx, &tx.env_place(env_id)?, 1, now)?;
             kh.sign(tx, RowKey::Environment(env_id))?;
             let mut ev = NewEvent::new(&member, "environment.create");
             ev.workspace = Some((ctx.ws_id, &ctx.ws));
@@ -641,7 +668,7 @@ impl Session {
         let audit_key = &self.audit_key;
         let kh = self.keyholder();
         self.store.write(|tx| {
-            store::set_environment_protected(tx, env.id, protected)?;
+            tx.set_environment_protected(env.id, protected)?;
             kh.sign(tx, RowKey::Environment(env.id))?;
             let mut ev = NewEvent::new(&member, "environment.protect");
             ev.workspace = Some((ctx.ws_id, &ctx.ws));
@@ -670,7 +697,10 @@ impl Session {
     pub(crate) fn setting(&self, ws_id: i64, key: SettingKey) -> Result<i64> {
         self.verifier()
             .check(self.store.conn(), RowKey::Setting(ws_id, key.as_str()))?;
-        Ok(store::get_setting(self.store.conn(), ws_id, key.as_str())?
+        Ok(self
+            .store
+            .conn()
+            .get_setting(ws_id, key.as_str())?
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| key.default_value()))
     }
@@ -682,7 +712,10 @@ impl Session {
             .map(|k| {
                 self.verifier()
                     .check(self.store.conn(), RowKey::Setting(ws.id, k.as_str()))?;
-                let stored = store::get_setting(self.store.conn(), ws.id, k.as_str())?
+                let stored = self
+                    .store
+                    .conn()
+                    .get_setting(ws.id, k.as_str())?
                     .and_then(|v| v.parse().ok());
                 let raw = stored.unwrap_or_else(|| k.default_value());
                 Ok(Setting {
@@ -699,7 +732,10 @@ impl Session {
     /// endpoint and whether it checks at start): they need `manage` in one of the
     /// member's workspaces. `what` names the change for the refusal.
     pub fn require_manage_anywhere(&self, what: &str) -> Result<()> {
-        let manages = store::workspaces_of_member(self.store.conn(), self.member_id)?
+        let manages = self
+            .store
+            .conn()
+            .workspaces_of_member(self.member_id)?
             .iter()
             .any(|(_, role)| role.is_some_and(|r| r.allows(Capability::Manage)));
         if manages {
@@ -718,11 +754,12 @@ impl Session {
         let key = SettingKey::AutoLock;
         let conn = self.store.conn();
         let mut shortest: Option<i64> = None;
-        for (name, _) in store::workspaces_of_member(conn, self.member_id)? {
-            let Some(ws) = store::workspace_by_name(conn, &name)? else {
+        for (name, _) in conn.workspaces_of_member(self.member_id)? {
+            let Some(ws) = conn.workspace_by_name(&name)? else {
                 continue;
             };
-            let ms = store::get_setting(conn, ws.id, key.as_str())?
+            let ms = conn
+                .get_setting(ws.id, key.as_str())?
                 .and_then(|v| v.parse().ok())
                 .unwrap_or_else(|| key.default_value());
             shortest = Some(shortest.map_or(ms, |s| s.min(ms)));
@@ -746,7 +783,7 @@ impl Session {
         let audit_key = &self.audit_key;
         let kh = self.keyholder();
         self.store.write(|tx| {
-            store::put_setting(tx, ws.id, key.as_str(), &raw.to_string())?;
+            tx.put_setting(ws.id, key.as_str(), &raw.to_string())?;
             kh.sign(tx, RowKey::Setting(ws.id, key.as_str()))?;
             let mut ev = NewEvent::new(&member, "settings.set");
             ev.workspace = Some((ws.id, &ws.name));
@@ -782,17 +819,14 @@ impl Session {
             .as_deref()
             .map(|s| parse_since_ms(s, self.now()))
             .transpose()?;
-        let rows = store::query_audit(
-            self.store.conn(),
-            &AuditQuery {
-                workspace_id: ws.id,
-                actor: filter.actor.as_deref(),
-                action: filter.action.as_deref(),
-                secret: filter.secret.as_deref(),
-                since,
-                limit: filter.limit,
-            },
-        )?;
+        let rows = self.store.conn().query_audit(&AuditQuery {
+            workspace_id: ws.id,
+            actor: filter.actor.as_deref(),
+            action: filter.action.as_deref(),
+            secret: filter.secret.as_deref(),
+            since,
+            limit: filter.limit,
+        })?;
         Ok(rows.into_iter().map(AuditEvent::from).collect())
     }
 
@@ -835,22 +869,19 @@ impl Session {
         let label = keyring.describe();
         let audit_key = &self.audit_key;
         self.store.write(|tx| {
-            for old in store::slots_of(tx, member_id, "device")? {
-                store::delete_slot(tx, old.id)?;
+            for old in tx.slots_of(member_id, "device")? {
+                tx.delete_slot(old.id)?;
             }
-            store::insert_slot(
-                tx,
-                &NewSlot {
-                    member_id,
-                    kind: "device",
-                    kdf: None,
-                    salt: None,
-                    wrapped_key: &wrapped,
-                    label: &label,
-                    format: SLOT_FORMAT,
-                    now,
-                },
-            )?;
+            tx.insert_slot(&NewSlot {
+                member_id,
+                kind: "device",
+                kdf: None,
+                salt: None,
+                wrapped_key: &wrapped,
+                label: &label,
+                format: SLOT_FORMAT,
+                now,
+            })?;
             let mut ev = NewEvent::new(&member, "device.remember");
             ev.detail = json!({ "store": label });
             audit::append(tx, audit_key, now, &ev)?;
@@ -866,9 +897,9 @@ impl Session {
         let (member_id, member) = (self.member_id, self.member.clone());
         let audit_key = &self.audit_key;
         let removed = self.store.write(|tx| {
-            let slots = store::slots_of(tx, member_id, "device")?;
+            let slots = tx.slots_of(member_id, "device")?;
             for s in &slots {
-                store::delete_slot(tx, s.id)?;
+                tx.delete_slot(s.id)?;
             }
             if !slots.is_empty() {
                 let ev = NewEvent::new(&member, "device.forget");
@@ -886,12 +917,13 @@ impl Session {
 
     /// Where the device key of this member is kept, if remembered.
     pub fn device_store(&self) -> Result<Option<String>> {
-        Ok(
-            store::slots_of(self.store.conn(), self.member_id, "device")?
-                .into_iter()
-                .next()
-                .map(|s| s.label),
-        )
+        Ok(self
+            .store
+            .conn()
+            .slots_of(self.member_id, "device")?
+            .into_iter()
+            .next()
+            .map(|s| s.label))
     }
 
     pub(crate) fn kdf(&self) -> KdfParams {
@@ -916,14 +948,14 @@ impl Session {
         let secret = &self.secret;
         let audit_key = &self.audit_key;
         self.store.write(|tx| {
-            for old in store::slots_of(tx, member_id, "passphrase")? {
-                store::delete_slot(tx, old.id)?;
+            for old in tx.slots_of(member_id, "passphrase")? {
+                tx.delete_slot(old.id)?;
             }
             keys::insert_passphrase_slot(tx, &vault_id, member_id, secret, new, kdf, now)?;
-            store::set_must_change_passphrase(tx, member_id, false)?;
+            tx.set_must_change_passphrase(member_id, false)?;
             // Recorded in each workspace of the member, where its auditors look.
-            for (ws_name, _) in store::workspaces_of_member(tx, member_id)? {
-                if let Some(ws) = store::workspace_by_name(tx, &ws_name)? {
+            for (ws_name, _) in tx.workspaces_of_member(member_id)? {
+                if let Some(ws) = tx.workspace_by_name(&ws_name)? {
                     let mut ev = NewEvent::new(&member, "member.passphrase");
                     ev.workspace = Some((ws.id, &ws.name));
                     audit::append(tx, audit_key, now, &ev)?;

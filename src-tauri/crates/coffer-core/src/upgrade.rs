@@ -20,7 +20,7 @@ use crate::keys::{self, Keyholder, MemberSecret, ValuePlace, AUDIT_KEY, INFO_VAL
 use crate::keys::{certify, insert_passphrase_slot};
 use crate::session::Session;
 use crate::session::UpgradeReport;
-use crate::store::{self, Store};
+use crate::store::Store;
 use crate::value::Passphrase;
 
 /// One-time passphrases: 24 characters of an unambiguous alphabet, in groups of four.
@@ -73,7 +73,7 @@ pub(crate) fn upgrade(
     passphrase: &Passphrase,
     kdf: KdfParams,
 ) -> Result<Session> {
-    if !store::owns_any_workspace(store.conn(), owner_id)? {
+    if !store.conn().owns_any_workspace(owner_id)? {
         return Err(Error::Auth(
             "this vault was made by an earlier version of Coffer: an owner must unlock it once \
              to upgrade it, and will then give you a new passphrase"
@@ -97,16 +97,16 @@ pub(crate) fn upgrade(
         };
         let seal_audit = |member_id: i64, pk: &crypto::PublicKeys| -> Result<()> {
             let sealed = keys::seal_member_key(&vault_id, member_id, pk, AUDIT_KEY, &audit_key)?;
-            store::put_member_key(tx, member_id, AUDIT_KEY, &sealed)
+            tx.put_member_key(member_id, AUDIT_KEY, &sealed)
         };
         certify(tx, &vault_id, &secret.identity, owner_id, &owner, &secret.identity, owner_id, false)?;
         seal_audit(owner_id, &secret.identity.public())?;
         let mut members = Vec::new();
-        for (id, name, active) in store::all_members(tx)? {
+        for (id, name, active) in tx.all_members()? {
             // Every old slot wraps the old vault key: none survives.
             for kind in ["passphrase", "device"] {
-                for slot in store::slots_of(tx, id, kind)? {
-                    store::delete_slot(tx, slot.id)?;
+                for slot in tx.slots_of(id, kind)? {
+                    tx.delete_slot(slot.id)?;
                 }
             }
             if id == owner_id {
@@ -123,21 +123,17 @@ pub(crate) fn upgrade(
             seal_audit(id, &theirs.identity.public())?;
             members.push((name, one_time));
         }
-        let with_keys: Vec<(i64, String, Vec<u8>)> = {
-            let mut st = tx.prepare("SELECT id, name, wrapped_key FROM workspaces ORDER BY id")?;
-            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
+        let with_keys = tx.legacy_workspace_keys()?;
         let mut values = 0usize;
         for (ws_id, ws, wrapped) in &with_keys {
             let (ws_id, ws) = (*ws_id, ws.as_str());
             let ws_key = legacy_workspace_key(&vault_id, &vault_key, ws, wrapped)?;
-            for project in store::projects_of(tx, ws_id)? {
+            for project in tx.projects_of(ws_id)? {
                 let fp_key = kh.new_project_key(tx, ws_id, ws, &project.name, project.id)?;
-                for env in store::environments_of(tx, project.id)? {
-                    let p = keys::env_place(tx, env.id)?;
+                for env in tx.environments_of(project.id)? {
+                    let p = tx.env_place(env.id)?;
                     let batch = SealBatch::new(&kh.new_env_key(tx, &p, 1, now)?.public(), INFO_VALUE)?;
-                    for v in store::legacy_versions(tx, env.id)? {
+                    for v in tx.legacy_versions(env.id)? {
                         let what = format!("version {} of '{}' in {}", v.version, v.secret, env.name);
                         let old_ad = legacy_value_ad(&vault_id, ws_id, project.id, env.id, v.secret_id, v.version);
                         let plain = crypto::open(&ws_key, &v.ciphertext, old_ad.as_bytes(), &what)?;
@@ -146,7 +142,7 @@ pub(crate) fn upgrade(
                                 Ok(pk) => (0, Some(pk.kx)),
                                 // A private value of a member who left: no one may open it.
                                 Err(_) => {
-                                    store::destroy_version(tx, v.id, now)?;
+                                    tx.destroy_version(v.id, now)?;
                                     continue;
                                 }
                             }
@@ -170,17 +166,17 @@ pub(crate) fn upgrade(
                             None => batch.seal(&plain, &ad)?,
                         };
                         let fp = fingerprint(&fp_key, &plain);
-                        store::reseal_version(tx, v.id, &ct, epoch, Some(&fp.0))?;
+                        tx.reseal_version(v.id, &ct, epoch, Some(&fp.0))?;
                         values += 1;
                     }
                 }
             }
-            tx.execute("UPDATE workspaces SET wrapped_key = X'' WHERE id = ?1", [ws_id])?;
+            tx.destroy_legacy_workspace_key(ws_id)?;
             // The upgrading owner is the root of trust: they vouch for the directory.
             kh.sign_workspace(tx, ws_id)?;
         }
         // Handles were MACs under the old key; they could not be checked any more.
-        tx.execute("DELETE FROM handles", [])?;
+        tx.delete_all_handles()?;
         let spaces: Vec<(i64, String)> = with_keys.into_iter().map(|(id, name, _)| (id, name)).collect();
         // Recorded in every workspace, where each one's auditors look.
         let names: Vec<&str> = members.iter().map(|m: &(String, Passphrase)| m.0.as_str()).collect();

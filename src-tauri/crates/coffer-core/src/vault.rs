@@ -20,7 +20,7 @@ use crate::keys::{
 };
 use crate::names;
 use crate::session::{Session, DEFAULT_WORKSPACE};
-use crate::store::{self, Store};
+use crate::store::Store;
 use crate::value::Passphrase;
 
 /// Where the vault lives unless told otherwise: `COFFER_VAULT`, else `vault.db` in
@@ -85,9 +85,9 @@ impl Vault {
             let secret = MemberSecret { identity, anchor };
             let now = clock.now_ms();
             let member_id = store.write(|tx| {
-                store::set_meta(tx, "vault_id", vault_id.as_bytes())?;
-                store::set_meta(tx, "created_at", &now.to_le_bytes())?;
-                let member_id = store::insert_member(tx, owner, now)?;
+                tx.set_meta("vault_id", vault_id.as_bytes())?;
+                tx.set_meta("created_at", &now.to_le_bytes())?;
+                let member_id = tx.insert_member(owner, now)?;
                 // The owner is the root of trust: their keys certify themselves.
                 certify(
                     tx,
@@ -108,7 +108,7 @@ impl Vault {
                     AUDIT_KEY,
                     &audit_key,
                 )?;
-                store::put_member_key(tx, member_id, AUDIT_KEY, &sealed)?;
+                tx.put_member_key(member_id, AUDIT_KEY, &sealed)?;
                 Ok(member_id)
             })?;
             let mut session = Session::new(
@@ -136,7 +136,10 @@ impl Vault {
     }
 
     fn vault_id(&self) -> Result<String> {
-        let raw = store::get_meta(self.store.conn(), "vault_id")?
+        let raw = self
+            .store
+            .conn()
+            .get_meta("vault_id")?
             .ok_or_else(|| Error::Integrity("the vault has no identity record".into()))?;
         String::from_utf8(raw)
             .map_err(|_| Error::Integrity("the vault identity is malformed".into()))
@@ -148,9 +151,12 @@ impl Vault {
     pub fn unlock(self, member: &str, passphrase: &Passphrase) -> Result<Session> {
         let vault_id = self.vault_id()?;
         let now = self.clock.now_ms();
-        let found = store::member_by_name(self.store.conn(), member)?;
+        let found = self.store.conn().member_by_name(member)?;
         let slot = match &found {
-            Some(m) => store::slots_of(self.store.conn(), m.id, "passphrase")?
+            Some(m) => self
+                .store
+                .conn()
+                .slots_of(m.id, "passphrase")?
                 .into_iter()
                 .next(),
             None => None,
@@ -158,7 +164,7 @@ impl Vault {
         let (Some(m), Some(slot)) = (found, slot) else {
             // Spend the same work as a real attempt so timing does not tell members apart.
             let _ = self.kdf.derive(passphrase, &[0u8; 16]);
-            let failures = self.store.write(|tx| store::record_failed_unlock_any(tx))?;
+            let failures = self.store.write(|tx| tx.record_failed_unlock_any())?;
             std::thread::sleep(failure_delay(failures));
             return Err(Error::BadCredentials);
         };
@@ -175,8 +181,8 @@ impl Vault {
             Ok(bytes) => bytes,
             Err(_) => {
                 let failures = self.store.write(|tx| {
-                    store::record_failed_unlock(tx, m.id, now)?;
-                    store::record_failed_unlock_any(tx)
+                    tx.record_failed_unlock(m.id, now)?;
+                    tx.record_failed_unlock_any()
                 })?;
                 std::thread::sleep(failure_delay(failures));
                 return Err(Error::BadCredentials);
@@ -184,11 +190,11 @@ impl Vault {
         };
         let upgrade = params.is_weaker_than(&self.kdf);
         let target = self.kdf;
-        let failed_any = store::failed_unlocks_any(self.store.conn())? > 0;
+        let failed_any = self.store.conn().failed_unlocks_any()? > 0;
         if m.failed_attempts > 0 || failed_any || upgrade {
             self.store.write(|tx| {
-                store::reset_failed_unlocks(tx, m.id)?;
-                store::reset_failed_unlocks_any(tx)?;
+                tx.reset_failed_unlocks(m.id)?;
+                tx.reset_failed_unlocks_any()?;
                 if upgrade {
                     // Re-wrap under the stronger parameters while we hold the passphrase.
                     let salt = random_bytes::<16>()?;
@@ -196,8 +202,7 @@ impl Vault {
                     let wrapped = crypto::seal(&kek, &plain, ad.as_bytes())?;
                     let kdf_text = serde_json::to_string(&target)
                         .map_err(|e| Error::Storage(e.to_string()))?;
-                    store::replace_slot_key(
-                        tx,
+                    tx.replace_slot_key(
                         slot.id,
                         Some(&kdf_text),
                         Some(&salt),
@@ -233,10 +238,10 @@ impl Vault {
 
     /// Whether `member` has remembered this vault on a device (a device key slot).
     pub fn has_device_slot(&self, member: &str) -> Result<bool> {
-        let Some(m) = store::member_by_name(self.store.conn(), member)? else {
+        let Some(m) = self.store.conn().member_by_name(member)? else {
             return Ok(false);
         };
-        Ok(!store::slots_of(self.store.conn(), m.id, "device")?.is_empty())
+        Ok(!self.store.conn().slots_of(m.id, "device")?.is_empty())
     }
 
     /// Unlocks with the device key kept in the OS keyring by "remember on this device".
@@ -252,8 +257,12 @@ impl Vault {
             .get(&account)
             .map_err(|e: DeviceStoreError| Error::Auth(e.to_string()))?
             .ok_or_else(no_device_key)?;
-        let m = store::member_by_name(self.store.conn(), member)?.ok_or_else(no_device_key)?;
-        let slots = store::slots_of(self.store.conn(), m.id, "device")?;
+        let m = self
+            .store
+            .conn()
+            .member_by_name(member)?
+            .ok_or_else(no_device_key)?;
+        let slots = self.store.conn().slots_of(m.id, "device")?;
         let device_key = Key32::from_slice(&key_bytes)?;
         for slot in slots.iter().filter(|s| s.format == SLOT_FORMAT) {
             let ad = slot_ad(&vault_id, m.id, "device", slot.format);
@@ -346,10 +355,14 @@ impl Vault {
         if vault_id != lease.vault_id {
             return Err(refuse());
         }
-        let m = store::member_by_name(self.store.conn(), &lease.member)?.ok_or_else(refuse)?;
+        let m = self
+            .store
+            .conn()
+            .member_by_name(&lease.member)?
+            .ok_or_else(refuse)?;
         // A member removed from the vault has no key slot left; a lease made before
         // the removal must not outlive it.
-        if store::slots_of(self.store.conn(), m.id, "passphrase")?.is_empty() {
+        if self.store.conn().slots_of(m.id, "passphrase")?.is_empty() {
             return Err(refuse());
         }
         let secret = MemberSecret::decode(&lease.secret).map_err(|_| refuse())?;

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use super::KeyStore;
 use crate::error::{Error, Result};
 
 pub(crate) struct SecretRow {
@@ -72,19 +73,6 @@ fn version_row(r: &Row<'_>) -> rusqlite::Result<VersionRow> {
     })
 }
 
-pub(crate) fn secret_by_name(
-    c: &Connection,
-    project_id: i64,
-    name: &str,
-) -> Result<Option<SecretRow>> {
-    Ok(c.prepare_cached(&format!(
-        "SELECT {SECRET_COLS} FROM secrets s JOIN members m ON m.id = s.owner_id
-             WHERE s.project_id = ?1 AND s.name = ?2"
-    ))?
-    .query_row(params![project_id, name], secret_row)
-    .optional()?)
-}
-
 pub(crate) struct NewSecret<'a> {
     pub project_id: i64,
     pub name: &'a str,
@@ -94,88 +82,6 @@ pub(crate) struct NewSecret<'a> {
     pub owner_id: i64,
     pub rotate_every: Option<i64>,
     pub now: i64,
-}
-
-pub(crate) fn insert_secret(c: &Connection, s: &NewSecret<'_>) -> Result<i64> {
-    c.prepare_cached(
-        "INSERT INTO secrets(project_id, name, description, kind, scope, owner_id, rotate_every,
-                             created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-    )?
-    .execute(params![
-        s.project_id,
-        s.name,
-        s.description,
-        s.kind,
-        s.scope,
-        s.owner_id,
-        s.rotate_every,
-        s.now
-    ])
-    .map_err(|e| match e {
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            Error::Conflict(format!(
-                "the name '{}' is already taken in this project",
-                s.name
-            ))
-        }
-        e => e.into(),
-    })?;
-    Ok(c.last_insert_rowid())
-}
-
-pub(crate) fn update_secret_meta(
-    c: &Connection,
-    id: i64,
-    description: &str,
-    kind: &str,
-    rotate_every: Option<i64>,
-    now: i64,
-) -> Result<()> {
-    c.prepare_cached(
-        "UPDATE secrets SET description = ?2, kind = ?3, rotate_every = ?4, updated_at = ?5 WHERE id = ?1",
-    )?
-    .execute(params![id, description, kind, rotate_every, now])?;
-    Ok(())
-}
-
-pub(crate) fn set_secret_deleted(
-    c: &Connection,
-    id: i64,
-    deleted_at: Option<i64>,
-    now: i64,
-) -> Result<()> {
-    c.execute(
-        "UPDATE secrets SET deleted_at = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id, deleted_at, now],
-    )?;
-    Ok(())
-}
-
-pub(crate) fn purge_secret(c: &Connection, id: i64) -> Result<()> {
-    c.execute("DELETE FROM versions WHERE secret_id = ?1", [id])?;
-    c.execute("DELETE FROM secrets WHERE id = ?1", [id])?;
-    Ok(())
-}
-
-/// Secrets of a workspace deleted at or before `cutoff`, for the purge sweep.
-pub(crate) fn deleted_before(
-    c: &Connection,
-    workspace_id: i64,
-    cutoff: i64,
-) -> Result<Vec<(i64, String, String)>> {
-    let mut st = c.prepare_cached(
-        // CROSS JOIN keeps SQLite on the small partial index of deleted secrets.
-        "SELECT s.id, s.name, p.name FROM secrets s INDEXED BY secrets_deleted
-         CROSS JOIN projects p ON p.id = s.project_id
-         WHERE p.workspace_id = ?1 AND s.deleted_at IS NOT NULL AND s.deleted_at <= ?2",
-    )?;
-    let rows = st.query_map(params![workspace_id, cutoff], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 pub(crate) struct CurrentRow {
@@ -192,78 +98,6 @@ pub(crate) struct Listing {
     pub current: HashMap<i64, Vec<CurrentRow>>,
 }
 
-pub(crate) fn list_secrets(
-    c: &Connection,
-    project_id: i64,
-    member_id: i64,
-    include_deleted: bool,
-) -> Result<Listing> {
-    let mut st = c.prepare_cached(&format!(
-        "SELECT {SECRET_COLS} FROM secrets s JOIN members m ON m.id = s.owner_id
-         WHERE s.project_id = ?1
-           AND (s.scope = 'workspace' OR s.owner_id = ?2)
-           AND (?3 OR s.deleted_at IS NULL)
-         ORDER BY s.name"
-    ))?;
-    let secrets = st
-        .query_map(params![project_id, member_id, include_deleted], secret_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    // Current versions come from a covering index, without touching the table.
-    let mut st = c.prepare_cached(
-        "SELECT v.secret_id, v.environment_id, v.version, v.created_at, v.expires_at, v.fingerprint
-         FROM secrets s CROSS JOIN versions v INDEXED BY versions_current
-           ON v.secret_id = s.id AND v.superseded_at IS NULL
-         WHERE s.project_id = ?1",
-    )?;
-    let mut current: HashMap<i64, Vec<CurrentRow>> = HashMap::with_capacity(secrets.len());
-    let mut rows = st.query([project_id])?;
-    while let Some(r) = rows.next()? {
-        current.entry(r.get(0)?).or_default().push(CurrentRow {
-            environment_id: r.get(1)?,
-            version: r.get(2)?,
-            created_at: r.get(3)?,
-            expires_at: r.get(4)?,
-            fingerprint: r.get(5)?,
-        });
-    }
-    Ok(Listing { secrets, current })
-}
-
-pub(crate) fn current_version(
-    c: &Connection,
-    secret_id: i64,
-    environment_id: i64,
-) -> Result<Option<VersionRow>> {
-    Ok(c.prepare_cached(&format!(
-        "SELECT {VERSION_COLS} FROM versions
-             WHERE secret_id = ?1 AND environment_id = ?2 AND superseded_at IS NULL"
-    ))?
-    .query_row(params![secret_id, environment_id], version_row)
-    .optional()?)
-}
-
-pub(crate) fn version_by_number(
-    c: &Connection,
-    secret_id: i64,
-    environment_id: i64,
-    version: i64,
-) -> Result<Option<VersionRow>> {
-    Ok(c.prepare_cached(&format!(
-        "SELECT {VERSION_COLS} FROM versions
-             WHERE secret_id = ?1 AND environment_id = ?2 AND version = ?3"
-    ))?
-    .query_row(params![secret_id, environment_id, version], version_row)
-    .optional()?)
-}
-
-pub(crate) fn versions_of(c: &Connection, secret_id: i64) -> Result<Vec<VersionRow>> {
-    let mut st = c.prepare_cached(&format!(
-        "SELECT {VERSION_COLS} FROM versions WHERE secret_id = ?1 ORDER BY environment_id, version DESC"
-    ))?;
-    let rows = st.query_map([secret_id], version_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
 /// The fast path of `use`: the current ciphertext of one secret by name.
 pub(crate) struct ResolveRow {
     pub secret_id: i64,
@@ -277,53 +111,6 @@ pub(crate) struct ResolveRow {
     pub epoch: Option<i64>,
 }
 
-pub(crate) fn resolve_current(
-    c: &Connection,
-    project_id: i64,
-    name: &str,
-    environment_id: i64,
-) -> Result<Option<ResolveRow>> {
-    Ok(c.prepare_cached(
-        "SELECT s.id, s.scope, s.owner_id, v.version, v.ciphertext, v.expires_at, s.allowed_hosts,
-                v.epoch
-             FROM secrets s JOIN versions v ON v.secret_id = s.id
-             WHERE s.project_id = ?1 AND s.name = ?2 AND s.deleted_at IS NULL
-               AND v.environment_id = ?3 AND v.superseded_at IS NULL",
-    )?
-    .query_row(params![project_id, name, environment_id], |r| {
-        Ok(ResolveRow {
-            secret_id: r.get(0)?,
-            scope: r.get(1)?,
-            owner_id: r.get(2)?,
-            version: r.get(3)?,
-            ciphertext: r.get(4)?,
-            expires_at: r.get(5)?,
-            allowed_hosts: r.get(6)?,
-            epoch: r.get(7)?,
-        })
-    })
-    .optional()?)
-}
-
-/// The allowed-host patterns of a secret, as stored (a JSON array).
-pub(crate) fn allowed_hosts(c: &Connection, secret_id: i64) -> Result<String> {
-    Ok(
-        c.prepare_cached("SELECT allowed_hosts FROM secrets WHERE id = ?1")?
-            .query_row([secret_id], |r| r.get(0))?,
-    )
-}
-
-pub(crate) fn set_allowed_hosts(
-    c: &Connection,
-    secret_id: i64,
-    hosts_json: &str,
-    now: i64,
-) -> Result<()> {
-    c.prepare_cached("UPDATE secrets SET allowed_hosts = ?2, updated_at = ?3 WHERE id = ?1")?
-        .execute(params![secret_id, hosts_json, now])?;
-    Ok(())
-}
-
 pub(crate) struct NewVersion<'a> {
     pub secret_id: i64,
     pub environment_id: i64,
@@ -335,43 +122,6 @@ pub(crate) struct NewVersion<'a> {
     pub created_by: &'a str,
     pub expires_at: Option<i64>,
     pub now: i64,
-}
-
-/// Supersedes the current version (if any) and inserts the new one: a value no
-/// removed member has seen, so the pair is no longer exposed.
-pub(crate) fn push_version(c: &Connection, v: &NewVersion<'_>) -> Result<()> {
-    super::clear_exposure(c, v.secret_id, v.environment_id)?;
-    c.prepare_cached(
-        "UPDATE versions SET superseded_at = ?3
-         WHERE secret_id = ?1 AND environment_id = ?2 AND superseded_at IS NULL",
-    )?
-    .execute(params![v.secret_id, v.environment_id, v.now])?;
-    c.prepare_cached(
-        "INSERT INTO versions(secret_id, environment_id, version, ciphertext, fingerprint, origin,
-                              created_at, created_by, expires_at, epoch)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?
-    .execute(params![
-        v.secret_id,
-        v.environment_id,
-        v.version,
-        v.ciphertext,
-        v.fingerprint,
-        v.origin,
-        v.now,
-        v.created_by,
-        v.expires_at,
-        v.epoch
-    ])
-    .map_err(|e| match e {
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            Error::Conflict("another writer added this version first; try again".into())
-        }
-        e => e.into(),
-    })?;
-    Ok(())
 }
 
 /// A version whose ciphertext is due for destruction.
@@ -401,56 +151,353 @@ fn doomed_row(r: &Row<'_>) -> rusqlite::Result<DoomedVersion> {
     })
 }
 
-/// Old versions of a workspace superseded at or before `cutoff` (the rollback window).
-pub(crate) fn doomed_by_window(
-    c: &Connection,
-    workspace_id: i64,
-    cutoff: i64,
-) -> Result<Vec<DoomedVersion>> {
-    let mut st = c.prepare_cached(&format!(
-        "SELECT {DOOMED_COLS}
-         WHERE v.superseded_at IS NOT NULL AND v.destroyed_at IS NULL AND v.superseded_at <= ?2
-           AND v.id IN (SELECT id FROM versions INDEXED BY versions_live_old
-                        WHERE superseded_at IS NOT NULL AND destroyed_at IS NULL AND superseded_at <= ?2)
-           AND p.workspace_id = ?1"
-    ))?;
-    let rows = st.query_map(params![workspace_id, cutoff], doomed_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+/// Secrets and their versions.
+pub(crate) trait HistoryStore {
+    fn secret_by_name(&self, project_id: i64, name: &str) -> Result<Option<SecretRow>>;
+
+    fn insert_secret(&self, s: &NewSecret<'_>) -> Result<i64>;
+
+    fn update_secret_meta(
+        &self,
+        id: i64,
+        description: &str,
+        kind: &str,
+        rotate_every: Option<i64>,
+        now: i64,
+    ) -> Result<()>;
+
+    fn set_secret_deleted(&self, id: i64, deleted_at: Option<i64>, now: i64) -> Result<()>;
+
+    fn purge_secret(&self, id: i64) -> Result<()>;
+
+    /// Secrets of a workspace deleted at or before `cutoff`, for the purge sweep.
+    fn deleted_before(&self, workspace_id: i64, cutoff: i64) -> Result<Vec<(i64, String, String)>>;
+
+    fn list_secrets(
+        &self,
+        project_id: i64,
+        member_id: i64,
+        include_deleted: bool,
+    ) -> Result<Listing>;
+
+    fn current_version(&self, secret_id: i64, environment_id: i64) -> Result<Option<VersionRow>>;
+
+    fn version_by_number(
+        &self,
+        secret_id: i64,
+        environment_id: i64,
+        version: i64,
+    ) -> Result<Option<VersionRow>>;
+
+    fn versions_of(&self, secret_id: i64) -> Result<Vec<VersionRow>>;
+
+    fn resolve_current(
+        &self,
+        project_id: i64,
+        name: &str,
+        environment_id: i64,
+    ) -> Result<Option<ResolveRow>>;
+
+    /// The allowed-host patterns of a secret, as stored (a JSON array).
+    fn allowed_hosts(&self, secret_id: i64) -> Result<String>;
+
+    fn set_allowed_hosts(&self, secret_id: i64, hosts_json: &str, now: i64) -> Result<()>;
+
+    /// Supersedes the current version (if any) and inserts the new one: a value no
+    /// removed member has seen, so the pair is no longer exposed.
+    fn push_version(&self, v: &NewVersion<'_>) -> Result<()>;
+
+    /// Old versions of a workspace superseded at or before `cutoff` (the rollback window).
+    fn doomed_by_window(&self, workspace_id: i64, cutoff: i64) -> Result<Vec<DoomedVersion>>;
+
+    /// Versions of one secret/environment past the newest `max_versions` that still hold
+    /// ciphertext.
+    fn doomed_by_count(
+        &self,
+        secret_id: i64,
+        environment_id: i64,
+        max_versions: i64,
+    ) -> Result<Vec<DoomedVersion>>;
+
+    /// Every (secret, environment) pair of a workspace holding more than one live version.
+    fn pairs_with_history(&self, workspace_id: i64) -> Result<Vec<(i64, i64)>>;
+
+    fn destroy_version(&self, version_id: i64, now: i64) -> Result<()>;
 }
 
-/// Versions of one secret/environment past the newest `max_versions` that still hold
-/// ciphertext.
-pub(crate) fn doomed_by_count(
-    c: &Connection,
-    secret_id: i64,
-    environment_id: i64,
-    max_versions: i64,
-) -> Result<Vec<DoomedVersion>> {
-    let mut st = c.prepare_cached(&format!(
-        "SELECT {DOOMED_COLS}
-         WHERE v.secret_id = ?1 AND v.environment_id = ?2 AND v.destroyed_at IS NULL
-         ORDER BY v.version DESC LIMIT -1 OFFSET ?3"
-    ))?;
-    let rows = st.query_map(params![secret_id, environment_id, max_versions], doomed_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
+impl HistoryStore for Connection {
+    fn secret_by_name(&self, project_id: i64, name: &str) -> Result<Option<SecretRow>> {
+        Ok(self
+            .prepare_cached(&format!(
+                "SELECT {SECRET_COLS} FROM secrets s JOIN members m ON m.id = s.owner_id
+                 WHERE s.project_id = ?1 AND s.name = ?2"
+            ))?
+            .query_row(params![project_id, name], secret_row)
+            .optional()?)
+    }
 
-/// Every (secret, environment) pair of a workspace holding more than one live version.
-pub(crate) fn pairs_with_history(c: &Connection, workspace_id: i64) -> Result<Vec<(i64, i64)>> {
-    let mut st = c.prepare_cached(
-        "SELECT v.secret_id, v.environment_id FROM versions v
-         JOIN secrets s ON s.id = v.secret_id JOIN projects p ON p.id = s.project_id
-         WHERE p.workspace_id = ?1 AND v.destroyed_at IS NULL AND v.superseded_at IS NOT NULL
-         GROUP BY v.secret_id, v.environment_id",
-    )?;
-    let rows = st.query_map([workspace_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
+    fn insert_secret(&self, s: &NewSecret<'_>) -> Result<i64> {
+        self.prepare_cached(
+            "INSERT INTO secrets(project_id, name, description, kind, scope, owner_id, rotate_every,
+                                 created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        )?
+        .execute(params![
+            s.project_id,
+            s.name,
+            s.description,
+            s.kind,
+            s.scope,
+            s.owner_id,
+            s.rotate_every,
+            s.now
+        ])
+        .map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Error::Conflict(format!(
+                    "the name '{}' is already taken in this project",
+                    s.name
+                ))
+            }
+            e => e.into(),
+        })?;
+        Ok(self.last_insert_rowid())
+    }
 
-pub(crate) fn destroy_version(c: &Connection, version_id: i64, now: i64) -> Result<()> {
-    c.prepare_cached(
-        "UPDATE versions SET ciphertext = NULL, fingerprint = X'', destroyed_at = ?2 WHERE id = ?1",
-    )?
-    .execute(params![version_id, now])?;
-    Ok(())
+    fn update_secret_meta(
+        &self,
+        id: i64,
+        description: &str,
+        kind: &str,
+        rotate_every: Option<i64>,
+        now: i64,
+    ) -> Result<()> {
+        self.prepare_cached(
+            "UPDATE secrets SET description = ?2, kind = ?3, rotate_every = ?4, updated_at = ?5 WHERE id = ?1",
+        )?
+        .execute(params![id, description, kind, rotate_every, now])?;
+        Ok(())
+    }
+
+    fn set_secret_deleted(&self, id: i64, deleted_at: Option<i64>, now: i64) -> Result<()> {
+        self.execute(
+            "UPDATE secrets SET deleted_at = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, deleted_at, now],
+        )?;
+        Ok(())
+    }
+
+    fn purge_secret(&self, id: i64) -> Result<()> {
+        self.execute("DELETE FROM versions WHERE secret_id = ?1", [id])?;
+        self.execute("DELETE FROM secrets WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    fn deleted_before(&self, workspace_id: i64, cutoff: i64) -> Result<Vec<(i64, String, String)>> {
+        let mut st = self.prepare_cached(
+            // CROSS JOIN keeps SQLite on the small partial index of deleted secrets.
+            "SELECT s.id, s.name, p.name FROM secrets s INDEXED BY secrets_deleted
+             CROSS JOIN projects p ON p.id = s.project_id
+             WHERE p.workspace_id = ?1 AND s.deleted_at IS NOT NULL AND s.deleted_at <= ?2",
+        )?;
+        let rows = st.query_map(params![workspace_id, cutoff], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn list_secrets(
+        &self,
+        project_id: i64,
+        member_id: i64,
+        include_deleted: bool,
+    ) -> Result<Listing> {
+        let mut st = self.prepare_cached(&format!(
+            "SELECT {SECRET_COLS} FROM secrets s JOIN members m ON m.id = s.owner_id
+             WHERE s.project_id = ?1
+               AND (s.scope = 'workspace' OR s.owner_id = ?2)
+               AND (?3 OR s.deleted_at IS NULL)
+             ORDER BY s.name"
+        ))?;
+        let secrets = st
+            .query_map(params![project_id, member_id, include_deleted], secret_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        // Current versions come from a covering index, without touching the table.
+        let mut st = self.prepare_cached(
+            "SELECT v.secret_id, v.environment_id, v.version, v.created_at, v.expires_at, v.fingerprint
+             FROM secrets s CROSS JOIN versions v INDEXED BY versions_current
+               ON v.secret_id = s.id AND v.superseded_at IS NULL
+             WHERE s.project_id = ?1",
+        )?;
+        let mut current: HashMap<i64, Vec<CurrentRow>> = HashMap::with_capacity(secrets.len());
+        let mut rows = st.query([project_id])?;
+        while let Some(r) = rows.next()? {
+            current.entry(r.get(0)?).or_default().push(CurrentRow {
+                environment_id: r.get(1)?,
+                version: r.get(2)?,
+                created_at: r.get(3)?,
+                expires_at: r.get(4)?,
+                fingerprint: r.get(5)?,
+            });
+        }
+        Ok(Listing { secrets, current })
+    }
+
+    fn current_version(&self, secret_id: i64, environment_id: i64) -> Result<Option<VersionRow>> {
+        Ok(self
+            .prepare_cached(&format!(
+                "SELECT {VERSION_COLS} FROM versions
+                 WHERE secret_id = ?1 AND environment_id = ?2 AND superseded_at IS NULL"
+            ))?
+            .query_row(params![secret_id, environment_id], version_row)
+            .optional()?)
+    }
+
+    fn version_by_number(
+        &self,
+        secret_id: i64,
+        environment_id: i64,
+        version: i64,
+    ) -> Result<Option<VersionRow>> {
+        Ok(self
+            .prepare_cached(&format!(
+                "SELECT {VERSION_COLS} FROM versions
+                 WHERE secret_id = ?1 AND environment_id = ?2 AND version = ?3"
+            ))?
+            .query_row(params![secret_id, environment_id, version], version_row)
+            .optional()?)
+    }
+
+    fn versions_of(&self, secret_id: i64) -> Result<Vec<VersionRow>> {
+        let mut st = self.prepare_cached(&format!(
+            "SELECT {VERSION_COLS} FROM versions WHERE secret_id = ?1 ORDER BY environment_id, version DESC"
+        ))?;
+        let rows = st.query_map([secret_id], version_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn resolve_current(
+        &self,
+        project_id: i64,
+        name: &str,
+        environment_id: i64,
+    ) -> Result<Option<ResolveRow>> {
+        Ok(self.prepare_cached(
+            "SELECT s.id, s.scope, s.owner_id, v.version, v.ciphertext, v.expires_at, s.allowed_hosts,
+                    v.epoch
+                 FROM secrets s JOIN versions v ON v.secret_id = s.id
+                 WHERE s.project_id = ?1 AND s.name = ?2 AND s.deleted_at IS NULL
+                   AND v.environment_id = ?3 AND v.superseded_at IS NULL",
+        )?
+        .query_row(params![project_id, name, environment_id], |r| {
+            Ok(ResolveRow {
+                secret_id: r.get(0)?,
+                scope: r.get(1)?,
+                owner_id: r.get(2)?,
+                version: r.get(3)?,
+                ciphertext: r.get(4)?,
+                expires_at: r.get(5)?,
+                allowed_hosts: r.get(6)?,
+                epoch: r.get(7)?,
+            })
+        })
+        .optional()?)
+    }
+
+    fn allowed_hosts(&self, secret_id: i64) -> Result<String> {
+        Ok(self
+            .prepare_cached("SELECT allowed_hosts FROM secrets WHERE id = ?1")?
+            .query_row([secret_id], |r| r.get(0))?)
+    }
+
+    fn set_allowed_hosts(&self, secret_id: i64, hosts_json: &str, now: i64) -> Result<()> {
+        self.prepare_cached(
+            "UPDATE secrets SET allowed_hosts = ?2, updated_at = ?3 WHERE id = ?1",
+        )?
+        .execute(params![secret_id, hosts_json, now])?;
+        Ok(())
+    }
+
+    fn push_version(&self, v: &NewVersion<'_>) -> Result<()> {
+        self.clear_exposure(v.secret_id, v.environment_id)?;
+        self.prepare_cached(
+            "UPDATE versions SET superseded_at = ?3
+             WHERE secret_id = ?1 AND environment_id = ?2 AND superseded_at IS NULL",
+        )?
+        .execute(params![v.secret_id, v.environment_id, v.now])?;
+        self.prepare_cached(
+            "INSERT INTO versions(secret_id, environment_id, version, ciphertext, fingerprint, origin,
+                                  created_at, created_by, expires_at, epoch)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?
+        .execute(params![
+            v.secret_id,
+            v.environment_id,
+            v.version,
+            v.ciphertext,
+            v.fingerprint,
+            v.origin,
+            v.now,
+            v.created_by,
+            v.expires_at,
+            v.epoch
+        ])
+        .map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Error::Conflict("another writer added this version first; try again".into())
+            }
+            e => e.into(),
+        })?;
+        Ok(())
+    }
+
+    fn doomed_by_window(&self, workspace_id: i64, cutoff: i64) -> Result<Vec<DoomedVersion>> {
+        let mut st = self.prepare_cached(&format!(
+            "SELECT {DOOMED_COLS}
+             WHERE v.superseded_at IS NOT NULL AND v.destroyed_at IS NULL AND v.superseded_at <= ?2
+               AND v.id IN (SELECT id FROM versions INDEXED BY versions_live_old
+                            WHERE superseded_at IS NOT NULL AND destroyed_at IS NULL AND superseded_at <= ?2)
+               AND p.workspace_id = ?1"
+        ))?;
+        let rows = st.query_map(params![workspace_id, cutoff], doomed_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn doomed_by_count(
+        &self,
+        secret_id: i64,
+        environment_id: i64,
+        max_versions: i64,
+    ) -> Result<Vec<DoomedVersion>> {
+        let mut st = self.prepare_cached(&format!(
+            "SELECT {DOOMED_COLS}
+             WHERE v.secret_id = ?1 AND v.environment_id = ?2 AND v.destroyed_at IS NULL
+             ORDER BY v.version DESC LIMIT -1 OFFSET ?3"
+        ))?;
+        let rows = st.query_map(params![secret_id, environment_id, max_versions], doomed_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn pairs_with_history(&self, workspace_id: i64) -> Result<Vec<(i64, i64)>> {
+        let mut st = self.prepare_cached(
+            "SELECT v.secret_id, v.environment_id FROM versions v
+             JOIN secrets s ON s.id = v.secret_id JOIN projects p ON p.id = s.project_id
+             WHERE p.workspace_id = ?1 AND v.destroyed_at IS NULL AND v.superseded_at IS NOT NULL
+             GROUP BY v.secret_id, v.environment_id",
+        )?;
+        let rows = st.query_map([workspace_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn destroy_version(&self, version_id: i64, now: i64) -> Result<()> {
+        self.prepare_cached(
+            "UPDATE versions SET ciphertext = NULL, fingerprint = X'', destroyed_at = ?2 WHERE id = ?1",
+        )?
+        .execute(params![version_id, now])?;
+        Ok(())
+    }
 }

@@ -1,5 +1,6 @@
 //! Storage: one SQLite file in WAL mode; every SQL statement of Coffer lives under
-//! this module, so another backend is one more implementation of the same functions.
+//! this module, so another backend is one more implementation of the same traits
+//! (see [`Storage`]).
 //!
 //! Writers take the lock up front (`BEGIN IMMEDIATE`) and wait for each other through
 //! the busy timeout, so two processes writing at once both succeed; if the wait runs
@@ -9,6 +10,7 @@ mod directory;
 mod history;
 mod keys;
 mod schema;
+mod signed;
 mod trail;
 mod usage;
 
@@ -20,10 +22,32 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, Transactio
 pub(crate) use directory::*;
 pub(crate) use history::*;
 pub(crate) use keys::*;
+pub(crate) use signed::*;
 pub(crate) use trail::*;
 pub(crate) use usage::*;
 
 use crate::error::{Error, Result};
+
+/// Every storage operation of Coffer, grouped by the data it touches. The rest of the
+/// core reaches storage only through `&dyn Storage` (reads from [`Store::conn`],
+/// writes inside [`Store::write`]): SQLite's connection is one implementation, and a
+/// team vault on another database is a second one of the same operations.
+pub(crate) trait Storage:
+    DirectoryStore + HistoryStore + KeyStore + MetaStore + SignedStore + TrailStore + UsageStore
+{
+}
+
+impl<T> Storage for T where
+    T: ?Sized
+        + DirectoryStore
+        + HistoryStore
+        + KeyStore
+        + MetaStore
+        + SignedStore
+        + TrailStore
+        + UsageStore
+{
+}
 
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
@@ -95,7 +119,8 @@ impl Store {
         &self.path
     }
 
-    pub(crate) fn conn(&self) -> &Connection {
+    /// Reads outside a write transaction.
+    pub(crate) fn conn(&self) -> &dyn Storage {
         &self.conn
     }
 
@@ -103,27 +128,38 @@ impl Store {
     ///
     /// Takes `&self` (SQLite's own locking guards the file; the session never nests
     /// transactions), so callers can hold keys borrowed from the session meanwhile.
-    pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&dyn Storage) -> Result<T>) -> Result<T> {
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
+        let c: &Connection = &tx;
+        let out = f(c)?;
         tx.commit()?;
         Ok(out)
     }
 }
 
-pub(crate) fn get_meta(c: &Connection, key: &str) -> Result<Option<Vec<u8>>> {
-    Ok(c.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
-        .query_row([key], |r| r.get(0))
-        .optional()?)
+/// Vault-wide values by key.
+pub(crate) trait MetaStore {
+    fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>>;
+
+    fn set_meta(&self, key: &str, value: &[u8]) -> Result<()>;
 }
 
-pub(crate) fn set_meta(c: &Connection, key: &str, value: &[u8]) -> Result<()> {
-    c.prepare_cached(
-        "INSERT INTO meta(key, value) VALUES (?1, ?2)
-         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-    )?
-    .execute(rusqlite::params![key, value])?;
-    Ok(())
+impl MetaStore for Connection {
+    fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn set_meta(&self, key: &str, value: &[u8]) -> Result<()> {
+        self.prepare_cached(
+            "INSERT INTO meta(key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        )?
+        .execute(rusqlite::params![key, value])?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -39,29 +39,6 @@ fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
     })
 }
 
-pub(crate) fn insert_audit(c: &Connection, row: &AuditRow) -> Result<()> {
-    c.prepare_cached(
-        "INSERT INTO audit_events(id, at, actor, action, outcome, workspace_id, workspace, project,
-                                  environment, secret, detail, mac)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )?
-    .execute(params![
-        row.id,
-        row.at,
-        row.actor,
-        row.action,
-        row.outcome,
-        row.workspace_id,
-        row.workspace,
-        row.project,
-        row.environment,
-        row.secret,
-        row.detail,
-        row.mac
-    ])?;
-    Ok(())
-}
-
 /// Filters for reading the trail back; `None` matches everything.
 #[derive(Default)]
 pub(crate) struct AuditQuery<'a> {
@@ -73,53 +50,85 @@ pub(crate) struct AuditQuery<'a> {
     pub limit: Option<i64>,
 }
 
-pub(crate) fn query_audit(c: &Connection, q: &AuditQuery<'_>) -> Result<Vec<AuditRow>> {
-    let mut st = c.prepare_cached(&format!(
-        "SELECT {AUDIT_COLS} FROM (
-            SELECT {AUDIT_COLS} FROM audit_events
-            WHERE workspace_id = ?1
-              AND (?2 IS NULL OR actor = ?2)
-              AND (?3 IS NULL OR action = ?3 OR action LIKE '%.' || ?3)
-              AND (?4 IS NULL OR secret = ?4)
-              AND (?5 IS NULL OR at >= ?5)
-            ORDER BY id DESC LIMIT ?6)
-         ORDER BY id"
-    ))?;
-    let rows = st.query_map(
-        params![
-            q.workspace_id,
-            q.actor,
-            q.action,
-            q.secret,
-            q.since,
-            q.limit.unwrap_or(-1)
-        ],
-        audit_row,
-    )?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+/// The audit trail's rows.
+pub(crate) trait TrailStore {
+    fn insert_audit(&self, row: &AuditRow) -> Result<()>;
+
+    fn query_audit(&self, q: &AuditQuery<'_>) -> Result<Vec<AuditRow>>;
+
+    /// Calls `f` for every event in id order without loading the trail into memory.
+    fn each_audit(&self, f: &mut dyn FnMut(&AuditRow) -> Result<bool>) -> Result<()>;
+
+    fn last_audit(&self) -> Result<Option<(i64, Vec<u8>)>>;
 }
 
-/// Calls `f` for every event in id order without loading the trail into memory.
-pub(crate) fn each_audit(
-    c: &Connection,
-    mut f: impl FnMut(&AuditRow) -> Result<bool>,
-) -> Result<()> {
-    let mut st = c.prepare(&format!(
-        "SELECT {AUDIT_COLS} FROM audit_events ORDER BY id"
-    ))?;
-    let mut rows = st.query([])?;
-    while let Some(r) = rows.next()? {
-        if !f(&audit_row(r)?)? {
-            break;
-        }
+impl TrailStore for Connection {
+    fn insert_audit(&self, row: &AuditRow) -> Result<()> {
+        self.prepare_cached(
+            "INSERT INTO audit_events(id, at, actor, action, outcome, workspace_id, workspace, project,
+                                      environment, secret, detail, mac)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?
+        .execute(params![
+            row.id,
+            row.at,
+            row.actor,
+            row.action,
+            row.outcome,
+            row.workspace_id,
+            row.workspace,
+            row.project,
+            row.environment,
+            row.secret,
+            row.detail,
+            row.mac
+        ])?;
+        Ok(())
     }
-    Ok(())
-}
 
-pub(crate) fn last_audit(c: &Connection) -> Result<Option<(i64, Vec<u8>)>> {
-    Ok(
-        c.prepare_cached("SELECT id, mac FROM audit_events ORDER BY id DESC LIMIT 1")?
+    fn query_audit(&self, q: &AuditQuery<'_>) -> Result<Vec<AuditRow>> {
+        let mut st = self.prepare_cached(&format!(
+            "SELECT {AUDIT_COLS} FROM (
+                SELECT {AUDIT_COLS} FROM audit_events
+                WHERE workspace_id = ?1
+                  AND (?2 IS NULL OR actor = ?2)
+                  AND (?3 IS NULL OR action = ?3 OR action LIKE '%.' || ?3)
+                  AND (?4 IS NULL OR secret = ?4)
+                  AND (?5 IS NULL OR at >= ?5)
+                ORDER BY id DESC LIMIT ?6)
+             ORDER BY id"
+        ))?;
+        let rows = st.query_map(
+            params![
+                q.workspace_id,
+                q.actor,
+                q.action,
+                q.secret,
+                q.since,
+                q.limit.unwrap_or(-1)
+            ],
+            audit_row,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn each_audit(&self, f: &mut dyn FnMut(&AuditRow) -> Result<bool>) -> Result<()> {
+        let mut st = self.prepare(&format!(
+            "SELECT {AUDIT_COLS} FROM audit_events ORDER BY id"
+        ))?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            if !f(&audit_row(r)?)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn last_audit(&self) -> Result<Option<(i64, Vec<u8>)>> {
+        Ok(self
+            .prepare_cached("SELECT id, mac FROM audit_events ORDER BY id DESC LIMIT 1")?
             .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?,
-    )
+            .optional()?)
+    }
 }
