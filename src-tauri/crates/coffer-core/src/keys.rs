@@ -14,7 +14,9 @@ use zeroize::Zeroizing;
 
 use crate::access::{Capability, Role};
 use crate::authority::{RowKey, Verifier};
-use crate::crypto::{self, open_sealed, place, seal_to, Identity, Key32, KxSecret, PublicKeys};
+use crate::crypto::{
+    self, open_sealed, place, seal_to, Identity, Key32, KxSecret, Locked, PublicKeys,
+};
 use crate::error::{Error, Result};
 use crate::session::Session;
 use crate::store::{self, EnvPlace, EnvRow, Storage};
@@ -43,7 +45,9 @@ pub(crate) struct MemberSecret {
 
 impl MemberSecret {
     pub fn encode(&self) -> Zeroizing<Vec<u8>> {
-        let mut out = self.identity.secret();
+        // Sized up front: a growing buffer would leave a copy behind in freed memory.
+        let mut out = Zeroizing::new(Vec::with_capacity(crypto::IDENTITY_SECRET_LEN + 32));
+        out.extend_from_slice(&self.identity.secret());
         out.extend_from_slice(&self.anchor);
         out
     }
@@ -608,7 +612,7 @@ impl Session {
                         p.env, p.project
                     ),
                 })?;
-            self.env_keys.insert(slot, key);
+            self.env_keys.insert(slot, Locked::new(key));
         }
         Ok(&self.env_keys[&slot])
     }
@@ -626,7 +630,7 @@ impl Session {
                 .project_key(self.store.conn(), ws, project, project_id)?
             {
                 Some(k) => {
-                    self.project_keys.insert(project_id, k);
+                    self.project_keys.insert(project_id, k.locked());
                 }
                 None => return Ok(None),
             }

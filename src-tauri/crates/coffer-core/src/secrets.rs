@@ -1033,7 +1033,7 @@ impl Session {
                 &place_of(ctx.ws_id, &ctx.ws, ctx.project_id, &ctx.project, env),
                 epoch,
             )?;
-            (&self.env_keys[&(env.id, epoch)], (env.id, epoch))
+            (&*self.env_keys[&(env.id, epoch)], (env.id, epoch))
         };
         let plain = open_value(
             key,

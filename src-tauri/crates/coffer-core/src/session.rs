@@ -15,7 +15,7 @@ use crate::access::{Capability, Role};
 use crate::audit::{self, AuditEvent, NewEvent, Outcome, VerifyReport};
 use crate::authority::RowKey;
 use crate::clock::Clock;
-use crate::crypto::{self, KdfParams, Key32, KxSecret};
+use crate::crypto::{self, KdfParams, Key32, KxSecret, Locked};
 use crate::device::DeviceKeyStore;
 use crate::error::{Error, Result};
 use crate::keys::{self, MemberSecret, AUDIT_KEY, SLOT_FORMAT};
@@ -145,12 +145,12 @@ pub struct Session {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) vault_id: String,
     /// The member's own private keys and the anchor their trust starts from.
-    pub(crate) secret: MemberSecret,
+    pub(crate) secret: Locked<MemberSecret>,
     pub(crate) audit_key: Key32,
     pub(crate) member_id: i64,
     pub(crate) member: String,
     /// Environment private keys opened so far, by (environment, epoch).
-    pub(crate) env_keys: HashMap<(i64, i64), KxSecret>,
+    pub(crate) env_keys: HashMap<(i64, i64), Locked<KxSecret>>,
     /// Project fingerprint keys opened so far (writers only hold them).
     pub(crate) project_keys: HashMap<i64, Key32>,
     /// Batches of values opened so far (one key agreement each).
@@ -202,8 +202,8 @@ impl Session {
             store,
             clock,
             vault_id,
-            secret,
-            audit_key,
+            secret: Locked::new(secret),
+            audit_key: audit_key.locked(),
             member_id,
             member,
             env_keys: HashMap::new(),

@@ -302,10 +302,24 @@ impl Lease {
     pub fn encode(&self) -> Zeroizing<String> {
         use base64::Engine as _;
         let key = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&*self.secret));
-        Zeroizing::new(
-            serde_json::json!({ "vault_id": self.vault_id, "member": self.member, "key": *key })
-                .to_string(),
-        )
+        let (vault_id, member) = (json_string(&self.vault_id), json_string(&self.member));
+        // Built in place with room for all of it, so no copy of the key is left behind
+        // by a growing buffer (base64 needs no escaping).
+        let mut line = Zeroizing::new(String::with_capacity(
+            vault_id.len() + member.len() + key.len() + 40,
+        ));
+        for part in [
+            r#"{"vault_id":"#,
+            &vault_id,
+            r#","member":"#,
+            &member,
+            r#","key":""#,
+            &key,
+            r#""}"#,
+        ] {
+            line.push_str(part);
+        }
+        line
     }
 
     pub fn decode(line: &str) -> Result<Lease> {
@@ -326,6 +340,7 @@ impl Lease {
         let mut raw_key = Zeroizing::new(raw.key);
         zeroize::Zeroize::zeroize(&mut *raw_key);
         MemberSecret::decode(&key).map_err(|_| bad())?;
+        crypto::lock_memory(key.as_ptr(), key.len());
         Ok(Lease {
             vault_id: raw.vault_id,
             member: raw.member,
@@ -334,13 +349,19 @@ impl Lease {
     }
 }
 
+fn json_string(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
+}
+
 impl Session {
     /// Lends this session's key to an agent; see [`Lease`].
     pub fn lease(&self) -> Lease {
+        let secret = self.secret.encode();
+        crypto::lock_memory(secret.as_ptr(), secret.len());
         Lease {
             vault_id: self.vault_id.clone(),
             member: self.member.clone(),
-            secret: self.secret.encode(),
+            secret,
         }
     }
 }

@@ -33,6 +33,13 @@ impl Key32 {
         Key32(SecretBox::new(Box::new(*bytes)))
     }
 
+    /// The key, its memory locked where the platform allows (for keys a session or an
+    /// agent holds for long).
+    pub fn locked(self) -> Key32 {
+        super::lock_memory(self.expose().as_ptr(), 32);
+        self
+    }
+
     pub(crate) fn expose(&self) -> &[u8; 32] {
         self.0.expose_secret()
     }

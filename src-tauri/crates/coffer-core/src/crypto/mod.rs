@@ -9,6 +9,7 @@ mod envelope;
 mod identity;
 mod kdf;
 mod keys;
+mod locked;
 mod mac;
 mod sealed;
 
@@ -16,5 +17,7 @@ pub use envelope::{open, seal, ENVELOPE_V1, NONCE_LEN};
 pub use identity::{verify, Identity, PublicKeys, IDENTITY_SECRET_LEN};
 pub use kdf::KdfParams;
 pub use keys::Key32;
+pub(crate) use locked::lock_memory;
+pub use locked::Locked;
 pub use mac::{fingerprint, hmac_sha256, Fingerprint};
 pub use sealed::{open_sealed, open_value, place, seal_to, KxSecret, OpenCache, SealBatch};

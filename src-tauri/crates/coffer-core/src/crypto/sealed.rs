@@ -19,7 +19,7 @@ use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
 use std::collections::HashMap;
 use zeroize::{Zeroize, Zeroizing};
 
-use super::Key32;
+use super::{Key32, Locked};
 
 use crate::error::{Error, Result};
 
@@ -159,7 +159,10 @@ fn value_key(
 /// HPKE contexts opened so far, by (the key that opened them, encapsulated key): values
 /// sealed in one batch then cost one key agreement together.
 #[derive(Default)]
-pub struct OpenCache(HashMap<((i64, i64), [u8; ENC_LEN]), CtxR>);
+pub struct OpenCache(HashMap<BatchTag, Locked<CtxR>>);
+
+/// A batch: the tag of the key it was sealed to and its encapsulated key.
+type BatchTag = ((i64, i64), [u8; ENC_LEN]);
 
 /// Opens either format; `tag` names `secret` for the cache (e.g. environment and epoch).
 pub fn open_value(
@@ -182,7 +185,7 @@ pub fn open_value(
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(e) => {
                     let encapped = EncappedKey::from_bytes(&enc).map_err(|_| fail())?;
-                    e.insert(
+                    e.insert(Locked::new(
                         hpke::setup_receiver::<ChaCha20Poly1305, HkdfSha256, Kem>(
                             &OpModeR::Base,
                             &secret.0,
@@ -190,7 +193,7 @@ pub fn open_value(
                             info,
                         )
                         .map_err(|_| fail())?,
-                    )
+                    ))
                 }
             };
             let key = value_key(|out| ctx.export(ad, out)).map_err(|_| fail())?;
