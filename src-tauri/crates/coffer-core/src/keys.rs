@@ -46,15 +46,18 @@ pub(crate) struct MemberSecret {
 impl MemberSecret {
     pub fn encode(&self) -> Zeroizing<Vec<u8>> {
         // Sized up front: a growing buffer would leave a copy behind in freed memory.
-        let mut out = Zeroizing::new(Vec::with_capacity(crypto::IDENTITY_SECRET_LEN + 32));
+        let mut out = Zeroizing::new(Vec::with_capacity(Self::ENCODED_LEN));
         out.extend_from_slice(&self.identity.secret());
         out.extend_from_slice(&self.anchor);
         out
     }
 
+    /// The length of [`MemberSecret::encode`]'s output: the identity, then the anchor.
+    pub const ENCODED_LEN: usize = crypto::IDENTITY_SECRET_LEN + 32;
+
     pub fn decode(bytes: &[u8]) -> Result<MemberSecret> {
         let n = crypto::IDENTITY_SECRET_LEN;
-        if bytes.len() != n + 32 {
+        if bytes.len() != Self::ENCODED_LEN {
             return Err(Error::Integrity("a key slot holds malformed keys".into()));
         }
         let mut anchor = [0u8; 32];
