@@ -18,6 +18,7 @@ use hpke::kem::X25519HkdfSha256;
 use hpke::{Deserializable, OpModeR};
 use rusqlite::{params, Connection};
 
+use super::attacker::{framed, open_slot};
 use super::support::{Member, Vault};
 
 type Kem = X25519HkdfSha256;
@@ -26,16 +27,6 @@ type Sk = <Kem as hpke::Kem>::PrivateKey;
 /// A sealed environment key as the file holds it: workspace, project and environment
 /// names, environment id, epoch, member id, sealed bytes.
 type SealedEnvKey = (String, String, String, i64, i64, i64, Vec<u8>);
-
-/// Length-prefixed parts, as the associated data is framed in the file format.
-fn framed(parts: &[&[u8]]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for p in parts {
-        out.extend_from_slice(&(p.len() as u32).to_le_bytes());
-        out.extend_from_slice(p);
-    }
-    out
-}
 
 /// Opens either sealed format: `1 || enc || HPKE ciphertext`, or a batch value
 /// `2 || enc || nonce || XChaCha20-Poly1305 ciphertext` whose key is exported from the
@@ -87,43 +78,8 @@ fn hpke_open(sk: &Sk, sealed: &[u8], info: &[u8], ad: &[u8]) -> Option<Vec<u8>> 
 /// The member's X25519 private key, from their key slot in `identity_file` (their own
 /// copy of the vault) and their passphrase.
 fn member_key(identity_file: &Path, member: &Member) -> Sk {
-    let db = Connection::open(identity_file).unwrap();
-    let vault_id: Vec<u8> = db
-        .query_row("SELECT value FROM meta WHERE key = 'vault_id'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    let (id, kdf, salt, wrapped): (i64, String, Vec<u8>, Vec<u8>) = db
-        .query_row(
-            "SELECT m.id, k.kdf, k.salt, k.wrapped_key FROM members m
-             JOIN key_slots k ON k.member_id = m.id
-             WHERE m.name = ?1 AND k.kind = 'passphrase'",
-            [&member.name],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .unwrap();
-    let kdf: serde_json::Value = serde_json::from_str(&kdf).unwrap();
-    let n = |k: &str| kdf[k].as_u64().unwrap() as u32;
-    let params = argon2::Params::new(n("m"), n("t"), n("p"), Some(32)).unwrap();
-    let mut kek = [0u8; 32];
-    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
-        .hash_password_into(member.passphrase.as_bytes(), &salt, &mut kek)
-        .unwrap();
-    let ad = format!(
-        "coffer/slot/v2/{}/{id}/passphrase",
-        String::from_utf8(vault_id).unwrap()
-    );
-    let plain = XChaCha20Poly1305::new((&kek).into())
-        .decrypt(
-            XNonce::from_slice(&wrapped[1..25]),
-            Payload {
-                msg: &wrapped[25..],
-                aad: ad.as_bytes(),
-            },
-        )
-        .expect("the member's own passphrase opens their slot");
-    // Signing seed (32), X25519 key (32), anchor (32).
-    Sk::from_bytes(&plain[32..64]).unwrap()
+    let keys = open_slot(identity_file, member);
+    Sk::from_bytes(&keys.x25519).unwrap()
 }
 
 /// Every value in `target` that the keys of `member` (from `identity_file`) open.

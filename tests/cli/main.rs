@@ -1,6 +1,7 @@
 //! End-to-end tests of the real `coffer` binary: each test gets its own vault in a
 //! temporary directory and drives the binary as a user or a script would.
 
+mod attacker;
 mod audit_tamper;
 mod bad_input;
 mod faults;

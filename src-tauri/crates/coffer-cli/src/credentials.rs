@@ -53,7 +53,8 @@ pub fn new_passphrase(who: &str, fallback: Option<&str>) -> Result<Passphrase> {
 
 /// Opens and unlocks the vault as `member`, then says what the member must know: the
 /// one-time passphrases an upgrade of an older vault made (shown once, to the owner),
-/// or that they still use a passphrase someone else chose.
+/// that the audit trail lost events this machine saw, or that they still use a
+/// passphrase someone else chose.
 pub fn unlock(path: &Path, member: &str) -> Result<Session> {
     let mut session = unlock_quietly(path, member)?;
     if let Some(report) = session.take_upgrade_report() {
@@ -68,6 +69,11 @@ pub fn unlock(path: &Path, member: &str) -> Result<Session> {
                 err_line(format!("  {name}: {}", one_time.expose()));
             }
         }
+    }
+    // Said to scripts too: a trail that lost events this machine saw is news for
+    // whoever reads the log.
+    if let Some(warning) = session.trail_warning() {
+        crate::output::err_line(warning);
     }
     // A reminder for a person at a terminal; scripts get their output unchanged.
     if session.must_change_passphrase() && std::io::stderr().is_terminal() {

@@ -1,19 +1,48 @@
-//! The tamper-evident audit trail.
+//! The audit trail: hash-linked, signed by its authors, readable by a SIEM.
 //!
-//! Each event carries an HMAC (key derived from the vault key) over its own fields and
-//! the previous event's MAC; ids run without gaps; a MAC'd head in `meta` names the
-//! last event. Editing, deleting, inserting or reordering rows with an outside tool
-//! breaks the chain, and [`verify`] names the first event where it breaks. Events
-//! name things and may carry a keyed fingerprint; they never carry a value.
+//! Each event is a canonical byte string (format 2) that names the hash of the event
+//! before it. The last event of each commit carries its author's Ed25519 signature over
+//! its hash and the vault's id, which covers every event of the commit and, through
+//! the links, all before it. Verifying needs public keys only, so no member can rewrite
+//! history without the author's private key, and an event is accepted only if its
+//! actor signed it. Attempts before unlock are chained too, unsigned and marked
+//! unauthenticated. Events from before signatures (format 1, MAC'd under a key every
+//! member held) are hashed into the chain as they stand; the first signed commit after
+//! them covers them. What links and signatures cannot show alone — a tail cut at a
+//! commit's end, a wiped trail, an older copy of the whole file — the anchors each
+//! client keeps outside the vault show ([`crate::anchor`]). Events name things and may
+//! carry a keyed fingerprint; they never carry a value.
+
+use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::crypto::{hmac_sha256, Key32};
+use sha2::{Digest, Sha256};
+
+use crate::crypto::{place, Identity};
 use crate::error::{Error, Result};
 use crate::store::{AuditRow, Storage};
 use crate::time_fmt::format_timestamp_ms;
 
-const HEAD_KEY: &str = "audit_head";
+/// The hash the first event links to.
+const GENESIS: [u8; 32] = [0; 32];
+/// Events written by this build.
+const FORMAT: i64 = 2;
+/// The actor of what Coffer does by itself inside a member's command (destroying
+/// versions past their window, purging): signed by that member, in Coffer's name.
+pub(crate) const SYSTEM_ACTOR: &str = "coffer";
+const SYSTEM_ACTIONS: &[&str] = &["version.destroy", "secret.purge"];
+
+/// What an unauthenticated event may say: a failed unlock, nothing else.
+pub(crate) const FAILED_UNLOCK: &str = "vault.unlock";
+
+/// Who appends an event: a member, whose commit is signed as it ends, or no one (an
+/// attempt before unlock).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Author {
+    Member(i64),
+    Unauthenticated,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -139,79 +168,68 @@ pub fn capability_of(action: &str) -> Option<crate::access::Capability> {
     })
 }
 
-fn event_mac(key: &Key32, prev: &[u8], r: &AuditRow) -> [u8; 32] {
-    let ws = r
-        .workspace_id
-        .map(|w| w.to_le_bytes().to_vec())
-        .unwrap_or_default();
-    let opt = |s: &Option<String>| s.as_deref().unwrap_or("\u{0}").as_bytes().to_vec();
-    hmac_sha256(
-        key,
-        &[
-            b"coffer audit event v1",
-            prev,
-            &r.id.to_le_bytes(),
-            &r.at.to_le_bytes(),
-            r.actor.as_bytes(),
-            r.action.as_bytes(),
-            r.outcome.as_bytes(),
-            &ws,
-            &opt(&r.workspace),
-            &opt(&r.project),
-            &opt(&r.environment),
-            &opt(&r.secret),
-            r.detail.as_bytes(),
-        ],
-    )
+fn opt(s: &Option<String>) -> Vec<u8> {
+    match s {
+        None => vec![0],
+        Some(s) => [&[1u8][..], s.as_bytes()].concat(),
+    }
 }
 
-fn head_mac(key: &Key32, id: i64, mac: &[u8]) -> [u8; 32] {
-    hmac_sha256(key, &[b"coffer audit head v1", &id.to_le_bytes(), mac])
-}
-
-struct Head {
-    id: i64,
-    mac: Vec<u8>,
-}
-
-fn read_head(c: &dyn Storage, key: &Key32) -> Result<Head> {
-    let Some(raw) = c.get_meta(HEAD_KEY)? else {
-        return Ok(Head {
-            id: 0,
-            mac: vec![0u8; 32],
-        });
+/// The hash of an event as stored, linked to `prev`: every field, each length-prefixed.
+fn event_hash(prev: &[u8], r: &AuditRow) -> [u8; 32] {
+    let num = |n: Option<i64>| n.map(|n| n.to_le_bytes().to_vec()).unwrap_or_default();
+    let (tag, mac): (&[u8], &[u8]) = match r.format {
+        1 => (b"coffer/audit/v1-legacy", &r.mac),
+        _ => (b"coffer/audit/v2", b""),
     };
-    if raw.len() != 8 + 32 + 32 {
-        return Err(Error::Integrity(
-            "the audit trail's head record is malformed".into(),
-        ));
-    }
-    let id = i64::from_le_bytes(raw[..8].try_into().unwrap_or_default());
-    let (mac, sealed) = raw[8..].split_at(32);
-    if head_mac(key, id, mac)[..] != *sealed {
-        return Err(Error::Integrity(
-            "the audit trail's head record was altered".into(),
-        ));
-    }
-    Ok(Head {
-        id,
-        mac: mac.to_vec(),
-    })
+    let bytes = place(&[
+        tag,
+        prev,
+        &r.id.to_le_bytes(),
+        &r.at.to_le_bytes(),
+        r.actor.as_bytes(),
+        r.action.as_bytes(),
+        r.outcome.as_bytes(),
+        &num(r.workspace_id),
+        &opt(&r.workspace),
+        &opt(&r.project),
+        &opt(&r.environment),
+        &opt(&r.secret),
+        r.detail.as_bytes(),
+        &num(r.signer),
+        mac,
+    ]);
+    Sha256::digest(bytes).into()
 }
 
-fn write_head(c: &dyn Storage, key: &Key32, id: i64, mac: &[u8; 32]) -> Result<()> {
-    let mut raw = Vec::with_capacity(72);
-    raw.extend_from_slice(&id.to_le_bytes());
-    raw.extend_from_slice(mac);
-    raw.extend_from_slice(&head_mac(key, id, mac));
-    c.set_meta(HEAD_KEY, &raw)
+/// What a commit's signature covers: its last event's hash, in this vault.
+fn commit_message(vault_id: &str, id: i64, hash: &[u8]) -> Vec<u8> {
+    place(&[
+        b"coffer/audit/commit/v2",
+        vault_id.as_bytes(),
+        &id.to_le_bytes(),
+        hash,
+    ])
 }
 
-/// Appends one event inside the caller's transaction. Returns its id.
-pub(crate) fn append(c: &dyn Storage, key: &Key32, now: i64, ev: &NewEvent<'_>) -> Result<i64> {
-    let head = read_head(c, key)?;
+/// Appends one event inside the caller's transaction; returns its id. A member's
+/// commit is signed by [`seal_commit`] when it ends.
+pub(crate) fn append(c: &dyn Storage, author: Author, now: i64, ev: &NewEvent<'_>) -> Result<i64> {
+    let (last_id, prev) = match c.last_audit()? {
+        None => (0, GENESIS.to_vec()),
+        Some(last) => match (last.hash, last.format) {
+            (Some(h), _) => (last.id, h),
+            (None, 1) => (last.id, link_legacy(c)?),
+            (None, _) => {
+                return Err(Error::Integrity(format!(
+                    "audit event {} has lost its hash",
+                    last.id
+                )))
+            }
+        },
+    };
     let mut row = AuditRow {
-        id: head.id + 1,
+        id: last_id + 1,
         at: now,
         actor: ev.actor.to_string(),
         action: ev.action.to_string(),
@@ -223,12 +241,60 @@ pub(crate) fn append(c: &dyn Storage, key: &Key32, now: i64, ev: &NewEvent<'_>) 
         secret: ev.secret.map(str::to_string),
         detail: ev.detail.to_string(),
         mac: Vec::new(),
+        format: FORMAT,
+        hash: None,
+        signer: match author {
+            Author::Member(id) => Some(id),
+            Author::Unauthenticated => None,
+        },
+        sig: None,
     };
-    let mac = event_mac(key, &head.mac, &row);
-    row.mac = mac.to_vec();
+    row.hash = Some(event_hash(&prev, &row).to_vec());
     c.insert_audit(&row)?;
-    write_head(c, key, row.id, &mac)?;
     Ok(row.id)
+}
+
+/// Hashes the events from before signatures into the chain, once (the hashes are
+/// stored); returns the last one's hash.
+fn link_legacy(c: &dyn Storage) -> Result<Vec<u8>> {
+    let mut prev = GENESIS.to_vec();
+    let mut hashes = Vec::new();
+    c.each_audit(&mut |r: &AuditRow| {
+        let h = event_hash(&prev, r);
+        hashes.push((r.id, h));
+        prev = h.to_vec();
+        Ok(true)
+    })?;
+    for (id, h) in hashes {
+        c.set_audit_hash(id, &h)?;
+    }
+    Ok(prev)
+}
+
+/// Signs the commit `member` is ending: the hash of its last event, if the last event
+/// is theirs and unsigned (a commit with no event needs no signature).
+pub(crate) fn seal_commit(
+    c: &dyn Storage,
+    vault_id: &str,
+    member: i64,
+    identity: &Identity,
+) -> Result<()> {
+    let Some(last) = c.last_audit()? else {
+        return Ok(());
+    };
+    if last.signer != Some(member) || last.sig.is_some() {
+        return Ok(());
+    }
+    let hash = last
+        .hash
+        .ok_or_else(|| Error::Integrity(format!("audit event {} has no hash", last.id)))?;
+    let sig = identity.sign(&commit_message(vault_id, last.id, &hash));
+    c.sign_audit(last.id, &sig)
+}
+
+/// The newest event's sequence number and hash: what an anchor remembers.
+pub(crate) fn head(c: &dyn Storage) -> Result<Option<(i64, Vec<u8>)>> {
+    Ok(c.last_audit()?.and_then(|r| Some((r.id, r.hash?))))
 }
 
 /// The result of checking the whole chain.
@@ -244,64 +310,193 @@ pub struct VerifyReport {
     pub problem: Option<String>,
 }
 
-pub(crate) fn verify(c: &dyn Storage, key: &Key32) -> Result<VerifyReport> {
-    let head = match read_head(c, key) {
-        Ok(h) => h,
-        Err(e) => {
-            return Ok(VerifyReport {
-                events: 0,
-                ok: false,
-                first_bad: None,
-                problem: Some(e.to_string()),
-            })
-        }
-    };
-    let mut prev_mac = vec![0u8; 32];
-    let mut expected_id = 1i64;
-    let mut count = 0i64;
-    let mut failure: Option<(i64, String)> = None;
-    c.each_audit(&mut |row: &AuditRow| {
-        count += 1;
-        if row.id != expected_id {
-            let why = if row.id > expected_id {
-                format!(
-                    "event {} is missing (the next one present is {})",
-                    expected_id, row.id
+/// An author as verification needs them: their name, and every signing key certified
+/// for them (their own, and any they held before they were removed and added again).
+pub(crate) struct AuthorKeys {
+    pub name: String,
+    pub keys: Vec<[u8; 32]>,
+}
+
+/// Looks up an author's certified keys; `None` when they have none that verify.
+pub(crate) type KeysOf<'a> = dyn FnMut(i64) -> Result<Option<AuthorKeys>> + 'a;
+
+/// Walks the chain event by event.
+struct Walk<'a, 'k> {
+    vault_id: &'a str,
+    keys_of: &'a mut KeysOf<'k>,
+    authors: HashMap<i64, Option<AuthorKeys>>,
+    anchor: Option<(i64, Vec<u8>)>,
+    anchor_seen: bool,
+    prev: Vec<u8>,
+    expected: i64,
+    signed_any: bool,
+    /// The author and first event of a commit not yet signed.
+    open: Option<(i64, i64)>,
+}
+
+type Problem = Option<(i64, String)>;
+
+impl Walk<'_, '_> {
+    fn step(&mut self, r: &AuditRow) -> Result<Problem> {
+        let id = r.id;
+        if id != self.expected {
+            return Ok(Some(if id > self.expected {
+                let e = self.expected;
+                (
+                    e,
+                    format!("event {e} is missing (the next one present is {id})"),
                 )
             } else {
-                format!("event {} is out of order", row.id)
-            };
-            failure = Some((expected_id.min(row.id), why));
-            return Ok(false);
+                (id, format!("event {id} is out of order"))
+            }));
         }
-        let mac = event_mac(key, &prev_mac, row);
-        if mac[..] != row.mac[..] {
-            failure = Some((
-                row.id,
-                format!("event {} was altered, reordered or inserted", row.id),
-            ));
-            return Ok(false);
+        let h = event_hash(&self.prev, r);
+        if r.hash.as_deref().is_some_and(|stored| stored != h) {
+            return Ok(Some((
+                id,
+                format!("event {id} was altered, reordered or inserted"),
+            )));
         }
-        prev_mac = row.mac.clone();
-        expected_id += 1;
-        Ok(true)
+        if r.format == 1 {
+            if self.signed_any {
+                return Ok(Some((
+                    id,
+                    format!("event {id} is in the unsigned old format after signed events"),
+                )));
+            }
+        } else if r.hash.is_none() {
+            return Ok(Some((id, format!("event {id} has lost its hash"))));
+        } else if let Some(p) = self.signed_event(r, &h)? {
+            return Ok(Some(p));
+        }
+        if let Some((seq, seen)) = &self.anchor {
+            if id == *seq {
+                if h[..] != seen[..] {
+                    return Ok(Some((id, format!(
+                        "event {id}, which this machine saw, is not the same any more (the vault was replaced by another copy)"
+                    ))));
+                }
+                self.anchor_seen = true;
+            }
+        }
+        self.prev = h.to_vec();
+        self.expected += 1;
+        Ok(None)
+    }
+
+    fn signed_event(&mut self, r: &AuditRow, h: &[u8; 32]) -> Result<Problem> {
+        let id = r.id;
+        self.signed_any = true;
+        let unsigned_commit = |first: i64| {
+            (first, format!("events from {first} on are not signed by their author (their commit was cut short or forged)"))
+        };
+        let Some(author) = r.signer else {
+            if let Some((_, first)) = self.open {
+                return Ok(Some(unsigned_commit(first)));
+            }
+            if r.sig.is_some() || r.action != FAILED_UNLOCK || r.outcome != Outcome::Denied.as_str()
+            {
+                return Ok(Some((
+                    id,
+                    format!("event {id} names no author but is not a failed unlock"),
+                )));
+            }
+            return Ok(None);
+        };
+        let first = match self.open {
+            Some((a, _)) if a != author => {
+                return Ok(Some(unsigned_commit(self.open.map_or(id, |o| o.1))))
+            }
+            Some((_, first)) => first,
+            None => id,
+        };
+        if !self.authors.contains_key(&author) {
+            let keys = (self.keys_of)(author)?;
+            self.authors.insert(author, keys);
+        }
+        let Some(keys) = self.authors.get(&author).and_then(Option::as_ref) else {
+            return Ok(Some((
+                id,
+                format!("event {id} names an author with no certified keys"),
+            )));
+        };
+        let system = r.actor == SYSTEM_ACTOR && SYSTEM_ACTIONS.contains(&r.action.as_str());
+        if r.actor != keys.name && !system {
+            return Ok(Some((
+                id,
+                format!(
+                    "event {id} claims to be by '{}' but was written by '{}'",
+                    r.actor, keys.name
+                ),
+            )));
+        }
+        self.open = Some((author, first));
+        if let Some(sig) = &r.sig {
+            let msg = commit_message(self.vault_id, id, h);
+            if !keys
+                .keys
+                .iter()
+                .any(|pk| crate::crypto::verify(pk, &msg, sig, "").is_ok())
+            {
+                let span = if first == id {
+                    format!("event {id}")
+                } else {
+                    format!("events {first}..={id}")
+                };
+                return Ok(Some((first, format!(
+                    "{span}: the signature of '{}' does not verify (an event was altered, or signed by someone else)",
+                    keys.name
+                ))));
+            }
+            self.open = None;
+        }
+        Ok(None)
+    }
+}
+
+/// Checks every link and signature of the trail with public keys alone, and that it
+/// still holds the head `anchor` this client saw before; names the first event that
+/// fails and why.
+pub(crate) fn verify(
+    c: &dyn Storage,
+    vault_id: &str,
+    keys_of: &mut KeysOf<'_>,
+    anchor: Option<(i64, Vec<u8>)>,
+) -> Result<VerifyReport> {
+    let mut walk = Walk {
+        vault_id,
+        keys_of,
+        authors: HashMap::new(),
+        anchor,
+        anchor_seen: false,
+        prev: GENESIS.to_vec(),
+        expected: 1,
+        signed_any: false,
+        open: None,
+    };
+    let mut count = 0i64;
+    let mut failure: Problem = None;
+    c.each_audit(&mut |row: &AuditRow| {
+        count += 1;
+        failure = walk.step(row)?;
+        Ok(failure.is_none())
     })?;
+    let last = walk.expected - 1;
     if failure.is_none() {
-        let last = expected_id - 1;
-        if head.id != last || head.mac != prev_mac {
+        if let Some((_, first)) = walk.open {
+            failure = Some((first, format!(
+                "events {first}..={last} are not signed: the end of the trail was cut inside a commit"
+            )));
+        }
+    }
+    if failure.is_none() && !walk.anchor_seen {
+        if let Some((seq, _)) = &walk.anchor {
             failure = Some((
                 last + 1,
-                if head.id > last {
-                    format!(
-                        "events {}..={} were removed from the end",
-                        last + 1,
-                        head.id
-                    )
+                if last == 0 {
+                    format!("the trail is empty, but this machine saw {seq} events: it was wiped, or the vault replaced by an older copy")
                 } else {
-                    format!(
-                        "the trail does not end where its head record says (event {})",
-                        head.id
-                    )
+                    format!("events {}..={seq}, which this machine saw, are gone (a deleted tail, or an older copy of the vault)", last + 1)
                 },
             ));
         }
@@ -323,7 +518,7 @@ pub(crate) fn verify(c: &dyn Storage, key: &Key32) -> Result<VerifyReport> {
 }
 
 pub(crate) fn last_event_id(c: &dyn Storage) -> Result<i64> {
-    Ok(c.last_audit()?.map(|(id, _)| id).unwrap_or(0))
+    Ok(c.last_audit()?.map_or(0, |r| r.id))
 }
 
 #[cfg(test)]
@@ -331,59 +526,225 @@ mod tests {
     use super::*;
     use rusqlite::Connection;
 
-    fn setup(n: i64) -> (Connection, Key32) {
-        let mut c = Connection::open_in_memory().unwrap();
-        crate::store::migrate_for_tests(&mut c);
-        let key = Key32::from_slice(&[9u8; 32]).unwrap();
-        for i in 0..n {
-            let mut ev = NewEvent::new("alice", "secret.update");
-            ev.secret = Some("API_KEY");
-            ev.detail = serde_json::json!({ "version": i });
-            append(&c, &key, 1000 + i, &ev).unwrap();
+    const VAULT: &str = "v1";
+
+    struct Trail {
+        c: Connection,
+        alice: Identity,
+        bob: Identity,
+    }
+
+    impl Trail {
+        /// `commits` commits of alice, the i-th holding `size(i)` events.
+        fn new(commits: i64, size: impl Fn(i64) -> i64) -> Trail {
+            let mut c = Connection::open_in_memory().unwrap();
+            crate::store::migrate_for_tests(&mut c);
+            let t = Trail {
+                c,
+                alice: Identity::generate().unwrap(),
+                bob: Identity::generate().unwrap(),
+            };
+            for i in 0..commits {
+                for j in 0..size(i) {
+                    t.append(1, "alice", "secret.update", 1000 + i * 10 + j);
+                }
+                seal_commit(&t.c, VAULT, 1, &t.alice).unwrap();
+            }
+            t
         }
-        (c, key)
+
+        fn append(&self, member: i64, actor: &str, action: &str, at: i64) -> i64 {
+            let mut ev = NewEvent::new(actor, action);
+            ev.secret = Some("API_KEY");
+            ev.detail = serde_json::json!({ "at": at });
+            append(&self.c, Author::Member(member), at, &ev).unwrap()
+        }
+
+        fn verify_with(&self, anchor: Option<(i64, Vec<u8>)>) -> VerifyReport {
+            let (a, b) = (self.alice.public().sign, self.bob.public().sign);
+            let mut keys_of = |id: i64| {
+                Ok(match id {
+                    1 => Some(AuthorKeys {
+                        name: "alice".into(),
+                        keys: vec![a],
+                    }),
+                    2 => Some(AuthorKeys {
+                        name: "bob".into(),
+                        keys: vec![b],
+                    }),
+                    _ => None,
+                })
+            };
+            verify(&self.c, VAULT, &mut keys_of, anchor).unwrap()
+        }
+
+        fn verify(&self) -> VerifyReport {
+            self.verify_with(None)
+        }
+
+        fn sql(&self, sql: &str) {
+            self.c.execute_batch(sql).unwrap();
+        }
     }
 
     #[test]
-    fn untouched_chain_verifies() {
-        let (c, key) = setup(20);
-        let r = verify(&c, &key).unwrap();
+    fn an_untouched_trail_verifies_with_public_keys_alone() {
+        let t = Trail::new(20, |i| 1 + i % 5);
+        let r = t.verify();
         assert!(r.ok, "{r:?}");
-        assert_eq!(r.events, 20);
+        assert_eq!(r.events, (0..20).map(|i| 1 + i % 5).sum::<i64>());
+        // One signature per commit, on its last event.
+        let signed: i64 =
+            t.c.query_row(
+                "SELECT count(*) FROM audit_events WHERE sig IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(signed, 20);
     }
 
     #[test]
     fn edits_deletions_and_reorders_are_caught_at_the_first_bad_event() {
-        let (c, key) = setup(10);
-        c.execute("UPDATE audit_events SET actor = 'mallory' WHERE id = 4", [])
-            .unwrap();
-        assert_eq!(verify(&c, &key).unwrap().first_bad, Some(4));
+        let t = Trail::new(10, |_| 1);
+        t.sql("UPDATE audit_events SET actor = 'mallory' WHERE id = 4");
+        assert_eq!(t.verify().first_bad, Some(4));
 
-        let (c, key) = setup(10);
-        c.execute("DELETE FROM audit_events WHERE id = 6", [])
-            .unwrap();
-        assert_eq!(verify(&c, &key).unwrap().first_bad, Some(6));
+        let t = Trail::new(10, |_| 1);
+        t.sql("UPDATE audit_events SET detail = '{}' WHERE id = 7");
+        assert_eq!(t.verify().first_bad, Some(7));
 
-        let (c, key) = setup(10);
-        c.execute_batch(
+        let t = Trail::new(10, |_| 1);
+        t.sql("DELETE FROM audit_events WHERE id = 6");
+        let r = t.verify();
+        assert_eq!(r.first_bad, Some(6));
+        assert!(r.problem.unwrap().contains("missing"));
+
+        let t = Trail::new(10, |_| 1);
+        t.sql(
             "UPDATE audit_events SET id = 100 WHERE id = 3;
              UPDATE audit_events SET id = 3 WHERE id = 5;
              UPDATE audit_events SET id = 5 WHERE id = 100;",
-        )
-        .unwrap();
-        assert_eq!(verify(&c, &key).unwrap().first_bad, Some(3));
-
-        let (c, key) = setup(10);
-        c.execute("DELETE FROM audit_events WHERE id = 10", [])
-            .unwrap();
-        let r = verify(&c, &key).unwrap();
-        assert!(!r.ok && r.problem.unwrap().contains("removed from the end"));
+        );
+        assert_eq!(t.verify().first_bad, Some(3));
     }
 
     #[test]
-    fn wrong_key_fails_verification() {
-        let (c, _) = setup(3);
-        let other = Key32::from_slice(&[8u8; 32]).unwrap();
-        assert!(!verify(&c, &other).unwrap().ok);
+    fn an_edit_with_its_hashes_recomputed_still_breaks_the_signature() {
+        // Three commits of three events; event 5 (inside the second) is edited and every
+        // stored hash from it on recomputed, as a script with no key could.
+        let t = Trail::new(3, |_| 3);
+        t.sql("UPDATE audit_events SET detail = '{\"at\":0}' WHERE id = 5");
+        let mut prev =
+            t.c.query_row("SELECT hash FROM audit_events WHERE id = 4", [], |r| {
+                r.get::<_, Vec<u8>>(0)
+            })
+            .unwrap();
+        for id in 5..=9 {
+            let row = t.c.query_row(&format!("SELECT {} FROM audit_events WHERE id = ?1", "id, at, actor, action, outcome, workspace_id, workspace, project, environment, secret, detail, mac, format, hash, signer, sig"), [id], |r| Ok(AuditRow {
+                id: r.get(0)?, at: r.get(1)?, actor: r.get(2)?, action: r.get(3)?, outcome: r.get(4)?,
+                workspace_id: r.get(5)?, workspace: r.get(6)?, project: r.get(7)?, environment: r.get(8)?,
+                secret: r.get(9)?, detail: r.get(10)?, mac: r.get(11)?, format: r.get(12)?, hash: r.get(13)?,
+                signer: r.get(14)?, sig: r.get(15)?,
+            })).unwrap();
+            let h = event_hash(&prev, &row);
+            t.c.execute(
+                "UPDATE audit_events SET hash = ?2 WHERE id = ?1",
+                rusqlite::params![id, &h[..]],
+            )
+            .unwrap();
+            prev = h.to_vec();
+        }
+        let r = t.verify();
+        assert_eq!(r.first_bad, Some(4), "{r:?}");
+        assert!(r
+            .problem
+            .unwrap()
+            .contains("events 4..=6: the signature of 'alice'"));
+    }
+
+    #[test]
+    fn a_forged_commit_signed_by_another_member_or_claiming_another_actor_fails() {
+        // Bob (a member with keys of his own) appends an event in alice's name.
+        let t = Trail::new(2, |_| 1);
+        t.append(2, "alice", "secret.reveal", 5000);
+        seal_commit(&t.c, VAULT, 2, &t.bob).unwrap();
+        let r = t.verify();
+        assert_eq!(r.first_bad, Some(3));
+        assert!(r
+            .problem
+            .unwrap()
+            .contains("claims to be by 'alice' but was written by 'bob'"));
+
+        // Bob re-signs alice's last commit with his own key.
+        let t = Trail::new(2, |_| 1);
+        let hash: Vec<u8> =
+            t.c.query_row("SELECT hash FROM audit_events WHERE id = 2", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let sig = t.bob.sign(&commit_message(VAULT, 2, &hash));
+        t.c.execute("UPDATE audit_events SET sig = ?1 WHERE id = 2", [&sig[..]])
+            .unwrap();
+        assert_eq!(t.verify().first_bad, Some(2));
+
+        // An event with no author may only be a failed unlock.
+        let t = Trail::new(2, |_| 1);
+        let ev = NewEvent::new("alice", "secret.delete");
+        append(&t.c, Author::Unauthenticated, 9000, &ev).unwrap();
+        assert_eq!(t.verify().first_bad, Some(3));
+        let t = Trail::new(2, |_| 1);
+        let mut ev = NewEvent::new("anyone", FAILED_UNLOCK);
+        ev.outcome = Outcome::Denied;
+        append(&t.c, Author::Unauthenticated, 9000, &ev).unwrap();
+        assert!(t.verify().ok, "a failed unlock is chained, unsigned");
+    }
+
+    #[test]
+    fn a_tail_cut_inside_a_commit_is_caught_and_one_cut_at_a_commit_needs_the_anchor() {
+        let t = Trail::new(4, |_| 3);
+        t.sql("DELETE FROM audit_events WHERE id = 12");
+        let r = t.verify();
+        assert_eq!(r.first_bad, Some(10));
+        assert!(r.problem.unwrap().contains("cut inside a commit"));
+
+        let t = Trail::new(4, |_| 3);
+        let anchor = head(&t.c).unwrap();
+        t.sql("DELETE FROM audit_events WHERE id > 9");
+        assert!(
+            t.verify().ok,
+            "the links alone cannot see a cut at a commit's end"
+        );
+        let r = t.verify_with(anchor.clone());
+        assert_eq!(r.first_bad, Some(10));
+        assert!(r
+            .problem
+            .unwrap()
+            .contains("events 10..=12, which this machine saw, are gone"));
+
+        t.sql("DELETE FROM audit_events");
+        let r = t.verify_with(anchor);
+        assert!(
+            !r.ok
+                && r.problem
+                    .unwrap()
+                    .contains("the trail is empty, but this machine saw 12 events")
+        );
+    }
+
+    #[test]
+    fn events_of_the_old_format_are_linked_in_and_covered_by_the_next_signature() {
+        let t = Trail::new(0, |_| 0);
+        for id in 1..=3 {
+            t.c.execute(
+                "INSERT INTO audit_events(id, at, actor, action, outcome, detail, mac) VALUES (?1, 1, 'alice', 'secret.update', 'ok', '{}', X'0102')",
+                [id],
+            ).unwrap();
+        }
+        t.append(1, "alice", "vault.upgrade", 10);
+        seal_commit(&t.c, VAULT, 1, &t.alice).unwrap();
+        assert!(t.verify().ok);
+        t.sql("UPDATE audit_events SET actor = 'mallory' WHERE id = 2");
+        assert_eq!(t.verify().first_bad, Some(2));
     }
 }

@@ -25,12 +25,8 @@ use crate::crypto::KdfParams;
 use crate::store::NewSlot;
 use crate::value::Passphrase;
 
-/// The audit MAC key, sealed to every member (until the trail is signed).
-pub(crate) const AUDIT_KEY: &str = "audit";
-
 const INFO_ENV_KEY: &[u8] = b"coffer env key v1";
 const INFO_PROJECT_KEY: &[u8] = b"coffer project key v1";
-const INFO_MEMBER_KEY: &[u8] = b"coffer member key v1";
 pub(crate) const INFO_VALUE: &[u8] = b"coffer value v2";
 
 /// Slot format 2: the member's own private keys and the anchor of trust.
@@ -128,15 +124,6 @@ fn project_key_ad(
     ])
 }
 
-fn member_key_ad(vault_id: &str, member_id: i64, purpose: &str) -> Vec<u8> {
-    place(&[
-        b"coffer/member-key/v1",
-        vault_id.as_bytes(),
-        &member_id.to_le_bytes(),
-        purpose.as_bytes(),
-    ])
-}
-
 /// What a certificate signs: this member, by id and name, has these public keys.
 pub(crate) fn cert_message(vault_id: &str, member_id: i64, name: &str, pk: &PublicKeys) -> Vec<u8> {
     place(&[
@@ -169,6 +156,45 @@ pub(crate) fn verified_keys(
     member_id: i64,
 ) -> Result<PublicKeys> {
     verified_keys_once(c, vault_id, anchor, member_id, &Verified::default())
+}
+
+/// Every signing key certified for a member, for checking what they signed: their
+/// keys now (if their chain verifies) and keys they held before being removed and added
+/// again (if the member who certified them verifies); `None` when there are none.
+pub(crate) fn author_keys(
+    c: &dyn Storage,
+    vault_id: &str,
+    anchor: &[u8; 32],
+    member_id: i64,
+    seen: &Verified,
+) -> Result<Option<crate::audit::AuthorKeys>> {
+    let Some(row) = c.member_keys_row(member_id)? else {
+        return Ok(None);
+    };
+    let mut keys = Vec::new();
+    if let Ok(pk) = verified_keys_once(c, vault_id, anchor, member_id, seen) {
+        keys.push(pk.sign);
+    }
+    for old in c.past_member_keys(member_id)? {
+        let (Some(pk), Some(by), Some(cert)) = (
+            public_keys_of(&old),
+            old.certified_by,
+            old.certificate.as_deref(),
+        ) else {
+            continue;
+        };
+        let Ok(certifier) = verified_keys_once(c, vault_id, anchor, by, seen) else {
+            continue;
+        };
+        let message = cert_message(vault_id, member_id, &old.name, &pk);
+        if crypto::verify(&certifier.sign, &message, cert, "a past certificate").is_ok() {
+            keys.push(pk.sign);
+        }
+    }
+    Ok((!keys.is_empty()).then_some(crate::audit::AuthorKeys {
+        name: row.name,
+        keys,
+    }))
 }
 
 /// [`verified_keys`], skipping the signature checks of a chain already verified in
@@ -238,41 +264,6 @@ pub(crate) fn verified_keys_once(
     }
     seen.borrow_mut().insert(hash);
     Ok(chain[0].2)
-}
-
-pub(crate) fn seal_member_key(
-    vault_id: &str,
-    member_id: i64,
-    to: &PublicKeys,
-    purpose: &str,
-    key: &Key32,
-) -> Result<Vec<u8>> {
-    seal_to(
-        &to.kx,
-        INFO_MEMBER_KEY,
-        key.expose(),
-        &member_key_ad(vault_id, member_id, purpose),
-    )
-}
-
-pub(crate) fn open_member_key(
-    c: &dyn Storage,
-    vault_id: &str,
-    identity: &Identity,
-    member_id: i64,
-    purpose: &str,
-) -> Result<Key32> {
-    let sealed = c
-        .member_key(member_id, purpose)?
-        .ok_or_else(|| Error::Integrity(format!("no {purpose} key is sealed to this member")))?;
-    let bytes = open_sealed(
-        identity.kx(),
-        &sealed,
-        INFO_MEMBER_KEY,
-        &member_key_ad(vault_id, member_id, purpose),
-        &format!("the {purpose} key"),
-    )?;
-    Key32::from_slice(&bytes)
 }
 
 /// Members whose role in a project has `cap` (any of `caps`).

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+mod anchor;
 pub mod audit;
 mod authority;
 pub mod clock;

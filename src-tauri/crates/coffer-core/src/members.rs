@@ -4,12 +4,12 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::access::{Capability, Role};
-use crate::audit::{self, NewEvent};
+use crate::audit::{self, Author, NewEvent};
 use crate::authority::RowKey;
 use crate::crypto::Identity;
 use crate::error::{Error, Result};
-use crate::keys::{self, MemberSecret, Rekeyed, AUDIT_KEY};
 use crate::keys::{certify, insert_passphrase_slot};
+use crate::keys::{MemberSecret, Rekeyed};
 use crate::names;
 use crate::session::{Attempt, Session};
 use crate::store::{self, Storage};
@@ -79,11 +79,14 @@ impl Session {
             anchor: self.secret.anchor,
         };
         let kh = self.keyholder();
-        self.store.write(|tx| {
+        self.write(|tx| {
             let member_id = match former {
                 Some(id) => id,
                 None => tx.insert_member(name, now)?,
             };
+            if former.is_some() {
+                tx.retire_member_keys(member_id, now)?;
+            }
             tx.delete_keys_of_member(member_id)?;
             certify(
                 tx,
@@ -96,14 +99,6 @@ impl Session {
                 true,
             )?;
             insert_passphrase_slot(tx, &self.vault_id, member_id, &theirs, passphrase, kdf, now)?;
-            let sealed = keys::seal_member_key(
-                &self.vault_id,
-                member_id,
-                &theirs.identity.public(),
-                AUDIT_KEY,
-                self.audit_key(),
-            )?;
-            tx.put_member_key(member_id, AUDIT_KEY, &sealed)?;
             tx.set_grant(member_id, ws.id, None, role)?;
             kh.sign(tx, RowKey::Grant(member_id, ws.id, None))?;
             let rekeyed = kh.sync_member(tx, member_id, name, ws.id, now)?;
@@ -111,7 +106,7 @@ impl Session {
             ev.workspace = Some((ws.id, &ws.name));
             ev.detail =
                 json!({ "member": name, "role": role.as_str(), "keys_sealed": rekeyed.sealed });
-            audit::append(tx, self.audit_key(), now, &ev).map(|_| ())
+            audit::append(tx, self.author(), now, &ev).map(|_| ())
         })
     }
 
@@ -171,7 +166,7 @@ impl Session {
         let now = self.now();
         let actor = self.member.clone();
         let kh = self.keyholder();
-        self.store.write(|tx| {
+        self.write(|tx| {
             tx.set_grant(member.id, ws.id, project_id, role)?;
             kh.sign(tx, RowKey::Grant(member.id, ws.id, project_id))?;
             let rekeyed = kh.sync_member(tx, member.id, name, ws.id, now)?;
@@ -184,8 +179,8 @@ impl Session {
             ev.workspace = Some((ws.id, &ws.name));
             ev.project = project;
             ev.detail = json!({ "member": name, "role": role.as_str(), "previous": current.map(|r| r.as_str()) });
-            audit::append(tx, self.audit_key(), now, &ev)?;
-            rekey_event(tx, self.audit_key(), now, &actor, (ws.id, &ws.name), name, &rekeyed)
+            audit::append(tx, self.author(), now, &ev)?;
+            rekey_event(tx, self.author(), now, &actor, (ws.id, &ws.name), name, &rekeyed)
         })
     }
 
@@ -219,7 +214,7 @@ impl Session {
         let now = self.now();
         let actor = self.member.clone();
         let kh = self.keyholder();
-        self.store.write(|tx| {
+        self.write(|tx| {
             tx.remove_grants(member.id, ws.id)?;
             kh.take_over_rows(tx, ws.id, member.id)?;
             let rekeyed = kh.sync_member(tx, member.id, name, ws.id, now)?;
@@ -230,10 +225,10 @@ impl Session {
             let mut ev = NewEvent::new(&actor, "member.remove");
             ev.workspace = Some((ws.id, &ws.name));
             ev.detail = json!({ "member": name, "removed_from_vault": gone });
-            audit::append(tx, self.audit_key(), now, &ev)?;
+            audit::append(tx, self.author(), now, &ev)?;
             rekey_event(
                 tx,
-                self.audit_key(),
+                self.author(),
                 now,
                 &actor,
                 (ws.id, &ws.name),
@@ -247,7 +242,7 @@ impl Session {
 /// `key.rotate`, when a change of roles started new epochs.
 fn rekey_event(
     tx: &dyn Storage,
-    audit_key: &crate::crypto::Key32,
+    author: Author,
     now: i64,
     actor: &str,
     ws: (i64, &str),
@@ -264,5 +259,5 @@ fn rekey_event(
         m.insert("member".into(), json!(member));
     }
     ev.detail = detail;
-    audit::append(tx, audit_key, now, &ev).map(|_| ())
+    audit::append(tx, author, now, &ev).map(|_| ())
 }

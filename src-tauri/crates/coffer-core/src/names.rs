@@ -38,6 +38,11 @@ pub fn secret(raw: &str) -> Result<&str> {
 
 pub fn member(raw: &str) -> Result<&str> {
     check("member", raw, 64)?;
+    if raw == crate::audit::SYSTEM_ACTOR {
+        return Err(Error::invalid(format!(
+            "'{raw}' is the name the audit trail gives Coffer's own actions; choose another member name"
+        )));
+    }
     Ok(raw)
 }
 

@@ -140,8 +140,8 @@ impl Session {
         let expires_at = now + ttl;
         let member = self.member.clone();
         let member_id = self.member_id;
-        let audit_key = &self.audit_key;
-        self.store.write(|tx| {
+        let author = self.author();
+        self.write(|tx| {
             tx.insert_handle(&NewHandle {
                 token_mac: &token_mac,
                 member_id,
@@ -158,7 +158,7 @@ impl Session {
             ev.environment = Some(&env.name);
             ev.secret = Some(name);
             ev.detail = json!({ "ttl": format_duration_ms(ttl), "once": single_use });
-            audit::append(tx, audit_key, now, &ev).map(|_| ())
+            audit::append(tx, author, now, &ev).map(|_| ())
         })?;
         Ok(format!("{HANDLE_PREFIX}{token}"))
     }
@@ -366,9 +366,9 @@ impl Resolver<'_> {
         let s = self.session;
         let now = s.now();
         let member = s.member.clone();
-        let audit_key = &s.audit_key;
+        let author = s.author();
         let mut seen: HashMap<(usize, &str), ()> = HashMap::new();
-        s.store.write(|tx| {
+        s.write(|tx| {
             // A single-use handle another use consumed meanwhile fails the whole use:
             // the caller has not used the value yet (it finishes first).
             for id in &self.consumed {
@@ -400,7 +400,7 @@ impl Resolver<'_> {
                     detail["port"] = json!(to.port);
                 }
                 ev.detail = detail;
-                audit::append(tx, audit_key, now, &ev)?;
+                audit::append(tx, author, now, &ev)?;
             }
             Ok(())
         })
@@ -437,8 +437,7 @@ impl Resolver<'_> {
             "missing": "allowed host",
         });
         let now = s.now();
-        s.store
-            .write(|tx| audit::append(tx, &s.audit_key, now, &ev).map(|_| ()))?;
+        s.write(|tx| audit::append(tx, s.author(), now, &ev).map(|_| ()))?;
         Err(Error::DeniedAction {
             member: s.member.clone(),
             what: format!(

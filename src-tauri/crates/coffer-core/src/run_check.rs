@@ -270,8 +270,8 @@ impl RunCheck<'_> {
         let s = &*self.session;
         let now = s.now();
         let member = s.member.clone();
-        let key = s.audit_key();
-        s.store.write(|tx| {
+        let key = s.author();
+        s.write(|tx| {
             let removed = tx.replace_usages(ctx.project_id, file, &rows, now)?;
             let mut ev = NewEvent::new(&member, "usage.record");
             ev.workspace = Some((ctx.ws_id, &ctx.ws));
@@ -296,9 +296,8 @@ impl RunCheck<'_> {
         ev.environment = self.asked.as_deref();
         ev.detail =
             serde_json::json!({ "files": files, "problems": problems, "recorded": recorded });
-        let key = s.audit_key();
-        s.store
-            .write(|tx| audit::append(tx, key, now, &ev).map(|_| ()))
+        let key = s.author();
+        s.write(|tx| audit::append(tx, key, now, &ev).map(|_| ()))
     }
 
     fn session_ws(&self) -> String {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::access::Capability;
-use crate::audit::{self, NewEvent};
+use crate::audit::{self, Author, NewEvent};
 use crate::crypto::open_value;
 use crate::crypto::{fingerprint, seal_to, Key32, SealBatch};
 use crate::error::{Error, Result};
@@ -25,7 +25,7 @@ pub const DEFAULT_ENVIRONMENT: &str = "development";
 /// A value expiring within this much time is flagged "expiring soon".
 const EXPIRING_SOON_MS: i64 = 7 * 86_400_000;
 /// The actor of events the vault does by itself (sweeps).
-const SYSTEM_ACTOR: &str = "coffer";
+use crate::audit::SYSTEM_ACTOR;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -283,7 +283,7 @@ struct Writer<'a> {
     /// The writer's own public key, for values private to them.
     own_key: [u8; 32],
     fp_key: &'a Key32,
-    audit_key: &'a Key32,
+    author: Author,
     member_id: i64,
     member: &'a str,
     ctx: &'a Ctx,
@@ -310,7 +310,7 @@ impl Writer<'_> {
         let ws = (self.ctx.ws_id, self.ctx.ws.as_str());
         sweep_tx(
             tx,
-            self.audit_key,
+            self.author,
             ws,
             self.now,
             self.rollback_window,
@@ -387,11 +387,11 @@ impl Writer<'_> {
         }
         let mut ev = self.event(action, name);
         ev.detail = detail;
-        audit::append(tx, self.audit_key, self.now, &ev)?;
+        audit::append(tx, self.author, self.now, &ev)?;
         for doomed in tx.doomed_by_count(secret_id, self.env.id, self.max_versions)? {
             destroy(
                 tx,
-                self.audit_key,
+                self.author,
                 (self.ctx.ws_id, &self.ctx.ws),
                 self.now,
                 &doomed,
@@ -418,7 +418,7 @@ struct Push<'a> {
 
 fn destroy(
     tx: &dyn Storage,
-    audit_key: &Key32,
+    author: Author,
     ws: (i64, &str),
     now: i64,
     v: &store::DoomedVersion,
@@ -431,7 +431,7 @@ fn destroy(
     ev.environment = Some(&v.environment);
     ev.secret = Some(&v.secret);
     ev.detail = json!({ "version": v.version, "reason": why });
-    audit::append(tx, audit_key, now, &ev)?;
+    audit::append(tx, author, now, &ev)?;
     Ok(())
 }
 
@@ -440,7 +440,7 @@ fn destroy(
 /// the setting was lowered).
 fn sweep_tx(
     tx: &dyn Storage,
-    audit_key: &Key32,
+    author: Author,
     ws: (i64, &str),
     now: i64,
     rollback_window: i64,
@@ -448,12 +448,12 @@ fn sweep_tx(
     max_versions: Option<i64>,
 ) -> Result<()> {
     for v in tx.doomed_by_window(ws.0, now - rollback_window)? {
-        destroy(tx, audit_key, ws, now, &v, "rollback-window")?;
+        destroy(tx, author, ws, now, &v, "rollback-window")?;
     }
     if let Some(max) = max_versions {
         for (secret_id, env_id) in tx.pairs_with_history(ws.0)? {
             for v in tx.doomed_by_count(secret_id, env_id, max)? {
-                destroy(tx, audit_key, ws, now, &v, "max-versions")?;
+                destroy(tx, author, ws, now, &v, "max-versions")?;
             }
         }
     }
@@ -464,7 +464,7 @@ fn sweep_tx(
         ev.project = Some(&project);
         ev.secret = Some(&name);
         ev.detail = json!({ "reason": "recovery-window" });
-        audit::append(tx, audit_key, now, &ev)?;
+        audit::append(tx, author, now, &ev)?;
     }
     Ok(())
 }
@@ -479,9 +479,8 @@ impl Session {
             .transpose()?;
         let name = self.store.conn().workspace_name(ws_id)?;
         let now = self.now();
-        let audit_key = &self.audit_key;
-        self.store
-            .write(|tx| sweep_tx(tx, audit_key, (ws_id, &name), now, rollback, recovery, max))
+        let author = self.author();
+        self.write(|tx| sweep_tx(tx, author, (ws_id, &name), now, rollback, recovery, max))
     }
 
     /// A visible secret by name: user-scoped secrets exist only for their owner.
@@ -536,7 +535,7 @@ impl Session {
             env_key: (epoch, SealBatch::new(&pk, INFO_VALUE)?),
             own_key: self.secret.identity.public().kx,
             fp_key,
-            audit_key: &self.audit_key,
+            author: self.author(),
             member_id: self.member_id,
             member: &self.member,
             ctx,
@@ -611,7 +610,7 @@ impl Session {
         let w = self.writer(&ctx, &env)?;
         let expires_at = req.expires_in_ms.map(|d| w.now + d);
         let name = req.name.as_str();
-        let version = self.store.write(|tx| {
+        let version = self.write(|tx| {
             let (secret_id, created, scope, owner_id) = match &existing {
                 Some(s) => {
                     let description = req.description.as_deref().unwrap_or(&s.description);
@@ -658,7 +657,7 @@ impl Session {
                     let mut ev = w.event("secret.hosts", name);
                     ev.environment = None;
                     ev.detail = json!({ "allowed_hosts": hosts });
-                    audit::append(tx, w.audit_key, w.now, &ev)?;
+                    audit::append(tx, w.author, w.now, &ev)?;
                 }
             }
             let detail = json!({
@@ -745,7 +744,7 @@ impl Session {
         }
         self.load_write_keys(&ctx)?;
         let w = self.writer(&ctx, &env)?;
-        self.store.write(|tx| {
+        self.write(|tx| {
             let mut out = Vec::with_capacity(plan.len());
             for (name, value, existing, kind) in &plan {
                 let (secret_id, created, scope, owner_id) = match existing {
@@ -942,15 +941,15 @@ impl Session {
         }
         let now = self.now();
         let member = self.member.clone();
-        let audit_key = &self.audit_key;
-        self.store.write(|tx| {
+        let author = self.author();
+        self.write(|tx| {
             let mut ev = NewEvent::new(&member, "secret.reveal");
             ev.workspace = Some((ctx.ws_id, &ctx.ws));
             ev.project = Some(&ctx.project);
             ev.environment = Some(env_name);
             ev.secret = Some(name);
             ev.detail = json!({ "version": row.version, "reason": reason });
-            audit::append(tx, audit_key, now, &ev).map(|_| ())
+            audit::append(tx, author, now, &ev).map(|_| ())
         })?;
         Ok(value)
     }
@@ -1088,7 +1087,7 @@ impl Session {
         let value = self.open_version(&ctx, &env, &secret, &old)?;
         self.load_write_keys(&ctx)?;
         let w = self.writer(&ctx, &env)?;
-        let version = self.store.write(|tx| {
+        let version = self.write(|tx| {
             let detail = json!({ "from_version": to });
             let version = w.push(
                 tx,
@@ -1212,15 +1211,15 @@ impl Session {
     ) -> Result<()> {
         let now = self.now();
         let member = self.member.clone();
-        let audit_key = &self.audit_key;
-        self.store.write(|tx| {
+        let author = self.author();
+        self.write(|tx| {
             change(tx)?;
             let mut ev = NewEvent::new(&member, action);
             ev.workspace = Some((ctx.ws_id, &ctx.ws));
             ev.project = Some(&ctx.project);
             ev.secret = Some(name);
             ev.detail = detail;
-            audit::append(tx, audit_key, now, &ev).map(|_| ())
+            audit::append(tx, author, now, &ev).map(|_| ())
         })?;
         self.sweep(ctx.ws_id, false)
     }

@@ -12,17 +12,17 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::access::{Capability, Role};
-use crate::audit::{self, AuditEvent, NewEvent, Outcome, VerifyReport};
+use crate::audit::{self, AuditEvent, Author, NewEvent, Outcome, VerifyReport};
 use crate::authority::RowKey;
 use crate::clock::Clock;
 use crate::crypto::{self, KdfParams, Key32, KxSecret, Locked};
 use crate::device::DeviceKeyStore;
 use crate::error::{Error, Result};
-use crate::keys::{self, MemberSecret, AUDIT_KEY, SLOT_FORMAT};
+use crate::keys::{self, MemberSecret, SLOT_FORMAT};
 use crate::keys::{device_account, slot_ad};
 use crate::names;
 use crate::settings::{Setting, SettingKey};
-use crate::store::{AuditQuery, EnvRow, NewSlot, ProjectRow, Store, WorkspaceRow};
+use crate::store::{AuditQuery, EnvRow, NewSlot, ProjectRow, Storage, Store, WorkspaceRow};
 use crate::time_fmt::parse_since_ms;
 use crate::value::Passphrase;
 use serde::Serialize;
@@ -146,7 +146,6 @@ pub struct Session {
     pub(crate) vault_id: String,
     /// The member's own private keys and the anchor their trust starts from.
     pub(crate) secret: Locked<MemberSecret>,
-    pub(crate) audit_key: Key32,
     pub(crate) member_id: i64,
     pub(crate) member: String,
     /// Environment private keys opened so far, by (environment, epoch).
@@ -163,6 +162,7 @@ pub struct Session {
     pub(crate) root: i64,
     /// Hashes of the signed directory rows verified so far.
     pub(crate) verified_rows: keys::Verified,
+    trail_warning: Option<String>,
 }
 
 impl std::fmt::Debug for Session {
@@ -194,16 +194,14 @@ impl Session {
                 "the public keys recorded for member '{member}' are not the ones their key slot holds"
             )));
         }
-        let audit_key =
-            keys::open_member_key(conn, &vault_id, &secret.identity, member_id, AUDIT_KEY)?;
         let must_change_passphrase = conn.must_change_passphrase(member_id)?;
         let root = crate::authority::root_member(conn, &secret.anchor)?;
+        let trail_warning = crate::anchor::check(conn, (&vault_id, store.path()))?;
         Ok(Session {
             store,
             clock,
             vault_id,
             secret: Locked::new(secret),
-            audit_key: audit_key.locked(),
             member_id,
             member,
             env_keys: HashMap::new(),
@@ -215,6 +213,7 @@ impl Session {
             upgrade: None,
             root,
             verified_rows,
+            trail_warning,
         })
     }
 
@@ -439,9 +438,8 @@ impl Session {
         ev.environment = attempt.environment;
         ev.detail = json!({ "role": role.as_str(), "missing": cap.as_str() });
         let now = self.now();
-        let key = &self.audit_key;
-        self.store
-            .write(|tx| audit::append(tx, key, now, &ev).map(|_| ()))?;
+        let key = self.author();
+        self.write(|tx| audit::append(tx, key, now, &ev).map(|_| ()))?;
         Err(Error::Denied {
             member,
             capability: cap.as_str(),
@@ -470,8 +468,23 @@ impl Session {
         )
     }
 
-    pub(crate) fn audit_key(&self) -> &Key32 {
-        &self.audit_key
+    /// Who this session's audit events are by.
+    pub(crate) fn author(&self) -> Author {
+        Author::Member(self.member_id)
+    }
+
+    /// One write transaction of this member: the audit events `f` appends are signed
+    /// as the commit ends, and this machine's anchor moves to the new head.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&dyn Storage) -> Result<T>) -> Result<T> {
+        let (out, head) = self.store.write(|tx| {
+            let out = f(tx)?;
+            audit::seal_commit(tx, &self.vault_id, self.member_id, &self.secret.identity)?;
+            Ok((out, audit::head(tx)?))
+        })?;
+        if let Some((seq, hash)) = head {
+            crate::anchor::remember((&self.vault_id, self.store.path()), (seq, &hash));
+        }
+        Ok(out)
     }
 
     pub(crate) fn environment(&self, ctx: &Ctx, name: &str) -> Result<EnvRow> {
@@ -509,16 +522,16 @@ impl Session {
             // Audited in each workspace the member belongs to, where its auditors look.
             let member = self.member.clone();
             let now = self.now();
-            let audit_key = &self.audit_key;
+            let author = self.author();
             let spaces = self.store.conn().workspaces_of_member(self.member_id)?;
-            self.store.write(|tx| {
+            self.write(|tx| {
                 for (ws_name, _) in &spaces {
                     if let Some(ws) = tx.workspace_by_name(ws_name)? {
                         let mut ev = NewEvent::new(&member, "workspace.create");
                         ev.outcome = Outcome::Denied;
                         ev.workspace = Some((ws.id, &ws.name));
                         ev.detail = json!({ "name": name });
-                        audit::append(tx, audit_key, now, &ev)?;
+                        audit::append(tx, author, now, &ev)?;
                     }
                 }
                 Ok(())
@@ -535,9 +548,9 @@ impl Session {
         let now = self.now();
         let member_id = self.member_id;
         let member = self.member.clone();
-        let audit_key = &self.audit_key;
+        let author = self.author();
         let kh = self.keyholder();
-        self.store.write(|tx| {
+        self.write(|tx| {
             let ws_id = tx.insert_workspace(name, member_id, now)?;
             kh.sign(tx, RowKey::Workspace(ws_id))?;
             tx.set_grant(member_id, ws_id, None, Role::Owner)?;
@@ -550,7 +563,7 @@ impl Session {
             let mut ev = NewEvent::new(&member, action);
             ev.workspace = Some((ws_id, name));
             ev.detail = json!({ "owner": member });
-            audit::append(tx, audit_key, now, &ev)?;
+            audit::append(tx, author, now, &ev)?;
             Ok(())
         })
     }
@@ -582,9 +595,9 @@ impl Session {
         )?;
         let now = self.now();
         let member = self.member.clone();
-        let audit_key = &self.audit_key;
+        let author = self.author();
         let kh = self.keyholder();
-        self.store.write(|tx| {
+        self.write(|tx| {
             let project_id = tx.insert_project(ws.id, name, now)?;
             for env in DEFAULT_ENVIRONMENTS {
                 tx.insert_environment(project_id, env, false, now)?;
@@ -593,7 +606,7 @@ impl Session {
             let mut ev = NewEvent::new(&member, "project.create");
             ev.workspace = Some((ws.id, &ws.name));
             ev.project = Some(name);
-            audit::append(tx, audit_key, now, &ev)?;
+            audit::append(tx, author, now, &ev)?;
             Ok(())
         })
     }
@@ -627,9 +640,9 @@ impl Session {
         )?;
         let now = self.now();
         let member = self.member.clone();
-        let audit_key = &self.audit_key;
+        let author = self.author();
         let kh = self.keyholder();
-        self.store.write(|tx| {
+        self.write(|tx| {
             let env_id = tx.insert_environment(ctx.project_id, name, protected, now)?;
             kh.new_env_key(tx, &tx.env_place(env_id)?, 1, now)?;
             kh.sign(tx, RowKey::Environment(env_id))?;
@@ -638,7 +651,7 @@ impl Session {
             ev.project = Some(&ctx.project);
             ev.environment = Some(name);
             ev.detail = json!({ "protected": protected });
-            audit::append(tx, audit_key, now, &ev)?;
+            audit::append(tx, author, now, &ev)?;
             Ok(())
         })
     }
@@ -665,9 +678,9 @@ impl Session {
         })?;
         let now = self.now();
         let member = self.member.clone();
-        let audit_key = &self.audit_key;
+        let author = self.author();
         let kh = self.keyholder();
-        self.store.write(|tx| {
+        self.write(|tx| {
             tx.set_environment_protected(env.id, protected)?;
             kh.sign(tx, RowKey::Environment(env.id))?;
             let mut ev = NewEvent::new(&member, "environment.protect");
@@ -675,7 +688,7 @@ impl Session {
             ev.project = Some(&ctx.project);
             ev.environment = Some(name);
             ev.detail = json!({ "protected": protected });
-            audit::append(tx, audit_key, now, &ev)?;
+            audit::append(tx, author, now, &ev)?;
             Ok(())
         })
     }
@@ -780,15 +793,15 @@ impl Session {
         self.require_reauth_for_setting(ws.id, key, raw)?;
         let now = self.now();
         let member = self.member.clone();
-        let audit_key = &self.audit_key;
+        let author = self.author();
         let kh = self.keyholder();
-        self.store.write(|tx| {
+        self.write(|tx| {
             tx.put_setting(ws.id, key.as_str(), &raw.to_string())?;
             kh.sign(tx, RowKey::Setting(ws.id, key.as_str()))?;
             let mut ev = NewEvent::new(&member, "settings.set");
             ev.workspace = Some((ws.id, &ws.name));
             ev.detail = json!({ "key": key.as_str(), "value": key.display(raw) });
-            audit::append(tx, audit_key, now, &ev)?;
+            audit::append(tx, author, now, &ev)?;
             Ok(())
         })?;
         self.sweep(ws.id, true)?;
@@ -839,7 +852,27 @@ impl Session {
             Capability::Audit,
             Attempt::on_workspace(&ws, "audit.verify"),
         )?;
-        audit::verify(self.store.conn(), &self.audit_key)
+        let conn = self.store.conn();
+        let (vault_id, trust, seen) = (&self.vault_id, &self.secret.anchor, &self.verified_rows);
+        let mut keys_of = |id| keys::author_keys(conn, vault_id, trust, id, seen);
+        let report = audit::verify(
+            conn,
+            vault_id,
+            &mut keys_of,
+            crate::anchor::remembered((vault_id, self.store.path())),
+        )?;
+        if report.ok {
+            if let Some((seq, hash)) = audit::head(conn)? {
+                crate::anchor::remember((vault_id, self.store.path()), (seq, &hash));
+            }
+        }
+        Ok(report)
+    }
+
+    /// A one-line warning when the vault's audit trail lost events this machine saw
+    /// (checked once, as the session opens).
+    pub fn trail_warning(&self) -> Option<&str> {
+        self.trail_warning.as_deref()
     }
 
     /// The member's role where `scope` points (what the UI may offer).
@@ -867,8 +900,8 @@ impl Session {
         let now = self.now();
         let (member_id, member) = (self.member_id, self.member.clone());
         let label = keyring.describe();
-        let audit_key = &self.audit_key;
-        self.store.write(|tx| {
+        let author = self.author();
+        self.write(|tx| {
             for old in tx.slots_of(member_id, "device")? {
                 tx.delete_slot(old.id)?;
             }
@@ -884,7 +917,7 @@ impl Session {
             })?;
             let mut ev = NewEvent::new(&member, "device.remember");
             ev.detail = json!({ "store": label });
-            audit::append(tx, audit_key, now, &ev)?;
+            audit::append(tx, author, now, &ev)?;
             Ok(())
         })
     }
@@ -895,15 +928,15 @@ impl Session {
         let account = device_account(&self.vault_id, &self.member);
         let now = self.now();
         let (member_id, member) = (self.member_id, self.member.clone());
-        let audit_key = &self.audit_key;
-        let removed = self.store.write(|tx| {
+        let author = self.author();
+        let removed = self.write(|tx| {
             let slots = tx.slots_of(member_id, "device")?;
             for s in &slots {
                 tx.delete_slot(s.id)?;
             }
             if !slots.is_empty() {
                 let ev = NewEvent::new(&member, "device.forget");
-                audit::append(tx, audit_key, now, &ev)?;
+                audit::append(tx, author, now, &ev)?;
             }
             Ok(!slots.is_empty())
         })?;
@@ -946,8 +979,8 @@ impl Session {
             (self.vault_id.clone(), self.member_id, self.member.clone());
         let kdf = self.kdf;
         let secret = &self.secret;
-        let audit_key = &self.audit_key;
-        self.store.write(|tx| {
+        let author = self.author();
+        self.write(|tx| {
             for old in tx.slots_of(member_id, "passphrase")? {
                 tx.delete_slot(old.id)?;
             }
@@ -958,7 +991,7 @@ impl Session {
                 if let Some(ws) = tx.workspace_by_name(&ws_name)? {
                     let mut ev = NewEvent::new(&member, "member.passphrase");
                     ev.workspace = Some((ws.id, &ws.name));
-                    audit::append(tx, audit_key, now, &ev)?;
+                    audit::append(tx, author, now, &ev)?;
                 }
             }
             Ok(())

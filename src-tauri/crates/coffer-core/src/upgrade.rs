@@ -12,11 +12,11 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use crate::audit::{self, NewEvent};
+use crate::audit::{self, Author, NewEvent};
 use crate::clock::Clock;
 use crate::crypto::{self, fingerprint, seal_to, Identity, KdfParams, Key32, SealBatch};
 use crate::error::{Error, Result};
-use crate::keys::{self, Keyholder, MemberSecret, ValuePlace, AUDIT_KEY, INFO_VALUE};
+use crate::keys::{self, Keyholder, MemberSecret, ValuePlace, INFO_VALUE};
 use crate::keys::{certify, insert_passphrase_slot};
 use crate::session::Session;
 use crate::session::UpgradeReport;
@@ -84,8 +84,6 @@ pub(crate) fn upgrade(
     let identity = Identity::generate()?;
     let anchor = identity.public().sign;
     let secret = MemberSecret { identity, anchor };
-    // The audit chain goes on under the key it was made with.
-    let audit_key = vault_key.derive("coffer audit chain v1");
     let (members, values) = store.write(|tx| {
         let seen = keys::Verified::default();
         let kh = Keyholder {
@@ -95,12 +93,7 @@ pub(crate) fn upgrade(
             member_id: owner_id,
             seen: &seen,
         };
-        let seal_audit = |member_id: i64, pk: &crypto::PublicKeys| -> Result<()> {
-            let sealed = keys::seal_member_key(&vault_id, member_id, pk, AUDIT_KEY, &audit_key)?;
-            tx.put_member_key(member_id, AUDIT_KEY, &sealed)
-        };
         certify(tx, &vault_id, &secret.identity, owner_id, &owner, &secret.identity, owner_id, false)?;
-        seal_audit(owner_id, &secret.identity.public())?;
         let mut members = Vec::new();
         for (id, name, active) in tx.all_members()? {
             // Every old slot wraps the old vault key: none survives.
@@ -120,7 +113,6 @@ pub(crate) fn upgrade(
             certify(tx, &vault_id, &secret.identity, owner_id, &name, &theirs.identity, id, true)?;
             let one_time = one_time_passphrase()?;
             insert_passphrase_slot(tx, &vault_id, id, &theirs, &one_time, kdf, now)?;
-            seal_audit(id, &theirs.identity.public())?;
             members.push((name, one_time));
         }
         let with_keys = tx.legacy_workspace_keys()?;
@@ -184,8 +176,11 @@ pub(crate) fn upgrade(
             let mut ev = NewEvent::new(&owner, "vault.upgrade");
             ev.workspace = Some((*ws_id, ws));
             ev.detail = json!({ "keys": "per member and environment", "members_recreated": names, "values_resealed": values });
-            audit::append(tx, &audit_key, now, &ev)?;
+            audit::append(tx, Author::Member(owner_id), now, &ev)?;
         }
+        // The old events were chained with a MAC under the old key: they are hashed
+        // into the signed chain as they stand, and this commit's signature covers them.
+        audit::seal_commit(tx, &vault_id, owner_id, &secret.identity)?;
         Ok((members, values))
     })?;
     let mut session = Session::new(store, clock, vault_id, secret, owner_id, owner, kdf)?;

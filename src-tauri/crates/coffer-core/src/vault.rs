@@ -10,13 +10,14 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
+use crate::audit::{self, Author, NewEvent, Outcome};
 use crate::clock::{Clock, SystemClock};
 use crate::crypto::{self, Identity, KdfParams, Key32};
 use crate::device::{DeviceKeyStore, DeviceStoreError};
 use crate::error::{Error, Result};
 use crate::keys::{
-    self, certify, device_account, insert_passphrase_slot, random_bytes, slot_ad, MemberSecret,
-    AUDIT_KEY, SLOT_FORMAT,
+    certify, device_account, insert_passphrase_slot, random_bytes, slot_ad, MemberSecret,
+    SLOT_FORMAT,
 };
 use crate::names;
 use crate::session::{Session, DEFAULT_WORKSPACE};
@@ -100,15 +101,6 @@ impl Vault {
                     false,
                 )?;
                 insert_passphrase_slot(tx, &vault_id, member_id, &secret, passphrase, kdf, now)?;
-                let audit_key = Key32::random()?;
-                let sealed = keys::seal_member_key(
-                    &vault_id,
-                    member_id,
-                    &secret.identity.public(),
-                    AUDIT_KEY,
-                    &audit_key,
-                )?;
-                tx.put_member_key(member_id, AUDIT_KEY, &sealed)?;
                 Ok(member_id)
             })?;
             let mut session = Session::new(
@@ -164,7 +156,7 @@ impl Vault {
         let (Some(m), Some(slot)) = (found, slot) else {
             // Spend the same work as a real attempt so timing does not tell members apart.
             let _ = self.kdf.derive(passphrase, &[0u8; 16]);
-            let failures = self.store.write(|tx| tx.record_failed_unlock_any())?;
+            let failures = self.record_failure(None, member, now)?;
             std::thread::sleep(failure_delay(failures));
             return Err(Error::BadCredentials);
         };
@@ -180,10 +172,7 @@ impl Vault {
         let plain = match opened {
             Ok(bytes) => bytes,
             Err(_) => {
-                let failures = self.store.write(|tx| {
-                    tx.record_failed_unlock(m.id, now)?;
-                    tx.record_failed_unlock_any()
-                })?;
+                let failures = self.record_failure(Some(m.id), member, now)?;
                 std::thread::sleep(failure_delay(failures));
                 return Err(Error::BadCredentials);
             }
@@ -226,6 +215,29 @@ impl Vault {
         )?;
         session.mark_reauthenticated();
         Ok(session)
+    }
+
+    /// Counts a failed unlock (the delay follows the count under any name) and records
+    /// it in the audit trail as an unauthenticated event naming the member tried, so an
+    /// auditor sees guessing. Returns the consecutive failures.
+    fn record_failure(&self, member_id: Option<i64>, tried: &str, now: i64) -> Result<i64> {
+        // Whatever was typed, shown as text: no control characters, bounded.
+        let shown: String = tried.chars().filter(|c| !c.is_control()).take(64).collect();
+        let (failures, head) = self.store.write(|tx| {
+            if let Some(id) = member_id {
+                tx.record_failed_unlock(id, now)?;
+            }
+            let failures = tx.record_failed_unlock_any()?;
+            let mut ev = NewEvent::new(&shown, audit::FAILED_UNLOCK);
+            ev.outcome = Outcome::Denied;
+            ev.detail = serde_json::json!({ "authenticated": false });
+            audit::append(tx, Author::Unauthenticated, now, &ev)?;
+            Ok((failures, audit::head(tx)?))
+        })?;
+        if let Some((seq, hash)) = head {
+            crate::anchor::remember((&self.vault_id()?, self.store.path()), (seq, &hash));
+        }
+        Ok(failures)
     }
 
     /// Whether this device's keyring holds a key for `member` in this vault: what the

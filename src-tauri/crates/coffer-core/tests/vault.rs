@@ -192,7 +192,8 @@ fn use_is_not_reveal_and_every_refusal_is_audited() {
         .any(|e| e.actor == "dora" && e.action == "secret.use" && e.outcome == "ok"));
     let text = serde_json::to_string(&events).unwrap();
     assert!(!text.contains("v1-secret") && !text.contains("v2-secret"));
-    assert!(auditor.verify_audit("default").unwrap().ok);
+    let report = auditor.verify_audit("default").unwrap();
+    assert!(report.ok, "{report:?}");
 }
 
 #[test]
@@ -329,7 +330,8 @@ fn rollback_window_and_max_versions_destroy_old_ciphertext_but_keep_history() {
         )
         .unwrap();
     assert_eq!(live, 1);
-    assert!(s.verify_audit("default").unwrap().ok);
+    let report = s.verify_audit("default").unwrap();
+    assert!(report.ok, "{report:?}");
 }
 
 #[test]
@@ -715,7 +717,8 @@ fn two_sessions_writing_at_once_both_succeed() {
     }
     let mut s = fx.open("alice", OWNER_PASS).unwrap();
     assert_eq!(s.list_secrets(&Scope::default(), false).unwrap().len(), 101);
-    assert!(s.verify_audit("default").unwrap().ok);
+    let report = s.verify_audit("default").unwrap();
+    assert!(report.ok, "{report:?}");
 }
 
 #[test]

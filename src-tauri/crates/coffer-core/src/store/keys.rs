@@ -126,12 +126,15 @@ pub(crate) trait KeyStore {
 
     fn delete_project_key_seal(&self, project_id: i64, member_id: i64) -> Result<()>;
 
-    fn member_key(&self, member_id: i64, purpose: &str) -> Result<Option<Vec<u8>>>;
-
-    fn put_member_key(&self, member_id: i64, purpose: &str, sealed: &[u8]) -> Result<()>;
-
     /// Everything sealed to a member who leaves the vault goes with them.
     fn delete_keys_of_member(&self, member_id: i64) -> Result<()>;
+
+    /// Keeps a member's keys before they are replaced (a removed member added again),
+    /// so what they signed still verifies.
+    fn retire_member_keys(&self, member_id: i64, now: i64) -> Result<()>;
+
+    /// Keys a member held before, newest first.
+    fn past_member_keys(&self, member_id: i64) -> Result<Vec<MemberKeysRow>>;
 
     /// Versions of an environment sealed to its key (not to one member) that hold ciphertext.
     fn env_sealed_versions(&self, environment_id: i64) -> Result<Vec<SealedVersion>>;
@@ -334,19 +337,32 @@ impl KeyStore for Connection {
         Ok(())
     }
 
-    fn member_key(&self, member_id: i64, purpose: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self
-            .prepare_cached("SELECT sealed FROM member_keys WHERE member_id = ?1 AND purpose = ?2")?
-            .query_row(params![member_id, purpose], |r| r.get(0))
-            .optional()?)
-    }
-
-    fn put_member_key(&self, member_id: i64, purpose: &str, sealed: &[u8]) -> Result<()> {
+    fn retire_member_keys(&self, member_id: i64, now: i64) -> Result<()> {
         self.execute(
-            "INSERT OR REPLACE INTO member_keys(member_id, purpose, sealed) VALUES (?1, ?2, ?3)",
-            params![member_id, purpose, sealed],
+            "INSERT INTO past_member_keys(member_id, name, sign_pk, kx_pk, certified_by, certificate, replaced_at)
+             SELECT id, name, sign_pk, kx_pk, certified_by, certificate, ?2 FROM members
+             WHERE id = ?1 AND sign_pk IS NOT NULL AND kx_pk IS NOT NULL
+               AND certified_by IS NOT NULL AND certificate IS NOT NULL",
+            params![member_id, now],
         )?;
         Ok(())
+    }
+
+    fn past_member_keys(&self, member_id: i64) -> Result<Vec<MemberKeysRow>> {
+        let mut st = self.prepare_cached(
+            "SELECT name, sign_pk, kx_pk, certified_by, certificate FROM past_member_keys
+             WHERE member_id = ?1 ORDER BY replaced_at DESC",
+        )?;
+        let rows = st.query_map([member_id], |r| {
+            Ok(MemberKeysRow {
+                name: r.get(0)?,
+                sign_pk: r.get(1)?,
+                kx_pk: r.get(2)?,
+                certified_by: r.get(3)?,
+                certificate: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn delete_keys_of_member(&self, member_id: i64) -> Result<()> {

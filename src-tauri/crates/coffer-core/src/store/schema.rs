@@ -247,7 +247,33 @@ CREATE TABLE exposures (
 ) STRICT;
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+/// Version 7: the audit trail is hash-linked and signed by its authors (format 2):
+/// each event stores its hash and author (none for an attempt before unlock), and the
+/// last event of each commit its author's signature. Keys a member held before being
+/// removed and added again stay, so what they signed still verifies.
+const V7: &str = r#"
+ALTER TABLE audit_events ADD COLUMN format INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE audit_events ADD COLUMN hash BLOB;
+ALTER TABLE audit_events ADD COLUMN signer INTEGER;
+ALTER TABLE audit_events ADD COLUMN sig BLOB;
+
+CREATE TABLE past_member_keys (
+    member_id    INTEGER NOT NULL REFERENCES members(id),
+    name         TEXT NOT NULL,
+    sign_pk      BLOB NOT NULL,
+    kx_pk        BLOB NOT NULL,
+    certified_by INTEGER NOT NULL,
+    certificate  BLOB NOT NULL,
+    replaced_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX past_member_keys_member ON past_member_keys(member_id);
+
+-- The MAC key of the old chain: signatures need no shared key.
+DELETE FROM member_keys WHERE purpose = 'audit';
+DELETE FROM meta WHERE key = 'audit_head';
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

@@ -16,11 +16,19 @@ pub(crate) struct AuditRow {
     pub environment: Option<String>,
     pub secret: Option<String>,
     pub detail: String,
+    /// The MAC of format 1; empty since.
     pub mac: Vec<u8>,
+    pub format: i64,
+    /// This event's hash (over its fields and the previous event's hash).
+    pub hash: Option<Vec<u8>>,
+    /// The member who wrote it; `None` for an attempt before unlock.
+    pub signer: Option<i64>,
+    /// On the last event of a commit: its author's signature.
+    pub sig: Option<Vec<u8>>,
 }
 
 const AUDIT_COLS: &str = "id, at, actor, action, outcome, workspace_id, workspace, project,
-    environment, secret, detail, mac";
+    environment, secret, detail, mac, format, hash, signer, sig";
 
 fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
     Ok(AuditRow {
@@ -36,6 +44,10 @@ fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
         secret: r.get(9)?,
         detail: r.get(10)?,
         mac: r.get(11)?,
+        format: r.get(12)?,
+        hash: r.get(13)?,
+        signer: r.get(14)?,
+        sig: r.get(15)?,
     })
 }
 
@@ -59,15 +71,25 @@ pub(crate) trait TrailStore {
     /// Calls `f` for every event in id order without loading the trail into memory.
     fn each_audit(&self, f: &mut dyn FnMut(&AuditRow) -> Result<bool>) -> Result<()>;
 
-    fn last_audit(&self) -> Result<Option<(i64, Vec<u8>)>>;
+    /// The newest event.
+    fn last_audit(&self) -> Result<Option<AuditRow>>;
+
+    /// Records the hash of an event of format 1 as it is linked into the chain.
+    fn set_audit_hash(&self, id: i64, hash: &[u8]) -> Result<()>;
+
+    /// Records the signature that ends a commit.
+    fn sign_audit(&self, id: i64, sig: &[u8]) -> Result<()>;
+
+    /// The stored hash of one event, if it exists.
+    fn audit_hash_at(&self, id: i64) -> Result<Option<Vec<u8>>>;
 }
 
 impl TrailStore for Connection {
     fn insert_audit(&self, row: &AuditRow) -> Result<()> {
         self.prepare_cached(
             "INSERT INTO audit_events(id, at, actor, action, outcome, workspace_id, workspace, project,
-                                      environment, secret, detail, mac)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                      environment, secret, detail, mac, format, hash, signer, sig)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         )?
         .execute(params![
             row.id,
@@ -81,7 +103,11 @@ impl TrailStore for Connection {
             row.environment,
             row.secret,
             row.detail,
-            row.mac
+            row.mac,
+            row.format,
+            row.hash,
+            row.signer,
+            row.sig
         ])?;
         Ok(())
     }
@@ -90,7 +116,7 @@ impl TrailStore for Connection {
         let mut st = self.prepare_cached(&format!(
             "SELECT {AUDIT_COLS} FROM (
                 SELECT {AUDIT_COLS} FROM audit_events
-                WHERE workspace_id = ?1
+                WHERE (workspace_id = ?1 OR workspace_id IS NULL)
                   AND (?2 IS NULL OR actor = ?2)
                   AND (?3 IS NULL OR action = ?3 OR action LIKE '%.' || ?3)
                   AND (?4 IS NULL OR secret = ?4)
@@ -125,10 +151,32 @@ impl TrailStore for Connection {
         Ok(())
     }
 
-    fn last_audit(&self) -> Result<Option<(i64, Vec<u8>)>> {
+    fn last_audit(&self) -> Result<Option<AuditRow>> {
         Ok(self
-            .prepare_cached("SELECT id, mac FROM audit_events ORDER BY id DESC LIMIT 1")?
-            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .prepare_cached(&format!(
+                "SELECT {AUDIT_COLS} FROM audit_events ORDER BY id DESC LIMIT 1"
+            ))?
+            .query_row([], audit_row)
             .optional()?)
+    }
+
+    fn set_audit_hash(&self, id: i64, hash: &[u8]) -> Result<()> {
+        self.prepare_cached("UPDATE audit_events SET hash = ?2 WHERE id = ?1")?
+            .execute(params![id, hash])?;
+        Ok(())
+    }
+
+    fn audit_hash_at(&self, id: i64) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .prepare_cached("SELECT hash FROM audit_events WHERE id = ?1")?
+            .query_row([id], |r| r.get::<_, Option<Vec<u8>>>(0))
+            .optional()?
+            .flatten())
+    }
+
+    fn sign_audit(&self, id: i64, sig: &[u8]) -> Result<()> {
+        self.prepare_cached("UPDATE audit_events SET sig = ?2 WHERE id = ?1")?
+            .execute(params![id, sig])?;
+        Ok(())
     }
 }

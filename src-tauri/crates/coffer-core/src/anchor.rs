@@ -1,0 +1,103 @@
+//! What this machine last saw of each vault's audit trail: the head (sequence number
+//! and hash) after its own last write or verify, kept outside the vault file in
+//! `$XDG_STATE_HOME/coffer/anchors/` (`~/.local/state` when unset), one file per vault
+//! and place (a copy kept elsewhere on purpose has its own). A vault whose
+//! trail no longer holds that event with that hash lost events this machine saw — a
+//! deleted tail, a wiped trail, an older copy of the whole file put back — which the
+//! links and signatures inside the file cannot show by themselves.
+//!
+//! An anchor only moves forward. Failing to read or write one never stops a command:
+//! it is a second line of evidence, not a lock.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::Result;
+use crate::store::Storage;
+
+fn dir() -> Option<PathBuf> {
+    let base = match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(std::env::var_os("HOME")?).join(".local/state"),
+    };
+    Some(base.join("coffer").join("anchors"))
+}
+
+/// The anchor of one vault at one place: `<vault id>-<hash of its path>`.
+fn file(vault: Vault<'_>) -> Option<PathBuf> {
+    let (vault_id, path) = vault;
+    // A vault id is hex; anything else never names a file here.
+    if !vault_id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return None;
+    }
+    let place = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let h = Sha256::digest(place.as_os_str().as_encoded_bytes());
+    Some(dir()?.join(format!("{vault_id}-{}", hex::encode(&h[..8]))))
+}
+
+/// A vault by its id and where its file is.
+pub(crate) type Vault<'a> = (&'a str, &'a Path);
+
+/// The head this machine remembers for a vault.
+pub(crate) fn remembered(vault: Vault<'_>) -> Option<(i64, Vec<u8>)> {
+    let text = std::fs::read_to_string(file(vault)?).ok()?;
+    let (seq, hash) = text.trim().split_once(' ')?;
+    Some((seq.parse().ok()?, hex::decode(hash).ok()?))
+}
+
+/// Remembers `head` unless an equal or later one is remembered already.
+pub(crate) fn remember(vault: Vault<'_>, head: (i64, &[u8])) {
+    if remembered(vault).is_some_and(|(seq, _)| seq >= head.0) {
+        return;
+    }
+    let _ = write(vault, head);
+}
+
+fn write(vault: Vault<'_>, (seq, hash): (i64, &[u8])) -> std::io::Result<()> {
+    let (Some(dir), Some(path)) = (dir(), file(vault)) else {
+        return Ok(());
+    };
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(&dir)?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let mut f = std::fs::File::create(&tmp)?;
+    writeln!(f, "{seq} {}", hex::encode(hash))?;
+    drop(f);
+    std::fs::rename(&tmp, &path)
+}
+
+/// A one-line warning when the vault's trail does not hold the head remembered here.
+pub(crate) fn check(c: &dyn Storage, vault: Vault<'_>) -> Result<Option<String>> {
+    let Some((seq, hash)) = remembered(vault) else {
+        return Ok(None);
+    };
+    let found = c.audit_hash_at(seq)?;
+    Ok(match found {
+        Some(h) if h == hash => None,
+        Some(_) => Some(format!(
+            "warning: audit event {seq}, which this machine saw, has changed: this is another or an older copy of the vault (run `coffer audit verify`)"
+        )),
+        None => Some(format!(
+            "warning: the audit trail no longer holds event {seq}, which this machine saw: its tail was deleted or an older copy of the vault put back (run `coffer audit verify`)"
+        )),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_hex_ids_name_a_file() {
+        let p = std::path::Path::new("/tmp/v.db");
+        assert!(super::file(("../../etc/passwd", p)).is_none());
+        assert!(super::file(("a/b", p)).is_none());
+        assert!(super::file(("0af3", p)).is_some());
+    }
+}
