@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential pkg-config libdbus-1-dev libwebkit2gtk-4.1-dev
-  dbus dbus-x11 gnome-keyring sqlite3 python3
+  dbus dbus-x11 gnome-keyring sqlite3 python3 jq
   xvfb xauth webkit2gtk-driver imagemagick x11-utils desktop-file-utils)
 missing=()
 for p in "${packages[@]}"; do

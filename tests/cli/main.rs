@@ -2,6 +2,7 @@
 //! temporary directory and drives the binary as a user or a script would.
 
 mod attacker;
+mod audit_export;
 mod audit_tamper;
 mod bad_input;
 mod faults;

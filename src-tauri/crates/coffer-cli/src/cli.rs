@@ -349,8 +349,14 @@ pub struct AuditArgs {
     pub since: Option<String>,
     #[arg(long, value_name = "N")]
     pub limit: Option<i64>,
-    #[arg(long)]
+    #[arg(long, conflicts_with = "jsonl")]
     pub csv: bool,
+    /// One JSON object per line (Elastic Common Schema names), streamed, for a SIEM
+    #[arg(long)]
+    pub jsonl: bool,
+    /// With --jsonl: keep printing new events as they come (for a log forwarder)
+    #[arg(long, requires = "jsonl")]
+    pub follow: bool,
 }
 
 #[derive(Subcommand)]

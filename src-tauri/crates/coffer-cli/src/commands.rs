@@ -806,6 +806,29 @@ fn settings(ctx: &Ctx, cmd: SettingsCmd) -> Result<u8> {
     Ok(0)
 }
 
+/// `audit --jsonl [--follow]`: streams the matching events, one JSON object per line,
+/// without holding them in memory; with `--follow`, polls for new ones every second
+/// until the reader goes away (a closed pipe ends it quietly).
+fn audit_jsonl(ctx: &Ctx, s: &mut Session, filter: &AuditFilter, follow: bool) -> Result<u8> {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut open = true;
+    let mut last = 0;
+    loop {
+        let mut write = |line: &str| {
+            open = writeln!(out, "{line}").is_ok();
+            open
+        };
+        last = s.export_audit_jsonl(&ctx.scope.workspace, filter, last, &mut write)?;
+        if !follow || !open || out.flush().is_err() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    let _ = out.flush();
+    Ok(0)
+}
+
 fn audit(ctx: &Ctx, a: AuditArgs) -> Result<u8> {
     let mut s = ctx.session()?;
     if let Some(AuditCmd::Verify) = a.verify {
@@ -833,6 +856,9 @@ fn audit(ctx: &Ctx, a: AuditArgs) -> Result<u8> {
         since: a.since,
         limit: a.limit,
     };
+    if a.jsonl {
+        return audit_jsonl(ctx, &mut s, &filter, a.follow);
+    }
     let events = s.audit_events(&ctx.scope.workspace, &filter)?;
     if a.csv {
         let mut w = csv::Writer::from_writer(std::io::stdout());

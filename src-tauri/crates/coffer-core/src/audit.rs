@@ -140,6 +140,39 @@ impl From<AuditRow> for AuditEvent {
     }
 }
 
+/// One event as a line of JSON for a SIEM: Elastic Common Schema names where they fit
+/// (`@timestamp`, `event.*`, `user.name`), Coffer's own fields under `coffer`, with the
+/// event's hash, author and (on a commit's last event) signature, so the line can be
+/// checked against the chain.
+pub(crate) fn ecs_json(r: &AuditRow) -> serde_json::Value {
+    let hex_of = |b: &Option<Vec<u8>>| b.as_deref().map(hex::encode);
+    serde_json::json!({
+        "@timestamp": crate::time_fmt::format_timestamp_millis(r.at),
+        "event": {
+            "kind": "event",
+            "sequence": r.id,
+            "action": r.action,
+            "outcome": if r.outcome == Outcome::Ok.as_str() { "success" } else { "failure" },
+            "category": ["iam"],
+        },
+        "user": { "name": r.actor },
+        "coffer": {
+            "outcome": r.outcome,
+            "capability": capability_of(&r.action).map(|c| c.as_str()),
+            "workspace": r.workspace,
+            "project": r.project,
+            "environment": r.environment,
+            "secret": r.secret,
+            "detail": serde_json::from_str::<serde_json::Value>(&r.detail).unwrap_or(serde_json::Value::Null),
+            "authenticated": r.signer.is_some() || r.format == 1,
+            "author_id": r.signer,
+            "format": r.format,
+            "hash": hex_of(&r.hash),
+            "signature": hex_of(&r.sig),
+        },
+    })
+}
+
 /// The capability an action is an instance of; `None` for the vault's own events.
 pub fn capability_of(action: &str) -> Option<crate::access::Capability> {
     use crate::access::Capability as C;

@@ -22,7 +22,9 @@ use crate::keys::{self, MemberSecret, SLOT_FORMAT};
 use crate::keys::{device_account, slot_ad};
 use crate::names;
 use crate::settings::{Setting, SettingKey};
-use crate::store::{AuditQuery, EnvRow, NewSlot, ProjectRow, Storage, Store, WorkspaceRow};
+use crate::store::{
+    AuditQuery, AuditRow, EnvRow, NewSlot, ProjectRow, Storage, Store, WorkspaceRow,
+};
 use crate::time_fmt::parse_since_ms;
 use crate::value::Passphrase;
 use serde::Serialize;
@@ -841,6 +843,47 @@ impl Session {
             limit: filter.limit,
         })?;
         Ok(rows.into_iter().map(AuditEvent::from).collect())
+    }
+
+    /// Streams the events after `after` that match `filter` (its limit aside) to `line`,
+    /// one JSON object each (see `coffer audit --jsonl`), in constant memory; returns the
+    /// sequence number of the last one written (or `after`). `line` returns false to
+    /// stop early.
+    pub fn export_audit_jsonl(
+        &mut self,
+        workspace: &str,
+        filter: &AuditFilter,
+        after: i64,
+        line: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<i64> {
+        let ws = self.workspace_row(workspace)?;
+        let role = self.ws_role(&ws)?;
+        self.require(
+            role,
+            Capability::Audit,
+            Attempt::on_workspace(&ws, "audit.read"),
+        )?;
+        let since = filter
+            .since
+            .as_deref()
+            .map(|s| parse_since_ms(s, self.now()))
+            .transpose()?;
+        let query = AuditQuery {
+            workspace_id: ws.id,
+            actor: filter.actor.as_deref(),
+            action: filter.action.as_deref(),
+            secret: filter.secret.as_deref(),
+            since,
+            limit: None,
+        };
+        let mut last = after;
+        self.store
+            .conn()
+            .each_audit_matching(&query, after, &mut |row: &AuditRow| {
+                last = row.id;
+                Ok(line(&audit::ecs_json(row).to_string()))
+            })?;
+        Ok(last)
     }
 
     /// Verifies the whole chain (every workspace: a break anywhere matters to all).

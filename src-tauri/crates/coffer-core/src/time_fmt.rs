@@ -42,6 +42,12 @@ pub fn format_timestamp_ms(ms: i64) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
+/// RFC 3339 UTC with millisecond precision, as log pipelines expect `@timestamp`.
+pub fn format_timestamp_millis(ms: i64) -> String {
+    let t = UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
 /// A point in time given either as RFC 3339 (`2026-11-01T00:00:00Z`, or a date) or as
 /// a duration back from `now_ms` (`7d`).
 pub fn parse_since_ms(raw: &str, now_ms: i64) -> Result<i64> {

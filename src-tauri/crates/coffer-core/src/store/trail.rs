@@ -68,6 +68,15 @@ pub(crate) trait TrailStore {
 
     fn query_audit(&self, q: &AuditQuery<'_>) -> Result<Vec<AuditRow>>;
 
+    /// Calls `f` for every event after `after` matching `q` (its limit aside), in id
+    /// order, without loading them into memory; stops when `f` says so.
+    fn each_audit_matching(
+        &self,
+        q: &AuditQuery<'_>,
+        after: i64,
+        f: &mut dyn FnMut(&AuditRow) -> Result<bool>,
+    ) -> Result<()>;
+
     /// Calls `f` for every event in id order without loading the trail into memory.
     fn each_audit(&self, f: &mut dyn FnMut(&AuditRow) -> Result<bool>) -> Result<()>;
 
@@ -136,6 +145,37 @@ impl TrailStore for Connection {
             audit_row,
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn each_audit_matching(
+        &self,
+        q: &AuditQuery<'_>,
+        after: i64,
+        f: &mut dyn FnMut(&AuditRow) -> Result<bool>,
+    ) -> Result<()> {
+        let mut st = self.prepare_cached(&format!(
+            "SELECT {AUDIT_COLS} FROM audit_events
+             WHERE id > ?6 AND (workspace_id = ?1 OR workspace_id IS NULL)
+               AND (?2 IS NULL OR actor = ?2)
+               AND (?3 IS NULL OR action = ?3 OR action LIKE '%.' || ?3)
+               AND (?4 IS NULL OR secret = ?4)
+               AND (?5 IS NULL OR at >= ?5)
+             ORDER BY id"
+        ))?;
+        let mut rows = st.query(params![
+            q.workspace_id,
+            q.actor,
+            q.action,
+            q.secret,
+            q.since,
+            after
+        ])?;
+        while let Some(r) = rows.next()? {
+            if !f(&audit_row(r)?)? {
+                break;
+            }
+        }
+        Ok(())
     }
 
     fn each_audit(&self, f: &mut dyn FnMut(&AuditRow) -> Result<bool>) -> Result<()> {
