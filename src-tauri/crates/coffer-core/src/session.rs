@@ -817,11 +817,12 @@ impl Session {
 
     // ---- audit ----
 
-    pub fn audit_events(
+    /// The query an auditor's filter makes, after checking that they may read the trail.
+    fn audit_query<'f>(
         &mut self,
         workspace: &str,
-        filter: &AuditFilter,
-    ) -> Result<Vec<AuditEvent>> {
+        filter: &'f AuditFilter,
+    ) -> Result<AuditQuery<'f>> {
         let ws = self.workspace_row(workspace)?;
         let role = self.ws_role(&ws)?;
         self.require(
@@ -834,14 +835,23 @@ impl Session {
             .as_deref()
             .map(|s| parse_since_ms(s, self.now()))
             .transpose()?;
-        let rows = self.store.conn().query_audit(&AuditQuery {
+        Ok(AuditQuery {
             workspace_id: ws.id,
             actor: filter.actor.as_deref(),
             action: filter.action.as_deref(),
             secret: filter.secret.as_deref(),
             since,
             limit: filter.limit,
-        })?;
+        })
+    }
+
+    pub fn audit_events(
+        &mut self,
+        workspace: &str,
+        filter: &AuditFilter,
+    ) -> Result<Vec<AuditEvent>> {
+        let query = self.audit_query(workspace, filter)?;
+        let rows = self.store.conn().query_audit(&query)?;
         Ok(rows.into_iter().map(AuditEvent::from).collect())
     }
 
@@ -856,26 +866,7 @@ impl Session {
         after: i64,
         line: &mut dyn FnMut(&str) -> bool,
     ) -> Result<i64> {
-        let ws = self.workspace_row(workspace)?;
-        let role = self.ws_role(&ws)?;
-        self.require(
-            role,
-            Capability::Audit,
-            Attempt::on_workspace(&ws, "audit.read"),
-        )?;
-        let since = filter
-            .since
-            .as_deref()
-            .map(|s| parse_since_ms(s, self.now()))
-            .transpose()?;
-        let query = AuditQuery {
-            workspace_id: ws.id,
-            actor: filter.actor.as_deref(),
-            action: filter.action.as_deref(),
-            secret: filter.secret.as_deref(),
-            since,
-            limit: None,
-        };
+        let query = self.audit_query(workspace, filter)?;
         let mut last = after;
         self.store
             .conn()
