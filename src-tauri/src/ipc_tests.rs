@@ -13,7 +13,7 @@ use crate::state::AppState;
 use crate::updates::Updates;
 
 struct Harness {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     _app: tauri::App<tauri::test::MockRuntime>,
     window: WebviewWindow<tauri::test::MockRuntime>,
 }
@@ -70,10 +70,14 @@ impl Harness {
             .build()
             .unwrap();
         Harness {
-            _dir: dir,
+            dir,
             _app: app,
             window,
         }
+    }
+
+    fn vault_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("vault.db")
     }
 
     /// Invokes a command; `Ok(data)` or `Err(error object)` as the webview sees them.
@@ -582,5 +586,48 @@ fn the_upgrade_hands_the_owner_one_time_passphrases_once() {
     h.ok(
         "change_passphrase",
         json!({ "current": bobs, "newPassphrase": "bobs own phrase 2" }),
+    );
+}
+
+/// An older copy of the vault put back under an app that wrote to it since: the unlock
+/// and the status of a reloaded window both carry the core's trail warning, in words for
+/// the app rather than the CLI's.
+#[test]
+fn an_older_copy_of_the_vault_put_back_is_warned_of_at_unlock() {
+    let h = Harness::new();
+    let created = h.ok(
+        "create_vault",
+        json!({ "owner": "alice", "passphrase": "owner pass phrase" }),
+    );
+    assert_eq!(created["trail_warning"], json!(null));
+    h.ok("lock", json!({}));
+    // Locked, the app holds no connection: the file alone is the whole vault.
+    let vault = h.vault_path();
+    let older = vault.with_extension("older");
+    std::fs::copy(&vault, &older).unwrap();
+
+    let alice = h.ok("unlock", unlock_args("alice", "owner pass phrase"));
+    assert_eq!(alice["trail_warning"], json!(null));
+    h.ok("set_secret", set_input("API_KEY", "production", "v1", None));
+    h.ok("lock", json!({}));
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", vault.display()));
+    }
+    std::fs::copy(&older, &vault).unwrap();
+
+    let again = h.ok("unlock", unlock_args("alice", "owner pass phrase"));
+    let warning = again["trail_warning"].as_str().expect("a trail warning");
+    assert!(warning.contains("which this machine saw"), "{warning}");
+    assert!(
+        warning.starts_with(char::is_uppercase) && warning.ends_with('.'),
+        "{warning}"
+    );
+    assert!(
+        !warning.contains("warning:") && !warning.contains("coffer audit"),
+        "{warning}"
+    );
+    assert_eq!(
+        h.ok("vault_status", json!({}))["trail_warning"],
+        json!(warning)
     );
 }

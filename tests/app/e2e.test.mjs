@@ -3,19 +3,21 @@
 //   COFFER_APP      absolute path of the built app
 //   COFFER_CLI      absolute path of the `coffer` CLI (same vault, changes underneath)
 //   COFFER_VAULT    the fresh vault both use
+//   XDG_STATE_HOME  a fresh state directory, where both keep their audit anchors
 //   COFFER_SCREENSHOTS  where the README's screenshots go (docs/screenshots)
 //   COFFER_E2E_FAILURES where a screenshot of a failed step goes (target/e2e-failures)
 //
 // After every step the page's HTML is searched for every secret value used so far;
 // a value may only be there while it is deliberately revealed.
 //
-// The last step swaps the vault for one written by an earlier Coffer
+// Near the end, the trail's last events are deleted with sqlite3 while the app is
+// locked; the next unlock must say so. The last step swaps the vault for one written by an earlier Coffer
 // (tests/fixtures/vault-v5.db) while the app is locked, to see the owner's upgrade.
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, mkdirSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +27,7 @@ import { remote } from "webdriverio";
 const APP = required("COFFER_APP");
 const CLI = required("COFFER_CLI");
 const VAULT = required("COFFER_VAULT");
+const STATE = required("XDG_STATE_HOME");
 const SHOTS = process.env.COFFER_SCREENSHOTS ?? "";
 const PORT = Number(process.env.TAURI_DRIVER_PORT ?? 4444);
 
@@ -46,6 +49,7 @@ const values = {
   sentry: token("https://sentry_"),
   github: token("ghp_"),
   protectedEnv: token("sk_live_eu_"),
+  beforeCut: token("sk_test_"),
 };
 
 let browser;
@@ -706,6 +710,45 @@ step("removing bob marks what he could use as exposed, in the list and in Histor
   await look("history-exposed");
   await click('button[aria-label="Back to secrets"]');
   await waitShown(rowSel(SECRET));
+});
+
+step("events deleted from the trail behind the app's back are flagged at the next unlock", async () => {
+  const banner = 'section[aria-label="Audit trail warning"]';
+  // A change made in the app moves this machine's anchor to the trail's new head.
+  await rowAction(SECRET, "Update value");
+  await waitShown(DIALOG);
+  await $('[role="dialog"] select[aria-label="Environment"]').selectByAttribute("value", "staging");
+  await fill("New value", values.beforeCut);
+  await submitDialog();
+  await waitGone(DIALOG);
+  assert.ok(readdirSync(join(STATE, "coffer", "anchors")).length > 0, "the app keeps its anchors in the test's state dir");
+  assert.equal(await $(banner).isExisting(), false, "no warning while the trail is whole");
+  await lock();
+
+  // Locked, the app holds no connection: cut the trail's tail as anyone with the file could.
+  const cut = spawnSync("sqlite3", [VAULT, "DELETE FROM audit_events WHERE id > (SELECT max(id) - 2 FROM audit_events)"], {
+    encoding: "utf8",
+  });
+  assert.equal(cut.status, 0, `sqlite3 failed: ${cut.stderr}`);
+
+  // The warning does not stand in the way: the vault opens as usual, under it.
+  await unlockAs("alice", ALICE_PASS);
+  await waitShown(banner);
+  await waitForText(banner, /The audit trail no longer holds event \d+, which this machine saw/);
+  await waitForText(banner, /Open Audit → Verify chain/);
+  const text = await textOf(banner);
+  assert.ok(!/warning:|coffer audit/.test(text), `no CLI wording in the app: ${text}`);
+  await look("trail-warning");
+  // The CLI on this machine reads the same anchor.
+  assert.match(cofferOk(["ls"]).stderr, /no longer holds event \d+/);
+
+  // The banner leads to the chain's verdict and stays while the member works.
+  await click($in(banner, "button=Open Audit"));
+  await waitShown("#audit-title");
+  await waitForText('[aria-label="Chain status"]', /Chain broken at event \d+/);
+  await look("trail-warning-audit");
+  await openSecrets();
+  assert.ok(await $(banner).isDisplayed(), "the warning stays on every screen");
 });
 
 step("an old vault is upgraded at the owner's unlock, which shows each one-time passphrase once", async () => {

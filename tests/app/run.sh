@@ -62,6 +62,11 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 export COFFER_VAULT="$work/vault.db"
+# What this machine saw of each vault's audit trail (its anchors) goes under a fresh
+# state directory that the app and the CLI the test runs share, as on one real machine;
+# never the user's own.
+export XDG_STATE_HOME="$work/state"
+mkdir -p "$XDG_STATE_HOME"
 echo "== starting tauri-driver on 127.0.0.1:$port under Xvfb (vault $COFFER_VAULT)"
 # setsid: the driver, Xvfb, WebKitWebDriver and the app share one new process group,
 # ended as a whole by cleanup. A private HOME keeps WebKit's storage and any keyring

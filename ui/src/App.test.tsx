@@ -1,4 +1,4 @@
-import { act, fireEvent, render, screen } from "@testing-library/react";
+import { act, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi, type Mock } from "vitest";
 
 // Every command answers nothing unless a test says otherwise: the shell behind the
@@ -12,20 +12,22 @@ vi.mock("./bindings", async (importOriginal) => {
 
 import { commands, type UnlockResult_Serialize, type VaultStatus_Serialize } from "./bindings";
 import { App } from "./App";
+import type { Capability, Role } from "./lib/types";
 
 const vaultStatus = vi.mocked(commands.vaultStatus);
 const unlock = vi.mocked(commands.unlock);
 const lock = vi.mocked(commands.lock);
+const ok = <T,>(data: T) => Promise.resolve({ status: "ok" as const, data });
 
 const PATH = "/home/alice/.local/share/coffer/vault.db";
 const HANDED = [{ member: "bob", passphrase: "ab2c-defg-hjk3-mnpq-rstu-vwx4" }];
 
 function status(over: Partial<VaultStatus_Serialize> = {}): VaultStatus_Serialize {
-  return { path: PATH, exists: true, unlocked: false, member: null, change: 1, must_change_passphrase: false, ...over };
+  return { path: PATH, exists: true, unlocked: false, member: null, change: 1, must_change_passphrase: false, trail_warning: null, ...over };
 }
 
 function unlocked(over: Partial<UnlockResult_Serialize> = {}): UnlockResult_Serialize {
-  return { member: "alice", keyring_note: null, change: 1, must_change_passphrase: false, one_time_passphrases: [], ...over };
+  return { member: "alice", keyring_note: null, change: 1, must_change_passphrase: false, one_time_passphrases: [], trail_warning: null, ...over };
 }
 
 async function unlockAs(member: string, result: UnlockResult_Serialize) {
@@ -77,5 +79,54 @@ describe("what a member sees first after unlock", () => {
     vaultStatus.mockResolvedValue(status({ unlocked: true, member: "bob", must_change_passphrase: true }));
     render(<App />);
     expect(await screen.findByRole("dialog", { name: "Set your own passphrase" })).toBeTruthy();
+  });
+});
+
+describe("an audit trail that lost events this machine saw", () => {
+  const WARNING =
+    "The audit trail no longer holds event 42, which this machine saw: its tail was deleted or an older copy of the vault put back.";
+  const banner = () => screen.queryByRole("region", { name: "Audit trail warning" });
+
+  /** The shell loads one workspace and project, where the member holds `role`. */
+  function shellLoads(role: Role, capabilities: Capability[]) {
+    vi.mocked(commands.listWorkspaces).mockImplementation(() => ok([{ name: "default", role }]));
+    vi.mocked(commands.listProjects).mockImplementation(() => ok([{ name: "default" }]));
+    vi.mocked(commands.listEnvironments).mockImplementation(() => ok([]));
+    vi.mocked(commands.getSettings).mockImplementation(() => ok([]));
+    vi.mocked(commands.myAccess).mockImplementation(() => ok({ role, capabilities }));
+  }
+
+  it("says nothing when the trail holds what this machine saw", async () => {
+    await unlockAs("alice", unlocked());
+    expect(banner()).toBeNull();
+  });
+
+  it("shows the backend's sentence over the shell and leads to Audit, without blocking anything", async () => {
+    shellLoads("auditor", ["list", "audit"]);
+    await unlockAs("alice", unlocked({ trail_warning: WARNING }));
+    const region = banner()!;
+    expect(region.textContent).toContain(WARNING);
+    expect(region.textContent).toContain("Audit → Verify chain");
+    expect(region.textContent).not.toContain("coffer audit");
+    expect(screen.queryByRole("dialog")).toBeNull();
+    fireEvent.click(await within(region).findByRole("button", { name: "Open Audit" }));
+    expect(await screen.findByRole("heading", { name: "Audit trail" })).toBeTruthy();
+    // Still there, without pointing at the screen the member is on.
+    expect(banner()!.textContent).toContain(WARNING);
+    expect(within(banner()!).queryByRole("button")).toBeNull();
+  });
+
+  it("asks someone who may audit when the member may not", async () => {
+    shellLoads("developer", ["list", "use"]);
+    await unlockAs("bob", unlocked({ member: "bob", trail_warning: WARNING }));
+    await waitFor(() => expect(banner()!.textContent).toContain("Ask an owner or auditor"));
+    expect(banner()!.textContent).toContain(WARNING);
+    expect(within(banner()!).queryByRole("button")).toBeNull();
+  });
+
+  it("still shows in a window reloaded mid-session", async () => {
+    vaultStatus.mockResolvedValue(status({ unlocked: true, member: "alice", trail_warning: WARNING }));
+    render(<App />);
+    await waitFor(() => expect(banner()?.textContent).toContain(WARNING));
   });
 });

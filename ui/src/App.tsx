@@ -5,7 +5,8 @@
 // (the backend's auto-lock) returns to the unlock screen and drops all state.
 // Right after unlock, what the member must see first comes over the shell: an
 // upgrade's one-time passphrases (owner only, once), then, for a member still on a
-// passphrase someone else chose, the request to set their own.
+// passphrase someone else chose, the request to set their own. A warning that the
+// audit trail lost events this machine saw stays over the shell for the whole session.
 
 import { useCallback, useEffect, useRef, useState } from "react";
 import { PassphrasePromptProvider } from "./components/PassphrasePrompt";
@@ -34,6 +35,8 @@ type Phase =
       keyringNote: string | null;
       session: number;
       mustChangePassphrase: boolean;
+      /** Checked once, as the session opened: it holds until the next unlock. */
+      trailWarning: string | null;
       /** Dropped as soon as the owner closes the dialog showing them. */
       oneTimePassphrases: OneTimePassphrase[];
     };
@@ -90,6 +93,7 @@ export function App() {
             keyringNote: null,
             session: ++sessions.current,
             mustChangePassphrase: status.must_change_passphrase,
+            trailWarning: status.trail_warning,
             oneTimePassphrases: [],
           });
         } else setPhase({ kind: "locked", path: status.path, notice: null });
@@ -125,6 +129,7 @@ export function App() {
       keyringNote: result.keyring_note,
       session: ++sessions.current,
       mustChangePassphrase: result.must_change_passphrase,
+      trailWarning: result.trail_warning,
       oneTimePassphrases: result.one_time_passphrases,
     });
   }, []);
@@ -175,6 +180,7 @@ export function App() {
             member={phase.member}
             vaultPath={phase.path}
             keyringNote={phase.keyringNote}
+            trailWarning={phase.trailWarning}
             change={change}
             refresh={check}
             onLock={lock}

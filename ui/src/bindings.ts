@@ -629,6 +629,12 @@ export type UnlockResult_Deserialize = {
 	 *  The one time these passphrases cross to the webview, on purpose; empty otherwise.
 	 */
 	one_time_passphrases: OneTimePassphrase[],
+	/**
+	 *  Set when the vault's audit trail no longer holds an event this machine saw (a
+	 *  deleted tail, a wiped trail, an older copy of the file put back), checked as the
+	 *  session opened. One sentence saying what is wrong; the UI says where to look.
+	 */
+	trail_warning?: string | null,
 };
 
 export type UnlockResult_Serialize = {
@@ -651,6 +657,12 @@ export type UnlockResult_Serialize = {
 	 *  The one time these passphrases cross to the webview, on purpose; empty otherwise.
 	 */
 	one_time_passphrases: OneTimePassphrase[],
+	/**
+	 *  Set when the vault's audit trail no longer holds an event this machine saw (a
+	 *  deleted tail, a wiped trail, an older copy of the file put back), checked as the
+	 *  session opened. One sentence saying what is wrong; the UI says where to look.
+	 */
+	trail_warning: string | null,
 };
 
 export type UpdateStatus = UpdateStatus_Serialize | UpdateStatus_Deserialize;
@@ -712,6 +724,8 @@ export type VaultStatus_Deserialize = {
 	 *  [`UnlockResult`]), so a window reloaded mid-session asks again.
 	 */
 	must_change_passphrase: boolean,
+	/**  As in [`UnlockResult`], so a window reloaded mid-session still warns. */
+	trail_warning?: string | null,
 };
 
 export type VaultStatus_Serialize = {
@@ -726,6 +740,8 @@ export type VaultStatus_Serialize = {
 	 *  [`UnlockResult`]), so a window reloaded mid-session asks again.
 	 */
 	must_change_passphrase: boolean,
+	/**  As in [`UnlockResult`], so a window reloaded mid-session still warns. */
+	trail_warning: string | null,
 };
 
 /**  The result of checking the whole chain. */

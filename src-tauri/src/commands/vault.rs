@@ -23,6 +23,8 @@ pub struct VaultStatus {
     /// The unlocked member still uses a passphrase someone else chose (as in
     /// [`UnlockResult`]), so a window reloaded mid-session asks again.
     pub must_change_passphrase: bool,
+    /// As in [`UnlockResult`], so a window reloaded mid-session still warns.
+    pub trail_warning: Option<String>,
 }
 
 #[derive(Debug, Serialize, specta::Type)]
@@ -41,6 +43,10 @@ pub struct UnlockResult {
     /// re-created member with their one-time passphrase, for the owner to hand out.
     /// The one time these passphrases cross to the webview, on purpose; empty otherwise.
     pub one_time_passphrases: Vec<OneTimePassphrase>,
+    /// Set when the vault's audit trail no longer holds an event this machine saw (a
+    /// deleted tail, a wiped trail, an older copy of the file put back), checked as the
+    /// session opened. One sentence saying what is wrong; the UI says where to look.
+    pub trail_warning: Option<String>,
 }
 
 /// A member re-created by the upgrade, with the passphrase to hand them.
@@ -70,6 +76,7 @@ impl UnlockResult {
     ) -> IpcResult<UnlockResult> {
         let change = session.last_audit_id()? as f64;
         let must_change_passphrase = session.must_change_passphrase();
+        let trail_warning = trail_warning(&session);
         let one_time_passphrases = session
             .take_upgrade_report()
             .map(|report| {
@@ -90,8 +97,34 @@ impl UnlockResult {
             change,
             must_change_passphrase,
             one_time_passphrases,
+            trail_warning,
         })
     }
+}
+
+/// The core's trail warning in the app's words. The core words it for a terminal:
+/// "warning: …" and a command to run; the banner is the warning, and the app points at
+/// its own Audit screen instead.
+fn trail_warning(session: &Session) -> Option<String> {
+    session.trail_warning().map(for_the_app)
+}
+
+fn for_the_app(warning: &str) -> String {
+    let text = warning.trim();
+    let text = text.strip_prefix("warning:").unwrap_or(text).trim_start();
+    let text = match text.rfind(" (run `") {
+        Some(hint) if text.ends_with(')') => &text[..hint],
+        _ => text,
+    };
+    let mut chars = text.chars();
+    let mut sentence: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !sentence.ends_with('.') {
+        sentence.push('.');
+    }
+    sentence
 }
 
 #[derive(Debug, Serialize, specta::Type)]
@@ -113,6 +146,7 @@ pub fn vault_status(state: State<'_, AppState>) -> VaultStatus {
         must_change_passphrase: state
             .peek(|s| Ok(s.must_change_passphrase()))
             .unwrap_or(false),
+        trail_warning: state.peek(|s| Ok(trail_warning(s))).flatten(),
     }
 }
 
@@ -284,4 +318,28 @@ pub fn save_export(
     text: String,
 ) -> IpcResult<String> {
     state.with(|_| crate::export_file::save(&file_name, &text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::for_the_app;
+
+    /// Both of the core's warnings, as the CLI prints them, lose the terminal's framing
+    /// and keep what happened.
+    #[test]
+    fn the_trail_warning_reads_as_a_sentence_without_the_cli_hint() {
+        assert_eq!(
+            for_the_app("warning: the audit trail no longer holds event 42, which this machine saw: its tail was deleted or an older copy of the vault put back (run `coffer audit verify`)"),
+            "The audit trail no longer holds event 42, which this machine saw: its tail was deleted or an older copy of the vault put back."
+        );
+        assert_eq!(
+            for_the_app("warning: audit event 7, which this machine saw, has changed: this is another or an older copy of the vault (run `coffer audit verify`)"),
+            "Audit event 7, which this machine saw, has changed: this is another or an older copy of the vault."
+        );
+        // Worded otherwise one day, it still reaches the member whole.
+        assert_eq!(
+            for_the_app("the trail (as seen) was cut"),
+            "The trail (as seen) was cut."
+        );
+    }
 }

@@ -1,6 +1,7 @@
 // The unlocked app: sidebar, top bar with the workspace and project pickers, and the
 // current screen. Mounted once per unlock (keyed by session), so locking unmounts it
-// and every piece of state goes with it.
+// and every piece of state goes with it. A trail warning sits between the top bar and
+// the screen, outside the scrolling content, so it stays in view on every screen.
 
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { Alert } from "../../components/Alert";
@@ -30,12 +31,14 @@ export interface ShellProps {
   member: string;
   vaultPath: string;
   keyringNote: string | null;
+  /** The backend's sentence when the audit trail lost events this machine saw. */
+  trailWarning: string | null;
   change: number;
   refresh: () => void;
   onLock: (reason: "user" | "idle") => void;
 }
 
-export function Shell({ member, vaultPath, keyringNote, change, refresh, onLock }: ShellProps) {
+export function Shell({ member, vaultPath, keyringNote, trailWarning, change, refresh, onLock }: ShellProps) {
   const [screen, setScreen] = useState<Screen>({ name: "secrets" });
   const [pickedWorkspace, setPickedWorkspace] = useState<string | null>(null);
   const [pickedProject, setPickedProject] = useState<string | null>(null);
@@ -111,6 +114,14 @@ export function Shell({ member, vaultPath, keyringNote, change, refresh, onLock 
             setScreen((s) => (s.name === "history" ? { name: "secrets" } : s));
           }}
         />
+        {trailWarning ? (
+          <TrailWarning
+            warning={trailWarning}
+            mayAudit={access.data ? mayAudit : null}
+            onAudit={screen.name === "audit"}
+            onOpenAudit={() => navigate({ name: "audit" })}
+          />
+        ) : null}
         <main className="content" aria-label="Content">
           {keyringNote && !noteDismissed ? (
             <div className="content-banner">
@@ -146,5 +157,47 @@ export function Shell({ member, vaultPath, keyringNote, change, refresh, onLock 
         </main>
       </div>
     </div>
+  );
+}
+
+/**
+ * Not dismissible: it is evidence about the vault, not a passing notice. Where to look
+ * next waits for the member's access (`null` while it loads), so it does not flicker,
+ * and goes once the member is on the Audit screen, where the chain's verdict shows.
+ */
+function TrailWarning({
+  warning,
+  mayAudit,
+  onAudit,
+  onOpenAudit,
+}: {
+  warning: string;
+  mayAudit: boolean | null;
+  onAudit: boolean;
+  onOpenAudit: () => void;
+}) {
+  const next =
+    mayAudit === null || onAudit
+      ? null
+      : mayAudit
+        ? " Open Audit → Verify chain to see where it breaks."
+        : " Ask an owner or auditor to check it in Audit → Verify chain.";
+  return (
+    <section className="shell-banner" aria-label="Audit trail warning">
+      <Alert
+        tone="warning"
+        title="Check this vault's audit trail"
+        action={
+          mayAudit && !onAudit ? (
+            <Button size="sm" icon="audit" onClick={onOpenAudit}>
+              Open Audit
+            </Button>
+          ) : null
+        }
+      >
+        {warning}
+        {next}
+      </Alert>
+    </section>
   );
 }
