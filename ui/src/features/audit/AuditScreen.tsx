@@ -154,8 +154,8 @@ export function AuditScreen() {
             )}
           </div>
           <p className="field-hint">
-            Each event is sealed with a MAC over the one before it; editing, deleting or reordering any row breaks the
-            chain.
+            Each event is signed by its author and linked to the one before it by its hash; editing, deleting or
+            reordering any row breaks the chain.
           </p>
           <Button size="sm" icon="shield" busy={verify.loading && !!v} onClick={() => setVerifyNonce((n) => n + 1)}>
             Verify chain
