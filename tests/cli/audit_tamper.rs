@@ -181,7 +181,7 @@ fn an_older_copy_of_the_whole_file_put_back_is_caught() {
     assert_eq!(run.code(), Some(1), "{}", run.describe());
     assert!(
         run.stderr.contains(&format!(
-            "events {}..={after}, which this machine saw, are gone",
+            "events {} to {after} are gone, though this machine saw them",
             before + 1
         )),
         "{}",
@@ -365,7 +365,7 @@ fn a_member_who_deletes_their_own_denial_and_re_signs_the_rest_is_caught() {
     let run = vault.run(&["audit", "verify"]);
     assert!(
         run.stderr
-            .contains("the signature of 'alice' does not verify"),
+            .contains("signed as 'alice', and the signature does not verify"),
         "{}",
         run.describe()
     );
@@ -390,7 +390,7 @@ fn an_event_forged_in_another_members_name_is_caught() {
     // to be alice's: once as bob's event, once as hers.
     for (signer, says) in [
         (bob_id, "claims to be by 'alice' but was written by 'bob'"),
-        (1, "the signature of 'alice' does not verify"),
+        (1, "signed as 'alice', and the signature does not verify"),
     ] {
         let forged = Row {
             id: last.id + 1,

@@ -369,6 +369,15 @@ struct Walk<'a, 'k> {
 
 type Problem = Option<(i64, String)>;
 
+/// "event 7 is", or "events 7 to 9 are".
+fn events_are(first: i64, last: i64) -> String {
+    if first == last {
+        format!("event {first} is")
+    } else {
+        format!("events {first} to {last} are")
+    }
+}
+
 impl Walk<'_, '_> {
     fn step(&mut self, r: &AuditRow) -> Result<Problem> {
         let id = r.id;
@@ -471,13 +480,9 @@ impl Walk<'_, '_> {
                 .iter()
                 .any(|pk| crate::crypto::verify(pk, &msg, sig, "").is_ok())
             {
-                let span = if first == id {
-                    format!("event {id}")
-                } else {
-                    format!("events {first}..={id}")
-                };
                 return Ok(Some((first, format!(
-                    "{span}: the signature of '{}' does not verify (an event was altered, or signed by someone else)",
+                    "{} signed as '{}', and the signature does not verify (an event was altered, or signed by someone else)",
+                    events_are(first, id),
                     keys.name
                 ))));
             }
@@ -517,9 +522,13 @@ pub(crate) fn verify(
     let last = walk.expected - 1;
     if failure.is_none() {
         if let Some((_, first)) = walk.open {
-            failure = Some((first, format!(
-                "events {first}..={last} are not signed: the end of the trail was cut inside a commit"
-            )));
+            failure = Some((
+                first,
+                format!(
+                    "{} not signed: the end of the trail was cut inside a commit",
+                    events_are(first, last)
+                ),
+            ));
         }
     }
     if failure.is_none() && !walk.anchor_seen {
@@ -529,7 +538,7 @@ pub(crate) fn verify(
                 if last == 0 {
                     format!("the trail is empty, but this machine saw {seq} events: it was wiped, or the vault replaced by an older copy")
                 } else {
-                    format!("events {}..={seq}, which this machine saw, are gone (a deleted tail, or an older copy of the vault)", last + 1)
+                    format!("{} gone, though this machine saw {} (a deleted tail, or an older copy of the vault)", events_are(last + 1, *seq), if last + 1 == *seq { "it" } else { "them" })
                 },
             ));
         }
@@ -693,7 +702,7 @@ mod tests {
         assert!(r
             .problem
             .unwrap()
-            .contains("events 4..=6: the signature of 'alice'"));
+            .contains("events 4 to 6 are signed as 'alice', and the signature does not verify"));
     }
 
     #[test]
@@ -753,7 +762,7 @@ mod tests {
         assert!(r
             .problem
             .unwrap()
-            .contains("events 10..=12, which this machine saw, are gone"));
+            .contains("events 10 to 12 are gone, though this machine saw them"));
 
         t.sql("DELETE FROM audit_events");
         let r = t.verify_with(anchor);
