@@ -457,6 +457,49 @@ fn an_auditor_verifies_with_public_keys_and_sees_failed_unlocks() {
     assert_eq!(failed, [("alice", "denied"), ("mallory", "denied")]);
 }
 
+#[test]
+fn an_auditor_signs_a_checkpoint_only_over_an_intact_trail() {
+    let vault = vault_with_history();
+    let audrey = vault.add_member("audrey", "auditor");
+    let run = vault
+        .cli()
+        .acting_as(&audrey)
+        .run(&["--json", "audit", "checkpoint"])
+        .ok();
+    let doc = run.json();
+    assert_eq!(doc["verified"]["ok"], true);
+    let seq = doc["checkpoint"].as_i64().unwrap();
+    let (action, actor, detail): (String, String, String) = vault
+        .db()
+        .query_row(
+            "SELECT action, actor, detail FROM audit_events WHERE id = ?1",
+            [seq],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (action.as_str(), actor.as_str()),
+        ("audit.checkpoint", "audrey")
+    );
+    let detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
+    assert_eq!(detail["events"], seq - 1);
+    vault.run(&["audit", "verify"]).ok();
+    // A developer may not; over a broken trail nobody gets one.
+    let dev = vault.add_member("dev", "developer");
+    vault
+        .cli()
+        .acting_as(&dev)
+        .run(&["audit", "checkpoint"])
+        .refused(4);
+    vault
+        .db()
+        .execute("UPDATE audit_events SET detail = '{}' WHERE id = 2", [])
+        .unwrap();
+    let run = vault.run(&["audit", "checkpoint"]);
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    assert!(run.stderr.contains("no checkpoint"), "{}", run.describe());
+}
+
 /// The id of the version row of `name` number `version` in `environment`.
 fn version_row(vault: &Vault, name: &str, environment: &str, version: i64) -> i64 {
     vault

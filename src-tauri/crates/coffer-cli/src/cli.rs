@@ -363,4 +363,6 @@ pub struct AuditArgs {
 pub enum AuditCmd {
     /// Check the chain of every event; exit 1 naming the first bad one
     Verify,
+    /// Verify, then sign a checkpoint naming the head (owners and auditors)
+    Checkpoint,
 }

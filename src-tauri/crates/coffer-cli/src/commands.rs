@@ -849,6 +849,27 @@ fn audit(ctx: &Ctx, a: AuditArgs) -> Result<u8> {
         }
         return Ok(if report.ok { 0 } else { 1 });
     }
+    if let Some(AuditCmd::Checkpoint) = a.verify {
+        let (report, seq) = s.audit_checkpoint(&ctx.scope.workspace)?;
+        if ctx.json {
+            output::json(&serde_json::json!({ "verified": report, "checkpoint": seq }));
+        } else if let Some(seq) = seq {
+            outln!(
+                "checkpoint {seq} signed: {} events verified before it",
+                report.events
+            );
+        } else {
+            output::err_line(format!(
+                "no checkpoint: the audit trail is BROKEN at event {}: {}",
+                report
+                    .first_bad
+                    .map(|i| i.to_string())
+                    .unwrap_or_else(|| "?".into()),
+                report.problem.as_deref().unwrap_or("unknown problem")
+            ));
+        }
+        return Ok(if seq.is_some() { 0 } else { 1 });
+    }
     let filter = AuditFilter {
         actor: a.actor,
         action: a.action,

@@ -33,6 +33,24 @@ const FORMAT: i64 = 2;
 pub(crate) const SYSTEM_ACTOR: &str = "coffer";
 const SYSTEM_ACTIONS: &[&str] = &["version.destroy", "secret.purge"];
 
+/// A signed statement of the head an owner or auditor verified: `detail` names the
+/// sequence number and hash of the event before it, so a copy of the trail checked
+/// elsewhere has an anchor too.
+pub(crate) const CHECKPOINT: &str = "audit.checkpoint";
+
+/// The detail of a checkpoint after event `seq` with hash `hash`.
+pub(crate) fn checkpoint_detail(seq: i64, hash: &[u8]) -> serde_json::Value {
+    serde_json::json!({ "events": seq, "head": hex::encode(hash) })
+}
+
+fn checkpoint_holds(r: &AuditRow, prev: &[u8]) -> bool {
+    let Ok(detail) = serde_json::from_str::<serde_json::Value>(&r.detail) else {
+        return false;
+    };
+    detail["events"].as_i64() == Some(r.id - 1)
+        && detail["head"].as_str() == Some(&hex::encode(prev))
+}
+
 /// What an unauthenticated event may say: a failed unlock, nothing else.
 pub(crate) const FAILED_UNLOCK: &str = "vault.unlock";
 
@@ -410,6 +428,11 @@ impl Walk<'_, '_> {
             return Ok(Some((id, format!("event {id} has lost its hash"))));
         } else if let Some(p) = self.signed_event(r, &h)? {
             return Ok(Some(p));
+        } else if r.action == CHECKPOINT && !checkpoint_holds(r, &self.prev) {
+            return Ok(Some((
+                id,
+                format!("checkpoint {id} names a head that is not the trail's before it"),
+            )));
         }
         if let Some((seq, seen)) = &self.anchor {
             if id == *seq {
@@ -772,6 +795,27 @@ mod tests {
                     .unwrap()
                     .contains("the trail is empty, but this machine saw 12 events")
         );
+    }
+
+    #[test]
+    fn a_checkpoint_must_name_the_head_before_it() {
+        let t = Trail::new(3, |_| 2);
+        let (seq, hash) = head(&t.c).unwrap().unwrap();
+        let mut ev = NewEvent::new("alice", CHECKPOINT);
+        ev.detail = checkpoint_detail(seq, &hash);
+        append(&t.c, Author::Member(1), 99, &ev).unwrap();
+        seal_commit(&t.c, VAULT, 1, &t.alice).unwrap();
+        assert!(t.verify().ok);
+        // Signed by its author, but naming another head: refused.
+        ev.detail = checkpoint_detail(seq, &[7u8; 32]);
+        let id = append(&t.c, Author::Member(1), 100, &ev).unwrap();
+        seal_commit(&t.c, VAULT, 1, &t.alice).unwrap();
+        let r = t.verify();
+        assert_eq!(r.first_bad, Some(id));
+        assert!(r
+            .problem
+            .unwrap()
+            .contains("names a head that is not the trail's"));
     }
 
     #[test]

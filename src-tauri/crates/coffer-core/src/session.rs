@@ -903,6 +903,29 @@ impl Session {
         Ok(report)
     }
 
+    /// Verifies the trail and, if it holds, appends a checkpoint signed by this member
+    /// naming the head it verified (owners and auditors). Returns the verification, and
+    /// the checkpoint's sequence number when one was written.
+    pub fn audit_checkpoint(&mut self, workspace: &str) -> Result<(VerifyReport, Option<i64>)> {
+        let report = self.verify_audit(workspace)?;
+        if !report.ok {
+            return Ok((report, None));
+        }
+        // verify_audit has checked that this member may audit here.
+        let ws = self.workspace_row(workspace)?;
+        let (member, author, now) = (self.member.clone(), self.author(), self.now());
+        let seq = self.write(|tx| {
+            let mut ev = NewEvent::new(&member, audit::CHECKPOINT);
+            ev.workspace = Some((ws.id, &ws.name));
+            ev.detail = match audit::head(tx)? {
+                Some((seq, hash)) => audit::checkpoint_detail(seq, &hash),
+                None => audit::checkpoint_detail(0, &[0u8; 32]),
+            };
+            audit::append(tx, author, now, &ev)
+        })?;
+        Ok((report, Some(seq)))
+    }
+
     /// A one-line warning when the vault's audit trail lost events this machine saw
     /// (checked once, as the session opens).
     pub fn trail_warning(&self) -> Option<&str> {
