@@ -3,6 +3,7 @@
 
 mod attacker;
 mod audit_export;
+mod audit_files;
 mod audit_tamper;
 mod bad_input;
 mod faults;

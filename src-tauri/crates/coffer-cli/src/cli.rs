@@ -362,7 +362,30 @@ pub struct AuditArgs {
 #[derive(Subcommand)]
 pub enum AuditCmd {
     /// Check the chain of every event; exit 1 naming the first bad one
-    Verify,
+    Verify {
+        /// Verify an exported or archived trail instead, offline, with the public keys
+        /// it carries (no vault needed)
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// With --file: the root key fingerprint the file must chain to
+        #[arg(long, value_name = "FINGERPRINT", requires = "file")]
+        root: Option<String>,
+    },
     /// Verify, then sign a checkpoint naming the head (owners and auditors)
     Checkpoint,
+    /// Write the whole trail as a file anyone can verify offline with `verify --file`
+    Export {
+        /// Where to write it (standard output when absent)
+        #[arg(long, value_name = "FILE")]
+        to: Option<PathBuf>,
+    },
+    /// Move events before a date to a verifiable archive file (owners)
+    Archive {
+        /// A date (2026-01-01) or a duration back from now (365d)
+        #[arg(long, value_name = "T")]
+        before: String,
+        /// The new archive file
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
 }

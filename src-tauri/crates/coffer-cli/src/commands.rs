@@ -829,23 +829,121 @@ fn audit_jsonl(ctx: &Ctx, s: &mut Session, filter: &AuditFilter, follow: bool) -
     Ok(0)
 }
 
+/// Creates a file for a copy of the trail, readable by its owner only; never replaces one.
+fn create_private(path: &std::path::Path) -> Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::Conflict(format!(
+                "{} already exists; choose a new file",
+                path.display()
+            ))
+        } else {
+            Error::Io(format!("could not create {}: {e}", path.display()))
+        }
+    })
+}
+
+fn broken_line(what: &str, report: &coffer_core::audit::VerifyReport) -> String {
+    format!(
+        "{what} BROKEN at event {}: {}",
+        report
+            .first_bad
+            .map(|i| i.to_string())
+            .unwrap_or_else(|| "?".into()),
+        report.problem.as_deref().unwrap_or("unknown problem")
+    )
+}
+
+/// `audit verify --file`: checks an exported or archived trail with no vault.
+fn verify_file(ctx: &Ctx, path: &std::path::Path, root: Option<&str>) -> Result<u8> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| Error::Io(format!("could not open {}: {e}", path.display())))?;
+    let mut report = coffer_core::audit_file::verify_file(&mut std::io::BufReader::new(file))?;
+    let squash = |s: &str| s.replace(' ', "").to_ascii_lowercase();
+    if let Some(expected) = root {
+        if report.report.ok && squash(expected) != squash(&report.root) {
+            report.report.ok = false;
+            report.report.problem = Some(format!(
+                "its signatures chain to root key {}, not {expected}",
+                report.root
+            ));
+        }
+    }
+    let ok = report.report.ok;
+    if ctx.json {
+        output::json(&report);
+    } else if ok {
+        let kind = match report.kind {
+            coffer_core::audit_file::FileKind::Export => "export",
+            coffer_core::audit_file::FileKind::Archive => "archive",
+        };
+        outln!(
+            "audit {kind} intact: {} verified ({}), written by {} at {}",
+            output::count(report.report.events, "event"),
+            match report.last {
+                Some(last) => format!("events {} to {last}", report.first),
+                None => "no events".into(),
+            },
+            report.written_by,
+            report.written_at
+        );
+        if report.first > 1 {
+            outln!(
+                "it continues the trail after event {} (hash {})",
+                report.first - 1,
+                report.prev
+            );
+        }
+        if let Some(head) = &report.head {
+            outln!("last hash: {head}");
+        }
+        outln!(
+            "root key: {} (compare with `coffer audit verify` on the vault)",
+            report.root
+        );
+    } else {
+        output::err_line(broken_line("audit file", &report.report));
+    }
+    Ok(if ok { 0 } else { 1 })
+}
+
 fn audit(ctx: &Ctx, a: AuditArgs) -> Result<u8> {
+    if let Some(AuditCmd::Verify {
+        file: Some(path),
+        root,
+    }) = &a.verify
+    {
+        return verify_file(ctx, path, root.as_deref());
+    }
     let mut s = ctx.session()?;
-    if let Some(AuditCmd::Verify) = a.verify {
+    if let Some(AuditCmd::Verify { .. }) = a.verify {
         let report = s.verify_audit(&ctx.scope.workspace)?;
         if ctx.json {
             output::json(&report);
         } else if report.ok {
-            outln!("audit trail intact: {} events verified", report.events);
+            outln!(
+                "audit trail intact: {} verified",
+                output::count(report.events, "event")
+            );
+            let state = s.trail_state(&ctx.scope.workspace)?;
+            if state.first > 1 {
+                outln!(
+                    "events before {} are archived{}",
+                    state.first,
+                    state
+                        .archive
+                        .and_then(|a| a.file)
+                        .map(|f| format!(" (last archive: {f})"))
+                        .unwrap_or_default()
+                );
+            }
+            outln!("root key: {}", state.root);
         } else {
-            output::err_line(format!(
-                "audit trail BROKEN at event {}: {}",
-                report
-                    .first_bad
-                    .map(|i| i.to_string())
-                    .unwrap_or_else(|| "?".into()),
-                report.problem.as_deref().unwrap_or("unknown problem")
-            ));
+            output::err_line(broken_line("audit trail", &report));
         }
         return Ok(if report.ok { 0 } else { 1 });
     }
@@ -855,20 +953,73 @@ fn audit(ctx: &Ctx, a: AuditArgs) -> Result<u8> {
             output::json(&serde_json::json!({ "verified": report, "checkpoint": seq }));
         } else if let Some(seq) = seq {
             outln!(
-                "checkpoint {seq} signed: {} events verified before it",
-                report.events
+                "checkpoint {seq} signed: {} verified before it",
+                output::count(report.events, "event")
             );
         } else {
             output::err_line(format!(
-                "no checkpoint: the audit trail is BROKEN at event {}: {}",
-                report
-                    .first_bad
-                    .map(|i| i.to_string())
-                    .unwrap_or_else(|| "?".into()),
-                report.problem.as_deref().unwrap_or("unknown problem")
+                "no checkpoint: {}",
+                broken_line("the audit trail is", &report)
             ));
         }
         return Ok(if seq.is_some() { 0 } else { 1 });
+    }
+    if let Some(AuditCmd::Export { to }) = &a.verify {
+        let copy = match to {
+            Some(path) => {
+                let mut f = std::io::BufWriter::new(create_private(path)?);
+                let copy = s.export_audit(&ctx.scope.workspace, &mut f);
+                let done = copy.and_then(|c| {
+                    f.into_inner()
+                        .map_err(|e| Error::Io(e.to_string()))?
+                        .sync_all()
+                        .map_err(|e| Error::Io(e.to_string()))?;
+                    Ok(c)
+                });
+                if done.is_err() {
+                    let _ = std::fs::remove_file(path);
+                }
+                done?
+            }
+            None => {
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                s.export_audit(&ctx.scope.workspace, &mut out)?
+            }
+        };
+        if ctx.json && to.is_some() {
+            output::json(&copy);
+        } else {
+            let place = to
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "standard output".into());
+            let line = format!(
+                "exported {} ({} to {}) to {place}; anyone can check it with `coffer audit verify --file`, root key {}",
+                output::count(copy.events, "event"), copy.first, copy.last, copy.root
+            );
+            if to.is_some() {
+                outln!("{line}");
+            } else {
+                output::err_line(line);
+            }
+        }
+        return Ok(0);
+    }
+    if let Some(AuditCmd::Archive { before, to }) = &a.verify {
+        let copy = s.archive_audit(&ctx.scope.workspace, before, to)?;
+        if ctx.json {
+            output::json(&copy);
+        } else {
+            outln!(
+                "archived {} ({} to {}) to {}; the vault's trail now starts at event {} after a signed archive mark",
+                output::count(copy.events, "event"),
+                copy.first,
+                copy.last,
+                to.display(),
+                copy.last + 1
+            );
+        }
+        return Ok(0);
     }
     let filter = AuditFilter {
         actor: a.actor,

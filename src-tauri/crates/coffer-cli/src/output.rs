@@ -109,6 +109,11 @@ pub fn clip(text: &str, max: usize) -> String {
     }
 }
 
+/// "1 event", "3 events".
+pub fn count(n: i64, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

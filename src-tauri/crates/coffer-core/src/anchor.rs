@@ -79,7 +79,17 @@ pub(crate) fn check(c: &dyn Storage, vault: Vault<'_>) -> Result<Option<String>>
     let Some((seq, hash)) = remembered(vault) else {
         return Ok(None);
     };
-    let found = c.audit_hash_at(seq)?;
+    let mut found = c.audit_hash_at(seq)?;
+    if found.is_none() {
+        // Moved to an archive file: only the last event archived is named in the vault.
+        let start = crate::audit::vault_start(c)?;
+        if seq < start.first - 1 {
+            return Ok(None);
+        }
+        if seq == start.first - 1 {
+            found = Some(start.prev);
+        }
+    }
     Ok(match found {
         Some(h) if h == hash => None,
         Some(_) => Some(format!(

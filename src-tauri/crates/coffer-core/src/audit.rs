@@ -388,7 +388,7 @@ struct Walk<'a, 'k> {
 type Problem = Option<(i64, String)>;
 
 /// "event 7 is", or "events 7 to 9 are".
-fn events_are(first: i64, last: i64) -> String {
+pub(crate) fn events_are(first: i64, last: i64) -> String {
     if first == last {
         format!("event {first} is")
     } else {
@@ -432,6 +432,11 @@ impl Walk<'_, '_> {
             return Ok(Some((
                 id,
                 format!("checkpoint {id} names a head that is not the trail's before it"),
+            )));
+        } else if r.action == ARCHIVE && archived_through(r).is_none() {
+            return Ok(Some((
+                id,
+                format!("archive event {id} names no head before it"),
             )));
         }
         if let Some((seq, seen)) = &self.anchor {
@@ -515,33 +520,126 @@ impl Walk<'_, '_> {
     }
 }
 
-/// Checks every link and signature of the trail with public keys alone, and that it
-/// still holds the head `anchor` this client saw before; names the first event that
-/// fails and why.
+/// Where a stretch of the trail starts: its first event, and the hash of the one
+/// before it (zeros before event 1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Start {
+    pub first: i64,
+    pub prev: Vec<u8>,
+}
+
+impl Start {
+    pub fn genesis() -> Start {
+        Start {
+            first: 1,
+            prev: GENESIS.to_vec(),
+        }
+    }
+}
+
+/// Records that events up to `through` (whose last hash is `head`) moved to an archive
+/// file: the vault's trail starts after them.
+pub(crate) const ARCHIVE: &str = "audit.archive";
+
+/// The detail of an archive event.
+pub(crate) fn archive_detail(
+    through: i64,
+    head: &[u8],
+    moved: i64,
+    file: &str,
+) -> serde_json::Value {
+    serde_json::json!({ "events": through, "head": hex::encode(head), "archived": moved, "file": file })
+}
+
+/// The point an archive event names: the last archived event and its hash.
+fn archived_through(r: &AuditRow) -> Option<(i64, Vec<u8>)> {
+    let detail = serde_json::from_str::<serde_json::Value>(&r.detail).ok()?;
+    let through = detail["events"].as_i64()?;
+    let head = hex::decode(detail["head"].as_str()?).ok()?;
+    (through >= 0 && through < r.id && head.len() == 32).then_some((through, head))
+}
+
+/// Where the trail kept in the vault starts: at event 1, or after the head its newest
+/// archive event names. (An archive event added without its author's key fails its
+/// signature when the walk reaches it.)
+pub(crate) fn vault_start(c: &dyn Storage) -> Result<Start> {
+    let Some(r) = c.last_archive_event()? else {
+        return Ok(Start::genesis());
+    };
+    let (through, head) = archived_through(&r)
+        .ok_or_else(|| Error::Integrity(format!("archive event {} names no head", r.id)))?;
+    Ok(Start {
+        first: through + 1,
+        prev: head,
+    })
+}
+
+/// Events in id order, handed one by one to a visitor that says whether to go on.
+pub(crate) type Rows<'a> = dyn FnMut(&mut dyn FnMut(&AuditRow) -> Result<bool>) -> Result<()> + 'a;
+
+/// Checks every link and signature of the trail kept in the vault with public keys
+/// alone, and that it still holds the head `anchor` this client saw before; names the
+/// first event that fails and why.
 pub(crate) fn verify(
     c: &dyn Storage,
     vault_id: &str,
     keys_of: &mut KeysOf<'_>,
     anchor: Option<(i64, Vec<u8>)>,
 ) -> Result<VerifyReport> {
+    let start = vault_start(c)?;
+    let first = start.first;
+    verify_rows(
+        &mut |f| c.each_audit_from(first, f),
+        start,
+        vault_id,
+        keys_of,
+        anchor,
+    )
+}
+
+/// Checks a stretch of the trail that starts at `start` (the whole of it, a vault's
+/// part after an archive, or an archive file's part).
+pub(crate) fn verify_rows(
+    rows: &mut Rows<'_>,
+    start: Start,
+    vault_id: &str,
+    keys_of: &mut KeysOf<'_>,
+    anchor: Option<(i64, Vec<u8>)>,
+) -> Result<VerifyReport> {
+    let mut failure: Problem = None;
+    let mut anchor_seen = false;
+    // A head remembered from before the archive's cut: moved out with the events
+    // (only the last archived one can still be compared).
+    if let Some((seq, seen)) = &anchor {
+        if *seq < start.first {
+            anchor_seen = true;
+            if *seq == start.first - 1 && seen[..] != start.prev[..] {
+                failure = Some((
+                    *seq,
+                    format!("event {seq}, which this machine saw, is not the one the archive names (the vault was replaced by another copy)"),
+                ));
+            }
+        }
+    }
     let mut walk = Walk {
         vault_id,
         keys_of,
         authors: HashMap::new(),
         anchor,
-        anchor_seen: false,
-        prev: GENESIS.to_vec(),
-        expected: 1,
+        anchor_seen,
+        prev: start.prev,
+        expected: start.first,
         signed_any: false,
         open: None,
     };
     let mut count = 0i64;
-    let mut failure: Problem = None;
-    c.each_audit(&mut |row: &AuditRow| {
-        count += 1;
-        failure = walk.step(row)?;
-        Ok(failure.is_none())
-    })?;
+    if failure.is_none() {
+        rows(&mut |row: &AuditRow| {
+            count += 1;
+            failure = walk.step(row)?;
+            Ok(failure.is_none())
+        })?;
+    }
     let last = walk.expected - 1;
     if failure.is_none() {
         if let Some((_, first)) = walk.open {
@@ -558,7 +656,7 @@ pub(crate) fn verify(
         if let Some((seq, _)) = &walk.anchor {
             failure = Some((
                 last + 1,
-                if last == 0 {
+                if count == 0 {
                     format!("the trail is empty, but this machine saw {seq} events: it was wiped, or the vault replaced by an older copy")
                 } else {
                     format!("{} gone, though this machine saw {} (a deleted tail, or an older copy of the vault)", events_are(last + 1, *seq), if last + 1 == *seq { "it" } else { "them" })
@@ -816,6 +914,41 @@ mod tests {
             .problem
             .unwrap()
             .contains("names a head that is not the trail's"));
+    }
+
+    #[test]
+    fn after_an_archive_the_trail_starts_at_the_head_its_signed_mark_names() {
+        let t = Trail::new(4, |_| 3);
+        let head6: Vec<u8> =
+            t.c.query_row("SELECT hash FROM audit_events WHERE id = 6", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let mut ev = NewEvent::new("alice", ARCHIVE);
+        ev.detail = archive_detail(6, &head6, 6, "old.jsonl");
+        append(&t.c, Author::Member(1), 5000, &ev).unwrap();
+        seal_commit(&t.c, VAULT, 1, &t.alice).unwrap();
+        t.sql("DELETE FROM audit_events WHERE id <= 6");
+        assert_eq!(
+            vault_start(&t.c).unwrap(),
+            Start {
+                first: 7,
+                prev: head6.clone()
+            }
+        );
+        let r = t.verify();
+        assert!(r.ok, "{r:?}");
+        assert_eq!(r.events, 7);
+        // A head this machine saw before the cut moved out with the events.
+        assert!(t.verify_with(Some((3, vec![1; 32]))).ok);
+        assert!(t.verify_with(Some((6, head6))).ok);
+        let r = t.verify_with(Some((6, vec![9; 32])));
+        assert_eq!(r.first_bad, Some(6), "{r:?}");
+        // The first event kept is gone: the mark names the head before it.
+        t.sql("DELETE FROM audit_events WHERE id = 7");
+        let r = t.verify();
+        assert_eq!(r.first_bad, Some(7), "{r:?}");
+        assert!(r.problem.unwrap().contains("missing"));
     }
 
     #[test]

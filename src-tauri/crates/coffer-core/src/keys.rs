@@ -19,7 +19,7 @@ use crate::crypto::{
 };
 use crate::error::{Error, Result};
 use crate::session::Session;
-use crate::store::{self, EnvPlace, EnvRow, Storage};
+use crate::store::{self, EnvPlace, EnvRow, MemberKeyRows, Storage};
 
 use crate::crypto::KdfParams;
 use crate::store::NewSlot;
@@ -161,21 +161,21 @@ pub(crate) fn verified_keys(
 /// Every signing key certified for a member, for checking what they signed: their
 /// keys now (if their chain verifies) and keys they held before being removed and added
 /// again (if the member who certified them verifies); `None` when there are none.
-pub(crate) fn author_keys(
-    c: &dyn Storage,
+pub(crate) fn author_keys<C: MemberKeyRows + ?Sized>(
+    c: &C,
     vault_id: &str,
     anchor: &[u8; 32],
     member_id: i64,
     seen: &Verified,
 ) -> Result<Option<crate::audit::AuthorKeys>> {
-    let Some(row) = c.member_keys_row(member_id)? else {
+    let Some(row) = c.key_row(member_id)? else {
         return Ok(None);
     };
     let mut keys = Vec::new();
     if let Ok(pk) = verified_keys_once(c, vault_id, anchor, member_id, seen) {
         keys.push(pk.sign);
     }
-    for old in c.past_member_keys(member_id)? {
+    for old in c.past_key_rows(member_id)? {
         let (Some(pk), Some(by), Some(cert)) = (
             public_keys_of(&old),
             old.certified_by,
@@ -199,8 +199,8 @@ pub(crate) fn author_keys(
 
 /// [`verified_keys`], skipping the signature checks of a chain already verified in
 /// this session (recognised by the hash of every row of the chain).
-pub(crate) fn verified_keys_once(
-    c: &dyn Storage,
+pub(crate) fn verified_keys_once<C: MemberKeyRows + ?Sized>(
+    c: &C,
     vault_id: &str,
     anchor: &[u8; 32],
     member_id: i64,
@@ -209,7 +209,7 @@ pub(crate) fn verified_keys_once(
     let mut chain = Vec::new();
     let mut id = member_id;
     loop {
-        let row = c.member_keys_row(id)?.ok_or_else(|| {
+        let row = c.key_row(id)?.ok_or_else(|| {
             Error::Integrity(format!(
                 "the certificate chain of member #{member_id} names a missing member"
             ))

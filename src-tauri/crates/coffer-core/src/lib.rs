@@ -11,6 +11,7 @@
 pub mod access;
 mod anchor;
 pub mod audit;
+pub mod audit_file;
 mod authority;
 pub mod clock;
 pub mod crypto;
@@ -38,6 +39,7 @@ mod store;
 pub mod test_request;
 pub mod text;
 pub mod time_fmt;
+mod trail_files;
 mod upgrade;
 pub mod value;
 mod vault;
@@ -54,4 +56,5 @@ pub use secrets::{
 pub use session::{
     AuditFilter, EnvironmentInfo, ProjectInfo, Scope, Session, UpgradeReport, WorkspaceInfo,
 };
+pub use trail_files::{TrailCopy, TrailMark, TrailState};
 pub use vault::{default_path as default_vault_path, failure_delay, Lease, Vault};

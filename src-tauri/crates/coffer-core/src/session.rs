@@ -413,7 +413,7 @@ impl Session {
     }
 
     /// The member's workspace-level role, for operations that are not about a project.
-    fn ws_role(&self, ws: &WorkspaceRow) -> Result<Role> {
+    pub(crate) fn ws_role(&self, ws: &WorkspaceRow) -> Result<Role> {
         self.store
             .conn()
             .role_for(self.member_id, ws.id, None)?

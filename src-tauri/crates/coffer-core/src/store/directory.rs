@@ -126,6 +126,9 @@ pub(crate) trait DirectoryStore {
 
     fn workspace_by_name(&self, name: &str) -> Result<Option<WorkspaceRow>>;
 
+    /// Every workspace of the vault, by id.
+    fn all_workspace_ids(&self) -> Result<Vec<i64>>;
+
     /// Workspaces where the member holds any grant, by name.
     fn workspaces_of_member(&self, member_id: i64) -> Result<Vec<(String, Option<Role>)>>;
 
@@ -335,6 +338,12 @@ impl DirectoryStore for Connection {
                 })
             })
             .optional()?)
+    }
+
+    fn all_workspace_ids(&self) -> Result<Vec<i64>> {
+        let mut st = self.prepare_cached("SELECT id FROM workspaces ORDER BY id")?;
+        let ids = st.query_map([], |r| r.get(0))?;
+        Ok(ids.collect::<rusqlite::Result<_>>()?)
     }
 
     fn workspaces_of_member(&self, member_id: i64) -> Result<Vec<(String, Option<Role>)>> {

@@ -8,6 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::error::Result;
 
 /// A member's public keys and who certified them, as stored.
+#[derive(Clone)]
 pub(crate) struct MemberKeysRow {
     pub name: String,
     pub sign_pk: Option<Vec<u8>>,
@@ -70,6 +71,24 @@ pub(crate) struct EnvPlace {
     pub project: String,
     pub env_id: i64,
     pub env: String,
+}
+
+/// Where certificate chains are read from: the vault, or the keys an exported trail
+/// carries.
+pub(crate) trait MemberKeyRows {
+    /// A member's current keys and certificate.
+    fn key_row(&self, member_id: i64) -> Result<Option<MemberKeysRow>>;
+    /// Keys a member held before, newest first.
+    fn past_key_rows(&self, member_id: i64) -> Result<Vec<MemberKeysRow>>;
+}
+
+impl<T: KeyStore + ?Sized> MemberKeyRows for T {
+    fn key_row(&self, member_id: i64) -> Result<Option<MemberKeysRow>> {
+        self.member_keys_row(member_id)
+    }
+    fn past_key_rows(&self, member_id: i64) -> Result<Vec<MemberKeysRow>> {
+        self.past_member_keys(member_id)
+    }
 }
 
 /// Member identities, sealed environment and project keys, exposures.

@@ -273,7 +273,15 @@ DELETE FROM member_keys WHERE purpose = 'audit';
 DELETE FROM meta WHERE key = 'audit_head';
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+/// Version 8: the trail can be archived, so it may start after event 1, at the head
+/// named by its newest archive event; that event and the newest checkpoint are found
+/// without a scan.
+const V8: &str = r#"
+CREATE INDEX audit_events_archive ON audit_events(id) WHERE action = 'audit.archive';
+CREATE INDEX audit_events_checkpoint ON audit_events(id) WHERE action = 'audit.checkpoint';
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

@@ -91,6 +91,26 @@ pub(crate) trait TrailStore {
 
     /// The stored hash of one event, if it exists.
     fn audit_hash_at(&self, id: i64) -> Result<Option<Vec<u8>>>;
+
+    /// Calls `f` for every event from `first` on, in id order, in constant memory.
+    fn each_audit_from(
+        &self,
+        first: i64,
+        f: &mut dyn FnMut(&AuditRow) -> Result<bool>,
+    ) -> Result<()>;
+
+    /// The newest archive event (which names where the trail in the vault starts).
+    fn last_archive_event(&self) -> Result<Option<AuditRow>>;
+
+    /// The newest checkpoint.
+    fn last_checkpoint_event(&self) -> Result<Option<AuditRow>>;
+
+    /// The last event that ends a commit (it is signed, or it has no author) before
+    /// the first event at or after `before`: where an archive may cut.
+    fn audit_commit_end_before(&self, before: i64) -> Result<Option<i64>>;
+
+    /// Removes the events up to `through` (they were archived); returns how many.
+    fn delete_audit_through(&self, through: i64) -> Result<usize>;
 }
 
 impl TrailStore for Connection {
@@ -212,6 +232,61 @@ impl TrailStore for Connection {
             .query_row([id], |r| r.get::<_, Option<Vec<u8>>>(0))
             .optional()?
             .flatten())
+    }
+
+    fn each_audit_from(
+        &self,
+        first: i64,
+        f: &mut dyn FnMut(&AuditRow) -> Result<bool>,
+    ) -> Result<()> {
+        let mut st = self.prepare(&format!(
+            "SELECT {AUDIT_COLS} FROM audit_events WHERE id >= ?1 ORDER BY id"
+        ))?;
+        let mut rows = st.query([first])?;
+        while let Some(r) = rows.next()? {
+            if !f(&audit_row(r)?)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn last_archive_event(&self) -> Result<Option<AuditRow>> {
+        // The literal action lets SQLite use the partial index.
+        Ok(self
+            .prepare_cached(&format!(
+                "SELECT {AUDIT_COLS} FROM audit_events WHERE action = 'audit.archive'
+                 ORDER BY id DESC LIMIT 1"
+            ))?
+            .query_row([], audit_row)
+            .optional()?)
+    }
+
+    fn last_checkpoint_event(&self) -> Result<Option<AuditRow>> {
+        Ok(self
+            .prepare_cached(&format!(
+                "SELECT {AUDIT_COLS} FROM audit_events WHERE action = 'audit.checkpoint'
+                 ORDER BY id DESC LIMIT 1"
+            ))?
+            .query_row([], audit_row)
+            .optional()?)
+    }
+
+    fn audit_commit_end_before(&self, before: i64) -> Result<Option<i64>> {
+        Ok(self
+            .prepare_cached(
+                "SELECT max(id) FROM audit_events
+                 WHERE (sig IS NOT NULL OR (signer IS NULL AND format >= 2))
+                   AND id < coalesce((SELECT min(id) FROM audit_events WHERE at >= ?1),
+                                     9223372036854775807)",
+            )?
+            .query_row([before], |r| r.get::<_, Option<i64>>(0))?)
+    }
+
+    fn delete_audit_through(&self, through: i64) -> Result<usize> {
+        Ok(self
+            .prepare_cached("DELETE FROM audit_events WHERE id <= ?1")?
+            .execute([through])?)
     }
 
     fn sign_audit(&self, id: i64, sig: &[u8]) -> Result<()> {
