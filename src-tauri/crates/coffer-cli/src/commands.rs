@@ -1031,71 +1031,84 @@ fn audit(ctx: &Ctx, a: AuditArgs) -> Result<u8> {
     if a.jsonl {
         return audit_jsonl(ctx, &mut s, &filter, a.follow);
     }
-    let events = s.audit_events(&ctx.scope.workspace, &filter)?;
+    // Streamed: a trail of millions of events never sits in memory.
+    let ws = ctx.scope.workspace.clone();
+    // Refused before a header or bracket is printed.
+    s.check_audit_access(&ws)?;
     if a.csv {
-        let mut w = csv::Writer::from_writer(std::io::stdout());
-        let _ = w.write_record([
-            "id",
-            "time",
-            "actor",
-            "action",
-            "outcome",
-            "project",
-            "environment",
-            "secret",
-            "detail",
-        ]);
-        for e in &events {
-            let _ = w.write_record(
-                [
-                    e.id.to_string(),
-                    e.time.clone(),
-                    e.actor.clone(),
-                    e.action.clone(),
-                    e.outcome.clone(),
-                    e.project.clone().unwrap_or_default(),
-                    e.environment.clone().unwrap_or_default(),
-                    e.secret.clone().unwrap_or_default(),
-                    e.detail.to_string(),
-                ]
-                // A formula start is judged on the text as stored, as the app's export
-                // does; escaping control characters after it cannot make a new one.
-                .map(|cell| terminal_safe_line(&formula_safe(&cell)).into_owned()),
-            );
-        }
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(std::io::stdout().lock()));
+        let mut open = w
+            .write_record([
+                "id",
+                "time",
+                "actor",
+                "action",
+                "outcome",
+                "project",
+                "environment",
+                "secret",
+                "detail",
+            ])
+            .is_ok();
+        s.each_audit_event(&ws, &filter, &mut |e| {
+            open = open
+                && w.write_record(
+                    [
+                        e.id.to_string(),
+                        e.time,
+                        e.actor,
+                        e.action,
+                        e.outcome,
+                        e.project.unwrap_or_default(),
+                        e.environment.unwrap_or_default(),
+                        e.secret.unwrap_or_default(),
+                        e.detail.to_string(),
+                    ]
+                    // A formula start is judged on the text as stored, as the app's
+                    // export does; escaping control characters after it cannot make a
+                    // new one.
+                    .map(|cell| terminal_safe_line(&formula_safe(&cell)).into_owned()),
+                )
+                .is_ok();
+            open
+        })?;
         let _ = w.flush();
     } else if ctx.json {
-        output::json(&events);
+        let mut array = output::JsonArray::new(std::io::BufWriter::new(std::io::stdout().lock()));
+        s.each_audit_event(&ws, &filter, &mut |e| {
+            array.push(&e);
+            array.open
+        })?;
+        array.finish();
     } else {
-        let rows: Vec<Vec<String>> = events
-            .iter()
-            .map(|e| {
-                let target = [
-                    e.project.as_deref(),
-                    e.environment.as_deref(),
-                    e.secret.as_deref(),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join("/");
-                vec![
-                    e.id.to_string(),
-                    e.time.clone(),
-                    e.actor.clone(),
-                    e.action.clone(),
-                    e.outcome.clone(),
-                    target,
-                    clip(&e.detail.to_string(), 60),
-                ]
-            })
-            .collect();
-        table(
+        output::table_streamed(
             &[
                 "ID", "TIME", "ACTOR", "ACTION", "OUTCOME", "TARGET", "DETAIL",
             ],
-            &rows,
-        );
+            &mut |row| {
+                s.each_audit_event(&ws, &filter, &mut |e| {
+                    let target = [
+                        e.project.as_deref(),
+                        e.environment.as_deref(),
+                        e.secret.as_deref(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join("/");
+                    row(vec![
+                        e.id.to_string(),
+                        e.time,
+                        e.actor,
+                        e.action,
+                        e.outcome,
+                        target,
+                        clip(&e.detail.to_string(), 60),
+                    ]);
+                    true
+                })
+            },
+        )?;
     }
     Ok(0)
 }

@@ -51,6 +51,83 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) {
     }
 }
 
+/// Hands each row of a table to the visitor it is given.
+pub type RowSource<'a> = dyn FnMut(&mut dyn FnMut(Vec<String>)) -> coffer_core::Result<()> + 'a;
+
+/// A table too long to hold in memory: `rows` is called twice, once to measure the
+/// columns and once to print, each time handing every row to the visitor it gets.
+pub fn table_streamed(headers: &[&str], rows: &mut RowSource<'_>) -> coffer_core::Result<()> {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    rows(&mut |row| {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(terminal_safe_line(cell).chars().count());
+        }
+    })?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let line = |cells: &[&str]| -> String {
+        let last = cells.len().saturating_sub(1);
+        let mut text = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i > 0 {
+                text.push_str("  ");
+            }
+            if i == last {
+                text.push_str(c);
+            } else {
+                text.push_str(&format!("{:<w$}", c, w = widths[i]));
+            }
+        }
+        text.trim_end().to_string()
+    };
+    let mut open = writeln!(out, "{}", line(headers)).is_ok();
+    rows(&mut |row| {
+        if open {
+            let cells: Vec<String> = row
+                .iter()
+                .map(|cell| terminal_safe_line(cell).into_owned())
+                .collect();
+            let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+            open = writeln!(out, "{}", line(&cells)).is_ok();
+        }
+    })?;
+    let _ = out.flush();
+    Ok(())
+}
+
+/// A JSON array written element by element, as [`json`] would print it whole.
+pub struct JsonArray<W: Write> {
+    out: W,
+    first: bool,
+    pub open: bool,
+}
+
+impl<W: Write> JsonArray<W> {
+    pub fn new(mut out: W) -> Self {
+        let open = write!(out, "[").is_ok();
+        JsonArray {
+            out,
+            first: true,
+            open,
+        }
+    }
+
+    pub fn push<T: Serialize>(&mut self, value: &T) {
+        let Ok(text) = serde_json::to_string_pretty(value) else {
+            return;
+        };
+        let sep = if self.first { "\n" } else { ",\n" };
+        self.first = false;
+        let indented = json_safe(&text).replace('\n', "\n  ");
+        self.open = self.open && write!(self.out, "{sep}  {indented}").is_ok();
+    }
+
+    pub fn finish(mut self) {
+        let end = if self.first { "]" } else { "\n]" };
+        let _ = writeln!(self.out, "{end}");
+        let _ = self.out.flush();
+    }
+}
+
 /// Writes one line to stdout. A reader that went away (`coffer ls | head -1`) is not
 /// an error worth a panic: the rest of the output is simply dropped.
 pub fn line(text: impl std::fmt::Display) {

@@ -107,47 +107,86 @@ fn vault_ops(c: &mut Criterion) {
     g.finish();
 }
 
-fn audit_verify(c: &mut Criterion) {
-    if !wanted(&["audit/verify_1m_events"]) {
-        return;
+/// A vault for the audit benches: at `$COFFER_BENCH_AUDIT_VAULT` when set (kept, and
+/// reused when it already holds the trail, so `tests/bench/audit.sh` times whole
+/// processes on it; member `bench`, passphrase `bench pass phrase`), else temporary.
+fn audit_vault(name: &str) -> (Option<tempfile::TempDir>, std::path::PathBuf) {
+    match std::env::var_os("COFFER_BENCH_AUDIT_VAULT") {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir).unwrap();
+            (None, Path::new(&dir).join(name))
+        }
+        None => {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(name);
+            (Some(dir), path)
+        }
     }
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("audit.db");
-    let mut s = Vault::create(
-        &path,
-        "bench",
-        &Passphrase::new(PASS.into()),
-        KdfParams::INSECURE_FAST,
-        Arc::new(SystemClock),
-    )
-    .unwrap();
-    // A million audited uses, written through the real audit path: rounds of one
-    // `use` of each of 100 secrets (a resolver audits each value once), one
-    // transaction per round.
-    let entries = (0..100)
-        .map(|i| (format!("USED_{i:03}"), value(i, "x")))
-        .collect();
-    s.import(&Scope::default(), Some("development"), entries)
+}
+
+/// A trail of at least `events` audited uses, written through the real audit path:
+/// commits of `per_commit` uses (a resolver audits each value once, one transaction
+/// per round), as a `run` of that many secrets makes.
+fn audited(path: &Path, events: i64, per_commit: usize) -> Session {
+    let mut s = if path.exists() {
+        Vault::open(path)
+            .unwrap()
+            .unlock("bench", &Passphrase::new(PASS.into()))
+            .unwrap()
+    } else {
+        let mut s = Vault::create(
+            path,
+            "bench",
+            &Passphrase::new(PASS.into()),
+            KdfParams::INSECURE_FAST,
+            Arc::new(SystemClock),
+        )
         .unwrap();
-    while s.last_audit_id().unwrap() < 1_000_000 {
+        let entries = (0..100)
+            .map(|i| (format!("USED_{i:03}"), value(i, "x")))
+            .collect();
+        s.import(&Scope::default(), Some("development"), entries)
+            .unwrap();
+        s
+    };
+    while s.last_audit_id().unwrap() < events {
         let mut r = s
             .resolver(&Scope::default(), None, coffer_core::Purpose::new("bench"))
             .unwrap();
-        for i in 0..100 {
+        for i in 0..per_commit {
             r.get(&format!("USED_{i:03}")).unwrap();
         }
         r.finish().unwrap();
     }
-    assert!(s.last_audit_id().unwrap() >= 1_000_000);
+    s
+}
+
+fn audit_verify(c: &mut Criterion) {
     let mut g = c.benchmark_group("audit");
     g.sample_size(10).measurement_time(Duration::from_secs(30));
-    g.bench_function("verify_1m_events", |b| {
-        b.iter(|| {
-            let report = s.verify_audit("default").unwrap();
-            assert!(report.ok);
-            report
-        })
-    });
+    if wanted(&["audit/verify_1m_events"]) {
+        let (_dir, path) = audit_vault("audit-1m.db");
+        let mut s = audited(&path, 1_000_000, 100);
+        g.bench_function("verify_1m_events", |b| {
+            b.iter(|| {
+                let report = s.verify_audit("default").unwrap();
+                assert!(report.ok);
+                report
+            })
+        });
+    }
+    if wanted(&["audit/verify_20k_single_event_commits"]) {
+        // Each commit one event and one signature: what batch verification is for.
+        let (_dir, path) = audit_vault("audit-20k-single.db");
+        let mut s = audited(&path, 20_000, 1);
+        g.bench_function("verify_20k_single_event_commits", |b| {
+            b.iter(|| {
+                let report = s.verify_audit("default").unwrap();
+                assert!(report.ok);
+                report
+            })
+        });
+    }
     g.finish();
 }
 

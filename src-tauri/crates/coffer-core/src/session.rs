@@ -855,6 +855,37 @@ impl Session {
         Ok(rows.into_iter().map(AuditEvent::from).collect())
     }
 
+    /// Checks that this member may read the trail here (a refusal is audited), before
+    /// a front end starts writing a stream of it.
+    pub fn check_audit_access(&mut self, workspace: &str) -> Result<()> {
+        self.audit_query(workspace, &AuditFilter::default())
+            .map(|_| ())
+    }
+
+    /// Hands every event matching `filter` to `each`, oldest first, in constant memory
+    /// (a limit keeps the newest N, which are read at once); `each` returns false to
+    /// stop early.
+    pub fn each_audit_event(
+        &mut self,
+        workspace: &str,
+        filter: &AuditFilter,
+        each: &mut dyn FnMut(AuditEvent) -> bool,
+    ) -> Result<()> {
+        let query = self.audit_query(workspace, filter)?;
+        let conn = self.store.conn();
+        if query.limit.is_some() {
+            for row in conn.query_audit(&query)? {
+                if !each(AuditEvent::from(row)) {
+                    break;
+                }
+            }
+            return Ok(());
+        }
+        conn.each_audit_matching(&query, 0, &mut |row: &AuditRow| {
+            Ok(each(AuditEvent::from(row.clone())))
+        })
+    }
+
     /// Streams the events after `after` that match `filter` (its limit aside) to `line`,
     /// one JSON object each (see `coffer audit --jsonl`), in constant memory; returns the
     /// sequence number of the last one written (or `after`). `line` returns false to

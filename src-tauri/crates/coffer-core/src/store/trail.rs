@@ -4,6 +4,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::error::Result;
 
+#[derive(Clone)]
 pub(crate) struct AuditRow {
     pub id: i64,
     pub at: i64,
