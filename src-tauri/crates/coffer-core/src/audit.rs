@@ -383,6 +383,27 @@ struct Walk<'a, 'k> {
     signed_any: bool,
     /// The author and first event of a commit not yet signed.
     open: Option<(i64, i64)>,
+    /// Commit signatures not yet checked, checked together (batch verification).
+    pending: Vec<PendingSig>,
+}
+
+/// A commit's signature waiting for its batch, with what names it if it fails.
+struct PendingSig {
+    first: i64,
+    id: i64,
+    name: String,
+    check: ([u8; 32], Vec<u8>, Vec<u8>),
+}
+
+/// How many signatures are checked together.
+const BATCH: usize = 1024;
+
+fn bad_signature(first: i64, id: i64, name: &str) -> (i64, String) {
+    (first, format!(
+        "{} signed as '{}', and the signature does not verify (an event was altered, or signed by someone else)",
+        events_are(first, id),
+        name
+    ))
 }
 
 type Problem = Option<(i64, String)>;
@@ -503,20 +524,57 @@ impl Walk<'_, '_> {
         self.open = Some((author, first));
         if let Some(sig) = &r.sig {
             let msg = commit_message(self.vault_id, id, h);
-            if !keys
+            if let [pk] = keys.keys[..] {
+                // One key to try: checked later, with others, in one batch.
+                self.pending.push(PendingSig {
+                    first,
+                    id,
+                    name: keys.name.clone(),
+                    check: (pk, msg, sig.clone()),
+                });
+                if self.pending.len() >= BATCH {
+                    if let Some(p) = self.flush() {
+                        return Ok(Some(p));
+                    }
+                }
+            } else if !keys
                 .keys
                 .iter()
                 .any(|pk| crate::crypto::verify(pk, &msg, sig, "").is_ok())
             {
-                return Ok(Some((first, format!(
-                    "{} signed as '{}', and the signature does not verify (an event was altered, or signed by someone else)",
-                    events_are(first, id),
-                    keys.name
-                ))));
+                return Ok(Some(bad_signature(first, id, &keys.name)));
             }
             self.open = None;
         }
         Ok(None)
+    }
+
+    /// Checks the signatures waiting for their batch, split over the machine's cores;
+    /// names the first that fails.
+    fn flush(&mut self) -> Problem {
+        let pending = std::mem::take(&mut self.pending);
+        if pending.is_empty() {
+            return None;
+        }
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let chunk = pending.len().div_ceil(threads).max(64);
+        let checks: Vec<_> = pending.iter().map(|p| p.check.clone()).collect();
+        let all_good = std::thread::scope(|scope| {
+            let runs: Vec<_> = checks
+                .chunks(chunk)
+                .map(|c| scope.spawn(move || crate::crypto::verify_all(c)))
+                .collect();
+            runs.into_iter().all(|r| r.join().unwrap_or(false))
+        });
+        if all_good {
+            return None;
+        }
+        pending
+            .iter()
+            .find(|p| crate::crypto::verify(&p.check.0, &p.check.1, &p.check.2, "").is_err())
+            .map(|p| bad_signature(p.first, p.id, &p.name))
     }
 }
 
@@ -631,6 +689,7 @@ pub(crate) fn verify_rows(
         expected: start.first,
         signed_any: false,
         open: None,
+        pending: Vec::new(),
     };
     let mut count = 0i64;
     if failure.is_none() {
@@ -639,6 +698,10 @@ pub(crate) fn verify_rows(
             failure = walk.step(row)?;
             Ok(failure.is_none())
         })?;
+        // A signature still waiting is on an earlier event than any other problem.
+        if let Some(p) = walk.flush() {
+            failure = Some(p);
+        }
     }
     let last = walk.expected - 1;
     if failure.is_none() {
@@ -914,6 +977,24 @@ mod tests {
             .problem
             .unwrap()
             .contains("names a head that is not the trail's"));
+    }
+
+    #[test]
+    fn a_bad_signature_among_a_batch_is_named_even_when_a_later_event_fails_too() {
+        // More single-event commits than one batch holds; event 700's signature is
+        // swapped for event 701's, and event 1400 is deleted.
+        let t = Trail::new(1500, |_| 1);
+        t.sql(
+            "UPDATE audit_events SET sig = (SELECT sig FROM audit_events WHERE id = 701)
+             WHERE id = 700",
+        );
+        let r = t.verify();
+        assert_eq!(r.first_bad, Some(700), "{r:?}");
+        assert!(r.problem.unwrap().contains("does not verify"));
+        t.sql("DELETE FROM audit_events WHERE id = 1400");
+        assert_eq!(t.verify().first_bad, Some(700));
+        let t = Trail::new(1500, |_| 1);
+        assert!(t.verify().ok);
     }
 
     #[test]

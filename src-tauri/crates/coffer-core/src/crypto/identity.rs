@@ -96,6 +96,23 @@ pub fn verify(public: &[u8; 32], message: &[u8], signature: &[u8], what: &str) -
     key.verify_strict(message, &sig).map_err(|_| bad())
 }
 
+/// Checks many signatures at once (Ed25519 batch verification, faster per signature
+/// than one by one): each item is a public key, a message and a signature. True only
+/// if every one verifies; on false, check them singly to find which.
+pub fn verify_all(items: &[([u8; 32], Vec<u8>, Vec<u8>)]) -> bool {
+    let mut keys = Vec::with_capacity(items.len());
+    let mut sigs = Vec::with_capacity(items.len());
+    for (pk, _, sig) in items {
+        let (Ok(key), Ok(sig)) = (VerifyingKey::from_bytes(pk), Signature::from_slice(sig)) else {
+            return false;
+        };
+        keys.push(key);
+        sigs.push(sig);
+    }
+    let messages: Vec<&[u8]> = items.iter().map(|i| i.1.as_slice()).collect();
+    ed25519_dalek::verify_batch(&messages, &sigs, &keys).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ mod mac;
 mod sealed;
 
 pub use envelope::{open, seal, ENVELOPE_V1, NONCE_LEN};
-pub use identity::{verify, Identity, PublicKeys, IDENTITY_SECRET_LEN};
+pub use identity::{verify, verify_all, Identity, PublicKeys, IDENTITY_SECRET_LEN};
 pub use kdf::KdfParams;
 pub use keys::Key32;
 pub(crate) use locked::lock_memory;
