@@ -161,34 +161,92 @@ impl From<AuditRow> for AuditEvent {
 /// One event as a line of JSON for a SIEM: Elastic Common Schema names where they fit
 /// (`@timestamp`, `event.*`, `user.name`), Coffer's own fields under `coffer`, with the
 /// event's hash, author and (on a commit's last event) signature, so the line can be
-/// checked against the chain.
-pub(crate) fn ecs_json(r: &AuditRow) -> serde_json::Value {
+/// checked against the chain. With `chain`, also the exact stored bytes the hash covers
+/// (what an audit file carries). Serialized straight from the row: a million lines are
+/// written in seconds.
+pub(crate) fn ecs_line(r: &AuditRow, chain: bool) -> String {
+    #[derive(Serialize)]
+    struct Line<'a> {
+        #[serde(rename = "@timestamp")]
+        timestamp: String,
+        event: Event<'a>,
+        user: User<'a>,
+        coffer: Coffer<'a>,
+    }
+    #[derive(Serialize)]
+    struct Event<'a> {
+        kind: &'static str,
+        sequence: i64,
+        action: &'a str,
+        outcome: &'static str,
+        category: [&'static str; 1],
+    }
+    #[derive(Serialize)]
+    struct User<'a> {
+        name: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Coffer<'a> {
+        outcome: &'a str,
+        capability: Option<&'static str>,
+        workspace: &'a Option<String>,
+        project: &'a Option<String>,
+        environment: &'a Option<String>,
+        secret: &'a Option<String>,
+        detail: Option<&'a serde_json::value::RawValue>,
+        authenticated: bool,
+        author_id: Option<i64>,
+        format: i64,
+        hash: Option<String>,
+        signature: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        chain: Option<Chain<'a>>,
+    }
+    #[derive(Serialize)]
+    struct Chain<'a> {
+        at_ms: i64,
+        workspace_id: Option<i64>,
+        detail: &'a str,
+        mac: String,
+    }
     let hex_of = |b: &Option<Vec<u8>>| b.as_deref().map(hex::encode);
-    serde_json::json!({
-        "@timestamp": crate::time_fmt::format_timestamp_millis(r.at),
-        "event": {
-            "kind": "event",
-            "sequence": r.id,
-            "action": r.action,
-            "outcome": if r.outcome == Outcome::Ok.as_str() { "success" } else { "failure" },
-            "category": ["iam"],
+    let line = Line {
+        timestamp: crate::time_fmt::format_timestamp_millis(r.at),
+        event: Event {
+            kind: "event",
+            sequence: r.id,
+            action: &r.action,
+            outcome: if r.outcome == Outcome::Ok.as_str() {
+                "success"
+            } else {
+                "failure"
+            },
+            category: ["iam"],
         },
-        "user": { "name": r.actor },
-        "coffer": {
-            "outcome": r.outcome,
-            "capability": capability_of(&r.action).map(|c| c.as_str()),
-            "workspace": r.workspace,
-            "project": r.project,
-            "environment": r.environment,
-            "secret": r.secret,
-            "detail": serde_json::from_str::<serde_json::Value>(&r.detail).unwrap_or(serde_json::Value::Null),
-            "authenticated": r.signer.is_some() || r.format == 1,
-            "author_id": r.signer,
-            "format": r.format,
-            "hash": hex_of(&r.hash),
-            "signature": hex_of(&r.sig),
+        user: User { name: &r.actor },
+        coffer: Coffer {
+            outcome: &r.outcome,
+            capability: capability_of(&r.action).map(|c| c.as_str()),
+            workspace: &r.workspace,
+            project: &r.project,
+            environment: &r.environment,
+            secret: &r.secret,
+            // Stored as JSON text; passed through as it is (a malformed one as null).
+            detail: serde_json::from_str(&r.detail).ok(),
+            authenticated: r.signer.is_some() || r.format == 1,
+            author_id: r.signer,
+            format: r.format,
+            hash: hex_of(&r.hash),
+            signature: hex_of(&r.sig),
+            chain: chain.then(|| Chain {
+                at_ms: r.at,
+                workspace_id: r.workspace_id,
+                detail: &r.detail,
+                mac: hex::encode(&r.mac),
+            }),
         },
-    })
+    };
+    serde_json::to_string(&line).unwrap_or_default()
 }
 
 /// The capability an action is an instance of; `None` for the vault's own events.
@@ -219,38 +277,63 @@ pub fn capability_of(action: &str) -> Option<crate::access::Capability> {
     })
 }
 
-fn opt(s: &Option<String>) -> Vec<u8> {
-    match s {
-        None => vec![0],
-        Some(s) => [&[1u8][..], s.as_bytes()].concat(),
+/// Feeds a hash the bytes [`place`] would build, without building them: each part
+/// length-prefixed.
+struct Placed(Sha256);
+
+impl Placed {
+    fn part(&mut self, bytes: &[u8]) -> &mut Self {
+        self.0.update((bytes.len() as u32).to_le_bytes());
+        self.0.update(bytes);
+        self
+    }
+
+    /// An optional text: 0, or 1 and the text.
+    fn opt(&mut self, s: &Option<String>) -> &mut Self {
+        match s {
+            None => self.part(&[0]),
+            Some(s) => {
+                let n = s.len() + 1;
+                self.0.update((n as u32).to_le_bytes());
+                self.0.update([1]);
+                self.0.update(s.as_bytes());
+                self
+            }
+        }
+    }
+
+    /// An optional number: nothing, or its 8 bytes.
+    fn num(&mut self, n: Option<i64>) -> &mut Self {
+        match n {
+            None => self.part(&[]),
+            Some(n) => self.part(&n.to_le_bytes()),
+        }
     }
 }
 
 /// The hash of an event as stored, linked to `prev`: every field, each length-prefixed.
 fn event_hash(prev: &[u8], r: &AuditRow) -> [u8; 32] {
-    let num = |n: Option<i64>| n.map(|n| n.to_le_bytes().to_vec()).unwrap_or_default();
     let (tag, mac): (&[u8], &[u8]) = match r.format {
         1 => (b"coffer/audit/v1-legacy", &r.mac),
         _ => (b"coffer/audit/v2", b""),
     };
-    let bytes = place(&[
-        tag,
-        prev,
-        &r.id.to_le_bytes(),
-        &r.at.to_le_bytes(),
-        r.actor.as_bytes(),
-        r.action.as_bytes(),
-        r.outcome.as_bytes(),
-        &num(r.workspace_id),
-        &opt(&r.workspace),
-        &opt(&r.project),
-        &opt(&r.environment),
-        &opt(&r.secret),
-        r.detail.as_bytes(),
-        &num(r.signer),
-        mac,
-    ]);
-    Sha256::digest(bytes).into()
+    let mut h = Placed(Sha256::new());
+    h.part(tag)
+        .part(prev)
+        .part(&r.id.to_le_bytes())
+        .part(&r.at.to_le_bytes())
+        .part(r.actor.as_bytes())
+        .part(r.action.as_bytes())
+        .part(r.outcome.as_bytes())
+        .num(r.workspace_id)
+        .opt(&r.workspace)
+        .opt(&r.project)
+        .opt(&r.environment)
+        .opt(&r.secret)
+        .part(r.detail.as_bytes())
+        .num(r.signer)
+        .part(mac);
+    h.0.finalize().into()
 }
 
 /// What a commit's signature covers: its last event's hash, in this vault.
@@ -810,6 +893,66 @@ mod tests {
 
         fn sql(&self, sql: &str) {
             self.c.execute_batch(sql).unwrap();
+        }
+    }
+
+    /// The hash is fed part by part; it must stay the hash of the bytes `place`
+    /// builds, which every stored event was hashed with.
+    #[test]
+    fn the_streamed_event_hash_is_the_hash_of_the_placed_bytes() {
+        let opt = |s: &Option<String>| match s {
+            None => vec![0],
+            Some(s) => [&[1u8][..], s.as_bytes()].concat(),
+        };
+        let num = |n: Option<i64>| n.map(|n| n.to_le_bytes().to_vec()).unwrap_or_default();
+        for (format, ws, secret, signer) in [
+            (2, Some(3), Some("API_KEY".to_string()), Some(1)),
+            (2, None, None, None),
+            (1, Some(1), Some(String::new()), None),
+        ] {
+            let r = AuditRow {
+                id: 42,
+                at: 1_700_000_000_123,
+                actor: "alice".into(),
+                action: "secret.use".into(),
+                outcome: "ok".into(),
+                workspace_id: ws,
+                workspace: ws.map(|_| "default".into()),
+                project: Some("payments".into()),
+                environment: None,
+                secret: secret.clone(),
+                detail: r#"{"program":"node"}"#.into(),
+                mac: vec![7, 8, 9],
+                format,
+                hash: None,
+                signer,
+                sig: None,
+            };
+            let tag: &[u8] = if format == 1 {
+                b"coffer/audit/v1-legacy"
+            } else {
+                b"coffer/audit/v2"
+            };
+            let mac: &[u8] = if format == 1 { &r.mac } else { b"" };
+            let bytes = place(&[
+                tag,
+                &[5u8; 32],
+                &r.id.to_le_bytes(),
+                &r.at.to_le_bytes(),
+                r.actor.as_bytes(),
+                r.action.as_bytes(),
+                r.outcome.as_bytes(),
+                &num(r.workspace_id),
+                &opt(&r.workspace),
+                &opt(&r.project),
+                &opt(&r.environment),
+                &opt(&r.secret),
+                r.detail.as_bytes(),
+                &num(r.signer),
+                mac,
+            ]);
+            let want: [u8; 32] = Sha256::digest(bytes).into();
+            assert_eq!(event_hash(&[5u8; 32], &r), want);
         }
     }
 

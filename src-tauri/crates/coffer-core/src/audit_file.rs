@@ -214,16 +214,11 @@ pub(crate) fn write<K: MemberKeyRows + ?Sized>(
         if r.id > last {
             return Ok(false);
         }
-        let mut line = audit::ecs_json(r);
-        line["coffer"]["chain"] = serde_json::json!({
-            "at_ms": r.at,
-            "workspace_id": r.workspace_id,
-            "detail": r.detail,
-            "mac": hex::encode(&r.mac),
-        });
-        let res = serde_json::to_writer(&mut *out, &line)
-            .map_err(|e| Error::Io(e.to_string()))
-            .and_then(|()| out.write_all(b"\n").map_err(io));
+        let line = audit::ecs_line(r, true);
+        let res = out
+            .write_all(line.as_bytes())
+            .and_then(|()| out.write_all(b"\n"))
+            .map_err(io);
         if let Err(e) = res {
             failed = Some(e);
             return Ok(false);

@@ -903,7 +903,7 @@ impl Session {
             .conn()
             .each_audit_matching(&query, after, &mut |row: &AuditRow| {
                 last = row.id;
-                Ok(line(&audit::ecs_json(row).to_string()))
+                Ok(line(&audit::ecs_line(row, false)))
             })?;
         Ok(last)
     }

@@ -142,10 +142,14 @@ impl TrailStore for Connection {
         Ok(())
     }
 
+    // Both reads walk the table in id order (NOT INDEXED): with the workspace index,
+    // SQLite merged two index searches and sorted every match in a temporary b-tree
+    // before the first row, holding a million-event trail in memory and taking
+    // seconds for `--limit 50`.
     fn query_audit(&self, q: &AuditQuery<'_>) -> Result<Vec<AuditRow>> {
         let mut st = self.prepare_cached(&format!(
             "SELECT {AUDIT_COLS} FROM (
-                SELECT {AUDIT_COLS} FROM audit_events
+                SELECT {AUDIT_COLS} FROM audit_events NOT INDEXED
                 WHERE (workspace_id = ?1 OR workspace_id IS NULL)
                   AND (?2 IS NULL OR actor = ?2)
                   AND (?3 IS NULL OR action = ?3 OR action LIKE '%.' || ?3)
@@ -175,7 +179,7 @@ impl TrailStore for Connection {
         f: &mut dyn FnMut(&AuditRow) -> Result<bool>,
     ) -> Result<()> {
         let mut st = self.prepare_cached(&format!(
-            "SELECT {AUDIT_COLS} FROM audit_events
+            "SELECT {AUDIT_COLS} FROM audit_events NOT INDEXED
              WHERE id > ?6 AND (workspace_id = ?1 OR workspace_id IS NULL)
                AND (?2 IS NULL OR actor = ?2)
                AND (?3 IS NULL OR action = ?3 OR action LIKE '%.' || ?3)
