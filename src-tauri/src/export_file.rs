@@ -1,5 +1,6 @@
 //! Writing an export the user asked to save: into the Downloads folder, under a plain
-//! file name, never overwriting an existing file.
+//! file name, never overwriting an existing file. The audit trail's copies (an export,
+//! an archive) go there the same way.
 
 use std::path::{Path, PathBuf};
 
@@ -20,7 +21,65 @@ pub fn save(file_name: &str, text: &str) -> Result<String> {
     save_in(&downloads_dir(), file_name, text)
 }
 
+/// Creates `<Downloads>/<file_name>` (or `name (2).ext`, …), lets `write` fill it and
+/// returns the path with what `write` returned. A failed `write` leaves no file.
+pub fn save_with<T>(
+    file_name: &str,
+    write: impl FnOnce(&mut dyn std::io::Write) -> Result<T>,
+) -> Result<(String, T)> {
+    save_with_in(&downloads_dir(), file_name, write)
+}
+
+/// A path in Downloads under `file_name` (or `name (2).ext`, …) where no file is yet,
+/// for a writer that creates the file itself and refuses an existing one.
+pub fn unused_path(file_name: &str) -> Result<PathBuf> {
+    unused_path_in(&downloads_dir(), file_name)
+}
+
 fn save_in(dir: &Path, file_name: &str, text: &str) -> Result<String> {
+    save_with_in(dir, file_name, |f| Ok(f.write_all(text.as_bytes())?)).map(|(path, ())| path)
+}
+
+fn save_with_in<T>(
+    dir: &Path,
+    file_name: &str,
+    write: impl FnOnce(&mut dyn std::io::Write) -> Result<T>,
+) -> Result<(String, T)> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    // Readable by this user only, as the CLI writes its exports: names and history are
+    // nobody else's business either.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    for path in candidates(dir, file_name)? {
+        match options.open(&path) {
+            Ok(f) => {
+                let mut out = std::io::BufWriter::new(f);
+                let written = write(&mut out).and_then(|t| {
+                    let f = out.into_inner().map_err(|e| Error::Io(e.to_string()))?;
+                    f.sync_all()?;
+                    Ok(t)
+                });
+                if written.is_err() {
+                    let _ = std::fs::remove_file(&path);
+                }
+                return written.map(|t| (path.display().to_string(), t));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(too_many(file_name))
+}
+
+fn unused_path_in(dir: &Path, file_name: &str) -> Result<PathBuf> {
+    candidates(dir, file_name)?
+        .find(|p| !p.exists())
+        .ok_or_else(|| too_many(file_name))
+}
+
+/// Checks the name, creates `dir`, and yields `dir/name.ext`, `dir/name (2).ext`, ….
+fn candidates(dir: &Path, file_name: &str) -> Result<impl Iterator<Item = PathBuf>> {
     let valid = !file_name.is_empty()
         && file_name.len() <= 128
         && !file_name.starts_with('.')
@@ -34,29 +93,23 @@ fn save_in(dir: &Path, file_name: &str, text: &str) -> Result<String> {
     }
     std::fs::create_dir_all(dir)?;
     let (stem, ext) = file_name.rsplit_once('.').unwrap_or((file_name, ""));
-    for n in 1..1000 {
-        let name = if n == 1 {
-            file_name.to_string()
+    let (dir, file_name, stem, ext) = (
+        dir.to_path_buf(),
+        file_name.to_string(),
+        stem.to_string(),
+        ext.to_string(),
+    );
+    Ok((1..1000).map(move |n| {
+        dir.join(if n == 1 {
+            file_name.clone()
         } else {
             format!("{stem} ({n}).{ext}")
-        };
-        let path = dir.join(name);
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(mut f) => {
-                std::io::Write::write_all(&mut f, text.as_bytes())?;
-                return Ok(path.display().to_string());
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(Error::Conflict(format!(
-        "too many files named like {file_name}"
-    )))
+        })
+    }))
+}
+
+fn too_many(file_name: &str) -> Error {
+    Error::Conflict(format!("too many files named like {file_name}"))
 }
 
 #[cfg(test)]
@@ -72,6 +125,33 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "one");
         for bad in ["../x.csv", "/etc/passwd", ".hidden", "a b.csv", ""] {
             assert!(save_in(dir.path(), bad, "x").is_err(), "{bad}");
+            assert!(unused_path_in(dir.path(), bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_file_and_a_free_path_skips_taken_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let failed = save_with_in(dir.path(), "trail.jsonl", |out| {
+            out.write_all(b"half a line")?;
+            Err::<(), _>(Error::Invalid("refused".into()))
+        });
+        assert!(failed.is_err());
+        assert!(
+            !dir.path().join("trail.jsonl").exists(),
+            "no half file stays"
+        );
+
+        let (path, n) = save_with_in(dir.path(), "trail.jsonl", |out| {
+            out.write_all(b"{}\n")?;
+            Ok(3)
+        })
+        .unwrap();
+        assert_eq!(
+            (std::fs::read_to_string(&path).unwrap().as_str(), n),
+            ("{}\n", 3)
+        );
+        let free = unused_path_in(dir.path(), "trail.jsonl").unwrap();
+        assert!(free.ends_with("trail (2).jsonl") && !free.exists());
     }
 }

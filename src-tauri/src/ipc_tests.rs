@@ -53,6 +53,8 @@ impl Harness {
                 using::secret_usages,
                 audit::audit_events,
                 audit::verify_audit,
+                audit::trail_state,
+                audit::checkpoint_audit,
                 members::add_member,
                 updates::update_status,
                 updates::set_update_preferences,
@@ -285,6 +287,41 @@ fn an_admin_is_refused_reveal_by_the_backend() {
         )["version"],
         json!(2)
     );
+}
+
+#[test]
+fn a_checkpoint_shows_in_the_trail_state_and_needs_audit() {
+    let h = Harness::new();
+    h.ok(
+        "create_vault",
+        json!({ "owner": "alice", "passphrase": "owner pass phrase" }),
+    );
+    let ws = json!({ "workspace": "default" });
+    let before = h.ok("trail_state", ws.clone());
+    assert_eq!(before["checkpoint"], Value::Null);
+    assert_eq!(before["archive"], Value::Null);
+    assert_eq!(before["first"], json!(1));
+    assert!(!before["root"].as_str().unwrap().is_empty());
+
+    let signed = h.ok("checkpoint_audit", ws.clone());
+    assert_eq!(signed["report"]["ok"], json!(true));
+    let event = signed["event"].as_i64().expect("a checkpoint event");
+    let after = h.ok("trail_state", ws.clone());
+    assert_eq!(after["checkpoint"]["id"], json!(event));
+    assert_eq!(after["checkpoint"]["actor"], json!("alice"));
+    assert_eq!(after["checkpoint"]["events"], json!(event - 1));
+    assert_eq!(after["last"], json!(event));
+    assert_eq!(after["root"], before["root"]);
+
+    h.ok("add_member", json!({ "workspace": "default", "name": "bob", "role": "admin", "passphrase": "bob pass phrase" }));
+    h.ok("lock", json!({}));
+    h.ok(
+        "unlock",
+        json!({ "member": "bob", "passphrase": "bob pass phrase", "remember": false }),
+    );
+    for cmd in ["trail_state", "checkpoint_audit"] {
+        assert_eq!(h.err(cmd, ws.clone())["code"], json!("denied"), "{cmd}");
+    }
 }
 
 /// Answers one HTTP request on 127.0.0.1 by echoing its Authorization header; hands

@@ -10,6 +10,9 @@
 // After every step the page's HTML is searched for every secret value used so far;
 // a value may only be there while it is deliberately revealed.
 //
+// On the way, alice signs a checkpoint, exports the trail and archives its events from
+// the app; the CLI verifies both files offline, as an outside auditor would.
+//
 // Near the end, the trail's last events are deleted with sqlite3 while the app is
 // locked; the next unlock must say so. The last step swaps the vault for one written by an earlier Coffer
 // (tests/fixtures/vault-v5.db) while the app is locked, to see the owner's upgrade.
@@ -17,7 +20,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -533,7 +536,6 @@ step("the audit screen shows each action", async () => {
   await click($in('nav[aria-label="Main"]', "button*=Audit"));
   await waitShown("#audit-title");
   await waitForText('[aria-label="Chain status"]', /Chain intact · \d+ events/);
-  await shoot("audit");
 
   const expect = async (action, predicate, what) => {
     const labels = await filterAudit(action);
@@ -574,6 +576,48 @@ step("the audit screen shows each action", async () => {
     await click($in(DIALOG, "button=Close"));
     await waitGone(DIALOG);
   }
+});
+
+/** Fails when a file the app wrote holds any value this test put in the vault. */
+function assertNoValuesInFile(path) {
+  const text = readFileSync(path, "utf8");
+  for (const [label, value] of Object.entries(values)) {
+    assert.ok(!text.includes(value), `${path} holds the value "${label}"`);
+  }
+}
+
+step("sign a checkpoint and export a trail that the CLI verifies offline", async () => {
+  const facts = '[aria-label="Chain state"]';
+  await waitForText(facts, /This device last saw event \d+/);
+  await waitForText(facts, /No checkpoint yet/);
+  await click($in(".chain-actions", "button=Sign checkpoint"));
+  await waitForText(facts, /Checkpoint #\d+ by alice, .+, covering events up to \d+/);
+  await waitForText('[aria-label="Chain status"]', /Chain intact/);
+  const signed = JSON.parse(cofferOk(["audit", "--json", "--action", "audit.checkpoint"]).stdout);
+  assert.equal(signed.length, 1, `one checkpoint: ${JSON.stringify(signed)}`);
+  assert.equal(signed[0].actor, "alice");
+  assert.equal(Number((await textOf(facts)).match(/Checkpoint #(\d+)/)[1]), signed[0].id, "the screen names the CLI's checkpoint");
+  await shoot("audit");
+
+  // The root key on screen is the one the CLI reports, for the vault and for the file.
+  const root = (await textOf('[aria-label="Root key fingerprint"]')).trim();
+  assert.match(root, /^([0-9a-f]{4} ){4}[0-9a-f]{4}$/);
+  assert.ok(cofferOk(["audit", "verify"]).stdout.includes(`root key: ${root}`), "the CLI reports the same root key");
+
+  await click($in(".chain-actions", "button=Export verifiable trail"));
+  await waitForText(`${DIALOG} h2`, /^Verifiable trail exported$/);
+  const path = (await textOf('[aria-label="Exported file"]')).trim();
+  assert.match(path, /\/coffer-audit-\d{4}-\d{2}-\d{2}\.jsonl$/);
+  assert.equal((await textOf('[aria-label="Verify command"]')).trim(), `coffer audit verify --file ${path}`);
+  await look("audit-exported");
+  const check = cofferOk(["audit", "verify", "--file", path]);
+  assert.match(check.stdout, /audit export intact/);
+  assert.ok(check.stdout.includes(`root key: ${root}`), `the file chains to the root key shown: ${check.stdout}`);
+  assertNoValuesInFile(path);
+  await click($in(DIALOG, "button=Done"));
+  await waitGone(DIALOG);
+  await filterAudit("audit.export");
+  await $('select[aria-label="Action"]').selectByAttribute("value", "");
 });
 
 step("delete after typing the name, then restore", async () => {
@@ -630,6 +674,44 @@ step("settings validate inline and save", async () => {
     "rollback-window to be saved as 14d",
     5000,
   );
+});
+
+step("an owner archives the trail from Settings; the Audit screen says what the vault keeps", async () => {
+  const card = 'section[aria-labelledby="archive-settings"]';
+  await $(card).scrollIntoView();
+  assert.equal(await byLabel("Archive events before").getValue(), "365d");
+  // Nothing in this vault is a year old: the backend says so, in the dialog.
+  await click($in(card, "button=Archive…"));
+  await waitForText(`${DIALOG} h2`, /^Archive audit events\?$/);
+  await click($in(DIALOG, "button=Archive events"));
+  await waitForText(`${DIALOG} [role="alert"]`, /No events before 365d are left to archive/);
+  await click($in(DIALOG, "button=Cancel"));
+  await waitGone(DIALOG);
+
+  // Before tomorrow (midnight UTC): every event so far.
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  await fill("Archive events before", tomorrow);
+  await click($in(card, "button=Archive…"));
+  await waitForText(DIALOG, /signed archive mark/);
+  await look("archive-confirm");
+  await click($in(DIALOG, "button=Archive events"));
+  await waitGone(DIALOG, 15_000);
+  const result = `${card} [role="status"]`;
+  await waitForText(result, /Archived \d+ events \(1 to \d+\)/);
+  const path = (await textOf(`${result} code.archive-path`)).trim();
+  assert.ok(path.endsWith(`/coffer-audit-archive-until-${tomorrow}.jsonl`), path);
+  await look("settings-archived");
+  assert.match(cofferOk(["audit", "verify", "--file", path]).stdout, /audit archive intact/);
+  assertNoValuesInFile(path);
+
+  await click($in('nav[aria-label="Main"]', "button*=Audit"));
+  await waitShown("#audit-title");
+  await waitForText('[aria-label="Chain status"]', /Chain intact/);
+  await waitForText(
+    '[aria-label="Chain state"]',
+    new RegExp(`Events 1–\\d+ archived to coffer-audit-archive-until-${tomorrow}\\.jsonl by alice on .+; the vault keeps events? \\d+`),
+  );
+  await look("audit-archived");
 });
 
 step("updates: offline is one line, the endpoint must be https", async () => {

@@ -299,6 +299,13 @@ fn an_archive_moves_old_events_out_and_both_parts_verify() {
     let mark = &marks.as_array().unwrap()[0];
     assert_eq!(mark["detail"]["head"], archive_head.as_str());
     assert_eq!(mark["detail"]["events"], moved);
+    assert_eq!(mark["detail"]["from"], 1);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "only its owner reads the archive");
+    }
     let left: i64 = vault
         .db()
         .query_row("SELECT min(id) FROM audit_events", [], |r| r.get(0))

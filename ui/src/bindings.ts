@@ -68,6 +68,23 @@ export const commands = {
 	secretUsages: (scope: ScopeDto, name: string) => typedError<Usage_Serialize[], IpcError>(__TAURI_INVOKE("secret_usages", { scope, name })),
 	auditEvents: (workspace: string, filter: AuditFilterDto_Deserialize) => typedError<AuditEvent_Serialize[], IpcError>(__TAURI_INVOKE("audit_events", { workspace, filter })),
 	verifyAudit: (workspace: string) => typedError<VerifyReport_Serialize, IpcError>(__TAURI_INVOKE("verify_audit", { workspace })),
+	/**
+	 *  This machine's anchor, the newest checkpoint and archive, and the root key's
+	 *  fingerprint.
+	 */
+	trailState: (workspace: string) => typedError<TrailState_Serialize, IpcError>(__TAURI_INVOKE("trail_state", { workspace })),
+	/**  Verifies the chain, then signs a checkpoint of its head. */
+	checkpointAudit: (workspace: string) => typedError<Checkpoint_Serialize, IpcError>(__TAURI_INVOKE("checkpoint_audit", { workspace })),
+	/**
+	 *  Writes the whole trail to `coffer-audit-<date>.jsonl` in Downloads, a file that
+	 *  `coffer audit verify --file` checks offline.
+	 */
+	exportAuditTrail: (workspace: string) => typedError<SavedTrail, IpcError>(__TAURI_INVOKE("export_audit_trail", { workspace })),
+	/**
+	 *  Moves the events before `before` (`365d`, `2026-11-01`) out of the vault into
+	 *  `coffer-audit-archive-until-<date>.jsonl` in Downloads.
+	 */
+	archiveAudit: (workspace: string, before: string) => typedError<SavedTrail, IpcError>(__TAURI_INVOKE("archive_audit", { workspace, before })),
 	roleMatrix: () => __TAURI_INVOKE<RoleRow[]>("role_matrix"),
 	listMembers: (workspace: string) => typedError<MemberInfo_Serialize[], IpcError>(__TAURI_INVOKE("list_members", { workspace })),
 	addMember: (workspace: string, name: string, role: string, passphrase: string) => typedError<null, IpcError>(__TAURI_INVOKE("add_member", { workspace, name, role, passphrase })),
@@ -182,6 +199,30 @@ export type AvailableUpdate_Serialize = {
 };
 
 export type Capability = "list" | "use" | "reveal" | "write" | "delete" | "audit" | "manage";
+
+/**
+ *  A checkpoint's outcome: the verification it rests on, and the checkpoint event
+ *  signed (none when the chain does not verify, so nothing was signed).
+ */
+export type Checkpoint = Checkpoint_Serialize | Checkpoint_Deserialize;
+
+/**
+ *  A checkpoint's outcome: the verification it rests on, and the checkpoint event
+ *  signed (none when the chain does not verify, so nothing was signed).
+ */
+export type Checkpoint_Deserialize = {
+	report: VerifyReport_Deserialize,
+	event?: number | null,
+};
+
+/**
+ *  A checkpoint's outcome: the verification it rests on, and the checkpoint event
+ *  signed (none when the chain does not verify, so nothing was signed).
+ */
+export type Checkpoint_Serialize = {
+	report: VerifyReport_Serialize,
+	event: number | null,
+};
 
 /**  How an event's `detail` looks to TypeScript: a flat object of scalars. */
 export type DetailScalar = DetailScalar_Serialize | DetailScalar_Deserialize;
@@ -412,6 +453,12 @@ export type RoleRow = {
 	capabilities: Capability[],
 };
 
+/**  A copy of the trail written to a file: where, and what it holds. */
+export type SavedTrail = {
+	path: string,
+	copy: TrailCopy,
+};
+
 /**  Where a command acts: a workspace and a project, by name. */
 export type ScopeDto = {
 	workspace: string,
@@ -605,6 +652,90 @@ export type TestResult = {
 	headers: ResponseHeader[],
 	body: string,
 	truncated: boolean,
+};
+
+/**  What an export or an archive wrote. */
+export type TrailCopy = {
+	/**  How many events the file holds. */
+	events: number,
+	/**  Its first and last events' sequence numbers. */
+	first: number,
+	last: number,
+	/**  The last event's hash, which the rest of the trail links to. */
+	head: string,
+	/**  The fingerprint of the root key the file's signatures chain to. */
+	root: string,
+};
+
+/**  A signed mark in the trail (a checkpoint, an archive), as the Audit screen shows it. */
+export type TrailMark = TrailMark_Serialize | TrailMark_Deserialize;
+
+/**  A signed mark in the trail (a checkpoint, an archive), as the Audit screen shows it. */
+export type TrailMark_Deserialize = {
+	id: number,
+	actor: string,
+	time: string,
+	/**  The last event the mark covers (a checkpoint's head, an archive's cut). */
+	events: number,
+	/**  An archive's first event (its file holds `from` to `events`). */
+	from?: number | null,
+	/**  An archive's file name. */
+	file?: string | null,
+};
+
+/**  A signed mark in the trail (a checkpoint, an archive), as the Audit screen shows it. */
+export type TrailMark_Serialize = {
+	id: number,
+	actor: string,
+	time: string,
+	/**  The last event the mark covers (a checkpoint's head, an archive's cut). */
+	events: number,
+	/**  An archive's first event (its file holds `from` to `events`). */
+	from: number | null,
+	/**  An archive's file name. */
+	file: string | null,
+};
+
+/**
+ *  Where the trail stands, for the Audit screen: the head this machine remembers (its
+ *  anchor), the newest checkpoint and archive, and the stretch kept in the vault.
+ */
+export type TrailState = TrailState_Serialize | TrailState_Deserialize;
+
+/**
+ *  Where the trail stands, for the Audit screen: the head this machine remembers (its
+ *  anchor), the newest checkpoint and archive, and the stretch kept in the vault.
+ */
+export type TrailState_Deserialize = {
+	/**
+	 *  The sequence number of the newest event this machine saw (none before its first
+	 *  write or verify).
+	 */
+	anchor?: number | null,
+	checkpoint?: TrailMark_Deserialize | null,
+	archive?: TrailMark_Deserialize | null,
+	/**  The first and last events kept in the vault (the first is after 1 once archived). */
+	first: number,
+	last: number,
+	root: string,
+};
+
+/**
+ *  Where the trail stands, for the Audit screen: the head this machine remembers (its
+ *  anchor), the newest checkpoint and archive, and the stretch kept in the vault.
+ */
+export type TrailState_Serialize = {
+	/**
+	 *  The sequence number of the newest event this machine saw (none before its first
+	 *  write or verify).
+	 */
+	anchor: number | null,
+	checkpoint: TrailMark_Serialize | null,
+	archive: TrailMark_Serialize | null,
+	/**  The first and last events kept in the vault (the first is after 1 once archived). */
+	first: number,
+	last: number,
+	root: string,
 };
 
 export type UnlockResult = UnlockResult_Serialize | UnlockResult_Deserialize;

@@ -682,14 +682,15 @@ impl Start {
 /// file: the vault's trail starts after them.
 pub(crate) const ARCHIVE: &str = "audit.archive";
 
-/// The detail of an archive event.
+/// The detail of an archive event: the events `from` to `through` moved to `file`.
 pub(crate) fn archive_detail(
+    from: i64,
     through: i64,
     head: &[u8],
     moved: i64,
     file: &str,
 ) -> serde_json::Value {
-    serde_json::json!({ "events": through, "head": hex::encode(head), "archived": moved, "file": file })
+    serde_json::json!({ "from": from, "events": through, "head": hex::encode(head), "archived": moved, "file": file })
 }
 
 /// The point an archive event names: the last archived event and its hash.
@@ -1149,7 +1150,7 @@ mod tests {
             })
             .unwrap();
         let mut ev = NewEvent::new("alice", ARCHIVE);
-        ev.detail = archive_detail(6, &head6, 6, "old.jsonl");
+        ev.detail = archive_detail(1, 6, &head6, 6, "old.jsonl");
         append(&t.c, Author::Member(1), 5000, &ev).unwrap();
         seal_commit(&t.c, VAULT, 1, &t.alice).unwrap();
         t.sql("DELETE FROM audit_events WHERE id <= 6");

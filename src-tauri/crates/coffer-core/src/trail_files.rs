@@ -45,6 +45,9 @@ pub struct TrailMark {
     /// The last event the mark covers (a checkpoint's head, an archive's cut).
     #[cfg_attr(feature = "specta", specta(type = i32))]
     pub events: i64,
+    /// An archive's first event (its file holds `from` to `events`).
+    #[cfg_attr(feature = "specta", specta(type = Option<i32>))]
+    pub from: Option<i64>,
     /// An archive's file name.
     pub file: Option<String>,
 }
@@ -75,6 +78,7 @@ fn mark(r: AuditRow) -> TrailMark {
         time: format_timestamp_ms(r.at),
         actor: r.actor,
         events: detail["events"].as_i64().unwrap_or_default(),
+        from: detail["from"].as_i64(),
         file: detail["file"].as_str().map(str::to_string),
     }
 }
@@ -240,8 +244,14 @@ impl Session {
         // the vault as it was and no half file under the name given.
         let partial = to.with_file_name(format!(".{file_name}.partial"));
         let written = (|| {
+            // Readable by its owner only, as an export is.
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
             let mut f = std::io::BufWriter::new(
-                std::fs::File::create(&partial)
+                options
+                    .open(&partial)
                     .map_err(|e| Error::Io(format!("could not create {}: {e}", to.display())))?,
             );
             let written = self.write_trail_file(
@@ -286,7 +296,8 @@ impl Session {
             }
             let mut ev = NewEvent::new(&member, audit::ARCHIVE);
             ev.workspace = Some((ws.id, &ws.name));
-            ev.detail = audit::archive_detail(through, &head, written.events, &file_name);
+            ev.detail =
+                audit::archive_detail(start.first, through, &head, written.events, &file_name);
             // Appended first, so it links to the newest event whatever is removed.
             audit::append(tx, author, now, &ev)?;
             tx.delete_audit_through(through)

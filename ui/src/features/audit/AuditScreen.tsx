@@ -1,5 +1,6 @@
 // Audit: the tamper-evident trail, filtered by actor, action, secret and time; the
-// chain's verification status; CSV and JSON export; activity per day.
+// chain's verification status and state (see ChainCard); CSV and JSON export of the
+// filtered view; activity per day.
 
 import { useDeferredValue, useEffect, useMemo, useState } from "react";
 import { Alert } from "../../components/Alert";
@@ -16,6 +17,7 @@ import type { AuditEvent } from "../../lib/types";
 import { useLoad } from "../../lib/useLoad";
 import { useSession } from "../shell/session";
 import { ActivityChart } from "./ActivityChart";
+import { ChainCard } from "./ChainCard";
 import { ExportDialog } from "./ExportDialog";
 
 const ACTIONS = [
@@ -36,6 +38,9 @@ const ACTIONS = [
   "device.remember",
   "device.forget",
   "vault.init",
+  "audit.checkpoint",
+  "audit.export",
+  "audit.archive",
 ];
 
 function useDebounced<T>(value: T, ms: number): T {
@@ -95,7 +100,6 @@ export function AuditScreen() {
   const [secret, setSecret] = useState("");
   const [since, setSince] = useState("");
   const filter = useDebounced({ actor, action, secret, since }, 250);
-  const [verifyNonce, setVerifyNonce] = useState(0);
   const [exporting, setExporting] = useState<"csv" | "json" | null>(null);
 
   const events = useLoad(
@@ -108,7 +112,6 @@ export function AuditScreen() {
       }),
     [session.workspace, filter.actor, filter.action, filter.secret, filter.since, session.revision],
   );
-  const verify = useLoad(() => api.verifyAudit(session.workspace), [session.workspace, session.revision, verifyNonce]);
   const members = useLoad(() => api.listMembers(session.workspace), [session.workspace, session.revision]);
 
   const newestFirst = useMemo(() => [...(events.data ?? [])].reverse(), [events.data]);
@@ -117,7 +120,6 @@ export function AuditScreen() {
   const sinceInvalid = events.error?.code === "invalid" && filter.since ? errorMessage(events.error) : null;
   const filtered = Boolean(actor || action || secret || since);
 
-  const v = verify.data;
   return (
     <section className="page page-fill" aria-labelledby="audit-title">
       <div className="page-header">
@@ -139,28 +141,7 @@ export function AuditScreen() {
       </div>
 
       <div className="audit-top">
-        <div className="card chain-card" aria-live="polite">
-          <div className="chain-status" aria-label="Chain status">
-            {verify.error ? (
-              <Badge tone="danger">could not verify: {verify.error.message}</Badge>
-            ) : !v ? (
-              <Badge tone="neutral">verifying…</Badge>
-            ) : v.ok ? (
-              <Badge tone="success">Chain intact · {v.events} events</Badge>
-            ) : (
-              <Badge tone="danger">
-                Chain broken at event {v.first_bad}: {v.problem}
-              </Badge>
-            )}
-          </div>
-          <p className="field-hint">
-            Each event is signed by its author and linked to the one before it by its hash; editing, deleting or
-            reordering any row breaks the chain.
-          </p>
-          <Button size="sm" icon="shield" busy={verify.loading && !!v} onClick={() => setVerifyNonce((n) => n + 1)}>
-            Verify chain
-          </Button>
-        </div>
+        <ChainCard />
         <div className="card chart-card">
           <ActivityChart days={days} />
         </div>

@@ -1,6 +1,6 @@
 // Settings: the workspace's windows and auto-lock (validated by the backend, errors
-// shown inline), the member's own passphrase, "Remember on this device" through the
-// OS keyring, and updates.
+// shown inline), the audit archive (owners), the member's own passphrase, "Remember on
+// this device" through the OS keyring, and updates.
 
 import { useEffect, useState } from "react";
 import { Alert } from "../../components/Alert";
@@ -15,6 +15,7 @@ import type { Setting } from "../../lib/types";
 import { useLoad } from "../../lib/useLoad";
 import { ChangePassphraseDialog } from "../passphrase/ChangePassphraseDialog";
 import { can, useSession } from "../shell/session";
+import { ArchiveSection } from "./ArchiveSection";
 import { UpdatesSection } from "./UpdatesSection";
 
 const SETTINGS: { key: string; label: string; help: string; placeholder: string }[] = [
@@ -245,6 +246,8 @@ export function SettingsScreen({ vaultPath }: { vaultPath: string }) {
           />
         ))}
       </section>
+
+      <ArchiveSection />
 
       <section className="card" aria-labelledby="passphrase-settings">
         <header className="card-header">
