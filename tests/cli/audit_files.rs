@@ -73,7 +73,7 @@ fn tampered(file: &Path, name: &str, edit: impl FnOnce(&mut Vec<String>)) -> Pat
 
 fn root_of(run: &Run) -> String {
     let at = run.stdout.find("root key: ").expect("a root key line");
-    run.stdout[at + 10..].chars().take(24).collect()
+    run.stdout[at + 10..].chars().take(39).collect()
 }
 
 #[test]
@@ -111,7 +111,11 @@ fn an_export_verifies_offline_with_the_keys_it_carries_and_holds_no_value() {
     assert_eq!(root_of(&run), root_of(&from_vault));
     let fingerprint = root_of(&run);
     verify_file(&vault, &file, &["--root", &fingerprint]).ok();
-    let wrong = verify_file(&vault, &file, &["--root", "0000 0000 0000 0000 0000"]);
+    let wrong = verify_file(
+        &vault,
+        &file,
+        &["--root", "0000 0000 0000 0000 0000 0000 0000 0000"],
+    );
     assert_eq!(wrong.code(), Some(1), "{}", wrong.describe());
     assert!(wrong.stderr.contains("not 0000"), "{}", wrong.describe());
 
@@ -161,6 +165,30 @@ fn every_edit_of_an_exported_trail_is_named() {
         l[2] = e.to_string();
     });
     assert_file_broken_at(&vault, &f, 2, "altered");
+
+    // Edit what a SIEM reads but the hash does not cover (the ECS copy of the outcome).
+    let f = tampered(&file, "outcome.jsonl", |l| {
+        let i = l
+            .iter()
+            .position(|x| x.contains(r#""outcome":"failure""#))
+            .expect("the denied reveal");
+        l[i] = l[i].replace(r#""outcome":"failure""#, r#""outcome":"success""#);
+    });
+    let run = verify_file(&vault, &f, &[]);
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    assert!(
+        run.stderr.contains("edited outside what its hash covers"),
+        "{}",
+        run.describe()
+    );
+
+    // Change who the header says wrote it, or when: its signature covers every field.
+    let f = tampered(&file, "written-at.jsonl", |l| {
+        let mut h: serde_json::Value = serde_json::from_str(&l[0]).unwrap();
+        h["written_at"] = "2020-01-01T00:00:00Z".into();
+        l[0] = h.to_string();
+    });
+    assert_file_broken_at(&vault, &f, 1, "header is not signed");
 
     // Delete a middle event.
     let f = tampered(&file, "deleted.jsonl", |l| {
@@ -387,7 +415,10 @@ fn a_forged_archive_mark_without_a_key_is_caught() {
     db.execute("DELETE FROM audit_events WHERE id <= 3", [])
         .unwrap();
     drop(db);
+    // An unsigned mark moves nothing: the trail still starts at event 1, now missing.
     let run = vault.run(&["audit", "verify"]);
     assert_eq!(run.code(), Some(1), "{}", run.describe());
-    assert_eq!(broken_at(&run), Some(last + 1), "{}", run.describe());
+    assert_eq!(broken_at(&run), Some(1), "{}", run.describe());
+    assert!(run.stderr.contains("missing"), "{}", run.describe());
+    assert!(last > 3);
 }

@@ -888,8 +888,8 @@ fn verify_file(ctx: &Ctx, path: &std::path::Path, root: Option<&str>) -> Result<
                 Some(last) => format!("events {} to {last}", report.first),
                 None => "no events".into(),
             },
-            report.written_by,
-            report.written_at
+            terminal_safe_line(&report.written_by),
+            terminal_safe_line(&report.written_at)
         );
         if report.first > 1 {
             outln!(
@@ -901,10 +901,14 @@ fn verify_file(ctx: &Ctx, path: &std::path::Path, root: Option<&str>) -> Result<
         if let Some(head) = &report.head {
             outln!("last hash: {head}");
         }
-        outln!(
-            "root key: {} (compare with `coffer audit verify` on the vault)",
-            report.root
-        );
+        if root.is_some() {
+            outln!("root key: {} (as given with --root)", report.root);
+        } else {
+            outln!(
+                "root key: {} (compare with `coffer audit verify` on the vault, or pin it with --root: a file forged whole under other keys verifies too)",
+                report.root
+            );
+        }
     } else {
         output::err_line(broken_line("audit file", &report.report));
     }
@@ -974,6 +978,17 @@ fn audit(ctx: &Ctx, a: AuditArgs) -> Result<u8> {
                         .map_err(|e| Error::Io(e.to_string()))?
                         .sync_all()
                         .map_err(|e| Error::Io(e.to_string()))?;
+                    // Checked as an outside auditor will, before it is handed over (a
+                    // concurrent archive could cut the stretch it was reading).
+                    let file = std::fs::File::open(path).map_err(|e| Error::Io(e.to_string()))?;
+                    let check =
+                        coffer_core::audit_file::verify_file(&mut std::io::BufReader::new(file))?;
+                    if !check.report.ok {
+                        return Err(Error::Integrity(format!(
+                            "the export did not verify as written ({}); try again",
+                            check.report.problem.unwrap_or_default()
+                        )));
+                    }
                     Ok(c)
                 });
                 if done.is_err() {
@@ -1034,7 +1049,7 @@ fn audit(ctx: &Ctx, a: AuditArgs) -> Result<u8> {
     // Streamed: a trail of millions of events never sits in memory.
     let ws = ctx.scope.workspace.clone();
     // Refused before a header or bracket is printed.
-    s.check_audit_access(&ws)?;
+    s.check_audit_access(&ws, &filter)?;
     if a.csv {
         let mut w = csv::Writer::from_writer(std::io::BufWriter::new(std::io::stdout().lock()));
         let mut open = w

@@ -455,7 +455,7 @@ pub(crate) struct AuthorKeys {
 pub(crate) type KeysOf<'a> = dyn FnMut(i64) -> Result<Option<AuthorKeys>> + 'a;
 
 /// Walks the chain event by event.
-struct Walk<'a, 'k> {
+struct Walk<'a, 'k, 'm> {
     vault_id: &'a str,
     keys_of: &'a mut KeysOf<'k>,
     authors: HashMap<i64, Option<AuthorKeys>>,
@@ -468,7 +468,13 @@ struct Walk<'a, 'k> {
     open: Option<(i64, i64)>,
     /// Commit signatures not yet checked, checked together (batch verification).
     pending: Vec<PendingSig>,
+    /// Whether a member may archive the trail (in a vault, by their grants now); `None`
+    /// where roles are not known (a file).
+    may_archive: Option<&'a mut MayArchive<'m>>,
 }
+
+/// Whether a member (by id) may archive the trail.
+pub(crate) type MayArchive<'a> = dyn FnMut(i64) -> Result<bool> + 'a;
 
 /// A commit's signature waiting for its batch, with what names it if it fails.
 struct PendingSig {
@@ -500,7 +506,7 @@ pub(crate) fn events_are(first: i64, last: i64) -> String {
     }
 }
 
-impl Walk<'_, '_> {
+impl Walk<'_, '_, '_> {
     fn step(&mut self, r: &AuditRow) -> Result<Problem> {
         let id = r.id;
         if id != self.expected {
@@ -522,10 +528,14 @@ impl Walk<'_, '_> {
             )));
         }
         if r.format == 1 {
-            if self.signed_any {
+            // Old events only ever open the trail: never after a signed one or an
+            // archive's cut, and never a mark (there were none before signatures).
+            if self.signed_any || r.action == ARCHIVE || r.action == CHECKPOINT {
                 return Ok(Some((
                     id,
-                    format!("event {id} is in the unsigned old format after signed events"),
+                    format!(
+                        "event {id} is in the unsigned old format where only signed events may be"
+                    ),
                 )));
             }
         } else if r.hash.is_none() {
@@ -537,11 +547,21 @@ impl Walk<'_, '_> {
                 id,
                 format!("checkpoint {id} names a head that is not the trail's before it"),
             )));
-        } else if r.action == ARCHIVE && archived_through(r).is_none() {
-            return Ok(Some((
-                id,
-                format!("archive event {id} names no head before it"),
-            )));
+        } else if r.action == ARCHIVE {
+            if archived_through(r).is_none() {
+                return Ok(Some((
+                    id,
+                    format!("archive event {id} names no head before it"),
+                )));
+            }
+            if let (Some(may), Some(author)) = (self.may_archive.as_mut(), r.signer) {
+                if !may(author)? {
+                    return Ok(Some((id, format!(
+                        "archive event {id} was signed by '{}', who may not archive the trail (it takes audit and manage in every workspace)",
+                        r.actor
+                    ))));
+                }
+            }
         }
         if let Some((seq, seen)) = &self.anchor {
             if id == *seq {
@@ -654,10 +674,12 @@ impl Walk<'_, '_> {
         if all_good {
             return None;
         }
-        pending
+        // A batch that fails with no culprit alone still fails, at its first commit.
+        let culprit = pending
             .iter()
             .find(|p| crate::crypto::verify(&p.check.0, &p.check.1, &p.check.2, "").is_err())
-            .map(|p| bad_signature(p.first, p.id, &p.name))
+            .unwrap_or(&pending[0]);
+        Some(bad_signature(culprit.first, culprit.id, &culprit.name))
     }
 }
 
@@ -705,14 +727,18 @@ fn archived_through(r: &AuditRow) -> Option<(i64, Vec<u8>)> {
 /// archive event names. (An archive event added without its author's key fails its
 /// signature when the walk reaches it.)
 pub(crate) fn vault_start(c: &dyn Storage) -> Result<Start> {
-    let Some(r) = c.last_archive_event()? else {
-        return Ok(Start::genesis());
-    };
-    let (through, head) = archived_through(&r)
-        .ok_or_else(|| Error::Integrity(format!("archive event {} names no head", r.id)))?;
-    Ok(Start {
-        first: through + 1,
-        prev: head,
+    // Only a signed event can move the start; anything else leaves it at event 1,
+    // where the walk then finds the events that are missing.
+    let start = c
+        .last_archive_event()?
+        .filter(|r| r.format >= 2 && r.signer.is_some() && r.sig.is_some())
+        .and_then(|r| archived_through(&r));
+    Ok(match start {
+        Some((through, head)) => Start {
+            first: through + 1,
+            prev: head,
+        },
+        None => Start::genesis(),
     })
 }
 
@@ -726,6 +752,7 @@ pub(crate) fn verify(
     c: &dyn Storage,
     vault_id: &str,
     keys_of: &mut KeysOf<'_>,
+    may_archive: &mut MayArchive<'_>,
     anchor: Option<(i64, Vec<u8>)>,
 ) -> Result<VerifyReport> {
     let start = vault_start(c)?;
@@ -735,6 +762,7 @@ pub(crate) fn verify(
         start,
         vault_id,
         keys_of,
+        Some(may_archive),
         anchor,
     )
 }
@@ -746,6 +774,7 @@ pub(crate) fn verify_rows(
     start: Start,
     vault_id: &str,
     keys_of: &mut KeysOf<'_>,
+    may_archive: Option<&mut MayArchive<'_>>,
     anchor: Option<(i64, Vec<u8>)>,
 ) -> Result<VerifyReport> {
     let mut failure: Problem = None;
@@ -769,11 +798,13 @@ pub(crate) fn verify_rows(
         authors: HashMap::new(),
         anchor,
         anchor_seen,
+        // After an archive's cut only signed events may follow.
+        signed_any: start.first > 1,
         prev: start.prev,
         expected: start.first,
-        signed_any: false,
         open: None,
         pending: Vec::new(),
+        may_archive,
     };
     let mut count = 0i64;
     if failure.is_none() {
@@ -885,7 +916,9 @@ mod tests {
                     _ => None,
                 })
             };
-            verify(&self.c, VAULT, &mut keys_of, anchor).unwrap()
+            // Alice (member 1) is the one who may archive.
+            let mut may_archive = |id: i64| Ok(id == 1);
+            verify(&self.c, VAULT, &mut keys_of, &mut may_archive, anchor).unwrap()
         }
 
         fn verify(&self) -> VerifyReport {
@@ -1121,6 +1154,62 @@ mod tests {
             .problem
             .unwrap()
             .contains("names a head that is not the trail's"));
+    }
+
+    #[test]
+    fn an_archive_mark_counts_only_signed_by_a_member_who_may_archive() {
+        let t = Trail::new(4, |_| 3);
+        let head6: Vec<u8> =
+            t.c.query_row("SELECT hash FROM audit_events WHERE id = 6", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        // A keyless script adds an old-format mark and cuts the trail.
+        let mut mark = AuditRow {
+            id: 13,
+            at: 9000,
+            actor: "alice".into(),
+            action: ARCHIVE.into(),
+            outcome: "ok".into(),
+            workspace_id: None,
+            workspace: None,
+            project: None,
+            environment: None,
+            secret: None,
+            detail: archive_detail(1, 6, &head6, 6, "x").to_string(),
+            mac: vec![],
+            format: 1,
+            hash: None,
+            signer: None,
+            sig: None,
+        };
+        let prev: Vec<u8> =
+            t.c.query_row("SELECT hash FROM audit_events WHERE id = 12", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        mark.hash = Some(event_hash(&prev, &mark).to_vec());
+        crate::store::TrailStore::insert_audit(&t.c, &mark).unwrap();
+        t.sql("DELETE FROM audit_events WHERE id <= 6");
+        let r = t.verify();
+        assert!(!r.ok, "{r:?}");
+        assert_eq!(r.first_bad, Some(1), "{r:?}");
+
+        // Bob signs a mark with his own key: signed, but he may not archive.
+        let t = Trail::new(4, |_| 3);
+        let head6: Vec<u8> =
+            t.c.query_row("SELECT hash FROM audit_events WHERE id = 6", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let mut ev = NewEvent::new("bob", ARCHIVE);
+        ev.detail = archive_detail(1, 6, &head6, 6, "x");
+        let id = append(&t.c, Author::Member(2), 9000, &ev).unwrap();
+        seal_commit(&t.c, VAULT, 2, &t.bob).unwrap();
+        t.sql("DELETE FROM audit_events WHERE id <= 6");
+        let r = t.verify();
+        assert_eq!(r.first_bad, Some(id), "{r:?}");
+        assert!(r.problem.unwrap().contains("may not archive"));
     }
 
     #[test]

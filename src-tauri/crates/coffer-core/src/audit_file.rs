@@ -33,7 +33,7 @@ pub enum FileKind {
     Archive,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct KeysEntry {
     name: String,
     sign_pk: String,
@@ -42,7 +42,7 @@ struct KeysEntry {
     certificate: String,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct MemberEntry {
     id: i64,
     #[serde(flatten)]
@@ -51,7 +51,7 @@ struct MemberEntry {
     past: Vec<KeysEntry>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct Header {
     coffer_audit_file: u32,
     kind: FileKind,
@@ -70,29 +70,17 @@ struct Header {
     members: Vec<MemberEntry>,
 }
 
-/// What a file's signature covers: which vault, what kind, and where the stretch
-/// starts and ends.
-fn header_message(
-    vault: &str,
-    kind: FileKind,
-    first: i64,
-    prev: &[u8],
-    last: i64,
-    head: &[u8],
-) -> Vec<u8> {
-    let kind: &[u8] = match kind {
-        FileKind::Export => b"export",
-        FileKind::Archive => b"archive",
+/// What a file's signature covers: every field of its header but the signature
+/// itself (which vault, what kind, where the stretch starts and ends, who wrote it and
+/// when, the root and every member's keys), as the header's JSON.
+fn header_message(h: &Header) -> Vec<u8> {
+    let unsigned = Header {
+        signature: String::new(),
+        ..h.clone()
     };
-    crate::crypto::place(&[
-        b"coffer/audit-file/v1",
-        vault.as_bytes(),
-        kind,
-        &first.to_le_bytes(),
-        prev,
-        &last.to_le_bytes(),
-        head,
-    ])
+    let mut out = b"coffer/audit-file/v1\n".to_vec();
+    out.extend(serde_json::to_vec(&unsigned).unwrap_or_default());
+    out
 }
 
 impl KeysEntry {
@@ -124,7 +112,7 @@ impl KeysEntry {
 /// A short fingerprint of a root signing key, for comparing by eye or by script.
 pub fn key_fingerprint(key: &[u8]) -> String {
     let h = Sha256::digest(key);
-    hex::encode(&h[..10])
+    hex::encode(&h[..16])
         .as_bytes()
         .chunks(4)
         .map(|c| std::str::from_utf8(c).unwrap_or_default())
@@ -179,15 +167,7 @@ pub(crate) fn write<K: MemberKeyRows + ?Sized>(
         .clone()
         .unwrap_or((head.start.first - 1, head.start.prev.clone()));
     let (writer_id, writer, identity) = head.writer;
-    let signature = identity.sign(&header_message(
-        head.vault_id,
-        head.kind,
-        head.start.first,
-        &head.start.prev,
-        last,
-        &end_hash,
-    ));
-    let header = Header {
+    let mut header = Header {
         coffer_audit_file: FILE_FORMAT,
         kind: head.kind,
         vault: head.vault_id.to_string(),
@@ -199,9 +179,10 @@ pub(crate) fn write<K: MemberKeyRows + ?Sized>(
         written_by_id: writer_id,
         last,
         head: hex::encode(&end_hash),
-        signature: hex::encode(signature),
+        signature: String::new(),
         members: entries,
     };
+    header.signature = hex::encode(identity.sign(&header_message(&header)));
     let io = |e: std::io::Error| Error::Io(format!("could not write the audit file: {e}"));
     serde_json::to_writer(&mut *out, &header).map_err(|e| Error::Io(e.to_string()))?;
     out.write_all(b"\n").map_err(io)?;
@@ -317,14 +298,26 @@ fn row_of(v: &serde_json::Value, line: usize) -> Result<AuditRow> {
     })
 }
 
+/// The longest line a trail file may have (a header with many members is the longest).
+const MAX_LINE: u64 = 16 << 20;
+
+/// Reads one line, refusing one longer than [`MAX_LINE`].
+fn read_line(input: &mut dyn BufRead, buf: &mut String, line: usize) -> Result<usize> {
+    let n = std::io::Read::take(&mut *input, MAX_LINE)
+        .read_line(buf)
+        .map_err(|e| Error::Io(format!("could not read the audit file: {e}")))?;
+    if n as u64 == MAX_LINE && !buf.ends_with('\n') {
+        return Err(malformed(line, "the line is too long"));
+    }
+    Ok(n)
+}
+
 /// Verifies a trail file offline: every link and signature, against the members'
 /// public keys it carries, each certified back to the root key it names (compare that
 /// key's fingerprint with the vault's). Reads the events as a stream.
 pub fn verify_file(input: &mut dyn BufRead) -> Result<FileReport> {
     let mut first_line = String::new();
-    input
-        .read_line(&mut first_line)
-        .map_err(|e| Error::Io(format!("could not read the audit file: {e}")))?;
+    read_line(input, &mut first_line, 1)?;
     let header: Header =
         serde_json::from_str(&first_line).map_err(|e| malformed(1, format!("no header ({e})")))?;
     if header.coffer_audit_file != FILE_FORMAT {
@@ -337,6 +330,12 @@ pub fn verify_file(input: &mut dyn BufRead) -> Result<FileReport> {
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| malformed(1, "the root key is not 32 bytes of hex"))?;
+    if header.first < 1 || header.last < header.first - 1 {
+        return Err(malformed(
+            1,
+            "the stretch's first and last events are impossible",
+        ));
+    }
     let prev = hex::decode(&header.prev)
         .ok()
         .filter(|b| b.len() == 32)
@@ -356,14 +355,7 @@ pub fn verify_file(input: &mut dyn BufRead) -> Result<FileReport> {
     // The writer's signature binds where the stretch starts and ends to the vault.
     let writer = crate::keys::author_keys(&keys, &vault_id, &root, header.written_by_id, &seen)?;
     let signed = hex::decode(&header.signature).unwrap_or_default();
-    let message = header_message(
-        &vault_id,
-        header.kind,
-        header.first,
-        &prev,
-        header.last,
-        &end_hash,
-    );
+    let message = header_message(&header);
     let header_ok = writer.as_ref().is_some_and(|w| {
         w.name == header.written_by
             && w.keys
@@ -376,12 +368,12 @@ pub fn verify_file(input: &mut dyn BufRead) -> Result<FileReport> {
     let mut last: Option<(i64, Vec<u8>)> = None;
     let mut line_no = 1;
     let mut buf = String::new();
+    // A line whose fields outside the hash (the ECS copies a SIEM reads) were edited.
+    let mut edited: Option<(i64, String)> = None;
     let mut rows = |f: &mut dyn FnMut(&AuditRow) -> Result<bool>| -> Result<()> {
         loop {
             buf.clear();
-            let n = input
-                .read_line(&mut buf)
-                .map_err(|e| Error::Io(format!("could not read the audit file: {e}")))?;
+            let n = read_line(input, &mut buf, line_no + 1)?;
             if n == 0 {
                 return Ok(());
             }
@@ -396,6 +388,15 @@ pub fn verify_file(input: &mut dyn BufRead) -> Result<FileReport> {
             if !f(&row)? {
                 return Ok(());
             }
+            // Every line is exactly what this event renders to: nothing a reader sees
+            // escapes the hash.
+            if audit::ecs_line(&row, true) != buf.trim_end_matches(['\n', '\r']) {
+                edited = Some((
+                    row.id,
+                    format!("the line of event {} was edited outside what its hash covers (a field a SIEM reads was changed or added)", row.id),
+                ));
+                return Ok(());
+            }
         }
     };
     let start = Start {
@@ -403,7 +404,7 @@ pub fn verify_file(input: &mut dyn BufRead) -> Result<FileReport> {
         prev: prev.clone(),
     };
     let mut report = if header_ok {
-        audit::verify_rows(&mut rows, start, &header.vault, &mut keys_of, None)?
+        audit::verify_rows(&mut rows, start, &header.vault, &mut keys_of, None, None)?
     } else {
         VerifyReport {
             events: 0,
@@ -415,6 +416,13 @@ pub fn verify_file(input: &mut dyn BufRead) -> Result<FileReport> {
             )),
         }
     };
+    if let Some((id, why)) = edited {
+        if report.first_bad.is_none_or(|bad| bad >= id) {
+            report.ok = false;
+            report.first_bad = Some(id);
+            report.problem = Some(why);
+        }
+    }
     if report.ok {
         let ends = last
             .as_ref()

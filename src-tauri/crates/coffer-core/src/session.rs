@@ -857,9 +857,8 @@ impl Session {
 
     /// Checks that this member may read the trail here (a refusal is audited), before
     /// a front end starts writing a stream of it.
-    pub fn check_audit_access(&mut self, workspace: &str) -> Result<()> {
-        self.audit_query(workspace, &AuditFilter::default())
-            .map(|_| ())
+    pub fn check_audit_access(&mut self, workspace: &str, filter: &AuditFilter) -> Result<()> {
+        self.audit_query(workspace, filter).map(|_| ())
     }
 
     /// Hands every event matching `filter` to `each`, oldest first, in constant memory
@@ -920,10 +919,28 @@ impl Session {
         let conn = self.store.conn();
         let (vault_id, trust, seen) = (&self.vault_id, &self.secret.anchor, &self.verified_rows);
         let mut keys_of = |id| keys::author_keys(conn, vault_id, trust, id, seen);
+        // Archiving moves events out of the vault: only the root owner, or a member
+        // who may audit and manage everywhere, may have done it.
+        let root = self.root;
+        let mut may_archive = |member: i64| -> Result<bool> {
+            if member == root {
+                return Ok(true);
+            }
+            for ws in conn.all_workspace_ids()? {
+                let role = conn.role_for(member, ws, None)?;
+                if !role
+                    .is_some_and(|r| r.allows(Capability::Audit) && r.allows(Capability::Manage))
+                {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        };
         let report = audit::verify(
             conn,
             vault_id,
             &mut keys_of,
+            &mut may_archive,
             crate::anchor::remembered((vault_id, self.store.path())),
         )?;
         if report.ok {

@@ -275,13 +275,31 @@ impl Session {
                     check.report.problem.unwrap_or_default()
                 )));
             }
-            std::fs::rename(&partial, to)
-                .map_err(|e| Error::Io(format!("could not write {}: {e}", to.display())))?;
+            // Linked into place, which refuses a file that appeared meanwhile (a rename
+            // would replace it), and the directory synced, so the file is there for
+            // good before any event leaves the vault.
+            std::fs::hard_link(&partial, to).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    Error::Conflict(format!(
+                        "{} already exists; archive to a new file",
+                        to.display()
+                    ))
+                } else {
+                    Error::Io(format!("could not write {}: {e}", to.display()))
+                }
+            })?;
+            let _ = std::fs::remove_file(&partial);
+            if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::File::open(dir)
+                    .and_then(|d| d.sync_all())
+                    .map_err(|e| Error::Io(format!("could not write {}: {e}", to.display())))?;
+            }
             Ok(written)
         })();
         let written = match written {
             Ok(w) => w,
             Err(e) => {
+                // `to` is only ever linked last, so it is never ours here.
                 let _ = std::fs::remove_file(&partial);
                 return Err(e);
             }

@@ -22,7 +22,7 @@ const checkpointAudit = vi.mocked(commands.checkpointAudit);
 const exportAuditTrail = vi.mocked(commands.exportAuditTrail);
 const verifyAudit = vi.mocked(commands.verifyAudit);
 
-const ROOT = "3f2a 9c1b 0a2e 11fd 8c3b";
+const ROOT = "3f2a 9c1b 0a2e 11fd 8c3b 77e0 41aa 9d02";
 const INTACT: VerifyReport_Serialize = { events: 12, ok: true, first_bad: null, problem: null };
 
 function state(over: Partial<TrailState_Serialize> = {}): TrailState_Serialize {

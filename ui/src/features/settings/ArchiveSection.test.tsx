@@ -27,7 +27,7 @@ describe("Settings: audit archive", () => {
   it("asks first, explaining the move and the signed mark, then archives and says where", async () => {
     archiveAudit.mockResolvedValue({
       status: "ok",
-      data: { path: PATH, copy: { events: 120, first: 1, last: 120, head: "cd".repeat(32), root: "3f2a 9c1b 0a2e 11fd 8c3b" } },
+      data: { path: PATH, copy: { events: 120, first: 1, last: 120, head: "cd".repeat(32), root: "3f2a 9c1b 0a2e 11fd 8c3b 77e0 41aa 9d02" } },
     });
     renderInSession(<ArchiveSection />);
     expect((screen.getByLabelText("Archive events before") as HTMLInputElement).value).toBe("365d");
