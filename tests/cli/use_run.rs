@@ -104,6 +104,43 @@ fn only_limits_what_is_injected_and_a_missing_name_is_not_found() {
 }
 
 #[test]
+fn more_values_than_a_program_can_start_with_are_refused_before_any_use_is_audited() {
+    let vault = Vault::new();
+    // 40 values of 60 KiB: 2.4 MB, over the 2 MiB Linux gives one execve by default.
+    let file = vault.dir().join("big.env");
+    let body: String = (0..40)
+        .map(|i| format!("BIG_{i:02}={}\n", "x".repeat(60 * 1024)))
+        .collect();
+    std::fs::write(&file, body).unwrap();
+    vault.run(&["import", file.to_str().unwrap()]).ok();
+    let uses = |vault: &Vault| {
+        vault
+            .run(&["--json", "audit", "--action", "use"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let before = uses(&vault);
+    let run = vault.run(&["run", "--", "true"]);
+    assert_eq!(run.code(), Some(2), "{}", run.describe());
+    assert!(run.stderr.contains("ARG_MAX"), "{}", run.describe());
+    assert!(run.stderr.contains("--only"), "{}", run.describe());
+    assert!(!run.stderr.contains("xxxxxxxx"), "no value in the error");
+    assert_eq!(
+        uses(&vault),
+        before,
+        "nothing was used, so nothing is audited"
+    );
+    // A few of them start fine, and those uses are audited.
+    vault
+        .run(&["run", "--only", "BIG_01", "--only", "BIG_02", "--", "true"])
+        .ok();
+    assert_eq!(uses(&vault), before + 2);
+}
+
+#[test]
 fn signals_reach_the_child() {
     let vault = Vault::new();
     vault.set("k", &random_token("v_"), &[]);

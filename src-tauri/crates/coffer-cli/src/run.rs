@@ -44,7 +44,9 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<u8> {
         .unwrap_or_else(|| program.clone());
     let template = a.env_file.as_deref().map(read_template).transpose()?;
     let vars = if a.from_env {
-        from_environment(&a, template.as_deref())?
+        let vars = from_environment(&a, template.as_deref())?;
+        check_exec_limits(&a.command, &vars)?;
+        vars
     } else {
         from_vault(ctx, &a, template.as_deref(), &program_name)?
     };
@@ -325,8 +327,60 @@ fn from_vault(
             vars
         }
     };
+    // Refused before the uses are audited: a program that cannot start used nothing.
+    check_exec_limits(&a.command, &vars)?;
     r.finish()?;
     Ok(vars)
+}
+
+/// What Linux lets one string of a new program's arguments or environment hold
+/// (`MAX_ARG_STRLEN`, 32 pages).
+const MAX_ARG_STRLEN: usize = 32 * 4096;
+
+/// Checks that the program, its arguments and the environment it would get (ours,
+/// less what is withheld, plus `vars`) fit what the system lets one `execve` carry
+/// (`ARG_MAX`, each string with its pointer), and that no variable is longer than one
+/// string may be; otherwise a clear error instead of "Argument list too long".
+fn check_exec_limits(command: &[String], vars: &[Var]) -> Result<()> {
+    let advice = "pick fewer with --only NAME (repeatable) or name them in an --env-file";
+    if let Some(v) = vars
+        .iter()
+        .find(|v| v.name.len() + v.value.len() + 2 > MAX_ARG_STRLEN)
+    {
+        return Err(Error::Invalid(format!(
+            "{} is {} KiB as an environment variable, and one variable may hold at most {} KiB; {advice}",
+            v.name,
+            (v.name.len() + v.value.len() + 2).div_ceil(1024),
+            MAX_ARG_STRLEN / 1024
+        )));
+    }
+    let arg_max = nix::unistd::sysconf(nix::unistd::SysconfVar::ARG_MAX)
+        .ok()
+        .flatten()
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(2 << 20);
+    let pointer = std::mem::size_of::<usize>();
+    let inherited: usize = std::env::vars_os()
+        .filter(|(k, _)| {
+            !WITHHELD.iter().any(|w| k == w) && !vars.iter().any(|v| k == v.name.as_str())
+        })
+        .map(|(k, v)| k.len() + v.len() + 2 + pointer)
+        .sum();
+    let ours: usize = vars
+        .iter()
+        .map(|v| v.name.len() + v.value.len() + 2 + pointer)
+        .sum();
+    let args: usize = command.iter().map(|a| a.len() + 1 + pointer).sum();
+    let total = inherited + ours + args;
+    if total > arg_max {
+        return Err(Error::Invalid(format!(
+            "{} values ({} KiB with the rest of the environment and the command) are more than the system lets a program start with ({} KiB, ARG_MAX); {advice}",
+            vars.len(),
+            total.div_ceil(1024),
+            arg_max / 1024
+        )));
+    }
+    Ok(())
 }
 
 /// `--from-env`: `{{ secrets.payments-api-key }}` reads `PAYMENTS_API_KEY` (or a
