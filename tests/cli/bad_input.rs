@@ -227,14 +227,48 @@ fn a_malformed_env_file_names_the_line_and_imports_nothing() {
     assert!(run.message().contains("line 2"), "{}", run.describe());
     assert!(!run.stderr.contains(&hidden), "{}", run.describe());
 
-    // Well formed, but the same name twice: refused as a whole.
-    std::fs::write(&file, "DUP_A=1\nDUP_B=2\nDUP_A=3\n").unwrap();
-    b.refused(b.vault.run(&["import", file.to_str().unwrap()]), 2);
-
     let json = b.vault.dir().join("bad.json");
     std::fs::write(&json, format!("{{\"OK\": \"x\", \"ALSO\": \"{hidden}\",}}")).unwrap();
     let run = b.refused(b.vault.run(&["import", json.to_str().unwrap()]), 2);
     assert!(!run.stderr.contains(&hidden), "{}", run.describe());
+}
+
+#[test]
+fn a_key_given_twice_keeps_its_last_value_and_an_empty_one_is_skipped_with_a_note() {
+    // As python-dotenv, dotenvy and motdotla/dotenv read it: the last value wins; an
+    // empty value cannot be stored, and must not cost the other keys their import.
+    let vault = Vault::new();
+    let file = vault.dir().join("dup.env");
+    std::fs::write(
+        &file,
+        "DUP_A=first-value\nDUP_B=2\nEMPTY=\nDUP_A=last-value\nPEM='-----BEGIN KEY-----\nabc\n-----END KEY-----'\n",
+    )
+    .unwrap();
+    let run = vault.run(&["import", file.to_str().unwrap()]).ok();
+    assert!(
+        run.stdout.contains("imported 3 secrets"),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        run.stderr
+            .contains("line 4: DUP_A is given again; the later value is kept"),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        run.stderr
+            .contains("line 3 (EMPTY): the value is empty; skipped"),
+        "{}",
+        run.describe()
+    );
+    assert!(!run.stderr.contains("first-value") && !run.stderr.contains("last-value"));
+    assert_eq!(vault.reveal("DUP_A", &[]), "last-value");
+    assert_eq!(
+        vault.reveal("PEM", &[]),
+        "-----BEGIN KEY-----\nabc\n-----END KEY-----"
+    );
+    vault.run(&["reveal", "EMPTY"]).refused(3);
 }
 
 #[test]

@@ -1136,8 +1136,12 @@ fn import_file(ctx: &Ctx, file: &std::path::Path, environment: Option<&str>) -> 
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Error::Invalid(format!("{} is not UTF-8 text", file.display())))?;
     let format = ImportFormat::detect(&file.to_string_lossy(), text);
-    let entries = import::parse(format, text)
+    let parsed = import::parse(format, text)
         .map_err(|e| Error::Invalid(format!("{}: {e}", file.display())))?;
+    for note in &parsed.notes {
+        output::err_line(format!("note: {}: {note}", file.display()));
+    }
+    let entries = parsed.entries;
     let mut s = ctx.session()?;
     ctx.confirm_if_protected(&mut s, environment.unwrap_or("development"))?;
     let out = s.import(&ctx.scope, environment, entries)?;

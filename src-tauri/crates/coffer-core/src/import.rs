@@ -24,28 +24,65 @@ impl ImportFormat {
     }
 }
 
-pub fn parse(format: ImportFormat, text: &str) -> Result<Vec<(String, SecretValue)>> {
-    match format {
-        ImportFormat::Dotenv => parse_dotenv(text),
-        ImportFormat::Json => parse_json(text),
+/// What an import file holds: its entries, in file order (a key given twice appears
+/// once, with its last value), and notes about what was skipped or decided.
+pub struct Parsed {
+    pub entries: Vec<(String, SecretValue)>,
+    pub notes: Vec<String>,
+}
+
+/// Names and notes only: values never reach `Debug`.
+impl std::fmt::Debug for Parsed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parsed")
+            .field(
+                "keys",
+                &self.entries.iter().map(|e| &e.0).collect::<Vec<_>>(),
+            )
+            .field("notes", &self.notes)
+            .finish()
     }
 }
 
-/// `.env`: `NAME=value` lines, optional `export `, `#` comments, blank lines, single
-/// quotes (literal) and double quotes (with `\n`, `\"`, `\\` escapes, may span lines).
-pub fn parse_dotenv(text: &str) -> Result<Vec<(String, SecretValue)>> {
-    let mut out = Vec::new();
+pub fn parse(format: ImportFormat, text: &str) -> Result<Parsed> {
+    match format {
+        ImportFormat::Dotenv => parse_dotenv(text),
+        ImportFormat::Json => parse_json(text).map(|entries| Parsed {
+            entries,
+            notes: Vec::new(),
+        }),
+    }
+}
+
+/// `.env` as python-dotenv, dotenvy and motdotla/dotenv read it where they agree:
+/// `NAME=value` lines, optional `export `, `#` comments (a whole line, or after a space
+/// or tab in an unquoted value), blank lines, single quotes (literal, may span lines)
+/// and double quotes (`\n`, `\t`, `\"`, `\\` escapes, may span lines). An empty value
+/// is skipped with a note (Coffer stores no empty secret) and a key given twice keeps
+/// its last value, with a note. On purpose, `$VAR` and `${VAR}` are kept as written,
+/// never expanded: a `$` in a password is common, and expansion would read this
+/// process's environment into the vault.
+pub fn parse_dotenv(text: &str) -> Result<Parsed> {
+    let mut entries: Vec<(String, SecretValue)> = Vec::new();
+    let mut notes = Vec::new();
+    let mut expanded_note = false;
     let lines: Vec<&str> = text.lines().collect();
     let mut i = 0;
     while i < lines.len() {
         let lineno = i + 1;
-        let line = lines[i].trim_start_matches('\u{feff}').trim();
+        let raw = if i == 0 {
+            lines[i].trim_start_matches('\u{feff}')
+        } else {
+            lines[i]
+        };
+        let line = raw.trim();
         i += 1;
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
         let line = line
-            .strip_prefix("export ")
+            .strip_prefix("export")
+            .filter(|r| r.starts_with([' ', '\t']))
             .map(str::trim_start)
             .unwrap_or(line);
         let Some((key, rest)) = line.split_once('=') else {
@@ -57,80 +94,129 @@ pub fn parse_dotenv(text: &str) -> Result<Vec<(String, SecretValue)>> {
         names::secret(key).map_err(|e| Error::invalid(format!("line {lineno}: {e}")))?;
         let rest = rest.trim_start();
         let value = if let Some(body) = rest.strip_prefix('"') {
-            let mut buf = Zeroizing::new(String::new());
-            let mut cur = body.to_string();
-            let mut closed = false;
-            loop {
-                let mut chars = cur.chars();
-                let mut tail = None;
-                while let Some(c) = chars.next() {
-                    match c {
-                        '\\' => match chars.next() {
-                            Some('n') => buf.push('\n'),
-                            Some('r') => buf.push('\r'),
-                            Some('t') => buf.push('\t'),
-                            Some(o) => buf.push(o),
-                            None => buf.push('\\'),
-                        },
-                        '"' => {
-                            tail = Some(chars.as_str().to_string());
-                            break;
-                        }
-                        o => buf.push(o),
-                    }
-                }
-                if let Some(t) = tail {
-                    let t = t.trim();
-                    if !(t.is_empty() || t.starts_with('#')) {
-                        return Err(Error::invalid(format!(
-                            "line {lineno}: unexpected text after the closing quote"
-                        )));
-                    }
-                    closed = true;
-                    break;
-                }
-                if i >= lines.len() {
-                    break;
-                }
-                buf.push('\n');
-                cur = lines[i].to_string();
-                i += 1;
-            }
-            if !closed {
-                return Err(Error::invalid(format!(
-                    "line {lineno}: unterminated double quote"
-                )));
-            }
-            Zeroizing::new(buf.as_bytes().to_vec())
+            let (value, next) = double_quoted(&lines, body, i, lineno)?;
+            i = next;
+            value
         } else if let Some(body) = rest.strip_prefix('\'') {
-            let Some(end) = body.find('\'') else {
-                return Err(Error::invalid(format!(
-                    "line {lineno}: unterminated single quote"
-                )));
-            };
-            let t = body[end + 1..].trim();
-            if !(t.is_empty() || t.starts_with('#')) {
-                return Err(Error::invalid(format!(
-                    "line {lineno}: unexpected text after the closing quote"
-                )));
-            }
-            Zeroizing::new(body.as_bytes()[..end].to_vec())
+            let (value, next) = single_quoted(&lines, body, i, lineno)?;
+            i = next;
+            value
         } else {
-            // Unquoted: an inline comment starts at " #".
-            let v = match rest.find(" #") {
-                Some(p) => &rest[..p],
-                None => rest,
-            };
-            Zeroizing::new(v.trim_end().as_bytes().to_vec())
+            // Unquoted: a comment starts at a `#` after a space or a tab.
+            let end = rest
+                .char_indices()
+                .find(|&(p, c)| c == '#' && p > 0 && rest[..p].ends_with([' ', '\t']))
+                .map_or(rest.len(), |(p, _)| p);
+            Zeroizing::new(rest[..end].trim_end().as_bytes().to_vec())
         };
+        if value.is_empty() {
+            notes.push(format!(
+                "line {lineno} ({key}): the value is empty; skipped (Coffer stores no empty secret)"
+            ));
+            continue;
+        }
+        if !expanded_note && value.windows(2).any(|w| w == b"${") {
+            expanded_note = true;
+            notes.push(format!(
+                "line {lineno} ({key}): '${{...}}' is kept as written; Coffer does not expand variables"
+            ));
+        }
         let value = SecretValue::from_bytes(value)
             .map_err(|e| Error::invalid(format!("line {lineno} ({key}): {e}")))?;
-        out.push((key.to_string(), value));
+        if let Some(p) = entries.iter().position(|(k, _)| k == key) {
+            notes.push(format!(
+                "line {lineno}: {key} is given again; the later value is kept"
+            ));
+            entries.remove(p);
+        }
+        entries.push((key.to_string(), value));
     }
-    if out.is_empty() {
-        return Err(Error::invalid("the file holds no NAME=value entries"));
+    if entries.is_empty() {
+        return Err(Error::invalid(if notes.is_empty() {
+            "the file holds no NAME=value entries".to_string()
+        } else {
+            format!("the file holds no value to import ({})", notes.join("; "))
+        }));
     }
-    Ok(out)
+    Ok(Parsed { entries, notes })
+}
+
+/// What may follow a closing quote: nothing, or a comment.
+fn after_quote(tail: &str, lineno: usize) -> Result<()> {
+    let t = tail.trim();
+    if t.is_empty() || t.starts_with('#') {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "line {lineno}: unexpected text after the closing quote"
+        )))
+    }
+}
+
+/// A double-quoted value from `body` (the rest of its first line) on, with escapes;
+/// returns it and the index of the line after it.
+fn double_quoted(
+    lines: &[&str],
+    body: &str,
+    mut next: usize,
+    lineno: usize,
+) -> Result<(Zeroizing<Vec<u8>>, usize)> {
+    let mut buf = Zeroizing::new(String::new());
+    let mut cur = body;
+    loop {
+        let mut chars = cur.char_indices();
+        while let Some((p, c)) = chars.next() {
+            match c {
+                '\\' => match chars.next().map(|(_, c)| c) {
+                    Some('n') => buf.push('\n'),
+                    Some('r') => buf.push('\r'),
+                    Some('t') => buf.push('\t'),
+                    Some(o) => buf.push(o),
+                    None => buf.push('\\'),
+                },
+                '"' => {
+                    after_quote(&cur[p + 1..], lineno)?;
+                    return Ok((Zeroizing::new(buf.as_bytes().to_vec()), next));
+                }
+                o => buf.push(o),
+            }
+        }
+        let Some(line) = lines.get(next) else {
+            return Err(Error::invalid(format!(
+                "line {lineno}: unterminated double quote"
+            )));
+        };
+        buf.push('\n');
+        cur = line;
+        next += 1;
+    }
+}
+
+/// A single-quoted value: literal, up to the next `'`, across lines if need be.
+fn single_quoted(
+    lines: &[&str],
+    body: &str,
+    mut next: usize,
+    lineno: usize,
+) -> Result<(Zeroizing<Vec<u8>>, usize)> {
+    let mut buf = Zeroizing::new(String::new());
+    let mut cur = body;
+    loop {
+        if let Some(end) = cur.find('\'') {
+            buf.push_str(&cur[..end]);
+            after_quote(&cur[end + 1..], lineno)?;
+            return Ok((Zeroizing::new(buf.as_bytes().to_vec()), next));
+        }
+        let Some(line) = lines.get(next) else {
+            return Err(Error::invalid(format!(
+                "line {lineno}: unterminated single quote"
+            )));
+        };
+        buf.push_str(cur);
+        buf.push('\n');
+        cur = line;
+        next += 1;
+    }
 }
 
 /// JSON: one flat object of `"NAME": "value"` (nested objects and arrays are stored
@@ -183,7 +269,7 @@ mod tests {
     fn dotenv_forms() {
         let text = "# comment\n\nA=plain\nexport B = spaced  # note\nC='single # kept'\nD=\"esc\\n\\\"q\\\"\"\nE=\"multi\nline\"\n";
         assert_eq!(
-            pairs(parse_dotenv(text).unwrap()),
+            pairs(parse_dotenv(text).unwrap().entries),
             vec![
                 ("A".into(), "plain".into()),
                 ("B".into(), "spaced".into()),
@@ -210,6 +296,10 @@ mod tests {
         assert!(e.contains("line 1") && !e.contains("sekrit"), "{e}");
         let e = parse_dotenv("EMPTY=\n").unwrap_err().to_string();
         assert!(e.contains("line 1 (EMPTY)") && e.contains("empty"), "{e}");
+        let e = parse_dotenv("A='never closed sekrit\nmore\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 1") && !e.contains("sekrit"), "{e}");
         assert!(parse_dotenv("# nothing\n").is_err());
     }
 
@@ -228,5 +318,92 @@ mod tests {
         assert!(e.contains("line 1") && !e.contains("sekrit"), "{e}");
         assert!(parse_json("[1,2]").is_err());
         assert!(parse_json(r#"{"bad name":"x"}"#).is_err());
+    }
+
+    /// Cases where python-dotenv, dotenvy and motdotla/dotenv agree (each suite has
+    /// its own version of them), written here as input and the pairs all three read.
+    #[test]
+    fn dotenv_reads_what_the_well_kept_parsers_agree_on() {
+        let cases: &[(&str, &[(&str, &str)])] = &[
+            ("A=b", &[("A", "b")]),
+            ("A = b", &[("A", "b")]),
+            ("  A=b  ", &[("A", "b")]),
+            ("export A=b", &[("A", "b")]),
+            ("export\tA=b", &[("A", "b")]),
+            ("EXPORTED=b", &[("EXPORTED", "b")]),
+            ("A=b c", &[("A", "b c")]),
+            ("A=b # comment", &[("A", "b")]),
+            ("A=b\t# a tab before the hash", &[("A", "b")]),
+            ("A=b#not-a-comment", &[("A", "b#not-a-comment")]),
+            ("A='b # c'", &[("A", "b # c")]),
+            ("A=\"b # c\"", &[("A", "b # c")]),
+            ("A=\"b\" # c", &[("A", "b")]),
+            ("A='b' # c", &[("A", "b")]),
+            ("A=\"line\\nbreak\"", &[("A", "line\nbreak")]),
+            ("A='line\\nbreak'", &[("A", "line\\nbreak")]),
+            ("A=\"multi\nline\"", &[("A", "multi\nline")]),
+            (
+                "KEY='-----BEGIN PRIVATE KEY-----\nMIIB\nabc=\n-----END PRIVATE KEY-----'\nB=1",
+                &[
+                    (
+                        "KEY",
+                        "-----BEGIN PRIVATE KEY-----\nMIIB\nabc=\n-----END PRIVATE KEY-----",
+                    ),
+                    ("B", "1"),
+                ],
+            ),
+            ("A=\"it's\"", &[("A", "it's")]),
+            ("A='say \"hi\"'", &[("A", "say \"hi\"")]),
+            ("A=b\r\nC=d\r\n", &[("A", "b"), ("C", "d")]),
+            ("\u{feff}A=b", &[("A", "b")]),
+            ("A=b=c", &[("A", "b=c")]),
+            ("A=pa$$word", &[("A", "pa$$word")]),
+            ("# only\n\nA=b\n#C=d", &[("A", "b")]),
+            ("A=1\nB=2\nA=3", &[("B", "2"), ("A", "3")]),
+            ("A=\nB=2", &[("B", "2")]),
+            ("A=''\nB=\"\"\nC=3", &[("C", "3")]),
+        ];
+        for (text, want) in cases {
+            let got = parse_dotenv(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+            let want: Vec<(String, String)> = want
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            assert_eq!(pairs(got.entries), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn skipped_and_repeated_keys_are_noted_and_nothing_else_is_lost() {
+        let mut text = String::new();
+        for i in 0..99 {
+            text.push_str(&format!("KEY_{i:02}=value-{i}\n"));
+        }
+        text.push_str("EMPTY=\nKEY_00=again\nTPL=${HOME}/x\n");
+        let got = parse_dotenv(&text).unwrap();
+        assert_eq!(got.entries.len(), 100, "99 keys and TPL; EMPTY skipped");
+        assert_eq!(
+            got.entries
+                .iter()
+                .find(|(k, _)| k == "KEY_00")
+                .unwrap()
+                .1
+                .expose(),
+            "again"
+        );
+        let notes = got.notes.join("\n");
+        assert!(
+            notes.contains("line 100 (EMPTY): the value is empty; skipped"),
+            "{notes}"
+        );
+        assert!(notes.contains("line 101: KEY_00 is given again"), "{notes}");
+        assert!(
+            notes.contains("line 102 (TPL): '${...}' is kept as written"),
+            "{notes}"
+        );
+        assert!(
+            !notes.contains("value-") && !notes.contains("again\n"),
+            "no value in a note"
+        );
     }
 }

@@ -649,7 +649,9 @@ fn auto_lock_is_the_shortest_over_the_members_workspaces() {
 fn import_is_all_or_nothing() {
     let (_fx, mut s) = Fixture::new();
     set(&mut s, "EXISTING", "development", "old-value").unwrap();
-    let entries = coffer_core::import::parse_dotenv("NEW_ONE=first\nEXISTING=second\n").unwrap();
+    let entries = coffer_core::import::parse_dotenv("NEW_ONE=first\nEXISTING=second\n")
+        .unwrap()
+        .entries;
     let out = s.import(&Scope::default(), None, entries).unwrap();
     assert_eq!(
         out.iter()
