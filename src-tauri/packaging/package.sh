@@ -31,12 +31,34 @@ deb_dir="$root/target/$profile/bundle/deb"
 # The CLI rides along in /usr/bin: the app and `coffer` share the same vault. Updater
 # artifacts need the private key, so they are asked for only when it is there.
 signed="${TAURI_SIGNING_PRIVATE_KEY:+1}"
-config="$(node -e '
-  const [cli, signed] = process.argv.slice(1);
-  const bundle = { linux: { deb: { files: { "/usr/bin/coffer": cli } } } };
-  if (signed) bundle.createUpdaterArtifacts = true;
-  console.log(JSON.stringify({ bundle }));
-' "$root/target/$profile/coffer" "$signed")"
+
+# Shell completions and manual pages, generated from the CLI's own grammar (so they
+# cannot drift from it); man pages gzipped without a timestamp, as Debian wants.
+share="$root/target/$profile/share"
+build_share() {
+  local cli="$root/target/$profile/coffer"
+  rm -rf "$share" && mkdir -p "$share/completions" "$share/man1"
+  "$cli" completions bash >"$share/completions/coffer.bash"
+  "$cli" completions zsh >"$share/completions/_coffer"
+  "$cli" completions fish >"$share/completions/coffer.fish"
+  "$cli" man --out "$share/man1"
+  gzip -9n "$share"/man1/*.1
+}
+config() {
+  node -e '
+    const [cli, share, signed] = process.argv.slice(1);
+    const files = {
+      "/usr/bin/coffer": cli,
+      "/usr/share/bash-completion/completions/coffer": `${share}/completions/coffer.bash`,
+      "/usr/share/zsh/vendor-completions/_coffer": `${share}/completions/_coffer`,
+      "/usr/share/fish/vendor_completions.d/coffer.fish": `${share}/completions/coffer.fish`,
+      "/usr/share/man/man1": `${share}/man1`,
+    };
+    const bundle = { linux: { deb: { files } } };
+    if (signed) bundle.createUpdaterArtifacts = true;
+    console.log(JSON.stringify({ bundle }));
+  ' "$root/target/$profile/coffer" "$share" "$signed"
+}
 
 start=$(date +%s)
 if [ -z "${SKIP_BUILD:-}" ]; then
@@ -44,10 +66,12 @@ if [ -z "${SKIP_BUILD:-}" ]; then
   release=()
   [ "$profile" = release ] && release=(--release)
   cargo build --locked --bin coffer "${release[@]}"
-  CI=true npx --no-install tauri build "${flags[@]}" --bundles deb --config "$config"
+  build_share
+  CI=true npx --no-install tauri build "${flags[@]}" --bundles deb --config "$(config)"
 else
   # Package what is already built (CI reuses the debug app of tests/app/run.sh).
-  CI=true npx --no-install tauri bundle "${flags[@]}" --bundles deb --config "$config"
+  build_share
+  CI=true npx --no-install tauri bundle "${flags[@]}" --bundles deb --config "$(config)"
 fi
 
 deb="$deb_dir/Coffer_${version}_amd64.deb"

@@ -222,3 +222,32 @@ fn audit_csv_neutralises_a_cell_a_spreadsheet_would_run() {
     }
     assert!(!csv.stdout.contains("formula-cell-value"));
 }
+
+#[test]
+fn completions_and_manual_pages_come_from_the_grammar_and_need_no_vault() {
+    let vault = Vault::new();
+    let cli = || vault.cli().env("COFFER_VAULT", "/nonexistent/none.db");
+    let bash = cli().run(&["completions", "bash"]).ok().stdout;
+    assert!(bash.contains("complete -F _coffer"), "{bash}");
+    assert!(bash.contains("checkpoint"), "subcommands are offered");
+    let zsh = cli().run(&["completions", "zsh"]).ok().stdout;
+    assert!(zsh.starts_with("#compdef coffer"), "{zsh}");
+    let fish = cli().run(&["completions", "fish"]).ok().stdout;
+    assert!(fish.contains("complete -c coffer"), "{fish}");
+    cli().run(&["completions", "tcsh"]).refused(2);
+
+    let out = vault.dir().join("man");
+    cli().run(&["man", "--out", out.to_str().unwrap()]).ok();
+    let page = std::fs::read_to_string(out.join("coffer.1")).unwrap();
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH coffer 1"),
+        "{page}"
+    );
+    let run = std::fs::read_to_string(out.join("coffer-run.1")).unwrap();
+    assert!(run.contains("coffer run"), "{run}");
+    assert!(out.join("coffer-audit-verify.1").exists());
+    assert!(
+        !out.join("coffer-agent.1").exists(),
+        "hidden commands get no page"
+    );
+}

@@ -49,6 +49,13 @@ for f in usr/bin/coffer-app usr/bin/coffer usr/share/applications/Coffer.desktop
   [ -e "$work/root/$f" ] || fail "the package lacks /$f"
 done
 [ -x "$work/root/usr/bin/coffer-app" ] || fail "/usr/bin/coffer-app is not executable"
+for f in usr/share/bash-completion/completions/coffer usr/share/zsh/vendor-completions/_coffer \
+  usr/share/fish/vendor_completions.d/coffer.fish usr/share/man/man1/coffer.1.gz \
+  usr/share/man/man1/coffer-run.1.gz usr/share/man/man1/coffer-audit-verify.1.gz; do
+  [ -s "$work/root/$f" ] || fail "the package lacks /$f"
+done
+bash -n "$work/root/usr/share/bash-completion/completions/coffer" || fail "the bash completion does not parse"
+zcat "$work/root/usr/share/man/man1/coffer.1.gz" | grep -q '^\.TH' || fail "coffer.1 is not a manual page"
 "$work/root/usr/bin/coffer" --version >/dev/null || fail "the packaged CLI does not run"
 for size in 32x32 64x64 128x128 256x256 512x512; do
   icon="$work/root/usr/share/icons/hicolor/$size/apps/coffer-app.png"

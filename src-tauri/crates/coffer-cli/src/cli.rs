@@ -141,6 +141,17 @@ pub enum Command {
     },
     /// End the unlocked session started by `coffer unlock`
     Lock,
+    /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell)
+    #[command(
+        after_help = "Installed by the package; by hand, e.g.:\n  coffer completions bash > ~/.local/share/bash-completion/completions/coffer"
+    )]
+    Completions { shell: clap_complete::Shell },
+    /// Write the manual pages (coffer.1 and one per command) into a directory
+    #[command(hide = true)]
+    Man {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     /// The session agent itself (started by `coffer unlock`)
     #[command(hide = true)]
     Agent {

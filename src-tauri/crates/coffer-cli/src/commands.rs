@@ -81,6 +81,12 @@ fn duration(raw: Option<&str>) -> Result<Option<i64>> {
 }
 
 pub fn run(cli: Cli) -> Result<u8> {
+    // Neither needs a vault, or a home to find one in.
+    match &cli.command {
+        Command::Completions { shell } => return completions(*shell),
+        Command::Man { out } => return man_pages(out),
+        _ => {}
+    }
     let ctx = Ctx {
         vault: match cli.vault {
             Some(p) => p,
@@ -253,6 +259,8 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Agent { socket, until_ms } => agent::serve(&socket, until_ms),
+        Command::Completions { shell } => completions(shell),
+        Command::Man { out } => man_pages(&out),
     }
 }
 
@@ -1157,6 +1165,45 @@ fn import_file(ctx: &Ctx, file: &std::path::Path, environment: Option<&str>) -> 
             out.len() - created
         );
     }
+    Ok(0)
+}
+
+/// `coffer completions SHELL`: the shell's completion script, from the same grammar
+/// the parser uses.
+fn completions(shell: clap_complete::Shell) -> Result<u8> {
+    use clap::CommandFactory as _;
+    let mut cmd = Cli::command();
+    let mut out = std::io::stdout().lock();
+    clap_complete::generate(shell, &mut cmd, "coffer", &mut out);
+    Ok(0)
+}
+
+/// `coffer man --out DIR`: `coffer.1` and `coffer-<command>.1` for each visible
+/// command (and their own commands), for the package to install.
+fn man_pages(out: &std::path::Path) -> Result<u8> {
+    use clap::CommandFactory as _;
+    std::fs::create_dir_all(out)
+        .map_err(|e| Error::Io(format!("could not create {}: {e}", out.display())))?;
+    fn write(cmd: clap::Command, name: &str, out: &std::path::Path) -> Result<()> {
+        let spoken = name.replace('-', " ");
+        let cmd = cmd.bin_name(spoken.clone()).display_name(spoken);
+        let mut page = Vec::new();
+        clap_mangen::Man::new(cmd.clone())
+            .title(name)
+            .render(&mut page)
+            .map_err(|e| Error::Io(e.to_string()))?;
+        let path = out.join(format!("{name}.1"));
+        std::fs::write(&path, page)
+            .map_err(|e| Error::Io(format!("could not write {}: {e}", path.display())))?;
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            if sub.get_name() == "help" {
+                continue;
+            }
+            write(sub.clone(), &format!("{name}-{}", sub.get_name()), out)?;
+        }
+        Ok(())
+    }
+    write(Cli::command(), "coffer", out)?;
     Ok(0)
 }
 
