@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential pkg-config libdbus-1-dev libwebkit2gtk-4.1-dev
   dbus dbus-x11 gnome-keyring sqlite3 python3 jq
-  xvfb xauth webkit2gtk-driver imagemagick x11-utils desktop-file-utils)
+  xvfb xauth webkit2gtk-driver imagemagick x11-utils desktop-file-utils lintian)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -33,31 +33,50 @@ deb_dir="$root/target/$profile/bundle/deb"
 signed="${TAURI_SIGNING_PRIVATE_KEY:+1}"
 
 # Shell completions and manual pages, generated from the CLI's own grammar (so they
-# cannot drift from it); man pages gzipped without a timestamp, as Debian wants.
+# cannot drift from it), the app's page, the copyright and a changelog: what Debian's
+# policy (and lintian) asks of a package. Man pages and the changelog are gzipped
+# without a timestamp.
 share="$root/target/$profile/share"
 build_share() {
   local cli="$root/target/$profile/coffer"
-  rm -rf "$share" && mkdir -p "$share/completions" "$share/man1"
+  rm -rf "$share" && mkdir -p "$share/completions" "$share/man1" "$share/doc"
   "$cli" completions bash >"$share/completions/coffer.bash"
   "$cli" completions zsh >"$share/completions/_coffer"
   "$cli" completions fish >"$share/completions/coffer.fish"
   "$cli" man --out "$share/man1"
+  cp src-tauri/packaging/coffer-app.1 "$share/man1/"
   gzip -9n "$share"/man1/*.1
+  cp src-tauri/packaging/copyright "$share/doc/copyright"
+  # A native package's changelog, one entry for this version, dated by its commit.
+  local date maintainer
+  date="$(git log -1 --format=%aD 2>/dev/null || date -R)"
+  maintainer="The Coffer maintainers <maintainers@example.invalid>"
+  printf 'coffer (%s) unstable; urgency=medium\n\n  * Release %s: see README.md for what it does.\n\n -- %s  %s\n' \
+    "$version" "$version" "$maintainer" "$date" | gzip -9n >"$share/doc/changelog.gz"
+}
+# The C library the two binaries were linked against, at the newest symbol version
+# they use (the bundler lists the GTK and WebKit libraries, not libc).
+libc_depends() {
+  local v
+  v="$(objdump -T "$root/target/$profile/coffer" "$root/target/$profile/coffer-app" 2>/dev/null |
+    grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1)"
+  echo "libc6 (>= ${v:-2.34})"
 }
 config() {
   node -e '
-    const [cli, share, signed] = process.argv.slice(1);
+    const [cli, share, signed, libc] = process.argv.slice(1);
     const files = {
       "/usr/bin/coffer": cli,
       "/usr/share/bash-completion/completions/coffer": `${share}/completions/coffer.bash`,
       "/usr/share/zsh/vendor-completions/_coffer": `${share}/completions/_coffer`,
       "/usr/share/fish/vendor_completions.d/coffer.fish": `${share}/completions/coffer.fish`,
       "/usr/share/man/man1": `${share}/man1`,
+      "/usr/share/doc/coffer": `${share}/doc`,
     };
-    const bundle = { linux: { deb: { files } } };
+    const bundle = { linux: { deb: { files, depends: [libc] } } };
     if (signed) bundle.createUpdaterArtifacts = true;
     console.log(JSON.stringify({ bundle }));
-  ' "$root/target/$profile/coffer" "$share" "$signed"
+  ' "$root/target/$profile/coffer" "$share" "$signed" "$(libc_depends)"
 }
 
 start=$(date +%s)

@@ -64,6 +64,20 @@ for size in 32x32 64x64 128x128 256x256 512x512; do
   [ "$actual" = "$size" ] || fail "the $size icon is $actual"
 done
 
+echo "== lintian"
+# Zero errors and zero warnings. The one tag suppressed: CI packages the debug build
+# (the one its end-to-end tests already built), whose binaries keep their symbols on
+# purpose; release builds are stripped (Cargo.toml, profile.release.strip).
+suppress=()
+[ "$(basename "$(dirname "$(dirname "$(dirname "$deb")")")")" = debug ] &&
+  suppress=(--suppress-tags unstripped-binary-or-object)
+lint="$(lintian --tag-display-limit 0 --fail-on error,warning "${suppress[@]}" "$deb" 2>&1 |
+  grep -v 'running with root privileges' || true)"
+if [ -n "$lint" ]; then
+  echo "$lint" >&2
+  fail "lintian has findings"
+fi
+
 echo "== desktop entry"
 entry="$work/root/usr/share/applications/Coffer.desktop"
 desktop-file-validate --no-hints "$entry" || fail "desktop-file-validate refused $entry"

@@ -221,6 +221,7 @@ pub enum MemberCmd {
         #[arg(long, value_name = "ROLE")]
         role: String,
     },
+    /// The members of this workspace and their roles
     List,
     /// Give a member a role in this workspace (or one project)
     Grant {
@@ -231,50 +232,53 @@ pub enum MemberCmd {
         only_project: Option<String>,
     },
     /// Remove a member from this workspace
-    Remove {
-        name: String,
-    },
+    Remove { name: String },
 }
 
 #[derive(Subcommand)]
 pub enum RoleCmd {
+    /// The built-in roles and the capabilities of each
     List,
 }
 
 #[derive(Subcommand)]
 pub enum WorkspaceCmd {
+    /// Create a workspace, with you as its owner
     Create { name: String },
+    /// The workspaces you belong to
     List,
 }
 
 #[derive(Subcommand)]
 pub enum ProjectCmd {
+    /// Create a project in this workspace (with development, staging and production)
     Create { name: String },
+    /// The projects of this workspace
     List,
 }
 
 #[derive(Subcommand)]
 pub enum EnvCmd {
+    /// Create an environment in this project
     Create {
         name: String,
         /// Ask for the passphrase again before any change
         #[arg(long)]
         protected: bool,
     },
+    /// The environments of this project, protected ones marked
     List,
     /// Mark an environment protected
-    Protect {
-        name: String,
-    },
+    Protect { name: String },
     /// Remove the protection of an environment
-    Unprotect {
-        name: String,
-    },
+    Unprotect { name: String },
 }
 
 #[derive(Subcommand)]
 pub enum SettingsCmd {
+    /// Show one setting, or all of them with their defaults
     Get { key: Option<String> },
+    /// Change a setting (needs manage)
     Set { key: String, value: String },
 }
 

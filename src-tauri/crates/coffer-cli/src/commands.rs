@@ -1185,8 +1185,10 @@ fn man_pages(out: &std::path::Path) -> Result<u8> {
     std::fs::create_dir_all(out)
         .map_err(|e| Error::Io(format!("could not create {}: {e}", out.display())))?;
     fn write(cmd: clap::Command, name: &str, out: &std::path::Path) -> Result<()> {
-        let spoken = name.replace('-', " ");
-        let cmd = cmd.bin_name(spoken.clone()).display_name(spoken);
+        // NAME says the page's name (coffer-run), SYNOPSIS how it is typed (coffer run).
+        let cmd = cmd
+            .bin_name(name.replace('-', " "))
+            .display_name(name.to_string());
         let mut page = Vec::new();
         clap_mangen::Man::new(cmd.clone())
             .title(name)
