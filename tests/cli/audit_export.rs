@@ -3,10 +3,9 @@
 //! filters it and `--follow` keeps printing new events for a log forwarder.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::support::{random_token, Vault};
+use super::support::{jq, random_token, Vault};
 
 #[test]
 fn jsonl_lines_carry_ecs_fields_and_jq_reads_them_as_they_are() {
@@ -45,20 +44,11 @@ fn jsonl_lines_carry_ecs_fields_and_jq_reads_them_as_they_are() {
     );
 
     // jq, as a pipeline would use it.
-    let mut jq = Command::new("jq")
-        .args(["-r", r#"select(.event.action == "secret.reveal" and .event.outcome == "success") | .user.name + " " + .coffer.detail.reason"#])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("jq is installed (tests/setup-machine.sh)");
-    use std::io::Write as _;
-    jq.stdin.take().unwrap().write_all(out.as_bytes()).unwrap();
-    let found = jq.wait_with_output().unwrap();
-    assert!(found.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&found.stdout).trim(),
-        "alice incident 42"
+    let found = jq(
+        r#"select(.event.action == "secret.reveal" and .event.outcome == "success") | .user.name + " " + .coffer.detail.reason"#,
+        &out,
     );
+    assert_eq!(found.trim(), "alice incident 42");
 
     // --since takes the same forms as the table does.
     let later = vault

@@ -5,9 +5,9 @@
 //! an archive mark removed from the vault.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use super::support::{random_token, Run, Vault};
+use super::support::{jq, random_token, Run, Vault};
 
 fn vault_with_history() -> (Vault, String) {
     let vault = Vault::new();
@@ -36,21 +36,11 @@ fn verify_file(vault: &Vault, file: &Path, extra: &[&str]) -> Run {
         .run(&args)
 }
 
-/// The event a failed verification names.
-fn broken_at(run: &Run) -> Option<i64> {
-    let at = run.stderr.find("BROKEN at event ")?;
-    run.stderr[at + 16..]
-        .split(|c: char| !c.is_ascii_digit())
-        .next()?
-        .parse()
-        .ok()
-}
-
 #[track_caller]
 fn assert_file_broken_at(vault: &Vault, file: &Path, id: i64, why: &str) {
     let run = verify_file(vault, file, &[]);
     assert_eq!(run.code(), Some(1), "{}", run.describe());
-    assert_eq!(broken_at(&run), Some(id), "{}", run.describe());
+    assert_eq!(run.broken_at(), Some(id), "{}", run.describe());
     assert!(run.stderr.contains(why), "{}", run.describe());
 }
 
@@ -126,17 +116,7 @@ fn an_export_verifies_offline_with_the_keys_it_carries_and_holds_no_value() {
     assert_eq!(events.json().as_array().unwrap().len(), 1);
 
     // The events are the JSON lines of `audit --jsonl`: jq reads them as they are.
-    let mut jq = Command::new("jq")
-        .args(["-r", "select(.event) | .event.action"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("jq is installed (tests/setup-machine.sh)");
-    use std::io::Write as _;
-    jq.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    let found = jq.wait_with_output().unwrap();
-    assert!(found.status.success());
-    let actions = String::from_utf8_lossy(&found.stdout);
+    let actions = jq("select(.event) | .event.action", &text);
     assert!(actions.lines().any(|a| a == "secret.reveal"), "{actions}");
 }
 
@@ -381,7 +361,7 @@ fn an_archive_moves_old_events_out_and_both_parts_verify() {
     drop(db);
     let run = vault.run(&["audit", "verify"]);
     assert_eq!(run.code(), Some(1), "{}", run.describe());
-    assert_eq!(broken_at(&run), Some(1), "{}", run.describe());
+    assert_eq!(run.broken_at(), Some(1), "{}", run.describe());
 }
 
 #[test]
@@ -418,7 +398,7 @@ fn a_forged_archive_mark_without_a_key_is_caught() {
     // An unsigned mark moves nothing: the trail still starts at event 1, now missing.
     let run = vault.run(&["audit", "verify"]);
     assert_eq!(run.code(), Some(1), "{}", run.describe());
-    assert_eq!(broken_at(&run), Some(1), "{}", run.describe());
+    assert_eq!(run.broken_at(), Some(1), "{}", run.describe());
     assert!(run.stderr.contains("missing"), "{}", run.describe());
     assert!(last > 3);
 }

@@ -9,7 +9,7 @@ use rusqlite::params;
 use sha2::{Digest, Sha256};
 
 use super::attacker::{framed, open_slot};
-use super::support::{random_token, Member, Run, Vault};
+use super::support::{random_token, Member, Vault};
 
 /// A vault with a dozen audit events: creates, rotations, a reveal, a denial.
 fn vault_with_history() -> Vault {
@@ -53,20 +53,10 @@ fn assert_broken_at(vault: &Vault, id: i64) {
         "verify must fail: {}",
         run.describe()
     );
-    assert_eq!(first_event_named(&run), Some(id), "{}", run.describe());
+    assert_eq!(run.broken_at(), Some(id), "{}", run.describe());
     let report = vault.run(&["--json", "audit", "verify"]);
     assert!(matches!(report.code(), Some(1) | Some(7)));
     assert_eq!(report.json()["first_bad"], id, "{}", report.describe());
-}
-
-/// The event `audit verify` says the trail breaks at.
-fn first_event_named(run: &Run) -> Option<i64> {
-    let at = run.stderr.find("BROKEN at event ")?;
-    run.stderr[at + 16..]
-        .split(|c: char| !c.is_ascii_digit())
-        .next()?
-        .parse()
-        .ok()
 }
 
 #[test]

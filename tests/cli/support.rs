@@ -138,6 +138,16 @@ impl Run {
     }
 
     #[track_caller]
+    /// The event a failed `audit verify` names ("BROKEN at event N").
+    pub fn broken_at(&self) -> Option<i64> {
+        let at = self.stderr.find("BROKEN at event ")?;
+        self.stderr[at + 16..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse()
+            .ok()
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.describe()))
@@ -465,4 +475,23 @@ fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
         let _ = pipe.read_to_end(&mut buf);
         buf
     })
+}
+
+/// `jq -r FILTER` over `input`, as a pipeline would run it; its output.
+pub fn jq(filter: &str, input: &str) -> String {
+    use std::io::Write as _;
+    let mut jq = Command::new("jq")
+        .args(["-r", filter])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("jq is installed (tests/setup-machine.sh)");
+    jq.stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = jq.wait_with_output().unwrap();
+    assert!(out.status.success(), "jq {filter} failed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
