@@ -6,6 +6,7 @@ mod audit_export;
 mod audit_files;
 mod audit_tamper;
 mod bad_input;
+mod doctor;
 mod faults;
 mod insider_keys;
 mod insider_process;

@@ -141,6 +141,9 @@ pub enum Command {
     },
     /// End the unlocked session started by `coffer unlock`
     Lock,
+    /// Say what is wrong with this vault and machine, and how to fix it (exit 1 if
+    /// something needs action)
+    Doctor,
     /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell)
     #[command(
         after_help = "Installed by the package; by hand, e.g.:\n  coffer completions bash > ~/.local/share/bash-completion/completions/coffer"

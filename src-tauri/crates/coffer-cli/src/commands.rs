@@ -217,6 +217,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Run(args) => crate::run::run(&ctx, args),
         Command::Check(args) => crate::check::check(&ctx, args),
+        Command::Doctor => crate::doctor::doctor(&ctx),
         Command::Request(args) => crate::request::request(&ctx, args),
         Command::Ref {
             name,

@@ -9,6 +9,7 @@ mod check;
 mod cli;
 mod commands;
 mod credentials;
+mod doctor;
 mod output;
 mod request;
 mod run;

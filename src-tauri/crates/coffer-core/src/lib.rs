@@ -17,6 +17,7 @@ pub mod clock;
 pub mod crypto;
 pub mod detect;
 pub mod device;
+pub mod doctor;
 mod error;
 pub mod export;
 pub mod generate;

@@ -10,6 +10,7 @@ mod directory;
 mod history;
 mod keys;
 mod schema;
+pub(crate) use schema::known_version;
 mod signed;
 mod trail;
 mod usage;

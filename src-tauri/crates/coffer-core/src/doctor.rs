@@ -1,0 +1,210 @@
+//! `coffer doctor`'s checks of the vault file that need no key: who may read it and
+//! its directory, SQLite's own integrity check, the schema version, and whether the
+//! trail still holds the head this machine saw. Each finding says how to fix it.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags};
+use serde::Serialize;
+
+use crate::store::MetaStore;
+
+/// How much a finding matters: all is well, worth knowing, or needs action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Ok,
+    Note,
+    Fix,
+}
+
+/// One line of the report: what was checked, what was found, and the fix when one is
+/// needed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub level: Level,
+    pub check: &'static str,
+    pub text: String,
+}
+
+impl Finding {
+    pub fn ok(check: &'static str, text: impl Into<String>) -> Self {
+        Finding {
+            level: Level::Ok,
+            check,
+            text: text.into(),
+        }
+    }
+    pub fn note(check: &'static str, text: impl Into<String>) -> Self {
+        Finding {
+            level: Level::Note,
+            check,
+            text: text.into(),
+        }
+    }
+    pub fn fix(check: &'static str, text: impl Into<String>) -> Self {
+        Finding {
+            level: Level::Fix,
+            check,
+            text: text.into(),
+        }
+    }
+}
+
+/// Checks the vault file at `path` without unlocking it.
+pub fn check_file(path: &Path) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if !path.exists() {
+        out.push(Finding::fix(
+            "vault",
+            format!(
+                "no vault at {}: create one with `coffer init --owner NAME`, or point COFFER_VAULT at yours",
+                path.display()
+            ),
+        ));
+        return out;
+    }
+    permissions(path, &mut out);
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = match Connection::open_with_flags(path, flags) {
+        Ok(c) => c,
+        Err(e) => {
+            out.push(Finding::fix(
+                "integrity",
+                format!("SQLite cannot open the file ({e}): restore it from a backup"),
+            ));
+            return out;
+        }
+    };
+    let integrity: Vec<String> = conn
+        .prepare("PRAGMA integrity_check")
+        .and_then(|mut st| {
+            st.query_map([], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<_>>()
+        })
+        .unwrap_or_else(|e| vec![e.to_string()]);
+    if integrity == ["ok"] {
+        out.push(Finding::ok("integrity", "SQLite's integrity check passes"));
+    } else {
+        out.push(Finding::fix(
+            "integrity",
+            format!(
+                "SQLite's integrity check fails ({}): restore the vault from a backup",
+                integrity.first().map(String::as_str).unwrap_or("no answer")
+            ),
+        ));
+    }
+    let found = conn
+        .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+        .unwrap_or(-1);
+    let known = crate::store::known_version() as i64;
+    out.push(match found.cmp(&known) {
+        std::cmp::Ordering::Equal => Finding::ok("schema", format!("version {found}, this build's")),
+        std::cmp::Ordering::Less => Finding::note(
+            "schema",
+            format!("version {found}; the next unlock upgrades it to {known} (one transaction)"),
+        ),
+        std::cmp::Ordering::Greater => Finding::fix(
+            "schema",
+            format!("version {found} was written by a newer Coffer (this one knows {known}): upgrade Coffer"),
+        ),
+    });
+    let vault_id = conn
+        .get_meta("vault_id")
+        .ok()
+        .flatten()
+        .and_then(|v| String::from_utf8(v).ok());
+    match vault_id {
+        None => out.push(Finding::fix(
+            "vault",
+            "the file has no vault identity: it is not a Coffer vault, or it was damaged",
+        )),
+        Some(id) => out.push(match crate::anchor::remembered((&id, path)) {
+            None => Finding::note(
+                "anchor",
+                "this machine has not seen the audit trail yet (it remembers its head after a write or `coffer audit verify`)",
+            ),
+            Some((seq, _)) => match crate::anchor::check(&conn, (&id, path)) {
+                Ok(None) => Finding::ok(
+                    "anchor",
+                    format!("the trail still holds event {seq}, the newest this machine saw"),
+                ),
+                Ok(Some(warning)) => Finding::fix(
+                    "anchor",
+                    format!(
+                        "{}; if a backup was restored on purpose, check it with `coffer audit verify`",
+                        warning.trim_start_matches("warning: ")
+                    ),
+                ),
+                Err(e) => Finding::fix("anchor", format!("could not read the trail: {e}")),
+            },
+        }),
+    }
+    out
+}
+
+#[cfg(unix)]
+fn permissions(path: &Path, out: &mut Vec<Finding>) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777);
+    match mode(path) {
+        Ok(m) if m & 0o077 == 0 => out.push(Finding::ok(
+            "permissions",
+            format!("{} is {m:04o}", path.display()),
+        )),
+        Ok(m) => out.push(Finding::fix(
+            "permissions",
+            format!(
+                "{} is {m:04o}, readable by others: chmod 600 '{}'",
+                path.display(),
+                path.display()
+            ),
+        )),
+        Err(e) => out.push(Finding::fix(
+            "permissions",
+            format!("cannot read them: {e}"),
+        )),
+    }
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match mode(dir) {
+        Ok(m) if m & 0o077 == 0 => out.push(Finding::ok(
+            "permissions",
+            format!("its directory is {m:04o}"),
+        )),
+        Ok(m) => out.push(Finding::note(
+            "permissions",
+            format!(
+                "its directory {} is {m:04o}: others see the file's name and can watch it change (chmod 700 '{}' if it holds only your files)",
+                dir.display(),
+                dir.display()
+            ),
+        )),
+        Err(_) => {}
+    }
+}
+
+#[cfg(not(unix))]
+fn permissions(_: &Path, _: &mut Vec<Finding>) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_file_and_a_file_that_is_not_a_vault_need_action() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = check_file(&dir.path().join("none.db"));
+        assert_eq!(f[0].level, Level::Fix);
+        let junk = dir.path().join("junk.db");
+        std::fs::write(&junk, b"not a database at all, just text").unwrap();
+        let f = check_file(&junk);
+        assert!(
+            f.iter()
+                .any(|x| x.check == "integrity" && x.level == Level::Fix),
+            "{f:?}"
+        );
+    }
+}
