@@ -468,6 +468,8 @@ struct Walk<'a, 'k, 'm> {
     open: Option<(i64, i64)>,
     /// Commit signatures not yet checked, checked together (batch verification).
     pending: Vec<PendingSig>,
+    /// The batch sent before, checked on other threads while the walk reads on.
+    in_flight: Option<InFlight>,
     /// Whether a member may archive the trail (in a vault, by their grants now); `None`
     /// where roles are not known (a file).
     may_archive: Option<&'a mut MayArchive<'m>>,
@@ -482,6 +484,36 @@ struct PendingSig {
     id: i64,
     name: String,
     check: ([u8; 32], Vec<u8>, Vec<u8>),
+}
+
+/// A batch of signatures being checked on other threads.
+struct InFlight {
+    pending: Vec<PendingSig>,
+    runs: Vec<std::thread::JoinHandle<bool>>,
+}
+
+impl InFlight {
+    /// Waits for every thread; names the first signature that fails.
+    fn settle(self) -> Problem {
+        let mut all_good = true;
+        for run in self.runs {
+            all_good &= run.join().unwrap_or(false);
+        }
+        culprit(all_good, &self.pending)
+    }
+}
+
+/// After a batch's verdict: nothing, or the first of its signatures that fails alone
+/// (a batch that fails with no culprit alone still fails, at its first commit).
+fn culprit(all_good: bool, pending: &[PendingSig]) -> Problem {
+    if all_good || pending.is_empty() {
+        return None;
+    }
+    let bad = pending
+        .iter()
+        .find(|p| crate::crypto::verify(&p.check.0, &p.check.1, &p.check.2, "").is_err())
+        .unwrap_or(&pending[0]);
+    Some(bad_signature(bad.first, bad.id, &bad.name))
 }
 
 /// How many signatures are checked together.
@@ -636,7 +668,7 @@ impl Walk<'_, '_, '_> {
                     check: (pk, msg, sig.clone()),
                 });
                 if self.pending.len() >= BATCH {
-                    if let Some(p) = self.flush() {
+                    if let Some(p) = self.dispatch() {
                         return Ok(Some(p));
                     }
                 }
@@ -652,9 +684,13 @@ impl Walk<'_, '_, '_> {
         Ok(None)
     }
 
-    /// Checks the signatures waiting for their batch, split over the machine's cores;
-    /// names the first that fails.
-    fn flush(&mut self) -> Problem {
+    /// Sends the signatures waiting for their batch to other threads (split over the
+    /// machine's cores) and goes on reading; returns the verdict on the batch sent
+    /// before, which it waits for first.
+    fn dispatch(&mut self) -> Problem {
+        if let Some(problem) = self.in_flight.take().and_then(InFlight::settle) {
+            return Some(problem);
+        }
         let pending = std::mem::take(&mut self.pending);
         if pending.is_empty() {
             return None;
@@ -663,23 +699,24 @@ impl Walk<'_, '_, '_> {
             .map_or(1, |n| n.get())
             .min(8);
         let chunk = pending.len().div_ceil(threads).max(64);
-        let checks: Vec<_> = pending.iter().map(|p| p.check.clone()).collect();
-        let all_good = std::thread::scope(|scope| {
-            let runs: Vec<_> = checks
-                .chunks(chunk)
-                .map(|c| scope.spawn(move || crate::crypto::verify_all(c)))
-                .collect();
-            runs.into_iter().all(|r| r.join().unwrap_or(false))
-        });
-        if all_good {
-            return None;
+        let runs = pending
+            .chunks(chunk)
+            .map(|c| {
+                let checks: Vec<_> = c.iter().map(|p| p.check.clone()).collect();
+                std::thread::spawn(move || crate::crypto::verify_all(&checks))
+            })
+            .collect();
+        self.in_flight = Some(InFlight { pending, runs });
+        None
+    }
+
+    /// Settles every signature still waiting, in order: the batch in flight, then the
+    /// rest; names the first that fails.
+    fn finish(&mut self) -> Problem {
+        if let Some(problem) = self.dispatch() {
+            return Some(problem);
         }
-        // A batch that fails with no culprit alone still fails, at its first commit.
-        let culprit = pending
-            .iter()
-            .find(|p| crate::crypto::verify(&p.check.0, &p.check.1, &p.check.2, "").is_err())
-            .unwrap_or(&pending[0]);
-        Some(bad_signature(culprit.first, culprit.id, &culprit.name))
+        self.in_flight.take().and_then(InFlight::settle)
     }
 }
 
@@ -804,6 +841,7 @@ pub(crate) fn verify_rows(
         expected: start.first,
         open: None,
         pending: Vec::new(),
+        in_flight: None,
         may_archive,
     };
     let mut count = 0i64;
@@ -813,9 +851,12 @@ pub(crate) fn verify_rows(
             failure = walk.step(row)?;
             Ok(failure.is_none())
         })?;
-        // A signature still waiting is on an earlier event than any other problem.
-        if let Some(p) = walk.flush() {
-            failure = Some(p);
+        // Signatures still waiting may fail on an earlier event than the walk's
+        // problem: the earliest is named.
+        if let Some(p) = walk.finish() {
+            if failure.as_ref().is_none_or(|f| p.0 < f.0) {
+                failure = Some(p);
+            }
         }
     }
     let last = walk.expected - 1;
