@@ -926,15 +926,11 @@ impl Session {
             if member == root {
                 return Ok(true);
             }
-            for ws in conn.all_workspace_ids()? {
-                let role = conn.role_for(member, ws, None)?;
-                if !role
-                    .is_some_and(|r| r.allows(Capability::Audit) && r.allows(Capability::Manage))
-                {
-                    return Ok(false);
-                }
-            }
-            Ok(true)
+            crate::trail_files::holds_everywhere(
+                conn,
+                member,
+                &[Capability::Audit, Capability::Manage],
+            )
         };
         let report = audit::verify(
             conn,

@@ -83,6 +83,18 @@ fn mark(r: AuditRow) -> TrailMark {
     }
 }
 
+/// Whether `member` holds every one of `caps` in every workspace of the vault (what a
+/// copy or a cut of the vault-wide trail takes).
+pub(crate) fn holds_everywhere(c: &dyn Storage, member: i64, caps: &[Capability]) -> Result<bool> {
+    for ws in c.all_workspace_ids()? {
+        let role = c.role_for(member, ws, None)?;
+        if !role.is_some_and(|r| caps.iter().all(|cap| r.allows(*cap))) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 impl Session {
     /// Checks that this member holds every one of `caps` in every workspace: the chain
     /// is one for the whole vault, so a copy of it shows every workspace's events. A
@@ -102,16 +114,7 @@ impl Session {
                 crate::session::Attempt::on_workspace(&ws, action),
             )?;
         }
-        let conn = self.store.conn();
-        let mut everywhere = true;
-        for id in conn.all_workspace_ids()? {
-            let role = conn.role_for(self.member_id, id, None)?;
-            if !role.is_some_and(|r| caps.iter().all(|c| r.allows(*c))) {
-                everywhere = false;
-                break;
-            }
-        }
-        if everywhere {
+        if holds_everywhere(self.store.conn(), self.member_id, caps)? {
             return Ok(ws);
         }
         let (member, author, now) = (self.member.clone(), self.author(), self.now());
