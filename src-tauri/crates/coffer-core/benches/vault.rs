@@ -1,6 +1,6 @@
 //! Benchmarks behind the README's figures, on a vault of 10,000 secrets × 3
 //! environments: resolving a value, committing a new version, listing a project,
-//! verifying 1,000,000 audit events, the Argon2id unlock cost, and removing a member
+//! verifying 1,000,000 audit events, appending one, the Argon2id unlock cost, and removing a member
 //! of a 20-member workspace (a new epoch: every live value re-sealed).
 //!
 //! Run: `cargo bench -p coffer-core --bench vault`
@@ -184,6 +184,24 @@ fn audit_verify(c: &mut Criterion) {
                 let report = s.verify_audit("default").unwrap();
                 assert!(report.ok);
                 report
+            })
+        });
+    }
+    if wanted(&["audit/use_one_value_one_signed_commit"]) {
+        // The whole write around appending one event to a trail of 100,000: resolve a
+        // value, then one transaction that appends its `secret.use`, signs the commit
+        // and commits (WAL). Appending alone is a part of this.
+        let (_dir, path) = audit_vault("audit-append.db");
+        let mut s = audited(&path, 100_000, 100);
+        g.measurement_time(Duration::from_secs(10));
+        g.sample_size(50);
+        g.bench_function("use_one_value_one_signed_commit", |b| {
+            b.iter(|| {
+                let mut r = s
+                    .resolver(&Scope::default(), None, coffer_core::Purpose::new("bench"))
+                    .unwrap();
+                r.get("USED_007").unwrap();
+                r.finish().unwrap();
             })
         });
     }

@@ -102,15 +102,27 @@ pub fn verify(public: &[u8; 32], message: &[u8], signature: &[u8], what: &str) -
 pub fn verify_all(items: &[([u8; 32], Vec<u8>, Vec<u8>)]) -> bool {
     let mut keys = Vec::with_capacity(items.len());
     let mut sigs = Vec::with_capacity(items.len());
+    // A trail has few authors: each key is decompressed once, not once per signature.
+    let mut known: Vec<([u8; 32], VerifyingKey)> = Vec::new();
     for (pk, _, sig) in items {
-        let (Ok(key), Ok(sig)) = (VerifyingKey::from_bytes(pk), Signature::from_slice(sig)) else {
+        let key = match known.iter().find(|(bytes, _)| bytes == pk) {
+            Some((_, key)) => *key,
+            None => {
+                let Ok(key) = VerifyingKey::from_bytes(pk) else {
+                    return false;
+                };
+                // Batches are not strict: a weak key goes to the one-by-one check,
+                // which refuses it.
+                if key.is_weak() {
+                    return false;
+                }
+                known.push((*pk, key));
+                key
+            }
+        };
+        let Ok(sig) = Signature::from_slice(sig) else {
             return false;
         };
-        // Batches are not strict: a weak key goes to the one-by-one check, which
-        // refuses it.
-        if key.is_weak() {
-            return false;
-        }
         keys.push(key);
         sigs.push(sig);
     }
