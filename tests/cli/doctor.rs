@@ -24,6 +24,7 @@ fn a_healthy_vault_passes_and_each_check_says_what_it_found() {
         "anchor",
         "directory",
         "audit",
+        "snapshots",
     ] {
         let found = line(&run.stdout, check);
         assert!(
@@ -79,8 +80,10 @@ fn a_broken_trail_and_a_file_that_is_not_a_vault_need_action() {
     std::fs::write(&vault.path, b"this is not a vault").unwrap();
     let run = vault.run(&["doctor"]);
     assert_eq!(run.code(), Some(1), "{}", run.describe());
+    let fix = line(&run.stdout, "integrity")[0];
+    // The fix names the newest snapshot to restore (the day's first write took one).
     assert!(
-        line(&run.stdout, "integrity")[0].starts_with("FIX"),
+        fix.starts_with("FIX") && fix.contains("coffer restore '") && fix.contains(".snapshots/"),
         "{}",
         run.describe()
     );

@@ -31,8 +31,9 @@ fn now_ms() -> i64 {
     SystemClock.now_ms()
 }
 
-/// The private directory agents listen in, created if needed and checked every time.
-fn runtime_dir() -> Result<PathBuf> {
+/// The private directory agents listen in (and `run --file` writes its run
+/// directories in), created if needed and checked every time.
+pub(crate) fn runtime_dir() -> Result<PathBuf> {
     let uid = nix::unistd::getuid().as_raw();
     let dir = match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
         Some(base) => PathBuf::from(base).join("coffer"),

@@ -36,10 +36,23 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Create a new vault with its owner
+    #[command(
+        after_help = "Shows a recovery key once (24 words; on stderr, or in --json): with it, `coffer recover`
+                      sets a new passphrase if you forget yours. On a terminal you type three of its words back."
+    )]
     Init {
         #[arg(long, value_name = "NAME")]
         owner: String,
+        /// Make no recovery key: a forgotten passphrase then loses the vault
+        #[arg(long)]
+        no_recovery_key: bool,
     },
+    /// Set a new passphrase with your recovery key (COFFER_RECOVERY_KEY or typed; the
+    /// new passphrase from COFFER_NEW_PASSPHRASE or typed twice)
+    Recover,
+    /// Your recovery key (owners)
+    #[command(subcommand)]
+    RecoveryKey(RecoveryKeyCmd),
     /// Members of the workspace and their roles
     #[command(subcommand)]
     Member(MemberCmd),
@@ -67,7 +80,9 @@ pub enum Command {
     },
     /// Metadata and version history of a secret (never a value)
     Show { name: String },
-    /// Print a value (needs the reveal capability; audited)
+    /// Print a value (needs the reveal capability; audited). A binary value is written
+    /// as its exact bytes (no newline) into a pipe or file, and as base64 on a terminal
+    /// and with --json
     Reveal {
         name: String,
         #[arg(long = "env", value_name = "E")]
@@ -91,8 +106,41 @@ pub enum Command {
     },
     /// Delete a secret (recoverable during the recovery window)
     Rm { name: String },
-    /// Restore a deleted secret
-    Restore { name: String },
+    /// Restore a deleted secret, or the whole vault from a backup or snapshot (give its
+    /// path, with a '/', or --from FILE)
+    #[command(
+        after_help = "coffer restore NAME              a deleted secret, within the recovery window\n\
+                      coffer restore ./vault-backup.db the whole vault, from `coffer backup` or `coffer snapshots`\n\n\
+                      A vault restore checks the file first (SQLite's integrity check, the signed directory, the\n\
+                      whole audit trail) and asks for your passphrase as it was in the file. The vault as it was is\n\
+                      kept as a snapshot, and the restore is recorded in the trail."
+    )]
+    Restore {
+        /// A deleted secret, or the path of a backup file (with a '/')
+        #[arg(required_unless_present = "from")]
+        name: Option<String>,
+        /// Restore the whole vault from this backup or snapshot
+        #[arg(long, value_name = "FILE", conflicts_with = "name")]
+        from: Option<PathBuf>,
+        /// Replace this vault with a backup of another vault (this one is kept as a snapshot)
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Write a standalone copy of the vault: a snapshot beside it, or --to FILE
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        to: Option<PathBuf>,
+    },
+    /// The snapshots kept beside the vault, newest first (one before each schema
+    /// upgrade and at the first write of each day)
+    Snapshots {
+        /// Keep the newest daily snapshot of this many days (default 7)
+        #[arg(long, value_name = "N")]
+        keep_daily: Option<u32>,
+        /// ... and of this many weeks (default 4); both 0: no daily snapshots
+        #[arg(long, value_name = "N")]
+        keep_weekly: Option<u32>,
+    },
     /// Remove a deleted secret for good
     Purge { name: String },
     /// Workspace settings: rollback-window, max-versions, recovery-window, auto-lock
@@ -180,6 +228,15 @@ pub struct RunArgs {
     /// Exactly the variables this file maps to references (VAR={{ secrets.NAME }})
     #[arg(long, value_name = "TEMPLATE")]
     pub env_file: Option<PathBuf>,
+    /// Give a secret as a file (repeatable): its value (a binary one's exact bytes) is
+    /// written to a file (mode 0400) in a new private directory (0700) under
+    /// $XDG_RUNTIME_DIR/coffer, or $TMPDIR/coffer-UID (/tmp) when XDG_RUNTIME_DIR is
+    /// unset; VAR holds the file's path and never the value. `--file SECRET` names the
+    /// variable after the secret (payments-key: PAYMENTS_KEY). The directory is removed
+    /// when the command exits, is killed, or coffer is stopped by SIGTERM, SIGINT or
+    /// SIGHUP; one left by a coffer that was killed is removed by the next `coffer run`
+    #[arg(long = "file", value_name = "[VAR=]SECRET")]
+    pub files: Vec<String>,
     /// Resolve references from this process's environment instead of the vault
     #[arg(long)]
     pub from_env: bool,
@@ -286,6 +343,12 @@ pub enum SettingsCmd {
 }
 
 #[derive(Subcommand)]
+pub enum RecoveryKeyCmd {
+    /// Make a new recovery key (shown once); the old one opens nothing from now on
+    Rotate,
+}
+
+#[derive(Subcommand)]
 pub enum PassphraseCmd {
     /// Set a new passphrase of your own (your keys are sealed again under it)
     Change,
@@ -319,7 +382,10 @@ pub struct SetArgs {
     pub alphabet: Option<String>,
     #[arg(long, value_name = "D")]
     pub description: Option<String>,
-    /// string, multiline or json
+    /// string, multiline, json or binary. Binary: any bytes piped to --value-stdin (at
+    /// most 64 KiB; typed at a prompt: their base64), injected by `run --file` as those
+    /// bytes and as an environment variable as their base64; --generate makes N random
+    /// bytes
     #[arg(long = "type", value_name = "T")]
     pub kind: Option<String>,
     /// workspace or user (private to you)

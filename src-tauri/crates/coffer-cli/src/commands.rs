@@ -58,7 +58,7 @@ impl Ctx {
         Ok(())
     }
 
-    fn say(&self, text: impl AsRef<str>) {
+    pub(crate) fn say(&self, text: impl AsRef<str>) {
         if !self.json {
             outln!("{}", text.as_ref());
         }
@@ -100,7 +100,12 @@ pub fn run(cli: Cli) -> Result<u8> {
         json: cli.json,
     };
     match cli.command {
-        Command::Init { owner } => init(&ctx, &owner),
+        Command::Init {
+            owner,
+            no_recovery_key,
+        } => init(&ctx, &owner, !no_recovery_key),
+        Command::Recover => crate::recovery::recover(&ctx),
+        Command::RecoveryKey(RecoveryKeyCmd::Rotate) => crate::recovery::rotate(&ctx),
         Command::Role(RoleCmd::List) => roles(&ctx),
         Command::Member(cmd) => member(&ctx, cmd),
         Command::Workspace(cmd) => workspace(&ctx, cmd),
@@ -128,7 +133,13 @@ pub fn run(cli: Cli) -> Result<u8> {
                 reason.as_deref(),
             )?;
             if ctx.json {
-                output::json(&serde_json::json!({ "name": name, "value": value.expose() }));
+                let mut doc = serde_json::json!({ "name": name, "value": value.expose() });
+                if value.is_binary() {
+                    doc["encoding"] = "base64".into();
+                }
+                output::json(&doc);
+            } else if value.is_binary() {
+                output::binary_value(&name, &value, no_newline);
             } else {
                 use std::io::{IsTerminal, Write};
                 let mut out = std::io::stdout().lock();
@@ -186,10 +197,28 @@ pub fn run(cli: Cli) -> Result<u8> {
             ));
             Ok(0)
         }
-        Command::Restore { name } => {
+        Command::Restore {
+            name,
+            from,
+            replace,
+        } => {
+            let file =
+                from.or_else(|| name.as_ref().filter(|n| n.contains('/')).map(PathBuf::from));
+            if let Some(file) = file {
+                return crate::backups::restore(&ctx, &file, replace);
+            }
+            let name = name.unwrap_or_default();
             let mut s = ctx.session()?;
             ctx.confirm_for_secret(&mut s, &name)?;
-            s.restore_secret(&ctx.scope, &name)?;
+            s.restore_secret(&ctx.scope, &name).map_err(|e| match e {
+                // `coffer restore backup.db` meant the file, most likely.
+                Error::NotFound { what } if std::path::Path::new(&name).is_file() => {
+                    Error::not_found(format!(
+                        "{what}; to restore the vault from the file {name}, give its path: coffer restore ./{name}"
+                    ))
+                }
+                e => e,
+            })?;
             ctx.say(format!("restored {name}"));
             Ok(0)
         }
@@ -218,6 +247,11 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Run(args) => crate::run::run(&ctx, args),
         Command::Check(args) => crate::check::check(&ctx, args),
         Command::Doctor => crate::doctor::doctor(&ctx),
+        Command::Backup { to } => crate::backups::backup(&ctx, to.as_deref()),
+        Command::Snapshots {
+            keep_daily,
+            keep_weekly,
+        } => crate::backups::snapshots(&ctx, keep_daily, keep_weekly),
         Command::Request(args) => crate::request::request(&ctx, args),
         Command::Ref {
             name,
@@ -279,23 +313,33 @@ fn confirm_for(s: &mut Session, environment: &str) -> Result<()> {
     s.confirm_passphrase(&p)
 }
 
-fn init(ctx: &Ctx, owner: &str) -> Result<u8> {
+fn init(ctx: &Ctx, owner: &str, with_recovery_key: bool) -> Result<u8> {
     let passphrase = credentials::new_passphrase(owner, Some("COFFER_PASSPHRASE"))?;
-    let s = Vault::create(
+    let mut s = Vault::create(
         &ctx.vault,
         owner,
         &passphrase,
         KdfParams::RECOMMENDED,
         Arc::new(SystemClock),
     )?;
+    let recovery = with_recovery_key
+        .then(|| s.rotate_recovery_key())
+        .transpose()?;
     if ctx.json {
-        output::json(&serde_json::json!({ "vault": ctx.vault, "owner": s.member() }));
+        output::json(&serde_json::json!({
+            "vault": ctx.vault,
+            "owner": s.member(),
+            "recovery_key": recovery.as_ref().map(|k| k.words().join(" ")),
+        }));
     }
     ctx.say(format!(
         "created vault {} with owner {owner}, workspace 'default', project 'default' \
          and environments development, staging, production",
         ctx.vault.display()
     ));
+    if let Some(key) = recovery.filter(|_| !ctx.json) {
+        crate::recovery::show_once(&key)?;
+    }
     Ok(0)
 }
 
@@ -529,7 +573,7 @@ fn set(ctx: &Ctx, a: SetArgs) -> Result<u8> {
             alphabet: a.alphabet.unwrap_or_else(|| "alnum".into()),
         }
     } else {
-        ValueSource::Given(credentials::read_value(&a.name)?)
+        credentials::read_value(&a.name)?
     };
     let mut s = ctx.session()?;
     let env_name = a

@@ -5,8 +5,8 @@ use std::io::{IsTerminal, Read};
 use std::path::Path;
 
 use coffer_core::device::OsKeyring;
-use coffer_core::value::{Passphrase, SecretValue, MAX_VALUE_BYTES};
-use coffer_core::{Error, Result, Session, Vault};
+use coffer_core::value::{Passphrase, SecretValue, MAX_BINARY_BYTES, MAX_VALUE_BYTES};
+use coffer_core::{Error, Result, Session, ValueSource, Vault};
 use zeroize::Zeroizing;
 
 pub fn member(flag: Option<&str>) -> Result<String> {
@@ -58,17 +58,7 @@ pub fn new_passphrase(who: &str, fallback: Option<&str>) -> Result<Passphrase> {
 pub fn unlock(path: &Path, member: &str) -> Result<Session> {
     let mut session = unlock_quietly(path, member)?;
     if let Some(report) = session.take_upgrade_report() {
-        use crate::output::err_line;
-        err_line(format!(
-            "upgraded this vault: each member now holds only the keys their role needs ({} values sealed again)",
-            report.values
-        ));
-        if !report.members.is_empty() {
-            err_line("give each member their one-time passphrase (shown only now); they set their own with `coffer passphrase change`:");
-            for (name, one_time) in &report.members {
-                err_line(format!("  {name}: {}", one_time.expose()));
-            }
-        }
+        tell_upgrade(&report);
     }
     // Said to scripts too: a trail that lost events this machine saw is news for
     // whoever reads the log.
@@ -82,6 +72,22 @@ pub fn unlock(path: &Path, member: &str) -> Result<Session> {
         ));
     }
     Ok(session)
+}
+
+/// Says what an upgrade of an older vault did, with the one-time passphrases it made
+/// (shown only now, to the owner).
+pub fn tell_upgrade(report: &coffer_core::UpgradeReport) {
+    use crate::output::err_line;
+    err_line(format!(
+        "upgraded this vault: each member now holds only the keys their role needs ({} values sealed again)",
+        report.values
+    ));
+    if !report.members.is_empty() {
+        err_line("give each member their one-time passphrase (shown only now); they set their own with `coffer passphrase change`:");
+        for (name, one_time) in &report.members {
+            err_line(format!("  {name}: {}", one_time.expose()));
+        }
+    }
 }
 
 fn unlock_quietly(path: &Path, member: &str) -> Result<Session> {
@@ -116,20 +122,29 @@ pub fn change_passphrase(path: &Path, member: &str) -> Result<()> {
     session.change_passphrase(&current, &new)
 }
 
-/// Reads a value from stdin: hidden prompt on a terminal, else the whole stream,
-/// refusing more than the vault's limit without buffering it all.
-pub fn read_value(name: &str) -> Result<SecretValue> {
+/// Reads a value from stdin: hidden prompt on a terminal (text; for a binary secret
+/// its base64), else the whole stream as bytes (text or, for a binary secret, the
+/// bytes themselves), refusing more than the vault's limit without buffering it all.
+pub fn read_value(name: &str) -> Result<ValueSource> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         let typed = rpassword::prompt_password(format!("Value for {name} (hidden): "))
             .map_err(|e| Error::Io(format!("could not read the value: {e}")))?;
-        return SecretValue::from_string(typed);
+        return SecretValue::from_string(typed).map(ValueSource::Given);
     }
     let mut buf = Zeroizing::new(Vec::with_capacity(4096));
     stdin
         .lock()
-        .take(MAX_VALUE_BYTES as u64 + 2)
+        .take(MAX_VALUE_BYTES.max(MAX_BINARY_BYTES) as u64 + 2)
         .read_to_end(&mut buf)
         .map_err(|e| Error::Io(format!("could not read the value from stdin: {e}")))?;
-    SecretValue::from_bytes(buf)
+    Ok(ValueSource::Bytes(buf))
+}
+
+/// The passphrase of `member` from `COFFER_PASSPHRASE`, else asked with `label`.
+pub fn passphrase(label: &str) -> Result<Passphrase> {
+    match env_passphrase("COFFER_PASSPHRASE") {
+        Some(p) => Ok(p),
+        None => prompt(label),
+    }
 }

@@ -135,7 +135,7 @@ fn unlocked(ctx: &Ctx, member: &str, out: &mut Vec<Finding>) {
         ),
         Err(e) if e.code() == ErrorCode::Integrity => Finding::fix(
             "directory",
-            format!("{e}: the file was edited outside Coffer; restore it from a backup"),
+            format!("{e}: the file was edited outside Coffer; restore a snapshot from before (`coffer snapshots`, `coffer restore FILE`)"),
         ),
         Err(e) => Finding::note("directory", format!("not checked here: {e}")),
     });

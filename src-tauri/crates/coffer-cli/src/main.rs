@@ -5,14 +5,17 @@
 #![forbid(unsafe_code)]
 
 mod agent;
+mod backups;
 mod check;
 mod cli;
 mod commands;
 mod credentials;
 mod doctor;
 mod output;
+mod recovery;
 mod request;
 mod run;
+mod secret_files;
 
 use std::process::ExitCode;
 

@@ -136,6 +136,25 @@ impl<W: Write> JsonArray<W> {
 
 /// Writes one line to stdout. A reader that went away (`coffer ls | head -1`) is not
 /// an error worth a panic: the rest of the output is simply dropped.
+/// A revealed binary value: its bytes exactly (no newline) into a pipe or file; on a
+/// terminal, where raw bytes would garble the screen or run as escapes, its base64.
+pub fn binary_value(name: &str, value: &coffer_core::value::SecretValue, no_newline: bool) {
+    use std::io::IsTerminal;
+    let mut out = std::io::stdout().lock();
+    if out.is_terminal() {
+        err_line(format!(
+            "note: {name} is binary, shown as base64 here; redirect it (coffer reveal {name} > FILE) to get the bytes"
+        ));
+        let _ = out.write_all(value.expose().as_bytes());
+        if !no_newline {
+            let _ = out.write_all(b"\n");
+        }
+    } else {
+        let _ = out.write_all(&value.to_bytes());
+    }
+    let _ = out.flush();
+}
+
 pub fn line(text: impl std::fmt::Display) {
     let text = text.to_string();
     let _ = writeln!(std::io::stdout().lock(), "{}", terminal_safe(&text));

@@ -5,7 +5,9 @@
 //! variables of an `--env-file` template) or, with `--from-env`, from this process's
 //! own environment, so one definition runs unchanged on a laptop, in CI and against
 //! the vault. The use is audited before the child starts, with the program's file name
-//! and never its arguments.
+//! and never its arguments. Secrets named with `--file` reach the child as files
+//! instead ([`crate::secret_files`]): their variables hold paths, their values are
+//! masked like the others, and their use is audited in the same transaction.
 
 use std::io::{IsTerminal, Read, Write};
 use std::os::fd::AsFd;
@@ -20,6 +22,7 @@ use zeroize::Zeroizing;
 
 use crate::cli::RunArgs;
 use crate::commands::Ctx;
+use crate::secret_files::{self, FileSpec, RunDir};
 
 /// Variables the child never inherits: they would hand it the vault.
 const WITHHELD: [&str; 2] = ["COFFER_PASSPHRASE", "COFFER_NEW_PASSPHRASE"];
@@ -36,31 +39,51 @@ struct Var {
     secret: bool,
 }
 
+/// A secret the child gets as a file, whose path `var` holds.
+struct FileVar {
+    var: String,
+    value: SecretValue,
+}
+
 pub fn run(ctx: &Ctx, a: RunArgs) -> Result<u8> {
     let program = a.command[0].clone();
     let program_name = Path::new(&program)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| program.clone());
+    let specs = secret_files::parse_specs(&a.files)?;
+    secret_files::sweep_stale();
     let template = a.env_file.as_deref().map(read_template).transpose()?;
-    let vars = if a.from_env {
+    let (vars, files) = if a.from_env {
         let vars = from_environment(&a, template.as_deref())?;
+        refuse_overlap(&vars, &specs)?;
         check_exec_limits(&a.command, &vars)?;
-        vars
+        let files = files_from_environment(&specs)?;
+        (vars, files)
     } else {
-        from_vault(ctx, &a, template.as_deref(), &program_name)?
+        from_vault(ctx, &a, template.as_deref(), &specs, &program_name)?
     };
-    let secrets: Vec<&SecretValue> = vars.iter().filter(|v| v.secret).map(|v| &v.value).collect();
-    for v in vars
+    let secrets: Vec<(&str, &SecretValue)> = vars
         .iter()
-        .filter(|v| v.secret && v.value.len() < MIN_SAFE_LEN)
+        .filter(|v| v.secret)
+        .map(|v| (v.name.as_str(), &v.value))
+        .chain(files.iter().map(|f| (f.var.as_str(), &f.value)))
+        .collect();
+    for (name, _) in secrets
+        .iter()
+        .filter(|(_, v)| shortest_form(v) < MIN_SAFE_LEN)
     {
         eprintln!(
-            "warning: {} is shorter than {MIN_SAFE_LEN} bytes: it is masked, and so is any unrelated output that happens to contain it",
-            v.name
+            "warning: {name} is shorter than {MIN_SAFE_LEN} bytes: it is masked, and so is any unrelated output that happens to contain it",
         );
     }
-    let masker = (!a.no_masking).then(|| Masker::new(secrets.iter().copied()));
+    let masker = (!a.no_masking).then(|| Masker::new(secrets.iter().map(|(_, v)| *v)));
+    drop(secrets);
+    // Caught from before the files exist: a SIGTERM from now on reaches the child, and
+    // the files go when it has exited, instead of ending coffer with them left behind.
+    let caught = signals::catch();
+    let (run_dir, paths) = write_files(&files)?;
+    drop(files);
     let mut cmd = Command::new(&program);
     cmd.args(&a.command[1..]).stdin(Stdio::inherit());
     for w in WITHHELD {
@@ -68,6 +91,9 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<u8> {
     }
     for v in &vars {
         cmd.env(&v.name, v.value.expose());
+    }
+    for (var, path) in &paths {
+        cmd.env(var, path);
     }
     let masking = masker.as_ref().filter(|m| m.is_active());
     // On a terminal the child gets a pseudo-terminal, so it keeps its colours and
@@ -97,7 +123,7 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<u8> {
         }
     };
     drop(vars);
-    let forwarder = signals::forward_to(child.id());
+    let forwarder = caught.forward_to(child.id());
     let status = match (terminal, masking) {
         (Some(t), Some(m)) => {
             let reader = t.into_reader();
@@ -110,8 +136,72 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<u8> {
         (_, None) => child.wait(),
     }
     .map_err(|e| Error::Io(format!("waiting for '{program}': {e}")))?;
+    // The child is gone: its files go now, while signals are still caught.
+    drop(run_dir);
     drop(forwarder);
     Ok(exit_code(status))
+}
+
+/// The shortest form of a value the masker searches for: a binary value's bytes.
+fn shortest_form(v: &SecretValue) -> usize {
+    if v.is_binary() {
+        v.to_bytes().len()
+    } else {
+        v.len()
+    }
+}
+
+/// Each file variable with the path it holds.
+type FilePaths = Vec<(String, std::path::PathBuf)>;
+
+/// Writes each file secret into a fresh run directory: the directory (removed when
+/// dropped) and each variable with its file's path. No directory without files.
+fn write_files(files: &[FileVar]) -> Result<(Option<RunDir>, FilePaths)> {
+    if files.is_empty() {
+        return Ok((None, Vec::new()));
+    }
+    let dir = RunDir::create()?;
+    let mut paths = Vec::with_capacity(files.len());
+    for f in files {
+        // A binary value as its bytes; text as itself.
+        let path = dir.write(&f.var, &f.value.to_bytes())?;
+        paths.push((f.var.clone(), path));
+    }
+    Ok((Some(dir), paths))
+}
+
+/// A secret given as a file is never also passed as a value of the same variable.
+fn refuse_overlap(vars: &[Var], specs: &[FileSpec]) -> Result<()> {
+    match vars.iter().find(|v| specs.iter().any(|s| s.var == v.name)) {
+        Some(v) => Err(Error::Invalid(format!(
+            "{} would be both a file (--file) and a value (--only or --env-file); give it one way",
+            v.name
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// `--file` with `--from-env`: each file's value read from this process's environment,
+/// as `--only` reads it.
+fn files_from_environment(specs: &[FileSpec]) -> Result<Vec<FileVar>> {
+    specs
+        .iter()
+        .map(|s| {
+            let var = env_var_name(&s.secret);
+            let value = std::env::var(&var)
+                .or_else(|_| std::env::var(&s.secret))
+                .map_err(|_| {
+                    Error::not_found(format!(
+                        "environment variable {var} (for {}; --from-env reads secrets from the environment)",
+                        s.secret
+                    ))
+                })?;
+            Ok(FileVar {
+                var: s.var.clone(),
+                value: SecretValue::from_string(Zeroizing::new(value).to_string())?,
+            })
+        })
+        .collect()
 }
 
 /// The shell's convention: the child's code, or 128 + the signal that ended it.
@@ -288,8 +378,9 @@ fn from_vault(
     ctx: &Ctx,
     a: &RunArgs,
     template: Option<&[TemplateLine]>,
+    specs: &[FileSpec],
     program: &str,
-) -> Result<Vec<Var>> {
+) -> Result<(Vec<Var>, Vec<FileVar>)> {
     let mut session = ctx.session()?;
     let purpose = Purpose {
         via: "run",
@@ -304,8 +395,16 @@ fn from_vault(
             |target| r.resolve(target),
         )?,
         None => {
-            let names = if a.only.is_empty() {
+            let names: Vec<String> = if a.only.is_empty() {
+                // All of them, less those given as files (and their variables).
                 r.available()?
+                    .into_iter()
+                    .filter(|n| {
+                        !specs
+                            .iter()
+                            .any(|s| s.secret == *n || s.var == env_var_name(n))
+                    })
+                    .collect()
             } else {
                 a.only.iter().map(|n| n.trim().to_string()).collect()
             };
@@ -327,10 +426,19 @@ fn from_vault(
             vars
         }
     };
+    refuse_overlap(&vars, specs)?;
+    let mut files = Vec::with_capacity(specs.len());
+    for s in specs {
+        files.push(FileVar {
+            var: s.var.clone(),
+            value: r.get(&s.secret)?,
+        });
+    }
     // Refused before the uses are audited: a program that cannot start used nothing.
     check_exec_limits(&a.command, &vars)?;
+    // One transaction audits every use, values and files alike.
     r.finish()?;
-    Ok(vars)
+    Ok((vars, files))
 }
 
 /// What Linux lets one string of a new program's arguments or environment hold
@@ -484,6 +592,9 @@ mod signals {
 
     pub struct Forwarder(Option<Handle>);
 
+    /// Signals caught (and held) until there is a child to forward them to.
+    pub struct Caught(Option<Signals>);
+
     impl Drop for Forwarder {
         fn drop(&mut self) {
             if let Some(h) = self.0.take() {
@@ -492,10 +603,19 @@ mod signals {
         }
     }
 
-    pub fn forward_to(pid: u32) -> Forwarder {
-        let Ok(mut signals) =
-            Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH])
-        else {
+    /// From now on these signals no longer end coffer: they wait for the child.
+    pub fn catch() -> Caught {
+        Caught(Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH]).ok())
+    }
+
+    impl Caught {
+        pub fn forward_to(self, pid: u32) -> Forwarder {
+            forward(self.0, pid)
+        }
+    }
+
+    fn forward(signals: Option<Signals>, pid: u32) -> Forwarder {
+        let Some(mut signals) = signals else {
             return Forwarder(None);
         };
         // A terminal sends Ctrl-C and Ctrl-\ to the whole foreground group, child

@@ -62,6 +62,12 @@ pub(crate) fn remember(vault: Vault<'_>, head: (i64, &[u8])) {
     let _ = write(vault, head);
 }
 
+/// Remembers `head` even if it is behind the one remembered: the vault was replaced on
+/// purpose, here, by a restore (its trail records it).
+pub(crate) fn reset(vault: Vault<'_>, head: (i64, &[u8])) {
+    let _ = write(vault, head);
+}
+
 fn write(vault: Vault<'_>, (seq, hash): (i64, &[u8])) -> std::io::Result<()> {
     let (Some(dir), Some(path)) = (dir(), file(vault)) else {
         return Ok(());

@@ -7,10 +7,12 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 
+use crate::clock::Clock as _;
 use crate::store::MetaStore;
 
 /// How much a finding matters: all is well, worth knowing, or needs action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Ok,
@@ -21,6 +23,7 @@ pub enum Level {
 /// One line of the report: what was checked, what was found, and the fix when one is
 /// needed.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Finding {
     pub level: Level,
     pub check: &'static str,
@@ -65,13 +68,14 @@ pub fn check_file(path: &Path) -> Vec<Finding> {
         return out;
     }
     permissions(path, &mut out);
+    snapshot_age(path, &mut out);
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = match Connection::open_with_flags(path, flags) {
         Ok(c) => c,
         Err(e) => {
             out.push(Finding::fix(
                 "integrity",
-                format!("SQLite cannot open the file ({e}): restore it from a backup"),
+                format!("SQLite cannot open the file ({e}): {}", restore_hint(path)),
             ));
             return out;
         }
@@ -89,8 +93,9 @@ pub fn check_file(path: &Path) -> Vec<Finding> {
         out.push(Finding::fix(
             "integrity",
             format!(
-                "SQLite's integrity check fails ({}): restore the vault from a backup",
-                integrity.first().map(String::as_str).unwrap_or("no answer")
+                "SQLite's integrity check fails ({}): {}",
+                integrity.first().map(String::as_str).unwrap_or("no answer"),
+                restore_hint(path)
             ),
         ));
     }
@@ -141,6 +146,66 @@ pub fn check_file(path: &Path) -> Vec<Finding> {
         }),
     }
     out
+}
+
+/// The newest snapshot that holds a readable vault.
+fn newest_snapshot(path: &Path) -> Option<crate::snapshots::Snapshot> {
+    crate::snapshots::list(path)
+        .ok()?
+        .into_iter()
+        .find(|s| s.kind != crate::snapshots::Kind::Damaged)
+}
+
+fn ago(taken_at: i64) -> String {
+    use crate::clock::Clock as _;
+    crate::time_fmt::format_duration_ms(crate::clock::SystemClock.now_ms() - taken_at)
+}
+
+/// How to get a damaged vault back: the newest snapshot, by name.
+fn restore_hint(path: &Path) -> String {
+    match newest_snapshot(path) {
+        Some(s) => format!(
+            "restore the newest snapshot ({} old): coffer restore '{}'",
+            ago(s.taken_at),
+            s.path.display()
+        ),
+        None => "restore it from a backup: coffer restore FILE".into(),
+    }
+}
+
+/// How old the newest snapshot is, and whether daily ones are taken.
+fn snapshot_age(path: &Path, out: &mut Vec<Finding>) {
+    let keep = crate::snapshots::keep(path);
+    if keep.daily == 0 && keep.weekly == 0 {
+        out.push(Finding::note(
+            "snapshots",
+            "daily snapshots are off: `coffer snapshots --keep-daily 7 --keep-weekly 4` turns them on",
+        ));
+    }
+    out.push(match newest_snapshot(path) {
+        None => Finding::note(
+            "snapshots",
+            "none yet beside the vault: `coffer backup` takes one now (one is taken at each day's first write)",
+        ),
+        Some(s) if crate::clock::SystemClock.now_ms() - s.taken_at > 8 * 86_400_000 => {
+            Finding::note(
+                "snapshots",
+                format!(
+                    "the newest is {} old (none is taken on days without a write): `coffer backup` takes one now",
+                    ago(s.taken_at)
+                ),
+            )
+        }
+        Some(s) => Finding::ok(
+            "snapshots",
+            format!(
+                "the newest ({}) is {} old, in {}",
+                s.kind.as_str(),
+                ago(s.taken_at),
+                crate::snapshots::dir_of(path).display()
+            ),
+        ),
+    });
 }
 
 #[cfg(unix)]

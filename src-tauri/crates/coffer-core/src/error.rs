@@ -112,7 +112,7 @@ impl From<rusqlite::Error> for Error {
             rusqlite::Error::SqliteFailure(f, _)
                 if matches!(f.code, C::DatabaseCorrupt | C::NotADatabase) =>
             {
-                Error::Integrity("the vault file is corrupted or is not a Coffer vault".into())
+                Error::Integrity("the vault file is corrupted or is not a Coffer vault (restore a snapshot: `coffer snapshots` and `coffer restore FILE`, or Settings → Backups in the app)".into())
             }
             // SQLite messages name tables and columns, never bound values.
             _ => Error::Storage(e.to_string()),

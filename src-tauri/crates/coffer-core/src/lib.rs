@@ -28,12 +28,15 @@ mod keys;
 pub mod masking;
 mod members;
 pub mod names;
+pub mod recovery;
 pub mod references;
 mod resolve;
+pub mod restore;
 mod run_check;
 mod secrets;
 mod session;
 pub mod settings;
+pub mod snapshots;
 pub mod spreadsheet;
 mod store;
 #[cfg(feature = "http")]

@@ -338,6 +338,7 @@ impl Resolver<'_> {
             env,
             &Sealed {
                 secret_id: row.secret_id,
+                binary: row.kind == crate::SecretKind::Binary.as_str(),
                 name,
                 scope: &row.scope,
                 owner_id: row.owner_id,

@@ -34,6 +34,9 @@ pub enum SecretKind {
     String,
     Multiline,
     Json,
+    // Any bytes (up to 64 KiB), held as base64: injected as a file or as base64.
+    // (A plain comment: a doc comment would change the generated bindings.)
+    Binary,
 }
 
 impl SecretKind {
@@ -42,6 +45,7 @@ impl SecretKind {
             SecretKind::String => "string",
             SecretKind::Multiline => "multiline",
             SecretKind::Json => "json",
+            SecretKind::Binary => "binary",
         }
     }
 
@@ -50,15 +54,23 @@ impl SecretKind {
             "string" => Ok(SecretKind::String),
             "multiline" => Ok(SecretKind::Multiline),
             "json" => Ok(SecretKind::Json),
+            "binary" => Ok(SecretKind::Binary),
             _ => Err(Error::invalid(format!(
-                "unknown type '{raw}': choose string, multiline or json"
+                "unknown type '{raw}': choose string, multiline, json or binary"
             ))),
         }
     }
 
     /// Checks a value against the type. A `string` is one line: the single trailing
-    /// newline a shell pipe adds is dropped, any other line break is refused.
+    /// newline a shell pipe adds is dropped, any other line break is refused. A
+    /// `binary` value given as text (the app, an import) is its base64.
     fn normalize(self, value: SecretValue) -> Result<SecretValue> {
+        if value.is_binary() && self != SecretKind::Binary {
+            return Err(Error::invalid(format!(
+                "a binary value cannot be stored as a {} secret",
+                self.as_str()
+            )));
+        }
         match self {
             SecretKind::String => {
                 let text = value.expose();
@@ -78,6 +90,8 @@ impl SecretKind {
                 }
             }
             SecretKind::Multiline => Ok(value),
+            SecretKind::Binary if value.is_binary() => Ok(value),
+            SecretKind::Binary => SecretValue::binary_from_base64(value.expose()),
             SecretKind::Json => {
                 // serde_json's error names line and column, never the input.
                 serde_json::from_str::<serde::de::IgnoredAny>(value.expose()).map_err(|e| {
@@ -123,7 +137,13 @@ impl SecretScope {
 /// Where a new value comes from.
 pub enum ValueSource {
     Given(SecretValue),
-    Generate { length: usize, alphabet: String },
+    /// Bytes as read from a pipe: the value itself for a binary secret, UTF-8 text for
+    /// every other type (decided by the secret's type, given or stored).
+    Bytes(zeroize::Zeroizing<Vec<u8>>),
+    Generate {
+        length: usize,
+        alphabet: String,
+    },
 }
 
 /// A request to create a secret or add a version to it.
@@ -257,6 +277,8 @@ pub struct SecretDetail {
 /// A sealed value as stored, with what its associated data names.
 pub(crate) struct Sealed<'a> {
     pub secret_id: i64,
+    /// The secret is binary: its plaintext is base64 (see [`SecretValue`]).
+    pub binary: bool,
     pub name: &'a str,
     pub scope: &'a str,
     pub owner_id: i64,
@@ -582,8 +604,29 @@ impl Session {
             .kind
             .or(existing.as_ref().map(kind_of))
             .unwrap_or(SecretKind::String);
+        if let Some(was) = existing.as_ref().map(kind_of) {
+            // Earlier versions stay in their form, and a rollback must open them.
+            if (was == SecretKind::Binary) != (kind == SecretKind::Binary) {
+                return Err(Error::invalid(format!(
+                    "'{}' is a {} secret and cannot become {}: binary and text secrets keep their type (create a new secret)",
+                    req.name,
+                    was.as_str(),
+                    kind.as_str()
+                )));
+            }
+        }
         let (value, generated) = match req.value {
             ValueSource::Given(v) => (v, false),
+            ValueSource::Bytes(bytes) if kind == SecretKind::Binary => {
+                (SecretValue::from_binary(bytes)?, false)
+            }
+            ValueSource::Bytes(bytes) => (SecretValue::from_bytes(bytes)?, false),
+            // A binary secret is generated as that many random bytes (a raw key).
+            ValueSource::Generate { length, .. } if kind == SecretKind::Binary => {
+                let mut bytes = zeroize::Zeroizing::new(vec![0u8; length]);
+                getrandom::getrandom(&mut bytes).map_err(|e| Error::Storage(e.to_string()))?;
+                (SecretValue::from_binary(bytes)?, true)
+            }
             ValueSource::Generate { length, alphabet } => (
                 generate::generate(length, &generate::alphabet(&alphabet)?)?,
                 true,
@@ -984,6 +1027,7 @@ impl Session {
             env,
             &Sealed {
                 secret_id: secret.id,
+                binary: kind_of(secret) == SecretKind::Binary,
                 name: &secret.name,
                 scope: &secret.scope,
                 owner_id: secret.owner_id,
@@ -1043,7 +1087,7 @@ impl Session {
             &what,
             &mut self.open_cache,
         )?;
-        SecretValue::from_bytes(plain)
+        SecretValue::opened(plain, v.binary)
             .map_err(|_| Error::Integrity(format!("{what} holds malformed data")))
     }
 

@@ -165,6 +165,8 @@ pub struct Session {
     /// Hashes of the signed directory rows verified so far.
     pub(crate) verified_rows: keys::Verified,
     trail_warning: Option<String>,
+    /// The last day (UTC, days since 1970) this session looked for the day's snapshot.
+    snapshot_day: std::cell::Cell<i64>,
 }
 
 impl std::fmt::Debug for Session {
@@ -216,6 +218,7 @@ impl Session {
             root,
             verified_rows,
             trail_warning,
+            snapshot_day: std::cell::Cell::new(i64::MIN),
         })
     }
 
@@ -270,6 +273,15 @@ impl Session {
             .map_err(|_| Error::BadCredentials)?;
         self.mark_reauthenticated();
         Ok(())
+    }
+
+    /// For what only a member who just gave their passphrase may do (an agent's
+    /// session has not): the passphrase given in the last few minutes.
+    pub(crate) fn require_fresh_passphrase(&self, what: &str) -> Result<()> {
+        match self.reauthenticated_at {
+            Some(t) if self.now() - t <= REAUTH_VALID_MS => Ok(()),
+            _ => Err(Error::Auth(format!("confirm your passphrase to {what}"))),
+        }
     }
 
     /// Whether a change to `environment` would need the passphrase confirmed first.
@@ -478,12 +490,21 @@ impl Session {
     /// One write transaction of this member: the audit events `f` appends are signed
     /// as the commit ends, and this machine's anchor moves to the new head.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&dyn Storage) -> Result<T>) -> Result<T> {
+        let now = self.now();
+        let today = now.div_euclid(86_400_000);
+        if self.snapshot_day.get() != today && !self.store.is_scratch() {
+            self.snapshot_day.set(today);
+            // The day's first write keeps the vault as it was before it. A snapshot
+            // that cannot be taken (a full disk) does not stop the write: `coffer
+            // doctor` reports how old the newest one is.
+            let _ = self.store.snapshot_daily(now);
+        }
         let (out, head) = self.store.write(|tx| {
             let out = f(tx)?;
             audit::seal_commit(tx, &self.vault_id, self.member_id, &self.secret.identity)?;
             Ok((out, audit::head(tx)?))
         })?;
-        if let Some((seq, hash)) = head {
+        if let Some((seq, hash)) = head.filter(|_| !self.store.is_scratch()) {
             crate::anchor::remember((&self.vault_id, self.store.path()), (seq, &hash));
         }
         Ok(out)
@@ -916,6 +937,11 @@ impl Session {
             Capability::Audit,
             Attempt::on_workspace(&ws, "audit.verify"),
         )?;
+        self.verify_whole_trail()
+    }
+
+    /// Verifies the whole chain, for a caller that has checked the member may.
+    pub(crate) fn verify_whole_trail(&mut self) -> Result<VerifyReport> {
         let conn = self.store.conn();
         let (vault_id, trust, seen) = (&self.vault_id, &self.secret.anchor, &self.verified_rows);
         let mut keys_of = |id| keys::author_keys(conn, vault_id, trust, id, seen);
@@ -939,7 +965,7 @@ impl Session {
             &mut may_archive,
             crate::anchor::remembered((vault_id, self.store.path())),
         )?;
-        if report.ok {
+        if report.ok && !self.store.is_scratch() {
             if let Some((seq, hash)) = audit::head(conn)? {
                 crate::anchor::remember((vault_id, self.store.path()), (seq, &hash));
             }

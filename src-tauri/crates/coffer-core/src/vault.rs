@@ -55,6 +55,42 @@ impl Vault {
         })
     }
 
+    /// Opens a working copy of a vault (a backup checked before a restore): it keeps
+    /// no snapshots and moves no anchor.
+    pub(crate) fn open_scratch(path: &Path) -> Result<Vault> {
+        Ok(Vault {
+            store: Store::open_scratch(path)?,
+            clock: Arc::new(SystemClock),
+            kdf: KdfParams::RECOMMENDED,
+        })
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The session of a member whose keys were opened some other way than a slot of
+    /// this vault's unlock (a recovery key).
+    pub(crate) fn into_session(
+        self,
+        vault_id: String,
+        secret: MemberSecret,
+        member_id: i64,
+        member: String,
+    ) -> Result<Session> {
+        Session::new(
+            self.store, self.clock, vault_id, secret, member_id, member, self.kdf,
+        )
+    }
+
+    pub(crate) fn kdf(&self) -> KdfParams {
+        self.kdf
+    }
+
     /// Replaces the clock (tests move time instead of sleeping).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -127,7 +163,7 @@ impl Vault {
         result
     }
 
-    fn vault_id(&self) -> Result<String> {
+    pub(crate) fn vault_id(&self) -> Result<String> {
         let raw = self
             .store
             .conn()
@@ -220,7 +256,12 @@ impl Vault {
     /// Counts a failed unlock (the delay follows the count under any name) and records
     /// it in the audit trail as an unauthenticated event naming the member tried, so an
     /// auditor sees guessing. Returns the consecutive failures.
-    fn record_failure(&self, member_id: Option<i64>, tried: &str, now: i64) -> Result<i64> {
+    pub(crate) fn record_failure(
+        &self,
+        member_id: Option<i64>,
+        tried: &str,
+        now: i64,
+    ) -> Result<i64> {
         // Whatever was typed, shown as text: no control characters, bounded.
         let shown: String = tried.chars().filter(|c| !c.is_control()).take(64).collect();
         let (failures, head) = self.store.write(|tx| {

@@ -38,6 +38,8 @@ const ACTIONS = [
   "device.remember",
   "device.forget",
   "vault.init",
+  "vault.backup",
+  "vault.restore",
   "audit.checkpoint",
   "audit.export",
   "audit.archive",

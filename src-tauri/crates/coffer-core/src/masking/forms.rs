@@ -44,6 +44,19 @@ pub fn forms(value: &str) -> Vec<Form> {
     out
 }
 
+/// Every form of a binary value's bytes (a secret file a child may print): the bytes
+/// themselves, their base64 and hex; URL and JSON forms only where they are text.
+pub fn forms_of_bytes(raw: &[u8]) -> Vec<Form> {
+    let mut out: Vec<Form> = Vec::new();
+    match std::str::from_utf8(raw) {
+        Ok(text) => add_unit(text, &mut out),
+        Err(_) => add_bytes(raw, &mut out),
+    }
+    out.sort_unstable_by(|a, b| a.as_slice().cmp(b.as_slice()));
+    out.dedup_by(|a, b| a.as_slice() == b.as_slice());
+    out
+}
+
 /// `-----BEGIN RSA PRIVATE KEY-----` and its like say what a key is, not what it holds.
 fn is_pem_armor(line: &str) -> bool {
     line.starts_with("-----") && line.ends_with("-----")
@@ -51,7 +64,19 @@ fn is_pem_armor(line: &str) -> bool {
 
 fn add_unit(value: &str, out: &mut Vec<Form>) {
     let raw = value.as_bytes();
-    out.push(Zeroizing::new(raw.to_vec()));
+    let mut encoded = byte_forms(raw);
+    url_encoded(value, &mut encoded);
+    json_escaped(value, &mut encoded);
+    keep(raw, encoded, out);
+}
+
+fn add_bytes(raw: &[u8], out: &mut Vec<Form>) {
+    let encoded = byte_forms(raw);
+    keep(raw, encoded, out);
+}
+
+/// The encodings of any bytes: base64 and base64url at each alignment, hex.
+fn byte_forms(raw: &[u8]) -> Vec<Form> {
     let mut encoded: Vec<Form> = Vec::new();
     for alphabet in [&STANDARD_ALPHABET, &URL_ALPHABET] {
         for align in 0..3 {
@@ -60,8 +85,12 @@ fn add_unit(value: &str, out: &mut Vec<Form>) {
     }
     encoded.push(Zeroizing::new(hex::encode(raw).into_bytes()));
     encoded.push(Zeroizing::new(hex::encode_upper(raw).into_bytes()));
-    url_encoded(value, &mut encoded);
-    json_escaped(value, &mut encoded);
+    encoded
+}
+
+/// `raw` itself and those of its `encoded` forms long enough to mask.
+fn keep(raw: &[u8], encoded: Vec<Form>, out: &mut Vec<Form>) {
+    out.push(Zeroizing::new(raw.to_vec()));
     out.extend(
         encoded
             .into_iter()

@@ -23,7 +23,7 @@
 mod forms;
 mod index;
 
-pub use forms::{forms, MIN_ENCODED_LEN, MIN_LINE_LEN};
+pub use forms::{forms, forms_of_bytes, MIN_ENCODED_LEN, MIN_LINE_LEN};
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use zeroize::Zeroizing;
@@ -80,9 +80,19 @@ enum Short {
 }
 
 impl Masker {
+    /// The masker of `values`: each in every form, and a binary value also as its
+    /// bytes (what a child prints from a secret file) in theirs.
     pub fn new<'a>(values: impl IntoIterator<Item = &'a SecretValue>) -> Masker {
-        let mut patterns: Vec<Zeroizing<Vec<u8>>> =
-            values.into_iter().flat_map(|v| forms(v.expose())).collect();
+        let mut patterns: Vec<Zeroizing<Vec<u8>>> = values
+            .into_iter()
+            .flat_map(|v| {
+                let mut all = forms(v.expose());
+                if v.is_binary() {
+                    all.extend(forms_of_bytes(&v.to_bytes()));
+                }
+                all
+            })
+            .collect();
         patterns.sort_unstable_by(|a, b| a.as_slice().cmp(b.as_slice()));
         patterns.dedup_by(|a, b| a.as_slice() == b.as_slice());
         patterns.retain(|p| !p.is_empty());
@@ -388,6 +398,23 @@ mod tests {
         let long: String = "abcdefghij".repeat(1600);
         let m = Masker::new([&v(&long)]);
         assert_eq!(m.mask(long.as_bytes()), MASK);
+    }
+
+    #[test]
+    fn a_binary_value_is_masked_as_its_bytes_and_as_its_base64() {
+        let bytes = b"\x00\xffkey\x80\x81material\x00\xfe".to_vec();
+        let value = SecretValue::from_binary(Zeroizing::new(bytes.clone())).unwrap();
+        let m = Masker::new([&value]);
+        let mut printed = b"file: ".to_vec();
+        printed.extend_from_slice(&bytes);
+        printed.extend_from_slice(b" env: ");
+        printed.extend_from_slice(value.expose().as_bytes());
+        printed.extend_from_slice(b" hex: ");
+        printed.extend_from_slice(hex::encode(&bytes).as_bytes());
+        assert_eq!(
+            m.mask(&printed),
+            b"file: ******** env: ******** hex: ********".to_vec()
+        );
     }
 
     #[test]

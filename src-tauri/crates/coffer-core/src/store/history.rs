@@ -109,6 +109,8 @@ pub(crate) struct ResolveRow {
     pub ciphertext: Option<Vec<u8>>,
     pub expires_at: Option<i64>,
     pub epoch: Option<i64>,
+    /// The secret's type (`binary` values are opened as such).
+    pub kind: String,
 }
 
 pub(crate) struct NewVersion<'a> {
@@ -386,7 +388,7 @@ impl HistoryStore for Connection {
     ) -> Result<Option<ResolveRow>> {
         Ok(self.prepare_cached(
             "SELECT s.id, s.scope, s.owner_id, v.version, v.ciphertext, v.expires_at, s.allowed_hosts,
-                    v.epoch
+                    v.epoch, s.kind
                  FROM secrets s JOIN versions v ON v.secret_id = s.id
                  WHERE s.project_id = ?1 AND s.name = ?2 AND s.deleted_at IS NULL
                    AND v.environment_id = ?3 AND v.superseded_at IS NULL",
@@ -401,6 +403,7 @@ impl HistoryStore for Connection {
                 expires_at: r.get(5)?,
                 allowed_hosts: r.get(6)?,
                 epoch: r.get(7)?,
+                kind: r.get(8)?,
             })
         })
         .optional()?)

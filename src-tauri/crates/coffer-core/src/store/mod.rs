@@ -56,6 +56,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
 pub(crate) struct Store {
     conn: Connection,
     path: PathBuf,
+    /// A working copy (a backup being checked before a restore): it keeps no
+    /// snapshots and moves no anchor of its own.
+    scratch: bool,
 }
 
 impl Store {
@@ -78,7 +81,7 @@ impl Store {
             opts.mode(0o600);
         }
         opts.open(path)?;
-        Self::open_existing(path)
+        Self::open_existing(path, false)
     }
 
     /// Opens an existing vault, upgrading its schema if this build is newer.
@@ -91,10 +94,20 @@ impl Store {
                 ),
             });
         }
-        Self::open_existing(path)
+        Self::open_existing(path, false)
     }
 
-    fn open_existing(path: &Path) -> Result<Store> {
+    /// Opens a working copy of a vault: as [`Store::open`], but it keeps no snapshots
+    /// and moves no anchor.
+    pub(crate) fn open_scratch(path: &Path) -> Result<Store> {
+        Self::open_existing(path, true)
+    }
+
+    pub(crate) fn is_scratch(&self) -> bool {
+        self.scratch
+    }
+
+    fn open_existing(path: &Path, scratch: bool) -> Result<Store> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
@@ -108,16 +121,40 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "secure_delete", "ON")?;
         conn.pragma_update(None, "trusted_schema", "OFF")?;
+        if !scratch && schema::upgrade_due(&conn)? {
+            // A copy of the vault as this older schema had it, before it changes.
+            crate::snapshots::before_upgrade(&conn, path)?;
+        }
         schema::migrate(&mut conn)?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            scratch,
         })
     }
 
     pub(crate) fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Takes a snapshot of the vault beside it now.
+    pub(crate) fn snapshot(
+        &self,
+        kind: crate::snapshots::Kind,
+        now: i64,
+    ) -> Result<crate::snapshots::Snapshot> {
+        crate::snapshots::take(&self.conn, &self.path, kind, now)
+    }
+
+    /// Takes today's snapshot if this is the day's first write.
+    pub(crate) fn snapshot_daily(&self, now: i64) -> Result<()> {
+        crate::snapshots::take_daily_if_due(&self.conn, &self.path, now).map(|_| ())
+    }
+
+    /// Writes a standalone copy of the vault to `dest`; returns its size.
+    pub(crate) fn copy_to(&self, dest: &Path) -> Result<u64> {
+        crate::snapshots::write_copy(&self.conn, dest)
     }
 
     /// Reads outside a write transaction.

@@ -281,7 +281,30 @@ CREATE INDEX audit_events_archive ON audit_events(id) WHERE action = 'audit.arch
 CREATE INDEX audit_events_checkpoint ON audit_events(id) WHERE action = 'audit.checkpoint';
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
+/// Recovery keys: a third kind of key slot (one per member), sealing an owner's keys.
+/// SQLite cannot change a CHECK constraint in place: the table is rebuilt (nothing
+/// references it).
+const V9: &str = r#"
+CREATE TABLE key_slots_v9 (
+    id          INTEGER PRIMARY KEY,
+    member_id   INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    kind        TEXT NOT NULL CHECK (kind IN ('passphrase', 'device', 'recovery')),
+    kdf         TEXT,
+    salt        BLOB,
+    wrapped_key BLOB NOT NULL,
+    label       TEXT NOT NULL DEFAULT '',
+    created_at  INTEGER NOT NULL,
+    format      INTEGER NOT NULL DEFAULT 1
+) STRICT;
+INSERT INTO key_slots_v9 (id, member_id, kind, kdf, salt, wrapped_key, label, created_at, format)
+    SELECT id, member_id, kind, kdf, salt, wrapped_key, label, created_at, format FROM key_slots;
+DROP TABLE key_slots;
+ALTER TABLE key_slots_v9 RENAME TO key_slots;
+CREATE UNIQUE INDEX key_slots_one_passphrase ON key_slots(member_id) WHERE kind = 'passphrase';
+CREATE UNIQUE INDEX key_slots_one_recovery ON key_slots(member_id) WHERE kind = 'recovery';
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
@@ -290,6 +313,13 @@ fn migrations() -> Migrations<'static> {
 /// Number of migrations this build knows.
 pub(crate) fn known_version() -> usize {
     MIGRATIONS.len()
+}
+
+/// Whether an existing vault's schema is older than this build's (an empty file, at
+/// version 0, is a new vault: nothing to keep).
+pub(crate) fn upgrade_due(conn: &Connection) -> Result<bool> {
+    let found: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    Ok(found > 0 && found < known_version())
 }
 
 /// Brings the schema up to date in one transaction, or refuses a newer vault.
