@@ -644,23 +644,13 @@ fn env_cell(e: &coffer_core::EnvStatus) -> String {
 
 fn ls(ctx: &Ctx, environment: Option<&str>, deleted: bool) -> Result<u8> {
     let mut s = ctx.session()?;
-    let mut list = s.list_secrets(&ctx.scope, deleted)?;
-    if let Some(env) = environment {
-        if !s
-            .list_environments(&ctx.scope)?
-            .iter()
-            .any(|e| e.name == env)
-        {
-            return Err(Error::NotFound {
-                what: format!("environment '{env}'"),
-            });
-        }
-        for item in &mut list {
-            item.environments.retain(|e| e.environment == env);
-        }
-    }
+    let list = s.list_secrets_in(&ctx.scope, deleted, environment)?;
     if ctx.json {
-        output::json(&list);
+        let mut out = output::JsonArray::new(std::io::BufWriter::new(std::io::stdout().lock()));
+        for item in &list {
+            out.push(item);
+        }
+        out.finish();
         return Ok(0);
     }
     if list.is_empty() {

@@ -27,7 +27,8 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) {
             widths[i] = widths[i].max(cell.chars().count());
         }
     }
-    let mut out = std::io::stdout().lock();
+    // One write per screenful, not per line (a locked stdout flushes at each newline).
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     let line = |cells: Vec<&str>| -> String {
         let last = cells.len().saturating_sub(1);
         cells
@@ -47,8 +48,11 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) {
     };
     let _ = writeln!(out, "{}", line(headers.to_vec()));
     for row in rows {
-        let _ = writeln!(out, "{}", line(row.iter().map(String::as_str).collect()));
+        if writeln!(out, "{}", line(row.iter().map(String::as_str).collect())).is_err() {
+            return;
+        }
     }
+    let _ = out.flush();
 }
 
 /// Hands each row of a table to the visitor it is given.

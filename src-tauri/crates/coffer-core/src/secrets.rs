@@ -840,9 +840,29 @@ impl Session {
         scope: &Scope,
         include_deleted: bool,
     ) -> Result<Vec<SecretSummary>> {
+        self.list_secrets_in(scope, include_deleted, None)
+    }
+
+    /// [`Self::list_secrets`], each secret's state in `environment` only (when given;
+    /// an environment the project does not have is not found).
+    pub fn list_secrets_in(
+        &mut self,
+        scope: &Scope,
+        include_deleted: bool,
+        environment: Option<&str>,
+    ) -> Result<Vec<SecretSummary>> {
         let ctx = self.ctx(scope)?;
         self.require_ctx(&ctx, Capability::List, "secret.list", None, None)?;
         let envs = self.verified_environments(ctx.project_id)?;
+        let only = match environment {
+            None => None,
+            Some(name) => Some(
+                envs.iter()
+                    .find(|e| e.name == name)
+                    .map(|e| e.id)
+                    .ok_or_else(|| Error::not_found(format!("environment '{name}'")))?,
+            ),
+        };
         let listing =
             self.store
                 .conn()
@@ -857,7 +877,7 @@ impl Session {
             .map(|secret| {
                 let currents = listing.current.get(&secret.id).unwrap_or(&none);
                 let exposed = exposures.get(&secret.id).map_or(&[][..], |v| v.as_slice());
-                summarize(secret, &envs, currents, exposed, now, recovery)
+                summarize(secret, &envs, only, currents, exposed, now, recovery)
             })
             .collect())
     }
@@ -888,7 +908,7 @@ impl Session {
             .collect();
         let exposures = self.store.conn().exposures_of_project(ctx.project_id)?;
         let exposed = exposures.get(&secret.id).map_or(&[][..], |v| v.as_slice());
-        let summary = summarize(&secret, &envs, &currents, exposed, now, recovery);
+        let summary = summarize(&secret, &envs, None, &currents, exposed, now, recovery);
         let env_names: HashMap<i64, &str> = envs.iter().map(|e| (e.id, e.name.as_str())).collect();
         let order: HashMap<i64, usize> = envs.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
         let mut labels: Vec<Vec<u8>> = Vec::new();
@@ -1296,9 +1316,12 @@ fn value_label(i: usize) -> String {
     }
 }
 
+/// One secret's summary, with its state in each environment (or only in the one with
+/// id `only`; the others still name equal values).
 fn summarize(
     secret: &SecretRow,
     envs: &[EnvRow],
+    only: Option<i64>,
     currents: &[store::CurrentRow],
     exposures: &[(i64, String)],
     now: i64,
@@ -1306,6 +1329,7 @@ fn summarize(
 ) -> SecretSummary {
     let environments = envs
         .iter()
+        .filter(|e| only.is_none_or(|id| id == e.id))
         .map(
             |e| match currents.iter().find(|c| c.environment_id == e.id) {
                 None => EnvStatus {
