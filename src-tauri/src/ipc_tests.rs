@@ -8,9 +8,12 @@ use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 use tauri::{WebviewWindow, WebviewWindowBuilder};
 
-use crate::commands::{audit, members, secrets, updates, using, vault};
+use crate::commands::{audit, backups, health, members, secrets, updates, using, vault};
 use crate::state::AppState;
 use crate::updates::Updates;
+
+// Settings → Backups and Health, through the same harness.
+mod backups_and_health;
 
 struct Harness {
     dir: tempfile::TempDir,
@@ -55,6 +58,11 @@ impl Harness {
                 audit::verify_audit,
                 audit::trail_state,
                 audit::checkpoint_audit,
+                backups::list_snapshots,
+                backups::back_up_now,
+                backups::set_snapshot_keep,
+                backups::restore_snapshot,
+                health::check_health,
                 members::add_member,
                 updates::update_status,
                 updates::set_update_preferences,

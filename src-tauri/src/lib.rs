@@ -25,7 +25,7 @@ use crate::state::AppState;
 /// Every command the UI may call; the single source for the invoke handler and the
 /// generated bindings.
 pub fn specta_builder() -> Builder<tauri::Wry> {
-    use commands::{audit, members, secrets, updates, using, vault};
+    use commands::{audit, backups, health, members, secrets, updates, using, vault};
     Builder::<tauri::Wry>::new().commands(collect_commands![
         vault::vault_status,
         vault::create_vault,
@@ -60,6 +60,11 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
         audit::checkpoint_audit,
         audit::export_audit_trail,
         audit::archive_audit,
+        backups::list_snapshots,
+        backups::back_up_now,
+        backups::set_snapshot_keep,
+        backups::restore_snapshot,
+        health::check_health,
         members::role_matrix,
         members::list_members,
         members::add_member,

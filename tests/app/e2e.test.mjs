@@ -11,7 +11,9 @@
 // a value may only be there while it is deliberately revealed.
 //
 // On the way, alice signs a checkpoint, exports the trail and archives its events from
-// the app; the CLI verifies both files offline, as an outside auditor would.
+// the app; the CLI verifies both files offline, as an outside auditor would. She backs
+// the vault up from Settings → Backups (the CLI lists the same snapshot), restores it
+// (the app locks and says what it did), and reads Settings → Health.
 //
 // Near the end, the trail's last events are deleted with sqlite3 while the app is
 // locked; the next unlock must say so. The last step swaps the vault for one written by an earlier Coffer
@@ -752,6 +754,86 @@ step("updates: offline is one line, the endpoint must be https", async () => {
   await click('button[aria-label="Use the default update endpoint"]');
   await waitGone('button[aria-label="Use the default update endpoint"]');
   assert.match(await byLabel("Update endpoint").getValue(), /^https:\/\/example\.invalid\//);
+});
+
+const SNAPSHOT_ROWS = 'table[aria-label="Snapshots"] tbody tr';
+
+/** The snapshots listed, as [title (the full path), text] pairs read in one go. */
+async function snapshotRows() {
+  return browser.execute(
+    (sel) => Array.from(document.querySelectorAll(sel)).map((tr) => [tr.getAttribute("title"), tr.textContent]),
+    SNAPSHOT_ROWS,
+  );
+}
+
+async function openSettingsTab(name) {
+  await openSecrets();
+  await click($in('nav[aria-label="Main"]', "button*=Settings"));
+  await waitShown("#settings-title");
+  await click($in('[role="tablist"][aria-label="Settings sections"]', `button=${name}`));
+}
+
+step("Settings → Backups: back up now lists the new snapshot, as the CLI does; a restore locks and says so", async () => {
+  await openSettingsTab("Backups");
+  const card = 'section[aria-labelledby="backup-settings"]';
+  await waitShown(card);
+  await waitExists('[aria-label="Snapshot folder"]');
+  const folder = await $('[aria-label="Snapshot folder"]').getAttribute("title");
+  assert.equal(folder, `${VAULT}.snapshots`);
+  const before = await snapshotRows();
+
+  await click($in(card, "button=Back up now"));
+  await until(async () => (await snapshotRows()).length === before.length + 1, "the new snapshot to be listed");
+  const [newest] = await snapshotRows();
+  assert.match(newest[1], /manual/);
+  assert.match(newest[1], /just now/);
+  await waitForText('[aria-label="Newest snapshot"]', /manual/);
+  // The CLI reads the same folder: its newest snapshot is the one just listed.
+  const listed = JSON.parse(cofferOk(["snapshots", "--json"]).stdout);
+  assert.equal(listed.snapshots[0].path, newest[0]);
+  assert.equal(listed.snapshots[0].kind, "manual");
+  await shoot("settings-backups");
+
+  // Restore it: the vault comes back as it was a moment ago, the app locks and says
+  // what it did, and the trail records the restore.
+  await click(`${SNAPSHOT_ROWS}:first-child button`);
+  await waitForText(`${DIALOG} h2`, /^Restore this snapshot\?$/);
+  await waitForText(DIALOG, /The vault as it is now is kept as a snapshot/);
+  await fill("Passphrase when the snapshot was taken", ALICE_PASS);
+  await look("restore-confirm");
+  await click($in(DIALOG, "button=Restore vault"));
+  await waitShown("h1=Unlock Coffer", 30_000);
+  await waitForText(".auth-card", /The vault was restored from the manual snapshot of .+; its directory and audit trail verify\./);
+  await waitForText(".auth-card", /The vault as it was is kept beside it as a before-restore snapshot/);
+  // …which the CLI lists too.
+  assert.equal(JSON.parse(cofferOk(["snapshots", "--json"]).stdout).snapshots[0].kind, "before-restore");
+  await look("restored");
+  await unlockAs("alice", ALICE_PASS);
+  const restores = JSON.parse(cofferOk(["audit", "--action", "vault.restore", "--json"]).stdout);
+  assert.equal(restores.length, 1, "the restore is in the trail");
+  await waitShown(rowSel(SECRET));
+});
+
+step("Settings → Health shows the doctor's findings, one line each", async () => {
+  await openSettingsTab("Health");
+  const findings = 'ul[aria-label="Findings"]';
+  await waitExists(`${findings} li`, 15_000);
+  const lines = await browser.execute(
+    (sel) => Array.from(document.querySelectorAll(`${sel} li`)).map((li) => li.textContent),
+    findings,
+  );
+  for (const check of ["Permissions", "Integrity", "Format", "Snapshots", "Signed directory", "Audit chain", "This device"]) {
+    assert.ok(
+      lines.some((l) => l.includes(check)),
+      `a ${check} finding in ${JSON.stringify(lines)}`,
+    );
+  }
+  assert.ok(lines.some((l) => /^okIntegrity/.test(l)), `integrity passes: ${JSON.stringify(lines)}`);
+  assert.ok(lines.some((l) => /^okAudit chain/.test(l)), `the chain verifies: ${JSON.stringify(lines)}`);
+  await waitForText('[aria-label="Health summary"]', /action/);
+  await click("button=Check again");
+  await waitExists(`${findings} li`);
+  await shoot("settings-health");
 });
 
 step("a protected environment is marked, and a change to it goes through the passphrase check", async () => {

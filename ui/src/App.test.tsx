@@ -130,3 +130,50 @@ describe("an audit trail that lost events this machine saw", () => {
     await waitFor(() => expect(banner()?.textContent).toContain(WARNING));
   });
 });
+
+describe("a restore from Settings → Backups", () => {
+  const DIR = `${PATH}.snapshots`;
+  const FROM = { path: `${DIR}/2026-12-01T090000.000Z-daily.db`, kind: "daily" as const, taken_at: Date.parse("2026-12-01T09:00:00Z"), bytes: 4096 };
+
+  it("ends the session: the unlock screen says what was restored and where the old vault is, after the one-time passphrases", async () => {
+    vi.mocked(commands.listWorkspaces).mockImplementation(() => ok([{ name: "default", role: "owner" }]));
+    vi.mocked(commands.listProjects).mockImplementation(() => ok([{ name: "default" }]));
+    vi.mocked(commands.listEnvironments).mockImplementation(() => ok([]));
+    vi.mocked(commands.getSettings).mockImplementation(() => ok([]));
+    vi.mocked(commands.myAccess).mockImplementation(() =>
+      ok({ role: "owner" as const, capabilities: ["list", "use", "reveal", "write", "delete", "audit", "manage"] as Capability[] }),
+    );
+    vi.mocked(commands.listSnapshots).mockImplementation(() =>
+      ok({ directory: DIR, keep: { daily: 7, weekly: 4 }, snapshots: [FROM] }),
+    );
+    vi.mocked(commands.restoreSnapshot).mockImplementation(() =>
+      ok({
+        restored: { vault_id: "ab12", from: FROM.path, kept: `${DIR}/2026-12-02T100000.000Z-before-restore.db`, replaced_another: false, head: 7 },
+        one_time_passphrases: HANDED,
+      }),
+    );
+    await unlockAs("alice", unlocked());
+    fireEvent.click(await within(screen.getByRole("navigation", { name: "Main" })).findByRole("button", { name: /Settings/ }));
+    fireEvent.click(await screen.findByRole("tab", { name: "Backups" }));
+    fireEvent.click(await screen.findByRole("button", { name: /^Restore the snapshot of/ }));
+    const dialog = screen.getByRole("dialog", { name: "Restore this snapshot?" });
+    (within(dialog).getByLabelText("Passphrase when the snapshot was taken") as HTMLInputElement).value = "old pass phrase 1";
+    await act(async () => {
+      fireEvent.click(within(dialog).getByRole("button", { name: "Restore vault" }));
+    });
+
+    expect(screen.getByRole("heading", { name: "Unlock Coffer" })).toBeTruthy();
+    const notice = screen.getAllByRole("status").find((s) => s.textContent?.includes("was restored"))!;
+    expect(notice.textContent).toContain("The vault was restored from the daily snapshot of");
+    expect(notice.textContent).toContain("kept beside it as a before-restore snapshot");
+    expect(notice.textContent).toContain("Unlock with your passphrase as it was then.");
+    // Shown once, over the unlock screen, and gone from the page when done.
+    const handed = screen.getByRole("dialog", { name: "Vault upgraded" });
+    expect(handed.textContent).toContain(HANDED[0]!.passphrase);
+    fireEvent.click(screen.getByLabelText("I have handed these out or noted them"));
+    fireEvent.click(screen.getByRole("button", { name: "Done" }));
+    expect(screen.queryByRole("dialog")).toBeNull();
+    expect(document.body.innerHTML).not.toContain(HANDED[0]!.passphrase);
+    expect(screen.getByRole("heading", { name: "Unlock Coffer" })).toBeTruthy();
+  });
+});

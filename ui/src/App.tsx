@@ -7,6 +7,9 @@
 // upgrade's one-time passphrases (owner only, once), then, for a member still on a
 // passphrase someone else chose, the request to set their own. A warning that the
 // audit trail lost events this machine saw stays over the shell for the whole session.
+// A restore from Settings → Backups replaces the vault under the session, so the
+// backend locks; the unlock screen says what was restored and where the old vault is,
+// over it any one-time passphrases that restoring a pre-keys snapshot made (once).
 
 import { useCallback, useEffect, useRef, useState } from "react";
 import { PassphrasePromptProvider } from "./components/PassphrasePrompt";
@@ -19,7 +22,8 @@ import { Shell } from "./features/shell/Shell";
 import { clearCopiedSecretNow } from "./lib/clipboard";
 import { api, errorMessage, onVaultLocked } from "./lib/ipc";
 import { rememberMember } from "./lib/lastMember";
-import type { OneTimePassphrase, UnlockResult } from "./lib/types";
+import { restoredNotice } from "./lib/snapshots";
+import type { OneTimePassphrase, RestoreOutcome, Snapshot, UnlockResult } from "./lib/types";
 
 const POLL_MS = 2000;
 
@@ -27,7 +31,13 @@ type Phase =
   | { kind: "loading" }
   | { kind: "broken"; message: string }
   | { kind: "first-run"; path: string }
-  | { kind: "locked"; path: string; notice: string | null }
+  | {
+      kind: "locked";
+      path: string;
+      notice: string | null;
+      /** After restoring a snapshot from before members' own keys: shown once, then dropped. */
+      oneTimePassphrases?: OneTimePassphrase[];
+    }
   | {
       kind: "unlocked";
       path: string;
@@ -149,6 +159,21 @@ export function App() {
     [lockedOut],
   );
 
+  const restored = useCallback((from: Snapshot, outcome: RestoreOutcome) => {
+    void clearCopiedSecretNow();
+    // Whatever a poll made of the lock meanwhile, the restore is what happened.
+    setPhase((p) =>
+      p.kind === "unlocked" || p.kind === "locked"
+        ? {
+            kind: "locked",
+            path: p.path,
+            notice: restoredNotice(from, outcome),
+            oneTimePassphrases: outcome.one_time_passphrases,
+          }
+        : p,
+    );
+  }, []);
+
   let content;
   switch (phase.kind) {
     case "loading":
@@ -166,11 +191,19 @@ export function App() {
       break;
     case "locked":
       content = (
-        <Unlock
-          path={phase.path}
-          notice={phase.notice}
-          onUnlocked={(result) => enter(phase.path, result)}
-        />
+        <>
+          <Unlock
+            path={phase.path}
+            notice={phase.notice}
+            onUnlocked={(result) => enter(phase.path, result)}
+          />
+          {phase.oneTimePassphrases?.length ? (
+            <VaultUpgradedDialog
+              passphrases={phase.oneTimePassphrases}
+              onDone={() => setPhase((p) => (p.kind === "locked" ? { ...p, oneTimePassphrases: [] } : p))}
+            />
+          ) : null}
+        </>
       );
       break;
     case "unlocked":
@@ -184,6 +217,7 @@ export function App() {
             change={change}
             refresh={check}
             onLock={lock}
+            onRestored={restored}
           />
           {phase.oneTimePassphrases.length > 0 ? (
             <VaultUpgradedDialog

@@ -85,6 +85,28 @@ export const commands = {
 	 *  `coffer-audit-archive-until-<date>.jsonl` in Downloads.
 	 */
 	archiveAudit: (workspace: string, before: string) => typedError<SavedTrail, IpcError>(__TAURI_INVOKE("archive_audit", { workspace, before })),
+	/**  The snapshots beside the vault (newest first), where they are, and how many rotate. */
+	listSnapshots: () => typedError<Backups, IpcError>(__TAURI_INVOKE("list_snapshots")),
+	/**
+	 *  Takes a snapshot now (audited; any unlocked member: it holds what the file does).
+	 *  Async, as the restore is, so that copying a large vault runs off the main thread.
+	 */
+	backUpNow: () => typedError<Snapshot, IpcError>(__TAURI_INVOKE("back_up_now")),
+	/**  Sets how many daily snapshots rotate (0 and 0: none are taken); needs `manage`. */
+	setSnapshotKeep: (daily: number, weekly: number) => typedError<Keep, IpcError>(__TAURI_INVOKE("set_snapshot_keep", { daily, weekly })),
+	/**
+	 *  Restores the vault from one of its snapshots, as the unlocked member, who gives
+	 *  their passphrase as it was when the snapshot was taken. Every check runs before
+	 *  anything changes (the core's); on success the app locks. Async: the checks (an
+	 *  Argon2 unlock, SQLite's integrity check, every signature) take seconds on a large
+	 *  vault, which the main thread spends presenting the window instead.
+	 */
+	restoreSnapshot: (path: string, passphrase: string) => typedError<RestoreOutcome_Serialize, IpcError>(__TAURI_INVOKE("restore_snapshot", { path, passphrase })),
+	/**
+	 *  Every finding, one line each, in the order `coffer doctor` prints them. Async:
+	 *  SQLite's integrity check reads the whole file, off the main thread.
+	 */
+	checkHealth: (scope: ScopeDto) => typedError<Finding[], IpcError>(__TAURI_INVOKE("check_health", { scope })),
 	roleMatrix: () => __TAURI_INVOKE<RoleRow[]>("role_matrix"),
 	listMembers: (workspace: string) => typedError<MemberInfo_Serialize[], IpcError>(__TAURI_INVOKE("list_members", { workspace })),
 	addMember: (workspace: string, name: string, role: string, passphrase: string) => typedError<null, IpcError>(__TAURI_INVOKE("add_member", { workspace, name, role, passphrase })),
@@ -198,6 +220,15 @@ export type AvailableUpdate_Serialize = {
 	date: string | null,
 };
 
+/**  What the Backups section shows. */
+export type Backups = {
+	/**  The directory the snapshots are kept in. */
+	directory: string,
+	keep: Keep,
+	/**  Newest first. */
+	snapshots: Snapshot[],
+};
+
 export type Capability = "list" | "use" | "reveal" | "write" | "delete" | "audit" | "manage";
 
 /**
@@ -294,6 +325,16 @@ export type EnvironmentInfo = {
 	protected: boolean,
 };
 
+/**
+ *  One line of the report: what was checked, what was found, and the fix when one is
+ *  needed.
+ */
+export type Finding = {
+	level: Level,
+	check: string,
+	text: string,
+};
+
 export type IpcError = {
 	/**
 	 *  One of: invalid, not_found, denied, conflict, auth, integrity, internal, locked,
@@ -302,6 +343,28 @@ export type IpcError = {
 	code: string,
 	message: string,
 };
+
+/**
+ *  How many daily snapshots rotate: the newest of each of the last `daily` days and
+ *  of each of the last `weekly` weeks.
+ */
+export type Keep = {
+	daily: number,
+	weekly: number,
+};
+
+/**  Why a snapshot was taken. */
+export type Kind = 
+/**  The first write of a day. */
+"daily" | 
+/**  Before the schema was upgraded. */
+"upgrade" | 
+/**  A member asked for one. */
+"manual" | 
+/**  The vault as it was before a restore replaced it. */
+"before-restore" | 
+/**  A vault file SQLite could not read, moved aside by a restore. */
+"damaged";
 
 export type LastCheck = LastCheck_Serialize | LastCheck_Deserialize;
 
@@ -318,6 +381,9 @@ export type LastCheck_Serialize = {
 	available: AvailableUpdate_Serialize | null,
 	error: IpcError | null,
 };
+
+/**  How much a finding matters: all is well, worth knowing, or needs action. */
+export type Level = "ok" | "note" | "fix";
 
 /**
  *  The current value in one environment: `[version, updated_at, expires_at, flags,
@@ -441,6 +507,59 @@ export type ResponseHeader = {
 	value: string,
 };
 
+/**
+ *  What a restore did, and (only when the snapshot predates members' own keys) each
+ *  re-created member's one-time passphrase, which crosses to the webview this once.
+ */
+export type RestoreOutcome = RestoreOutcome_Serialize | RestoreOutcome_Deserialize;
+
+/**
+ *  What a restore did, and (only when the snapshot predates members' own keys) each
+ *  re-created member's one-time passphrase, which crosses to the webview this once.
+ */
+export type RestoreOutcome_Deserialize = {
+	restored: Restored_Deserialize,
+	one_time_passphrases: OneTimePassphrase[],
+};
+
+/**
+ *  What a restore did, and (only when the snapshot predates members' own keys) each
+ *  re-created member's one-time passphrase, which crosses to the webview this once.
+ */
+export type RestoreOutcome_Serialize = {
+	restored: Restored_Serialize,
+	one_time_passphrases: OneTimePassphrase[],
+};
+
+/**  What a restore did. */
+export type Restored = Restored_Serialize | Restored_Deserialize;
+
+/**  What a restore did. */
+export type Restored_Deserialize = {
+	vault_id: string,
+	/**  The file restored from. */
+	from: string,
+	/**  Where the vault as it was before is kept (none when there was no vault). */
+	kept?: string | null,
+	/**  Whether the vault replaced was another vault (`replace`). */
+	replaced_another: boolean,
+	/**  The restored trail's last event: the restore itself. */
+	head: number | null,
+};
+
+/**  What a restore did. */
+export type Restored_Serialize = {
+	vault_id: string,
+	/**  The file restored from. */
+	from: string,
+	/**  Where the vault as it was before is kept (none when there was no vault). */
+	kept: string | null,
+	/**  Whether the vault replaced was another vault (`replace`). */
+	replaced_another: boolean,
+	/**  The restored trail's last event: the restore itself. */
+	head: number | null,
+};
+
 /**  The one DTO that carries a value to the webview; its `Debug` never shows it. */
 export type Revealed = {
 	value: string,
@@ -479,7 +598,7 @@ export type SecretDetail_Serialize = {
 	versions: VersionInfo_Serialize[],
 } & SecretSummary_Serialize;
 
-export type SecretKind = "string" | "multiline" | "json";
+export type SecretKind = "string" | "multiline" | "json" | "binary";
 
 /**  Secrets in list order, each with one cell per environment. */
 export type SecretList = SecretList_Serialize | SecretList_Deserialize;
@@ -596,6 +715,15 @@ export type Setting = {
 	/**  Milliseconds for durations, a count for max-versions. */
 	raw: number,
 	is_default: boolean,
+};
+
+/**  One snapshot file. */
+export type Snapshot = {
+	path: string,
+	kind: Kind,
+	/**  When it was taken (Unix milliseconds, from its name). */
+	taken_at: number | null,
+	bytes: number | null,
 };
 
 /**

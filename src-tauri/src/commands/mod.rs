@@ -2,6 +2,8 @@
 //! maps the error. Grouped by screen.
 
 pub mod audit;
+pub mod backups;
+pub mod health;
 pub mod members;
 pub mod secrets;
 pub mod updates;

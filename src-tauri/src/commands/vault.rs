@@ -3,7 +3,7 @@
 use coffer_core::crypto::KdfParams;
 use coffer_core::device::OsKeyring;
 use coffer_core::value::Passphrase;
-use coffer_core::{ProjectInfo, Session, Vault, WorkspaceInfo};
+use coffer_core::{ProjectInfo, Session, UpgradeReport, Vault, WorkspaceInfo};
 use serde::Serialize;
 use tauri::State;
 
@@ -66,6 +66,19 @@ impl std::fmt::Debug for OneTimePassphrase {
     }
 }
 
+/// An upgrade's re-created members with their one-time passphrases, for the webview
+/// (at the owner's unlock, or after restoring a snapshot from before members' keys).
+pub(crate) fn one_time_passphrases(report: UpgradeReport) -> Vec<OneTimePassphrase> {
+    report
+        .members
+        .into_iter()
+        .map(|(member, passphrase)| OneTimePassphrase {
+            member,
+            passphrase: passphrase.expose().to_string(),
+        })
+        .collect()
+}
+
 impl UnlockResult {
     /// Keeps `session` as the app's, and says who came in and what they must see first.
     fn enter(
@@ -79,16 +92,7 @@ impl UnlockResult {
         let trail_warning = trail_warning(&session);
         let one_time_passphrases = session
             .take_upgrade_report()
-            .map(|report| {
-                report
-                    .members
-                    .into_iter()
-                    .map(|(member, passphrase)| OneTimePassphrase {
-                        member,
-                        passphrase: passphrase.expose().to_string(),
-                    })
-                    .collect()
-            })
+            .map(one_time_passphrases)
             .unwrap_or_default();
         state.set(session);
         Ok(UnlockResult {

@@ -110,6 +110,13 @@ export function daysLeft(until: number, now: number = Date.now()): number {
   return Math.max(0, Math.ceil((until - now) / DAY));
 }
 
+/** "512 B", "20 KB", "3.2 MB": file sizes, in steps of 1024. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KB`;
+  return `${(n / (1024 * 1024)).toFixed(1)} MB`;
+}
+
 export type Tone = "neutral" | "success" | "warning" | "danger" | "accent";
 
 export interface EnvCell {

@@ -21,10 +21,6 @@ pub fn doctor(ctx: &Ctx) -> Result<u8> {
             unlocked(ctx, member, &mut findings);
         }
     }
-    findings.push(Finding::note(
-        "backups",
-        "Coffer keeps no snapshots of its own yet: copy the vault while no Coffer runs, or `sqlite3 VAULT '.backup COPY'` at any time",
-    ));
     let needs_action = findings.iter().any(|f| f.level == Level::Fix);
     if ctx.json {
         output::json(&findings);

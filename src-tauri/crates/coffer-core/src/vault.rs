@@ -275,7 +275,8 @@ impl Vault {
             audit::append(tx, Author::Unauthenticated, now, &ev)?;
             Ok((failures, audit::head(tx)?))
         })?;
-        if let Some((seq, hash)) = head {
+        // A working copy checked before a restore moves no anchor of its own.
+        if let Some((seq, hash)) = head.filter(|_| !self.store.is_scratch()) {
             crate::anchor::remember((&self.vault_id()?, self.store.path()), (seq, &hash));
         }
         Ok(failures)

@@ -60,7 +60,7 @@ export function FirstRun({ path, onCreated }: { path: string; onCreated: (result
         />
         <NewPassphraseFields ref={passphrase} repeatLabel="Repeat passphrase" />
         <Alert tone="info">
-          There is no way to recover a forgotten passphrase. Keep it in a safe place.
+          Keep it in a safe place: Coffer cannot tell it to you, and backups do not replace it — a snapshot opens only with the passphrases its members had when it was taken.
         </Alert>
         {error ? <Alert>{error}</Alert> : null}
         <Button type="submit" variant="primary" busy={busy} className="btn-block">

@@ -89,7 +89,9 @@ export function ChangePassphraseDialog({
         data-autofocus
       />
       <NewPassphraseFields ref={next} label="New passphrase" repeatLabel="Repeat new passphrase" />
-      <Alert tone="info">There is no way to recover a forgotten passphrase. Keep it in a safe place.</Alert>
+      <Alert tone="info">
+        Keep it in a safe place: Coffer cannot tell it to you, and backups do not replace it — a snapshot opens only with the passphrases its members had when it was taken.
+      </Alert>
       {error ? <Alert>{error}</Alert> : null}
     </Modal>
   );

@@ -28,4 +28,32 @@ describe("Settings", () => {
     expect(screen.queryByRole("dialog")).toBeNull();
     expect(commands.changePassphrase).not.toHaveBeenCalled();
   });
+
+  it("opens on General, and Backups and Health in their own tabs", async () => {
+    await act(async () => {
+      renderInSession(<SettingsScreen vaultPath="/tmp/vault.db" />);
+    });
+    const tabs = screen.getByRole("tablist", { name: "Settings sections" });
+    const tab = (name: string) => within(tabs).getByRole("tab", { name });
+    expect(tab("General").getAttribute("aria-selected")).toBe("true");
+    expect(screen.getByRole("region", { name: "Versions and recovery" })).toBeTruthy();
+    expect(screen.queryByRole("region", { name: "Backups" })).toBeNull();
+
+    await act(async () => {
+      fireEvent.click(tab("Backups"));
+    });
+    expect(tab("Backups").getAttribute("aria-selected")).toBe("true");
+    expect(screen.getByRole("tabpanel").getAttribute("aria-labelledby")).toBe("settings-tab-backups");
+    expect(screen.getByRole("region", { name: "Backups" })).toBeTruthy();
+    expect(screen.queryByRole("region", { name: "Versions and recovery" })).toBeNull();
+    expect(commands.listSnapshots).toHaveBeenCalled();
+
+    // Arrow keys move along the tabs.
+    await act(async () => {
+      fireEvent.keyDown(tab("Backups"), { key: "ArrowRight" });
+    });
+    expect(tab("Health").getAttribute("aria-selected")).toBe("true");
+    expect(screen.getByRole("region", { name: "Health" })).toBeTruthy();
+    expect(commands.checkHealth).toHaveBeenCalled();
+  });
 });

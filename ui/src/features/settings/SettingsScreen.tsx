@@ -1,6 +1,7 @@
-// Settings: the workspace's windows and auto-lock (validated by the backend, errors
-// shown inline), the audit archive (owners), the member's own passphrase, "Remember on
-// this device" through the OS keyring, and updates.
+// Settings, in three tabs. General: the workspace's windows and auto-lock (validated
+// by the backend, errors shown inline), the audit archive (owners), the member's own
+// passphrase, "Remember on this device" through the OS keyring, and updates. Backups:
+// the vault's snapshots, and a restore from one. Health: the app's `coffer doctor`.
 
 import { useEffect, useState } from "react";
 import { Alert } from "../../components/Alert";
@@ -11,11 +12,13 @@ import { useConfirmPassphrase } from "../../components/PassphrasePrompt";
 import { useToast } from "../../components/Toast";
 import { api, errorMessage } from "../../lib/ipc";
 import { withPassphraseAgain } from "../../lib/reauth";
-import type { Setting } from "../../lib/types";
+import type { RestoreOutcome, Setting, Snapshot } from "../../lib/types";
 import { useLoad } from "../../lib/useLoad";
 import { ChangePassphraseDialog } from "../passphrase/ChangePassphraseDialog";
 import { can, useSession } from "../shell/session";
 import { ArchiveSection } from "./ArchiveSection";
+import { BackupsSection } from "./BackupsSection";
+import { HealthSection } from "./HealthSection";
 import { UpdatesSection } from "./UpdatesSection";
 
 const SETTINGS: { key: string; label: string; help: string; placeholder: string }[] = [
@@ -199,7 +202,97 @@ function PassphraseSetting() {
   );
 }
 
-export function SettingsScreen({ vaultPath }: { vaultPath: string }) {
+const TABS = [
+  { id: "general", label: "General" },
+  { id: "backups", label: "Backups" },
+  { id: "health", label: "Health" },
+] as const;
+
+export type SettingsTab = (typeof TABS)[number]["id"];
+
+function Tabs({ tab, onTab }: { tab: SettingsTab; onTab: (t: SettingsTab) => void }) {
+  return (
+    <div className="tabs" role="tablist" aria-label="Settings sections">
+      {TABS.map((t) => (
+        <button
+          key={t.id}
+          type="button"
+          role="tab"
+          id={`settings-tab-${t.id}`}
+          aria-selected={tab === t.id}
+          aria-controls={`settings-panel-${t.id}`}
+          tabIndex={tab === t.id ? 0 : -1}
+          className={`tab${tab === t.id ? " active" : ""}`}
+          onClick={() => onTab(t.id)}
+          onKeyDown={(e) => {
+            // Arrow keys move between tabs, as a tablist's do.
+            const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+            if (!step) return;
+            const i = TABS.findIndex((x) => x.id === tab);
+            const next = TABS[(i + step + TABS.length) % TABS.length]!;
+            onTab(next.id);
+            document.getElementById(`settings-tab-${next.id}`)?.focus();
+          }}
+        >
+          {t.label}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+export function SettingsScreen({
+  vaultPath,
+  initialTab = "general",
+  onRestored = () => undefined,
+}: {
+  vaultPath: string;
+  initialTab?: SettingsTab;
+  /** After a restore: the backend has locked the vault; the app shows the unlock screen. */
+  onRestored?: (from: Snapshot, outcome: RestoreOutcome) => void;
+}) {
+  const [tab, setTab] = useState<SettingsTab>(initialTab);
+  return (
+    <section className="page" aria-labelledby="settings-title">
+      <SettingsHeader tab={tab} />
+      <Tabs tab={tab} onTab={setTab} />
+      <div
+        className="tab-panel"
+        role="tabpanel"
+        id={`settings-panel-${tab}`}
+        aria-labelledby={`settings-tab-${tab}`}
+      >
+        {tab === "general" ? <GeneralSettings vaultPath={vaultPath} /> : null}
+        {tab === "backups" ? <BackupsSection onRestored={onRestored} /> : null}
+        {tab === "health" ? <HealthSection /> : null}
+      </div>
+    </section>
+  );
+}
+
+function SettingsHeader({ tab }: { tab: SettingsTab }) {
+  const session = useSession();
+  const editable = can(session, "manage");
+  return (
+    <div className="page-header">
+      <div>
+        <h1 id="settings-title">Settings</h1>
+        <p className="page-subtitle">
+          {tab === "backups" ? (
+            "The whole vault: every workspace in it"
+          ) : (
+            <>
+              Workspace <strong>{session.workspace}</strong>
+              {editable || tab !== "general" ? "" : " · only members who may manage can change these"}
+            </>
+          )}
+        </p>
+      </div>
+    </div>
+  );
+}
+
+function GeneralSettings({ vaultPath }: { vaultPath: string }) {
   const session = useSession();
   const toast = useToast();
   const editable = can(session, "manage");
@@ -219,17 +312,7 @@ export function SettingsScreen({ vaultPath }: { vaultPath: string }) {
   }
 
   return (
-    <section className="page" aria-labelledby="settings-title">
-      <div className="page-header">
-        <div>
-          <h1 id="settings-title">Settings</h1>
-          <p className="page-subtitle">
-            Workspace <strong>{session.workspace}</strong>
-            {editable ? "" : " · only members who may manage can change these"}
-          </p>
-        </div>
-      </div>
-
+    <>
       {settings.error ? <Alert title="Could not load settings">{settings.error.message}</Alert> : null}
 
       <section className="card" aria-labelledby="ws-settings">
@@ -273,6 +356,6 @@ export function SettingsScreen({ vaultPath }: { vaultPath: string }) {
       </section>
 
       <UpdatesSection />
-    </section>
+    </>
   );
 }

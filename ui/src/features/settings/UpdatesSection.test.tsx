@@ -21,7 +21,8 @@ vi.mock("@tauri-apps/api/core", () => ({
 import type { DownloadProgress_Deserialize, UpdateStatus_Serialize } from "../../bindings";
 import { commands } from "../../bindings";
 import { renderInSession } from "../../test/session";
-import { formatBytes, UpdatesSection } from "./UpdatesSection";
+import { formatBytes } from "../../lib/format";
+import { UpdatesSection } from "./UpdatesSection";
 
 const updateStatus = vi.mocked(commands.updateStatus);
 const setUpdatePreferences = vi.mocked(commands.setUpdatePreferences);

@@ -11,7 +11,7 @@ import type { AvailableUpdate_Serialize, DownloadProgress_Deserialize, LastCheck
 import { Button } from "../../components/Button";
 import { Checkbox } from "../../components/Field";
 import { useToast } from "../../components/Toast";
-import { formatRelative } from "../../lib/format";
+import { formatBytes, formatRelative } from "../../lib/format";
 import { api, errorMessage, toAppError } from "../../lib/ipc";
 import { useLoad } from "../../lib/useLoad";
 
@@ -34,13 +34,6 @@ function fromLastCheck(last: LastCheck_Serialize | null | undefined): Outcome | 
   if (!last) return null;
   if (last.error) return { at: last.at_ms, error: errorMessage(last.error), offline: last.error.code === "unavailable" };
   return { at: last.at_ms, available: last.available };
-}
-
-/** "3.2 MB". */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KB`;
-  return `${(n / (1024 * 1024)).toFixed(1)} MB`;
 }
 
 function StatusLine({ phase, outcome, checking, checkAtStart }: {

@@ -7,7 +7,7 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { Alert } from "../../components/Alert";
 import { Button } from "../../components/Button";
 import { api } from "../../lib/ipc";
-import type { Scope } from "../../lib/types";
+import type { RestoreOutcome, Scope, Snapshot } from "../../lib/types";
 import { useLoad } from "../../lib/useLoad";
 import { AuditScreen } from "../audit/AuditScreen";
 import { HistoryScreen } from "../history/HistoryScreen";
@@ -36,9 +36,20 @@ export interface ShellProps {
   change: number;
   refresh: () => void;
   onLock: (reason: "user" | "idle") => void;
+  /** A snapshot was restored: the backend locked the vault it replaced. */
+  onRestored: (from: Snapshot, outcome: RestoreOutcome) => void;
 }
 
-export function Shell({ member, vaultPath, keyringNote, trailWarning, change, refresh, onLock }: ShellProps) {
+export function Shell({
+  member,
+  vaultPath,
+  keyringNote,
+  trailWarning,
+  change,
+  refresh,
+  onLock,
+  onRestored,
+}: ShellProps) {
   const [screen, setScreen] = useState<Screen>({ name: "secrets" });
   const [pickedWorkspace, setPickedWorkspace] = useState<string | null>(null);
   const [pickedProject, setPickedProject] = useState<string | null>(null);
@@ -149,7 +160,7 @@ export function Shell({ member, vaultPath, keyringNote, trailWarning, change, re
               {screen.name === "history" ? <HistoryScreen name={screen.secret} /> : null}
               {screen.name === "audit" && mayAudit ? <AuditScreen /> : null}
               {screen.name === "members" ? <MembersScreen /> : null}
-              {screen.name === "settings" ? <SettingsScreen vaultPath={vaultPath} /> : null}
+              {screen.name === "settings" ? <SettingsScreen vaultPath={vaultPath} onRestored={onRestored} /> : null}
             </SessionContext.Provider>
           ) : loadError ? null : (
             <div className="page-loading" aria-busy="true" aria-label="Loading" />
