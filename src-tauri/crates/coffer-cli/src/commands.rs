@@ -226,7 +226,9 @@ pub fn run(cli: Cli) -> Result<u8> {
             let mut s = ctx.session()?;
             ctx.confirm_for_secret(&mut s, &name)?;
             s.purge_secret(&ctx.scope, &name)?;
-            ctx.say(format!("purged {name}: its values are gone for good"));
+            ctx.say(format!(
+                "purged {name}: its values are gone from the vault (snapshots taken before keep them until they rotate out: `coffer snapshots`)"
+            ));
             Ok(0)
         }
         Command::Settings(cmd) => settings(&ctx, cmd),
