@@ -379,3 +379,84 @@ fn a_refused_workspace_creation_is_audited() {
         "DESIGN.md: a denied attempt is itself audited; the trail has none: {events}"
     );
 }
+
+#[test]
+fn a_name_taken_in_another_tenant_is_only_not_available() {
+    let vault = Vault::new();
+    let bob = vault.add_member("bob", "admin");
+    vault.run(&["workspace", "create", "acme"]).ok();
+    let carol = Member {
+        name: "carol".into(),
+        passphrase: "carol pass phrase 42".into(),
+    };
+    vault
+        .cli()
+        .env("COFFER_NEW_PASSPHRASE", &carol.passphrase)
+        .run(&[
+            "--workspace",
+            "acme",
+            "member",
+            "add",
+            "carol",
+            "--role",
+            "owner",
+        ])
+        .ok();
+    let as_carol = |args: &[&str]| {
+        vault
+            .cli()
+            .acting_as(&carol)
+            .env("COFFER_NEW_PASSPHRASE", "a new one for bob 1")
+            .run(args)
+    };
+    // Carol shares no workspace with bob: his name is only unavailable.
+    let r = as_carol(&[
+        "--workspace",
+        "acme",
+        "member",
+        "add",
+        "bob",
+        "--role",
+        "viewer",
+    ])
+    .refused(5);
+    assert!(
+        r.message().contains("not available") && !r.message().contains("grant"),
+        "{}",
+        r.describe()
+    );
+    let r = as_carol(&["workspace", "create", "default"]).refused(5);
+    assert!(r.message().contains("not available"), "{}", r.describe());
+    assert!(!r.message().contains("already exists"), "{}", r.describe());
+    // Alice, in both, is told what she can do about it.
+    let r = vault
+        .cli()
+        .env("COFFER_NEW_PASSPHRASE", "a new one for bob 1")
+        .run(&[
+            "--workspace",
+            "acme",
+            "member",
+            "add",
+            "bob",
+            "--role",
+            "viewer",
+        ])
+        .refused(5);
+    assert!(r.message().contains("member grant bob"), "{}", r.describe());
+    let r = vault.run(&["workspace", "create", "acme"]).refused(5);
+    assert!(r.message().contains("already exists"), "{}", r.describe());
+    // Another member's private secret: its name cannot be used, and that is all.
+    vault
+        .cli()
+        .acting_as(&bob)
+        .stdin("bob-private-value")
+        .run(&["set", "BOB_TOKEN", "--value-stdin", "--scope", "user"])
+        .ok();
+    let r = vault
+        .cli()
+        .stdin("alice-value")
+        .run(&["set", "BOB_TOKEN", "--value-stdin"])
+        .refused(5);
+    assert!(r.message().contains("not available"), "{}", r.describe());
+    assert!(!r.message().contains("taken"), "{}", r.describe());
+}

@@ -62,10 +62,19 @@ impl Session {
         // adding them again gives them a new one.
         let former = match self.store.conn().member_by_name(name)? {
             Some(m) if self.store.conn().grant_count(m.id)? == 0 => Some(m.id),
-            Some(_) => {
-                return Err(Error::Conflict(format!(
-                    "member '{name}' already exists; give them a role here with `coffer member grant {name} ROLE`"
-                )))
+            Some(m) => {
+                // Names are one per vault: say whose only to someone who shares a
+                // workspace with them, or a tenant learns who is in another.
+                let theirs = self.store.conn().workspaces_of_member(m.id)?;
+                let mine = self.store.conn().workspaces_of_member(self.member_id)?;
+                let shared = theirs.iter().any(|(w, _)| mine.iter().any(|(v, _)| v == w));
+                return Err(Error::Conflict(if shared {
+                    format!(
+                        "member '{name}' already exists; give them a role here with `coffer member grant {name} ROLE`"
+                    )
+                } else {
+                    format!("member name '{name}' is not available: choose another")
+                }));
             }
             None => None,
         };

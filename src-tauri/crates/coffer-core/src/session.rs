@@ -564,6 +564,14 @@ impl Session {
                 what: "create workspaces (only workspace owners may)".into(),
             });
         }
+        if let Some(ws) = self.store.conn().workspace_by_name(name)? {
+            // Only a member of that workspace learns that it is there.
+            if self.store.conn().has_any_grant(self.member_id, ws.id)? {
+                return Err(Error::Conflict(format!(
+                    "workspace '{name}' already exists"
+                )));
+            }
+        }
         self.bootstrap_workspace(name, "workspace.create")
     }
 

@@ -205,7 +205,9 @@ impl DirectoryStore for Connection {
             rusqlite::Error::SqliteFailure(f, _)
                 if f.code == rusqlite::ErrorCode::ConstraintViolation =>
             {
-                Error::Conflict(format!("member '{name}' already exists"))
+                Error::Conflict(format!(
+                    "member name '{name}' is not available: choose another"
+                ))
             }
             e => e.into(),
         })?;
@@ -321,7 +323,7 @@ impl DirectoryStore for Connection {
             rusqlite::Error::SqliteFailure(f, _)
                 if f.code == rusqlite::ErrorCode::ConstraintViolation =>
             {
-                Error::Conflict(format!("workspace '{name}' already exists"))
+                Error::Conflict(format!("workspace name '{name}' is not available: choose another"))
             }
             e => e.into(),
         })?;

@@ -258,8 +258,10 @@ impl HistoryStore for Connection {
             rusqlite::Error::SqliteFailure(f, _)
                 if f.code == rusqlite::ErrorCode::ConstraintViolation =>
             {
+                // Taken by a secret this member cannot see (another member's own):
+                // say no more than that the name cannot be used.
                 Error::Conflict(format!(
-                    "the name '{}' is already taken in this project",
+                    "the name '{}' is not available in this project: choose another",
                     s.name
                 ))
             }
