@@ -22,15 +22,23 @@ impl Key32 {
 
     /// Takes a key from bytes that are then zeroized by the caller's `Zeroizing`.
     pub fn from_slice(bytes: &[u8]) -> Result<Self> {
-        let arr: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| Error::Integrity("a wrapped key has the wrong length".into()))?;
-        Ok(Key32(SecretBox::new(Box::new(arr))))
+        if bytes.len() != 32 {
+            return Err(Error::Integrity("a wrapped key has the wrong length".into()));
+        }
+        Ok(Self::boxed_copy(bytes))
     }
 
     /// Copies a key out of a zeroizing array.
     pub fn from_array(bytes: &[u8; 32]) -> Self {
-        Key32(SecretBox::new(Box::new(*bytes)))
+        Self::boxed_copy(bytes)
+    }
+
+    /// Copies straight into the zeroized box: no copy of the key on the stack, where
+    /// nothing would wipe it.
+    fn boxed_copy(bytes: &[u8]) -> Self {
+        let mut boxed = Box::new([0u8; 32]);
+        boxed.copy_from_slice(bytes);
+        Key32(SecretBox::new(boxed))
     }
 
     /// The key, its memory locked where the platform allows (for keys a session or an
