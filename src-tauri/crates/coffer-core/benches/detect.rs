@@ -1,10 +1,11 @@
 //! Plaintext-credential detection as `coffer check` runs it: `scan` and `candidates`
 //! over 10,000 generated definition files of about 1 KB each (Kubernetes YAML, JSON,
-//! `.env`), one in five holding a leaked credential.
+//! `.env`), one in five holding a leaked credential; and over the 10,000 flow files
+//! (80,000 references) of `tests/bench/use.sh`'s `coffer check` figure.
 //!
 //! Run: `cargo bench -p coffer-core --bench detect`
 
-use coffer_core::detect::{candidates, scan};
+use coffer_core::detect::{candidates, rule_count, scan};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rand::distributions::Alphanumeric;
 use rand::rngs::StdRng;
@@ -138,14 +139,45 @@ fn corpus() -> Vec<String> {
         .collect()
 }
 
+/// The flow files `tests/bench/use.sh` checks: 8 requests each, every header a
+/// reference, no credential.
+fn flows() -> Vec<String> {
+    let mut rng = StdRng::seed_from_u64(11);
+    (0..FILES)
+        .map(|i| {
+            let n = rng.gen_range(0..50);
+            let mut text = format!("name: flow {i}\nsteps:\n");
+            for k in 0..8 {
+                text.push_str(&format!(
+                    "  - fetch:\n      url: https://api.example.com/v1/items/{k}?page=2\n"
+                ));
+                text.push_str(&format!(
+                    "      headers:\n        Authorization: \"Bearer {{{{ secrets.SECRET_{:03} }}}}\"\n",
+                    (n + k) % 50
+                ));
+            }
+            text.push_str("      retries: 3\n      timeout: 30s\n");
+            text
+        })
+        .collect()
+}
+
 fn detect(c: &mut Criterion) {
     let files = corpus();
     let bytes: usize = files.iter().map(String::len).sum();
     let leaky = files.iter().filter(|f| !scan(f).is_empty()).count();
     println!(
-        "{FILES} files, {} KiB, {leaky} with findings (expected {})",
+        "{} rules; {FILES} files, {} KiB, {leaky} with findings (expected {})",
+        rule_count(),
         bytes / 1024,
         FILES / 5
+    );
+    let flows = flows();
+    let flow_bytes: usize = flows.iter().map(String::len).sum();
+    let flagged = flows.iter().filter(|f| !scan(f).is_empty()).count();
+    println!(
+        "{FILES} flow files, {} KiB, {flagged} with findings (expected 0)",
+        flow_bytes / 1024
     );
     let mut g = c.benchmark_group("detect");
     g.throughput(Throughput::Bytes(bytes as u64))
@@ -153,6 +185,15 @@ fn detect(c: &mut Criterion) {
     g.bench_function("scan_and_candidates_10k_files", |b| {
         b.iter(|| {
             files
+                .iter()
+                .map(|f| scan(f).len() + candidates(f).len())
+                .sum::<usize>()
+        })
+    });
+    g.throughput(Throughput::Bytes(flow_bytes as u64));
+    g.bench_function("scan_and_candidates_10k_flows", |b| {
+        b.iter(|| {
+            flows
                 .iter()
                 .map(|f| scan(f).len() + candidates(f).len())
                 .sum::<usize>()
