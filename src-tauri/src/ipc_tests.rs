@@ -8,12 +8,14 @@ use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 use tauri::{WebviewWindow, WebviewWindowBuilder};
 
-use crate::commands::{audit, backups, health, members, secrets, updates, using, vault};
+use crate::commands::{audit, backups, health, members, recovery, secrets, updates, using, vault};
 use crate::state::AppState;
 use crate::updates::Updates;
 
 // Settings → Backups and Health, through the same harness.
 mod backups_and_health;
+// The recovery key: made at first run, replaced from Settings, used at unlock.
+mod recovery_key;
 
 struct Harness {
     dir: tempfile::TempDir,
@@ -44,6 +46,10 @@ impl Harness {
                 vault::unlock,
                 vault::lock,
                 vault::change_passphrase,
+                vault::confirm_passphrase,
+                recovery::recovery_key_status,
+                recovery::replace_recovery_key,
+                recovery::recover,
                 vault::my_access,
                 secrets::list_secrets,
                 secrets::show_secret,
@@ -64,6 +70,7 @@ impl Harness {
                 backups::restore_snapshot,
                 health::check_health,
                 members::add_member,
+                members::grant_role,
                 updates::update_status,
                 updates::set_update_preferences,
                 updates::check_for_updates,
@@ -543,8 +550,8 @@ fn a_member_given_a_passphrase_is_asked_to_set_their_own() {
         "create_vault",
         json!({ "owner": "alice", "passphrase": "owner pass phrase" }),
     );
-    assert_eq!(created["must_change_passphrase"], json!(false));
-    assert_eq!(created["one_time_passphrases"], json!([]));
+    assert_eq!(created["unlocked"]["must_change_passphrase"], json!(false));
+    assert_eq!(created["unlocked"]["one_time_passphrases"], json!([]));
     h.ok("add_member", json!({ "workspace": "default", "name": "bob", "role": "developer", "passphrase": "given to bob 1" }));
     h.ok("lock", json!({}));
 
@@ -644,7 +651,7 @@ fn an_older_copy_of_the_vault_put_back_is_warned_of_at_unlock() {
         "create_vault",
         json!({ "owner": "alice", "passphrase": "owner pass phrase" }),
     );
-    assert_eq!(created["trail_warning"], json!(null));
+    assert_eq!(created["unlocked"]["trail_warning"], json!(null));
     h.ok("lock", json!({}));
     // Locked, the app holds no connection: the file alone is the whole vault.
     let vault = h.vault_path();

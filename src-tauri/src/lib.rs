@@ -25,7 +25,7 @@ use crate::state::AppState;
 /// Every command the UI may call; the single source for the invoke handler and the
 /// generated bindings.
 pub fn specta_builder() -> Builder<tauri::Wry> {
-    use commands::{audit, backups, health, members, secrets, updates, using, vault};
+    use commands::{audit, backups, health, members, recovery, secrets, updates, using, vault};
     Builder::<tauri::Wry>::new().commands(collect_commands![
         vault::vault_status,
         vault::create_vault,
@@ -45,6 +45,9 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
         vault::set_setting,
         vault::note_activity,
         vault::save_export,
+        recovery::recovery_key_status,
+        recovery::replace_recovery_key,
+        recovery::recover,
         secrets::list_secrets,
         secrets::show_secret,
         secrets::set_secret,

@@ -37,6 +37,8 @@ const SHOTS = process.env.COFFER_SCREENSHOTS ?? "";
 const PORT = Number(process.env.TAURI_DRIVER_PORT ?? 4444);
 
 const ALICE_PASS = "correct horse battery staple";
+/** The owner's recovery key, read from the first-run screen. */
+let recoveryWords = [];
 /** What alice gives bob when she adds him; he replaces it with his own at first unlock. */
 const BOB_GIVEN = "plum given by alice 7";
 const BOB_PASS = "tangerine otter violin lamp";
@@ -305,9 +307,44 @@ step("first run creates the vault with alice as owner", async () => {
   await waitForText('[aria-label="Passphrase strength"]', /Strong|Very strong/);
   await shoot("first-run");
   await click("button=Create vault");
+  await waitShown("h1=Your recovery key", 15_000);
+});
+
+step("first run shows the recovery key once and asks three of its words back", async () => {
+  // Read the 24 words from the screen, in order, as a person would copy them.
+  recoveryWords = await browser.execute(() =>
+    Array.from(document.querySelectorAll('[aria-label="Recovery key words"] .recovery-word')).map((w) => w.textContent),
+  );
+  assert.equal(recoveryWords.length, 24, `24 words: ${JSON.stringify(recoveryWords)}`);
+  assert.ok(recoveryWords.every((w) => /^[a-z]+$/.test(w)), JSON.stringify(recoveryWords));
+  await waitShown("button=Print");
+  await shoot("recovery-key");
+  await click("button=I have written them down");
+
+  // Three fields, one from each third of the key; a wrong word is said and may be typed again.
+  await waitShown('form[aria-label="Check your recovery key"]');
+  const asked = await browser.execute(() =>
+    Array.from(document.querySelectorAll('form[aria-label="Check your recovery key"] input')).map((i) =>
+      Number(/^Word (\d+)$/.exec(i.getAttribute("aria-label"))[1]),
+    ),
+  );
+  assert.equal(asked.length, 3);
+  assert.ok(asked[0] <= 8 && asked[1] > 8 && asked[1] <= 16 && asked[2] > 16, `one from each third: ${asked}`);
+  await fill(`Word ${asked[0]}`, recoveryWords[asked[0] - 1]);
+  await fill(`Word ${asked[1]}`, "notaword");
+  await fill(`Word ${asked[2]}`, recoveryWords[asked[2] - 1].toUpperCase());
+  await click("button=Check words");
+  await waitShown(`p=That is not word ${asked[1]}: look at your copy again.`);
+  await look("recovery-key-check");
+  await fill(`Word ${asked[1]}`, recoveryWords[asked[1] - 1]);
+  await click("button=Check words");
   await waitShown("#secrets-title", 15_000);
   await waitShown("h3=No secrets yet");
   await look("empty-secrets");
+  // Gone from the page once confirmed.
+  const html = await browser.getPageSource();
+  assert.ok(!html.includes(recoveryWords.slice(0, 6).join("")), "the words left the page");
+  assert.equal(recoveryWords.filter((w) => w.length > 4 && html.includes(`>${w}<`)).length, 0, "no word is left on the page");
 });
 
 step("add a secret with values in two environments", async () => {
@@ -834,6 +871,68 @@ step("Settings → Health shows the doctor's findings, one line each", async () 
   await click("button=Check again");
   await waitExists(`${findings} li`);
   await shoot("settings-health");
+});
+
+step("a forgotten passphrase is set anew with the recovery key from the unlock screen", async () => {
+  await openSettingsTab("General");
+  await waitForText('section[aria-labelledby="passphrase-settings"]', /Recovery key.*You have one/s);
+  await look("settings-recovery-key");
+  // Replace it: the passphrase first, then the new words once, three of them asked back.
+  await click("button=Replace recovery key…");
+  await fill("Your passphrase", ALICE_PASS);
+  await click($in(DIALOG, "button=Confirm and continue"));
+  await waitForText(`${DIALOG} h2`, /^Your new recovery key$/);
+  const old = recoveryWords;
+  recoveryWords = await browser.execute(() =>
+    Array.from(document.querySelectorAll('[aria-label="Recovery key words"] .recovery-word')).map((w) => w.textContent),
+  );
+  assert.equal(recoveryWords.length, 24);
+  assert.notDeepEqual(recoveryWords, old, "new words");
+  await look("replace-recovery-key");
+  await click($in(DIALOG, "button=I have written them down"));
+  await waitShown('form[aria-label="Check your recovery key"]');
+  const asked = await browser.execute(() =>
+    Array.from(document.querySelectorAll('form[aria-label="Check your recovery key"] input')).map((i) =>
+      Number(/^Word (\d+)$/.exec(i.getAttribute("aria-label"))[1]),
+    ),
+  );
+  for (const n of asked) await fill(`Word ${n}`, recoveryWords[n - 1]);
+  await click($in(DIALOG, "button=Check words"));
+  await waitGone(DIALOG);
+  await lock();
+  // The replaced words open nothing.
+  await click("button=Forgot your passphrase?");
+  await waitForText(`${DIALOG} h2`, /^Recover with your recovery key$/);
+  await retryStale(async () => (await $in(DIALOG, '[aria-label="Member name"]')).setValue("alice"));
+  await fill("Recovery key", old.join(" "));
+  await fill("New passphrase", ALICE_PASS);
+  await fill("Repeat new passphrase", ALICE_PASS);
+  await click($in(DIALOG, "button=Recover and unlock"));
+  await waitForText(DIALOG, /Wrong member name or recovery key/, 15_000);
+  await click($in(DIALOG, "button=Cancel"));
+  await waitGone(DIALOG);
+  await click("button=Forgot your passphrase?");
+  await waitForText(`${DIALOG} h2`, /^Recover with your recovery key$/);
+  const memberField = () => $in(DIALOG, '[aria-label="Member name"]');
+  await retryStale(async () => (await memberField()).setValue("alice"));
+  // A word short: said, and nothing is tried.
+  await fill("Recovery key", recoveryWords.slice(0, 23).join(" "));
+  await fill("New passphrase", ALICE_PASS);
+  await fill("Repeat new passphrase", ALICE_PASS);
+  await click($in(DIALOG, "button=Recover and unlock"));
+  await waitForText(DIALOG, /A recovery key is 24 words; this has 23\./);
+  // Typed back as copied from paper, numbers and all (WebDriver drops typed new lines;
+  // the component test types them).
+  await fill("Recovery key", recoveryWords.map((w, i) => `${i + 1}. ${w}`).join(" "));
+  await fill("New passphrase", ALICE_PASS);
+  await fill("Repeat new passphrase", ALICE_PASS);
+  await look("recover");
+  await click($in(DIALOG, "button=Recover and unlock"));
+  await waitShown("#secrets-title", 15_000);
+  await waitForText('[aria-label="Signed in member"]', /alice/);
+  const recovered = JSON.parse(cofferOk(["audit", "--action", "member.recover", "--json"]).stdout);
+  assert.equal(recovered.length, 1, "the recovery is in the trail");
+  assert.ok(!JSON.stringify(recovered).includes(recoveryWords.slice(0, 3).join(" ")), "no words in the trail");
 });
 
 step("a protected environment is marked, and a change to it goes through the passphrase check", async () => {

@@ -7,7 +7,7 @@ import { invoke as __TAURI_INVOKE, Channel } from "@tauri-apps/api/core";
 /** Commands */
 export const commands = {
 	vaultStatus: () => __TAURI_INVOKE<VaultStatus_Serialize>("vault_status"),
-	createVault: (owner: string, passphrase: string) => typedError<UnlockResult_Serialize, IpcError>(__TAURI_INVOKE("create_vault", { owner, passphrase })),
+	createVault: (owner: string, passphrase: string) => typedError<CreatedVault_Serialize, IpcError>(__TAURI_INVOKE("create_vault", { owner, passphrase })),
 	unlock: (member: string, passphrase: string, remember: boolean) => typedError<UnlockResult_Serialize, IpcError>(__TAURI_INVOKE("unlock", { member, passphrase, remember })),
 	/**
 	 *  Whether this device's keyring holds a key for `member` (asked before unlock, so it
@@ -41,6 +41,18 @@ export const commands = {
 	 *  user's Downloads folder; returns the path written. The webview drops downloads.
 	 */
 	saveExport: (fileName: string, text: string) => typedError<string, IpcError>(__TAURI_INVOKE("save_export", { fileName, text })),
+	recoveryKeyStatus: () => typedError<RecoveryKeyStatus, IpcError>(__TAURI_INVOKE("recovery_key_status")),
+	/**
+	 *  Makes a new recovery key, replacing the old one, and hands its words over once.
+	 *  Owners only, with the passphrase confirmed in the last few minutes
+	 *  (`confirm_passphrase`).
+	 */
+	replaceRecoveryKey: () => typedError<RecoveryWords, IpcError>(__TAURI_INVOKE("replace_recovery_key")),
+	/**
+	 *  Sets a new passphrase for `member` with their recovery key (typed as a person types
+	 *  it: any spacing, case or numbering) and unlocks the app as them.
+	 */
+	recover: (member: string, recoveryKey: string, newPassphrase: string) => typedError<UnlockResult_Serialize, IpcError>(__TAURI_INVOKE("recover", { member, recoveryKey, newPassphrase })),
 	/**
 	 *  The key list, compact (see [`SecretList`]): at 10,000 secrets it is what the
 	 *  first paint after unlock waits for. Async so that it runs off the main thread,
@@ -253,6 +265,29 @@ export type Checkpoint_Deserialize = {
 export type Checkpoint_Serialize = {
 	report: VerifyReport_Serialize,
 	event: number | null,
+};
+
+/**  A new vault: its owner is unlocked, and their recovery key is shown once. */
+export type CreatedVault = CreatedVault_Serialize | CreatedVault_Deserialize;
+
+/**  A new vault: its owner is unlocked, and their recovery key is shown once. */
+export type CreatedVault_Deserialize = {
+	unlocked: UnlockResult_Deserialize,
+	/**
+	 *  The only time these words cross to the webview: the first-run screen shows them
+	 *  and asks three back, then drops them.
+	 */
+	recovery_key: RecoveryWords,
+};
+
+/**  A new vault: its owner is unlocked, and their recovery key is shown once. */
+export type CreatedVault_Serialize = {
+	unlocked: UnlockResult_Serialize,
+	/**
+	 *  The only time these words cross to the webview: the first-run screen shows them
+	 *  and asks three back, then drops them.
+	 */
+	recovery_key: RecoveryWords,
 };
 
 /**  How an event's `detail` looks to TypeScript: a flat object of scalars. */
@@ -500,6 +535,19 @@ export type ProjectInfo = {
 export type Purge = {
 	/**  When the deleted secret is purged, in ms since the epoch. */
 	at_ms: number,
+};
+
+/**  What Settings says about the member's recovery key. */
+export type RecoveryKeyStatus = {
+	/**  The member has a recovery key. */
+	exists: boolean,
+	/**  The member owns a workspace: only owners may hold a recovery key. */
+	may_hold: boolean,
+};
+
+/**  A recovery key's words, in order, for the one screen that shows them. */
+export type RecoveryWords = {
+	words: string[],
 };
 
 export type ResponseHeader = {

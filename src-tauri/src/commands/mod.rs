@@ -5,6 +5,7 @@ pub mod audit;
 pub mod backups;
 pub mod health;
 pub mod members;
+pub mod recovery;
 pub mod secrets;
 pub mod updates;
 pub mod using;

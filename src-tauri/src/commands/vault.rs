@@ -7,6 +7,7 @@ use coffer_core::{ProjectInfo, Session, UpgradeReport, Vault, WorkspaceInfo};
 use serde::Serialize;
 use tauri::State;
 
+use super::recovery::RecoveryWords;
 use super::ScopeDto;
 use crate::error::IpcResult;
 use crate::state::AppState;
@@ -81,7 +82,7 @@ pub(crate) fn one_time_passphrases(report: UpgradeReport) -> Vec<OneTimePassphra
 
 impl UnlockResult {
     /// Keeps `session` as the app's, and says who came in and what they must see first.
-    fn enter(
+    pub(crate) fn enter(
         state: &AppState,
         mut session: Session,
         member: String,
@@ -154,22 +155,36 @@ pub fn vault_status(state: State<'_, AppState>) -> VaultStatus {
     }
 }
 
+/// A new vault: its owner is unlocked, and their recovery key is shown once.
+#[derive(Debug, Serialize, specta::Type)]
+pub struct CreatedVault {
+    pub unlocked: UnlockResult,
+    /// The only time these words cross to the webview: the first-run screen shows them
+    /// and asks three back, then drops them.
+    pub recovery_key: RecoveryWords,
+}
+
 #[tauri::command]
 #[specta::specta]
 pub fn create_vault(
     state: State<'_, AppState>,
     owner: String,
     passphrase: String,
-) -> IpcResult<UnlockResult> {
+) -> IpcResult<CreatedVault> {
     let clock = std::sync::Arc::new(coffer_core::clock::SystemClock);
-    let session = Vault::create(
+    let mut session = Vault::create(
         &state.vault_path,
         &owner,
         &Passphrase::new(passphrase),
         KdfParams::RECOMMENDED,
         clock,
     )?;
-    UnlockResult::enter(&state, session, owner, None)
+    // The passphrase was just given, so the owner's recovery key is made at once.
+    let recovery_key = RecoveryWords::from(&session.rotate_recovery_key()?);
+    Ok(CreatedVault {
+        unlocked: UnlockResult::enter(&state, session, owner, None)?,
+        recovery_key,
+    })
 }
 
 #[tauri::command]

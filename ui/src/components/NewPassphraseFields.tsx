@@ -10,6 +10,9 @@ import { StrengthMeter } from "./StrengthMeter";
 
 export const WEAK_PASSPHRASE = `Choose a stronger passphrase: at least ${MIN_PASSPHRASE_LENGTH} characters, rated fair or better.`;
 export const PASSPHRASES_DIFFER = "The two passphrases differ.";
+/** What happens to a forgotten passphrase, said wherever one is chosen. */
+export const FORGOTTEN_PASSPHRASE =
+  "Keep it safe: Coffer cannot tell it to you. With a recovery key (owners have one), Recover on the unlock screen sets a new passphrase; without it, nothing can.";
 
 export interface NewPassphraseHandle {
   /** The passphrase, when strong enough and repeated alike; the fields are emptied.

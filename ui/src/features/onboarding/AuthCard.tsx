@@ -2,10 +2,23 @@ import type { ReactNode } from "react";
 import { Logo } from "../../components/Logo";
 
 /** The centred card of the first-run and unlock screens. */
-export function AuthCard({ title, intro, path, children }: { title: string; intro?: ReactNode; path: string; children: ReactNode }) {
+export function AuthCard({
+  title,
+  intro,
+  path,
+  wide = false,
+  children,
+}: {
+  title: string;
+  intro?: ReactNode;
+  path: string;
+  /** Room for the recovery key's four columns. */
+  wide?: boolean;
+  children: ReactNode;
+}) {
   return (
     <main className="auth-page">
-      <div className="auth-card">
+      <div className={wide ? "auth-card auth-card-wide" : "auth-card"}>
         <div className="auth-brand">
           <Logo size={36} />
           <span>Coffer</span>

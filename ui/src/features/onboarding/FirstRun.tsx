@@ -1,38 +1,47 @@
-// First run: create the vault and its owner. The passphrase fields are uncontrolled
-// (React never mirrors them into a DOM attribute) and emptied when submitted.
+// First run: create the vault and its owner, then show the owner's recovery key once
+// and ask three of its words back. The passphrase fields are uncontrolled (React never
+// mirrors them into a DOM attribute) and emptied when submitted; the recovery words are
+// held in this component's state only until they are confirmed or put off, and are
+// dropped before the app goes on.
 
-import { useRef, useState } from "react";
+import { useState } from "react";
 import { Alert } from "../../components/Alert";
-import { Button } from "../../components/Button";
-import { TextField } from "../../components/Field";
-import { NewPassphraseFields, type NewPassphraseHandle } from "../../components/NewPassphraseFields";
-import { api, errorMessage } from "../../lib/ipc";
-import { nameProblem } from "../../lib/names";
+import { api } from "../../lib/ipc";
+import { noteRecoveryKeySkipped } from "../../lib/recoveryReminder";
 import type { UnlockResult } from "../../lib/types";
+import { RecoveryKeyCeremony } from "../recovery/RecoveryKeyCeremony";
 import { AuthCard } from "./AuthCard";
+import { MemberPassphraseForm } from "./MemberPassphraseForm";
+
+/** The owner gets a recovery key next: said before they choose the passphrase. */
+export const FIRST_RUN_NOTE =
+  "Keep it safe: Coffer cannot tell it to you. Next you get a recovery key: with it, Recover on the unlock screen sets a new passphrase; without it, nothing can.";
 
 export function FirstRun({ path, onCreated }: { path: string; onCreated: (result: UnlockResult) => void }) {
-  const [owner, setOwner] = useState("");
-  const passphrase = useRef<NewPassphraseHandle>(null);
-  const [touched, setTouched] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [created, setCreated] = useState<{ unlocked: UnlockResult; words: string[] } | null>(null);
 
-  const ownerProblem = nameProblem("member", owner);
-
-  async function submit() {
-    setTouched(true);
-    if (ownerProblem) return;
-    const p = passphrase.current?.take();
-    if (!p) return;
-    setBusy(true);
-    setError(null);
-    try {
-      onCreated(await api.createVault(owner, p));
-    } catch (e) {
-      setError(errorMessage(e));
-      setBusy(false);
-    }
+  if (created) {
+    const done = (skipped: boolean) => {
+      const { unlocked } = created;
+      setCreated(null); // the words leave the UI's state here
+      if (skipped) noteRecoveryKeySkipped(unlocked.member);
+      onCreated(unlocked);
+    };
+    return (
+      <AuthCard
+        title="Your recovery key"
+        path={path}
+        wide
+        intro="24 words that set a new passphrase for you if you forget yours. Coffer shows them only now."
+      >
+        <RecoveryKeyCeremony
+          member={created.unlocked.member}
+          words={created.words}
+          onConfirmed={() => done(false)}
+          onLater={() => done(true)}
+        />
+      </AuthCard>
+    );
   }
 
   return (
@@ -41,32 +50,21 @@ export function FirstRun({ path, onCreated }: { path: string; onCreated: (result
       path={path}
       intro="Coffer keeps your team's secrets in one encrypted file on this computer. You will be its owner: you can add members, give roles and reveal values."
     >
-      <form
-        className="stack"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void submit();
+      <MemberPassphraseForm
+        member={{
+          label: "Owner name",
+          hint: "Your member name: letters, digits, _ - or .",
+          placeholder: "e.g. alice",
+          checkName: true,
         }}
-        noValidate
-      >
-        <TextField
-          label="Owner name"
-          value={owner}
-          onChange={(e) => setOwner(e.target.value)}
-          placeholder="e.g. alice"
-          hint="Your member name: letters, digits, _ - or ."
-          error={touched && owner ? ownerProblem : touched && !owner ? "Enter your member name." : null}
-          autoFocus
-        />
-        <NewPassphraseFields ref={passphrase} repeatLabel="Repeat passphrase" />
-        <Alert tone="info">
-          Keep it in a safe place: Coffer cannot tell it to you, and backups do not replace it — a snapshot opens only with the passphrases its members had when it was taken.
-        </Alert>
-        {error ? <Alert>{error}</Alert> : null}
-        <Button type="submit" variant="primary" busy={busy} className="btn-block">
-          Create vault
-        </Button>
-      </form>
+        passphrase="new"
+        submitLabel="Create vault"
+        after={<Alert tone="info">{FIRST_RUN_NOTE}</Alert>}
+        onSubmit={async (owner, passphrase) => {
+          const made = await api.createVault(owner, passphrase);
+          setCreated({ unlocked: made.unlocked, words: made.recovery_key.words });
+        }}
+      />
     </AuthCard>
   );
 }

@@ -1,14 +1,17 @@
 // Unlock with a member name and passphrase, or with the device keyring when this
-// member chose "Remember on this device" here before.
+// member chose "Remember on this device" here before; "Forgot your passphrase?" opens
+// Recover, which sets a new one with the member's recovery key.
 
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import { Alert } from "../../components/Alert";
 import { Button } from "../../components/Button";
-import { Checkbox, TextField } from "../../components/Field";
+import { Checkbox } from "../../components/Field";
 import { api, errorMessage } from "../../lib/ipc";
 import { lastMember } from "../../lib/lastMember";
 import type { UnlockResult } from "../../lib/types";
+import { RecoverDialog } from "../recovery/RecoverDialog";
 import { AuthCard } from "./AuthCard";
+import { MemberPassphraseForm } from "./MemberPassphraseForm";
 
 export function Unlock({
   path,
@@ -19,12 +22,13 @@ export function Unlock({
   notice: string | null;
   onUnlocked: (result: UnlockResult) => void;
 }) {
-  const [member, setMember] = useState(lastMember);
-  const pass = useRef<HTMLInputElement>(null);
+  const [initial] = useState(lastMember);
+  const [member, setMember] = useState(initial);
   const [remember, setRemember] = useState(false);
   const [deviceReady, setDeviceReady] = useState(false);
-  const [busy, setBusy] = useState<"passphrase" | "device" | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [deviceBusy, setDeviceBusy] = useState(false);
+  const [deviceError, setDeviceError] = useState<string | null>(null);
+  const [recovering, setRecovering] = useState(false);
 
   useEffect(() => {
     setDeviceReady(false);
@@ -42,71 +46,60 @@ export function Unlock({
     };
   }, [member]);
 
-  async function submit() {
-    const name = member.trim();
-    const passphrase = pass.current?.value ?? "";
-    if (pass.current) pass.current.value = "";
-    if (!name || !passphrase) {
-      setError(!name ? "Enter your member name." : "Enter your passphrase.");
-      return;
-    }
-    setBusy("passphrase");
-    setError(null);
-    try {
-      onUnlocked(await api.unlock(name, passphrase, remember));
-    } catch (e) {
-      setError(errorMessage(e));
-      setBusy(null);
-      pass.current?.focus();
-    }
-  }
-
   async function withDevice() {
-    setBusy("device");
-    setError(null);
+    setDeviceBusy(true);
+    setDeviceError(null);
     try {
       onUnlocked(await api.unlockWithDevice(member.trim()));
     } catch (e) {
-      setError(errorMessage(e));
-      setBusy(null);
+      setDeviceError(errorMessage(e));
+      setDeviceBusy(false);
     }
   }
 
   return (
     <AuthCard title="Unlock Coffer" path={path} intro="Enter your member name and passphrase to open the vault.">
       {notice ? <Alert tone="info">{notice}</Alert> : null}
-      <form
-        className="stack"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void submit();
+      <MemberPassphraseForm
+        member={{
+          initial,
+          onChange: (m) => {
+            setMember(m);
+            setDeviceError(null);
+          },
         }}
-        noValidate
-      >
-        <TextField
-          label="Member name"
-          value={member}
-          onChange={(e) => setMember(e.target.value)}
-          autoComplete="username"
-          autoFocus={!member}
-        />
-        <TextField ref={pass} label="Passphrase" type="password" autoComplete="current-password" autoFocus={!!member} />
-        <Checkbox
-          label="Remember on this device"
-          checked={remember}
-          onChange={(e) => setRemember(e.target.checked)}
-          description="Keep a device key in the system keyring so this computer can unlock without the passphrase."
-        />
-        {error ? <Alert>{error}</Alert> : null}
-        <Button type="submit" variant="primary" busy={busy === "passphrase"} disabled={busy !== null} className="btn-block">
-          Unlock
-        </Button>
-        {deviceReady ? (
-          <Button onClick={() => void withDevice()} busy={busy === "device"} disabled={busy !== null} icon="key" className="btn-block">
-            Unlock with this device
-          </Button>
-        ) : null}
-      </form>
+        passphrase="current"
+        submitLabel="Unlock"
+        busy={deviceBusy}
+        error={deviceError}
+        after={
+          <Checkbox
+            label="Remember on this device"
+            checked={remember}
+            onChange={(e) => setRemember(e.target.checked)}
+            description="Keep a device key in the system keyring so this computer can unlock without the passphrase."
+          />
+        }
+        actions={
+          <>
+            {deviceReady ? (
+              <Button onClick={() => void withDevice()} busy={deviceBusy} icon="key" className="btn-block">
+                Unlock with this device
+              </Button>
+            ) : null}
+            <Button variant="link" className="auth-forgot" onClick={() => setRecovering(true)}>
+              Forgot your passphrase?
+            </Button>
+          </>
+        }
+        onSubmit={async (name, passphrase) => {
+          setDeviceError(null);
+          onUnlocked(await api.unlock(name, passphrase, remember));
+        }}
+      />
+      {recovering ? (
+        <RecoverDialog initialMember={member.trim()} onClose={() => setRecovering(false)} onRecovered={onUnlocked} />
+      ) : null}
     </AuthCard>
   );
 }

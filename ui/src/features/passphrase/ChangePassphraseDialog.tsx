@@ -3,14 +3,13 @@
 // made by an upgrade) it is required: nothing closes it but setting one or locking.
 // From Settings it is an ordinary dialog. Every field is emptied once submitted.
 
-import { useRef, useState } from "react";
 import { Alert } from "../../components/Alert";
 import { Button } from "../../components/Button";
-import { TextField } from "../../components/Field";
 import { Modal } from "../../components/Modal";
-import { NewPassphraseFields, type NewPassphraseHandle } from "../../components/NewPassphraseFields";
+import { FORGOTTEN_PASSPHRASE } from "../../components/NewPassphraseFields";
+import { usePassphraseForm } from "../../components/PassphraseForm";
 import { useToast } from "../../components/Toast";
-import { api, errorMessage } from "../../lib/ipc";
+import { api } from "../../lib/ipc";
 
 export function ChangePassphraseDialog({
   required = false,
@@ -23,36 +22,21 @@ export function ChangePassphraseDialog({
   /** Closes the dialog, or locks the vault when it is required. */
   onCancel: () => void;
 }) {
-  const current = useRef<HTMLInputElement>(null);
-  const next = useRef<NewPassphraseHandle>(null);
-  const [missingCurrent, setMissingCurrent] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const toast = useToast();
-
-  async function submit() {
-    if (busy) return;
-    const now = current.current?.value ?? "";
-    if (!now) {
-      setMissingCurrent(true);
-      current.current?.focus();
-      return;
-    }
-    const chosen = next.current?.take();
-    if (!chosen) return;
-    if (current.current) current.current.value = "";
-    setBusy(true);
-    setError(null);
-    try {
-      await api.changePassphrase(now, chosen);
+  const form = usePassphraseForm({
+    current: {
+      label: "Current passphrase",
+      hint: required ? "The one you just unlocked with." : undefined,
+      missing: "Enter your current passphrase.",
+    },
+    fresh: { label: "New passphrase", repeatLabel: "Repeat new passphrase" },
+    onSubmit: async ({ current, fresh }) => {
+      await api.changePassphrase(current, fresh);
       toast("Your passphrase is set. Use it from now on, here and on the command line.");
       onChanged();
-    } catch (e) {
-      setError(errorMessage(e));
-      setBusy(false);
-      current.current?.focus();
-    }
-  }
+    },
+  });
+  const busy = form.busy;
 
   return (
     <Modal
@@ -66,7 +50,7 @@ export function ChangePassphraseDialog({
       busy={busy}
       dismissible={!required}
       onClose={onCancel}
-      onSubmit={() => void submit()}
+      onSubmit={() => void form.submit()}
       footer={
         <>
           <Button onClick={onCancel} disabled={busy} icon={required ? "lock" : undefined}>
@@ -78,21 +62,9 @@ export function ChangePassphraseDialog({
         </>
       }
     >
-      <TextField
-        ref={current}
-        label="Current passphrase"
-        type="password"
-        autoComplete="current-password"
-        hint={required ? "The one you just unlocked with." : undefined}
-        error={missingCurrent ? "Enter your current passphrase." : null}
-        onInput={() => setMissingCurrent(false)}
-        data-autofocus
-      />
-      <NewPassphraseFields ref={next} label="New passphrase" repeatLabel="Repeat new passphrase" />
-      <Alert tone="info">
-        Keep it in a safe place: Coffer cannot tell it to you, and backups do not replace it — a snapshot opens only with the passphrases its members had when it was taken.
-      </Alert>
-      {error ? <Alert>{error}</Alert> : null}
+      {form.fields}
+      <Alert tone="info">{FORGOTTEN_PASSPHRASE}</Alert>
+      {form.error ? <Alert>{form.error}</Alert> : null}
     </Modal>
   );
 }

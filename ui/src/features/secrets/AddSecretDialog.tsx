@@ -3,7 +3,7 @@
 // value; every value field is emptied as soon as the form is submitted, whatever the
 // outcome, and the values read from them are dropped when the calls finish.
 
-import { useRef, useState } from "react";
+import { useState } from "react";
 import { Alert } from "../../components/Alert";
 import { Button } from "../../components/Button";
 import { SelectField, TextField } from "../../components/Field";
@@ -15,17 +15,15 @@ import { api, errorMessage } from "../../lib/ipc";
 import { nameProblem } from "../../lib/names";
 import { withPassphraseAgain } from "../../lib/reauth";
 import { useSession } from "../shell/session";
-import { DEFAULT_SOURCE, takeValue, ValueInput, type ValueField, type ValueSource } from "./ValueInput";
+import { useValueSlots, ValueInput, type ValueRequest } from "./ValueInput";
 
 type Kind = "string" | "multiline" | "json";
 
 // The backend refuses these in a description: a terminal would interpret them.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-interface Job {
+interface Job extends ValueRequest {
   environment: string;
-  value: string | null;
-  source: ValueSource;
 }
 
 export function AddSecretDialog({
@@ -48,19 +46,10 @@ export function AddSecretDialog({
   const [expiresIn, setExpiresIn] = useState("");
   const [rotateEvery, setRotateEvery] = useState("");
   const [allowedHosts, setAllowedHosts] = useState("");
-  const [sources, setSources] = useState<Record<string, ValueSource>>(() =>
-    Object.fromEntries(envs.map((e) => [e.name, DEFAULT_SOURCE])),
-  );
-  const [filled, setFilled] = useState<Record<string, boolean>>({});
-  const fields = useRef<Record<string, { current: ValueField | null }>>({});
+  const slots = useValueSlots(envs.map((e) => e.name));
   const [touched, setTouched] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-
-  function fieldRef(env: string) {
-    fields.current[env] ??= { current: null };
-    return fields.current[env]!;
-  }
 
   const problems = {
     name: nameProblem("secret", name) ?? (existingNames.has(name) ? `A secret named ${name} already exists — use Update value on it.` : null),
@@ -75,7 +64,7 @@ export function AddSecretDialog({
     allowedHosts: allowedHostsProblem(allowedHosts),
   };
   const hosts = parseAllowedHosts(allowedHosts);
-  const anyValue = envs.some((e) => sources[e.name]?.mode === "generate" || filled[e.name]);
+  const anyValue = slots.has();
 
   async function submit() {
     setTouched(true);
@@ -85,14 +74,7 @@ export function AddSecretDialog({
       return;
     }
     // Read every value once and empty the fields before anything is sent.
-    const jobs: Job[] = [];
-    for (const env of envs) {
-      const source = sources[env.name] ?? DEFAULT_SOURCE;
-      const typed = takeValue(fieldRef(env.name));
-      if (source.mode === "generate") jobs.push({ environment: env.name, value: null, source });
-      else if (typed !== "") jobs.push({ environment: env.name, value: typed, source });
-    }
-    setFilled({});
+    const jobs: Job[] = slots.take(envs.map((e) => e.name)).map(({ key, request }) => ({ environment: key, ...request }));
     setBusy(true);
     setError(null);
 
@@ -105,8 +87,8 @@ export function AddSecretDialog({
               name,
               environment: job.environment,
               value: job.value,
-              generateLength: job.value === null ? job.source.length : null,
-              generateAlphabet: job.value === null ? job.source.alphabet : null,
+              generateLength: job.generateLength,
+              generateAlphabet: job.generateAlphabet,
               description,
               kind,
               scope,
@@ -198,10 +180,7 @@ export function AddSecretDialog({
               environment={env.name}
               label={`Value for ${env.name}`}
               multiline={kind !== "string"}
-              source={sources[env.name] ?? DEFAULT_SOURCE}
-              onSource={(s) => setSources((all) => ({ ...all, [env.name]: s }))}
-              fieldRef={fieldRef(env.name)}
-              onFilled={(f) => setFilled((all) => ({ ...all, [env.name]: f }))}
+              {...slots.bind(env.name)}
             />
           </div>
         ))}

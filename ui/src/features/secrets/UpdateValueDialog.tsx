@@ -5,7 +5,7 @@
 // requests may send the secret) are loaded when the dialog opens and sent only when
 // edited, so saving a value never rewrites a list someone changed meanwhile.
 
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import { Alert } from "../../components/Alert";
 import { Button } from "../../components/Button";
 import { SelectField, TextField } from "../../components/Field";
@@ -22,7 +22,9 @@ import { api, errorMessage, toAppError } from "../../lib/ipc";
 import { withPassphraseAgain } from "../../lib/reauth";
 import type { Secret } from "../../lib/types";
 import { useSession } from "../shell/session";
-import { DEFAULT_SOURCE, takeValue, ValueInput, type ValueField, type ValueSource } from "./ValueInput";
+import { useValueSlots, ValueInput } from "./ValueInput";
+
+const NEW_VALUE = "new";
 
 export const CONFLICT_MESSAGE = "Someone changed this secret since you opened it";
 
@@ -51,12 +53,10 @@ export function UpdateValueDialog({
   const firstSet = secret.environments.find((e) => e.state !== "missing")?.environment;
   const [environment, setEnvironment] = useState(initialEnvironment ?? firstSet ?? envs[0]?.name ?? "");
   const [snapshot, setSnapshot] = useState<Snapshot>(() => snapshotOf(secret));
-  const [source, setSource] = useState<ValueSource>(DEFAULT_SOURCE);
-  const [filled, setFilled] = useState(false);
+  const slots = useValueSlots([NEW_VALUE]);
   const [expiresIn, setExpiresIn] = useState("");
   const [allowedHosts, setAllowedHosts] = useState("");
   const [hostsEdited, setHostsEdited] = useState(false);
-  const field = useRef<ValueField | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [conflict, setConflict] = useState<string | null>(null);
@@ -81,13 +81,12 @@ export function UpdateValueDialog({
 
   async function submit() {
     if (busy || expiresProblem || hostsProblem) return;
-    if (source.mode === "type" && !filled) {
+    if (!slots.has(NEW_VALUE)) {
       setError("Type the new value, or generate one.");
       return;
     }
-    const typed = takeValue(field);
-    setFilled(false);
-    let value: string | null = source.mode === "type" ? typed : null;
+    const request = slots.take([NEW_VALUE])[0]?.request;
+    if (!request) return;
     setBusy(true);
     setError(null);
     setConflict(null);
@@ -97,9 +96,7 @@ export function UpdateValueDialog({
           api.setSecret(session.scope, {
             name: secret.name,
             environment,
-            value,
-            generateLength: value === null ? source.length : null,
-            generateAlphabet: value === null ? source.alphabet : null,
+            ...request,
             description: null,
             kind: null,
             scope: null,
@@ -110,15 +107,15 @@ export function UpdateValueDialog({
           }),
         confirmPassphrase,
       );
-      value = null;
       onSaved(environment, outcome.version);
       onClose();
     } catch (e) {
-      value = null;
       const err = toAppError(e);
       if (err.code === "conflict" && /version/i.test(err.message)) setConflict(err.message);
       else setError(errorMessage(err));
       setBusy(false);
+    } finally {
+      request.value = null; // drop the value read from the field
     }
   }
 
@@ -177,10 +174,7 @@ export function UpdateValueDialog({
           environment={environment}
           label="New value"
           multiline={secret.kind !== "string"}
-          source={source}
-          onSource={setSource}
-          fieldRef={field}
-          onFilled={setFilled}
+          {...slots.bind(NEW_VALUE)}
         />
       </div>
       <TextField

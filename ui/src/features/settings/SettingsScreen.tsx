@@ -1,6 +1,6 @@
 // Settings, in three tabs. General: the workspace's windows and auto-lock (validated
 // by the backend, errors shown inline), the audit archive (owners), the member's own
-// passphrase, "Remember on this device" through the OS keyring, and updates. Backups:
+// passphrase and recovery key, "Remember on this device" through the OS keyring, and updates. Backups:
 // the vault's snapshots, and a restore from one. Health: the app's `coffer doctor`.
 
 import { useEffect, useState } from "react";
@@ -19,6 +19,7 @@ import { can, useSession } from "../shell/session";
 import { ArchiveSection } from "./ArchiveSection";
 import { BackupsSection } from "./BackupsSection";
 import { HealthSection } from "./HealthSection";
+import { RecoveryKeySetting } from "./RecoveryKeySection";
 import { UpdatesSection } from "./UpdatesSection";
 
 const SETTINGS: { key: string; label: string; help: string; placeholder: string }[] = [
@@ -337,6 +338,7 @@ function GeneralSettings({ vaultPath }: { vaultPath: string }) {
           <h2 id="passphrase-settings">Your passphrase</h2>
         </header>
         <PassphraseSetting />
+        <RecoveryKeySetting />
       </section>
 
       <section className="card" aria-labelledby="device-settings">

@@ -1,0 +1,100 @@
+import { act, fireEvent, render, screen } from "@testing-library/react";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+
+vi.mock("../../bindings", () => ({ commands: { createVault: vi.fn() } }));
+
+import { commands } from "../../bindings";
+import { recoveryKeySkipped, clearRecoveryKeyReminder } from "../../lib/recoveryReminder";
+import { WORDS } from "../../test/recovery";
+import { FirstRun } from "./FirstRun";
+
+const createVault = vi.mocked(commands.createVault);
+const PASS = "violet anchor meadow drum";
+
+function type(label: string, value: string) {
+  const input = screen.getByLabelText(label) as HTMLInputElement;
+  if (input.type === "password") input.value = value;
+  else fireEvent.change(input, { target: { value } });
+  fireEvent.input(input);
+}
+
+const unlocked = {
+  member: "alice",
+  keyring_note: null,
+  change: 3,
+  must_change_passphrase: false,
+  one_time_passphrases: [],
+  trail_warning: null,
+};
+
+async function create() {
+  const onCreated = vi.fn();
+  render(<FirstRun path="/tmp/vault.db" onCreated={onCreated} />);
+  type("Owner name", "alice");
+  type("Passphrase", PASS);
+  type("Repeat passphrase", PASS);
+  await act(async () => {
+    fireEvent.click(screen.getByRole("button", { name: "Create vault" }));
+  });
+  return onCreated;
+}
+
+function askedPositions(): number[] {
+  return screen.getAllByRole("textbox").map((el) => {
+    const label = document.querySelector(`label[for="${el.id}"]`)!.textContent!;
+    return Number(/Word (\d+)/.exec(label)![1]) - 1;
+  });
+}
+
+beforeEach(() => {
+  createVault.mockReset();
+  createVault.mockResolvedValue({ status: "ok", data: { unlocked, recovery_key: { words: [...WORDS] } } });
+  clearRecoveryKeyReminder();
+});
+
+describe("first run", () => {
+  it("says what a recovery key does for a forgotten passphrase", () => {
+    render(<FirstRun path="/tmp/vault.db" onCreated={vi.fn()} />);
+    expect(document.body.textContent).toContain("Recover on the unlock screen sets a new passphrase; without it, nothing can");
+  });
+
+  it("checks the owner name and passphrase before creating", async () => {
+    render(<FirstRun path="/tmp/vault.db" onCreated={vi.fn()} />);
+    await act(async () => {
+      fireEvent.click(screen.getByRole("button", { name: "Create vault" }));
+    });
+    expect(screen.getByText("Enter your member name.")).toBeTruthy();
+    type("Owner name", "alice");
+    type("Passphrase", "short");
+    await act(async () => {
+      fireEvent.click(screen.getByRole("button", { name: "Create vault" }));
+    });
+    expect(createVault).not.toHaveBeenCalled();
+  });
+
+  it("shows the recovery key once, asks three words back, then goes on without them", async () => {
+    const onCreated = await create();
+    expect(createVault).toHaveBeenCalledWith("alice", PASS);
+    expect(screen.getByRole("heading", { name: "Your recovery key" })).toBeTruthy();
+    expect(screen.getAllByRole("listitem")).toHaveLength(24);
+    expect(onCreated).not.toHaveBeenCalled();
+
+    fireEvent.click(screen.getByRole("button", { name: "I have written them down" }));
+    for (const i of askedPositions()) type(`Word ${i + 1}`, WORDS[i]!);
+    await act(async () => {
+      fireEvent.click(screen.getByRole("button", { name: "Check words" }));
+    });
+    expect(onCreated).toHaveBeenCalledWith(unlocked);
+    // The words are gone from the screen (and from this component's state with it).
+    for (const w of ["abandon", "abstract", "actual"]) expect(document.body.innerHTML).not.toContain(w);
+    expect(recoveryKeySkipped("alice")).toBe(false);
+  });
+
+  it("lets the owner make one later, which only reminds them in Settings", async () => {
+    const onCreated = await create();
+    fireEvent.click(screen.getByRole("button", { name: "I will make one later" }));
+    expect(onCreated).toHaveBeenCalledWith(unlocked);
+    expect(recoveryKeySkipped("alice")).toBe(true);
+    expect(document.body.innerHTML).not.toContain("abandon");
+  });
+});
