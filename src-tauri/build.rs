@@ -53,6 +53,7 @@ const COMMANDS: &[&str] = &[
     "check_for_updates",
     "install_update",
     "restart_app",
+    "copy_value",
 ];
 
 fn main() {

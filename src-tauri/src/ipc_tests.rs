@@ -8,12 +8,16 @@ use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 use tauri::{WebviewWindow, WebviewWindowBuilder};
 
-use crate::commands::{audit, backups, health, members, recovery, secrets, updates, using, vault};
+use crate::commands::{
+    audit, backups, clipboard, health, members, recovery, secrets, updates, using, vault,
+};
 use crate::state::AppState;
 use crate::updates::Updates;
 
 // Settings → Backups and Health, through the same harness.
 mod backups_and_health;
+// Copying a value: the backend's clipboard, cleared on lock.
+mod clipboard_copy;
 // The recovery key: made at first run, replaced from Settings, used at unlock.
 mod recovery_key;
 
@@ -21,6 +25,8 @@ struct Harness {
     dir: tempfile::TempDir,
     _app: tauri::App<tauri::test::MockRuntime>,
     window: WebviewWindow<tauri::test::MockRuntime>,
+    /// What the fake system clipboard holds: tests never touch the real one.
+    clipboard: std::sync::Arc<std::sync::Mutex<crate::clipboard::tests::Board>>,
 }
 
 impl Harness {
@@ -37,9 +43,10 @@ impl Harness {
                 .join(name);
             std::fs::copy(src, dir.path().join("vault.db")).unwrap();
         }
+        let (guard, clipboard) = crate::clipboard::tests::fake();
         let app = mock_builder()
             .plugin(tauri_plugin_updater::Builder::new().build())
-            .manage(AppState::new(dir.path().join("vault.db")))
+            .manage(AppState::with_clipboard(dir.path().join("vault.db"), guard))
             .invoke_handler(tauri::generate_handler![
                 vault::vault_status,
                 vault::create_vault,
@@ -55,6 +62,7 @@ impl Harness {
                 secrets::show_secret,
                 secrets::set_secret,
                 secrets::reveal_secret,
+                clipboard::copy_value,
                 secrets::rollback_secret,
                 secrets::delete_secret,
                 secrets::restore_secret,
@@ -90,6 +98,7 @@ impl Harness {
             dir,
             _app: app,
             window,
+            clipboard,
         }
     }
 

@@ -5,6 +5,7 @@
 //! when the committed file drifts.
 #![forbid(unsafe_code)]
 
+pub mod clipboard;
 pub mod commands;
 pub mod error;
 mod export_file;
@@ -25,7 +26,9 @@ use crate::state::AppState;
 /// Every command the UI may call; the single source for the invoke handler and the
 /// generated bindings.
 pub fn specta_builder() -> Builder<tauri::Wry> {
-    use commands::{audit, backups, health, members, recovery, secrets, updates, using, vault};
+    use commands::{
+        audit, backups, clipboard, health, members, recovery, secrets, updates, using, vault,
+    };
     Builder::<tauri::Wry>::new().commands(collect_commands![
         vault::vault_status,
         vault::create_vault,
@@ -52,6 +55,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
         secrets::show_secret,
         secrets::set_secret,
         secrets::reveal_secret,
+        clipboard::copy_value,
         secrets::rollback_secret,
         secrets::delete_secret,
         secrets::restore_secret,
@@ -97,6 +101,22 @@ fn spawn_auto_lock(app: &tauri::AppHandle) {
     });
 }
 
+/// A copied value leaves the clipboard when the window closes…
+fn clears_clipboard_on_window(event: &tauri::WindowEvent) -> bool {
+    matches!(
+        event,
+        tauri::WindowEvent::CloseRequested { .. } | tauri::WindowEvent::Destroyed
+    )
+}
+
+/// …and when the app quits, however it quits.
+fn clears_clipboard_on_run(event: &tauri::RunEvent) -> bool {
+    matches!(
+        event,
+        tauri::RunEvent::ExitRequested { .. } | tauri::RunEvent::Exit
+    )
+}
+
 /// Loads the update preferences and, unless turned off, checks for an update in the
 /// background: the window never waits for the network.
 fn start_updates(app: &tauri::AppHandle) {
@@ -131,7 +151,19 @@ pub fn run() {
             start_updates(app.handle());
             Ok(())
         })
-        .run(tauri::generate_context!());
+        .on_window_event(|window, event| {
+            if clears_clipboard_on_window(event) {
+                window.state::<AppState>().clipboard.clear_now();
+            }
+        })
+        .build(tauri::generate_context!())
+        .map(|app| {
+            app.run(|handle, event| {
+                if clears_clipboard_on_run(&event) {
+                    handle.state::<AppState>().clipboard.clear_now();
+                }
+            })
+        });
     if let Err(e) = result {
         eprintln!("error: Coffer could not start: {e}");
         std::process::exit(1);

@@ -1,5 +1,6 @@
 //! What the app holds between commands: the vault path and, while unlocked, the
-//! session (which owns every decrypted key). Locking drops the session.
+//! session (which owns every decrypted key). Locking drops the session and clears a
+//! value copied to the clipboard.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -8,20 +9,27 @@ use std::time::{Duration, Instant};
 use coffer_core::settings::SettingKey;
 use coffer_core::Session;
 
+use crate::clipboard::ClipboardGuard;
 use crate::error::{IpcError, IpcResult};
 
 pub struct AppState {
     pub vault_path: PathBuf,
     session: Mutex<Option<Session>>,
     last_activity: Mutex<Instant>,
+    pub clipboard: ClipboardGuard,
 }
 
 impl AppState {
     pub fn new(vault_path: PathBuf) -> Self {
+        Self::with_clipboard(vault_path, ClipboardGuard::system())
+    }
+
+    pub(crate) fn with_clipboard(vault_path: PathBuf, clipboard: ClipboardGuard) -> Self {
         AppState {
             vault_path,
             session: Mutex::new(None),
             last_activity: Mutex::new(Instant::now()),
+            clipboard,
         }
     }
 
@@ -51,11 +59,12 @@ impl AppState {
         self.touch();
     }
 
-    /// Drops the session and with it every key.
+    /// Drops the session and with it every key, and clears a copied value.
     pub fn lock(&self) {
         if let Ok(mut g) = self.session.lock() {
             *g = None;
         }
+        self.clipboard.clear_now();
     }
 
     pub fn is_unlocked(&self) -> bool {
@@ -130,5 +139,46 @@ mod tests {
         session.set_setting("payments", "auto-lock", "2m").unwrap();
         state.set(session);
         assert_eq!(state.auto_lock_limit(), Duration::from_secs(120));
+    }
+
+    fn unlocked_state(
+        dir: &std::path::Path,
+        clipboard: crate::clipboard::ClipboardGuard,
+    ) -> AppState {
+        let state = AppState::with_clipboard(dir.join("vault.db"), clipboard);
+        let session = Vault::create(
+            &state.vault_path,
+            "alice",
+            &Passphrase::new("owner pass phrase 1".into()),
+            KdfParams::INSECURE_FAST,
+            Arc::new(SystemClock),
+        )
+        .unwrap();
+        state.set(session);
+        state
+    }
+
+    /// Locking by hand and the auto-lock both take a copied value off the clipboard.
+    #[test]
+    fn locking_clears_a_copied_value() {
+        let (clipboard, board) = crate::clipboard::tests::fake();
+        let dir = tempfile::tempdir().unwrap();
+        let state = unlocked_state(dir.path(), clipboard.clone());
+        state.clipboard.copy("sk_live_plaintext-4242").unwrap();
+        state.lock();
+        assert_eq!(board.lock().unwrap().text, None);
+
+        let dir = tempfile::tempdir().unwrap();
+        let state = unlocked_state(dir.path(), clipboard);
+        state
+            .with(|s| s.set_setting("default", "auto-lock", "1m"))
+            .unwrap();
+        *state.last_activity.lock().unwrap() = std::time::Instant::now()
+            .checked_sub(Duration::from_secs(61))
+            .unwrap();
+        state.clipboard.copy("sk_live_plaintext-4242").unwrap();
+        state.lock_if_idle();
+        assert!(!state.is_unlocked());
+        assert_eq!(board.lock().unwrap().text, None);
     }
 }

@@ -19,7 +19,7 @@ import { Unlock } from "./features/onboarding/Unlock";
 import { VaultUpgradedDialog } from "./features/onboarding/VaultUpgradedDialog";
 import { ChangePassphraseDialog } from "./features/passphrase/ChangePassphraseDialog";
 import { Shell } from "./features/shell/Shell";
-import { clearCopiedSecretNow } from "./lib/clipboard";
+import { forgetCopiedSecret } from "./lib/clipboard";
 import { api, errorMessage, onVaultLocked } from "./lib/ipc";
 import { rememberMember } from "./lib/lastMember";
 import { restoredNotice } from "./lib/snapshots";
@@ -59,7 +59,7 @@ export function App() {
   const again = useRef(false);
 
   const lockedOut = useCallback((notice: string | null) => {
-    void clearCopiedSecretNow();
+    forgetCopiedSecret();
     setPhase((p) => (p.kind === "unlocked" ? { kind: "locked", path: p.path, notice } : p));
   }, []);
 
@@ -160,7 +160,7 @@ export function App() {
   );
 
   const restored = useCallback((from: Snapshot, outcome: RestoreOutcome) => {
-    void clearCopiedSecretNow();
+    forgetCopiedSecret();
     // Whatever a poll made of the lock meanwhile, the restore is what happened.
     setPhase((p) =>
       p.kind === "unlocked" || p.kind === "locked"

@@ -66,6 +66,11 @@ export const commands = {
 	 *  the reason given. The UI masks it again after a few seconds.
 	 */
 	revealSecret: (scope: ScopeDto, name: string, environment: string, reason: string | null) => typedError<Revealed, IpcError>(__TAURI_INVOKE("reveal_secret", { scope, name, environment, reason })),
+	/**
+	 *  Copies a value the member already sees (a revealed value, a one-time passphrase)
+	 *  and clears the clipboard 30 s later, unless the user copied over it.
+	 */
+	copyValue: (value: string) => typedError<Copied, IpcError>(__TAURI_INVOKE("copy_value", { value })),
 	rollbackSecret: (scope: ScopeDto, name: string, environment: string, to: number) => typedError<SetOutcome, IpcError>(__TAURI_INVOKE("rollback_secret", { scope, name, environment, to })),
 	/**  Soft delete; returns when the secret will be purged (ms since the epoch). */
 	deleteSecret: (scope: ScopeDto, name: string) => typedError<Purge, IpcError>(__TAURI_INVOKE("delete_secret", { scope, name })),
@@ -141,6 +146,10 @@ export const commands = {
 	 *  version installed. The app runs it after `restart_app`.
 	 */
 	installUpdate: (onProgress: Channel<DownloadProgress_Deserialize>) => typedError<string, IpcError>(__TAURI_INVOKE("install_update", { onProgress })),
+	/**
+	 *  Restarts into the installed update. On the main thread Tauri restarts without
+	 *  `RunEvent::Exit`, so a copied value is cleared here first.
+	 */
 	restartApp: () => __TAURI_INVOKE<void>("restart_app"),
 };
 
@@ -265,6 +274,11 @@ export type Checkpoint_Deserialize = {
 export type Checkpoint_Serialize = {
 	report: VerifyReport_Serialize,
 	event: number | null,
+};
+
+/**  When the copied value leaves the clipboard. */
+export type Copied = {
+	clearAfterMs: number,
 };
 
 /**  A new vault: its owner is unlocked, and their recovery key is shown once. */

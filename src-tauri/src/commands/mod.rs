@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod backups;
+pub mod clipboard;
 pub mod health;
 pub mod members;
 pub mod recovery;

@@ -123,8 +123,11 @@ pub async fn install_update(
     Ok(updates.download_and_install(report).await?)
 }
 
+/// Restarts into the installed update. On the main thread Tauri restarts without
+/// `RunEvent::Exit`, so a copied value is cleared here first.
 #[tauri::command]
 #[specta::specta]
-pub fn restart_app(updates: State<'_, Updates>) {
+pub fn restart_app(state: State<'_, AppState>, updates: State<'_, Updates>) {
+    state.clipboard.clear_now();
     updates.restart();
 }

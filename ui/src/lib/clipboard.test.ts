@@ -1,73 +1,80 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { clearCopiedSecretNow, copySecret, copyText, hasPendingClear } from "./clipboard";
 
+vi.mock("../bindings", () => ({ commands: { copyValue: vi.fn() } }));
+
+import { commands } from "../bindings";
+import { copySecret, copyText, forgetCopiedSecret, hasPendingClear, secondsUntilClear } from "./clipboard";
+
+const copyValue = vi.mocked(commands.copyValue);
 let board = "";
 const writeText = vi.fn(async (t: string) => {
   board = t;
 });
-const readText = vi.fn(async () => board);
 
 beforeEach(() => {
   board = "";
   writeText.mockClear();
-  readText.mockClear();
+  copyValue.mockReset();
+  copyValue.mockResolvedValue({ status: "ok", data: { clearAfterMs: 30_000 } });
   Object.defineProperty(navigator, "clipboard", {
     configurable: true,
-    value: { writeText, readText },
+    value: { writeText, readText: vi.fn(async () => board) },
   });
   vi.useFakeTimers();
 });
 
-afterEach(async () => {
-  await clearCopiedSecretNow();
+afterEach(() => {
+  forgetCopiedSecret();
   vi.useRealTimers();
 });
 
 describe("clipboard", () => {
-  it("copies plain text without scheduling a clear", async () => {
-    await copyText("coffer://default/STRIPE_KEY");
-    expect(board).toBe("coffer://default/STRIPE_KEY");
+  it("copies a reference in the webview without scheduling a clear", async () => {
+    await copyText("{{ secrets.STRIPE_KEY }}");
+    expect(board).toBe("{{ secrets.STRIPE_KEY }}");
+    expect(copyValue).not.toHaveBeenCalled();
     expect(hasPendingClear()).toBe(false);
   });
 
-  it("clears a copied secret after 30 seconds", async () => {
-    await copySecret("sk_live_123");
-    expect(board).toBe("sk_live_123");
-    await vi.advanceTimersByTimeAsync(29_000);
-    expect(board).toBe("sk_live_123");
-    await vi.advanceTimersByTimeAsync(1_000);
+  it("hands a secret value to the backend, never to the webview's clipboard", async () => {
+    expect(await copySecret("sk_live_123")).toBe(30_000);
+    expect(copyValue).toHaveBeenCalledWith("sk_live_123");
+    expect(writeText).not.toHaveBeenCalled();
     expect(board).toBe("");
+  });
+
+  it("counts down to the backend's clear and then forgets it", async () => {
+    await copySecret("sk_live_123");
+    expect(secondsUntilClear()).toBe(30);
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(secondsUntilClear()).toBe(10);
+    await vi.advanceTimersByTimeAsync(10_000);
     expect(hasPendingClear()).toBe(false);
+    expect(secondsUntilClear()).toBeNull();
   });
 
-  it("leaves the clipboard alone when the user copied something else", async () => {
-    await copySecret("sk_live_123");
-    board = "some other text";
-    await vi.advanceTimersByTimeAsync(30_000);
-    expect(board).toBe("some other text");
-  });
-
-  it("clears anyway when the clipboard cannot be read", async () => {
-    readText.mockRejectedValueOnce(new Error("not allowed"));
-    await copySecret("sk_live_123");
-    await vi.advanceTimersByTimeAsync(30_000);
-    expect(board).toBe("");
-  });
-
-  it("clears at once on lock", async () => {
-    await copySecret("sk_live_123");
-    await clearCopiedSecretNow();
-    expect(board).toBe("");
-    expect(hasPendingClear()).toBe(false);
-  });
-
-  it("restarts the timer when another secret is copied", async () => {
+  it("restarts the countdown when another secret is copied", async () => {
     await copySecret("first");
     await vi.advanceTimersByTimeAsync(20_000);
     await copySecret("second");
     await vi.advanceTimersByTimeAsync(20_000);
-    expect(board).toBe("second");
+    expect(hasPendingClear()).toBe(true);
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(board).toBe("");
+    expect(hasPendingClear()).toBe(false);
+  });
+
+  it("forgets the countdown on lock (the backend clears)", async () => {
+    await copySecret("sk_live_123");
+    forgetCopiedSecret();
+    expect(hasPendingClear()).toBe(false);
+  });
+
+  it("fails with the backend's message and no countdown when there is no clipboard", async () => {
+    copyValue.mockResolvedValue({
+      status: "error",
+      error: { code: "unavailable", message: "no system clipboard is available here (is a display running?)" },
+    });
+    await expect(copySecret("sk_live_123")).rejects.toThrow(/no system clipboard/);
+    expect(hasPendingClear()).toBe(false);
   });
 });

@@ -1,17 +1,15 @@
-// Copying: references as they are, secret values with a clear-after timer.
+// Copying: references as they are, secret values through the backend.
 //
-// A revealed value copied to the clipboard is wiped after 30 s, or at once when the
-// vault locks. If the clipboard can be read and now holds something else (the user
-// copied over it), it is left alone.
+// A reference (`coffer://project/NAME`), an audit export or a command carries nothing
+// secret and is written by the webview. A revealed value goes to the backend (`copyValue`), which
+// puts it on the system clipboard kept out of clipboard managers' history, and clears
+// it after the delay, on lock, when the window closes and when the app quits — only if
+// the clipboard still holds it. The webview keeps just the countdown for the UI.
 
-export const CLEAR_AFTER_MS = 30_000;
+import { api } from "./ipc";
 
-interface PendingClear {
-  text: string;
-  timer: ReturnType<typeof setTimeout>;
-}
-
-let pending: PendingClear | null = null;
+let clearsAt: number | null = null;
+let forgetTimer: ReturnType<typeof setTimeout> | null = null;
 
 function fallbackCopy(text: string): void {
   // Older WebKit without the async Clipboard API: a throw-away, off-screen textarea.
@@ -30,7 +28,7 @@ function fallbackCopy(text: string): void {
   }
 }
 
-/** Puts `text` on the clipboard. */
+/** Puts `text` (never a secret value) on the clipboard. */
 export async function copyText(text: string): Promise<void> {
   try {
     if (!navigator.clipboard) throw new Error("no async clipboard");
@@ -40,40 +38,28 @@ export async function copyText(text: string): Promise<void> {
   }
 }
 
-async function clearIfStill(text: string): Promise<void> {
-  let current: string | null = null;
-  try {
-    current = (await navigator.clipboard?.readText?.()) ?? null;
-  } catch {
-    current = null; // unreadable: clear anyway, a leftover secret is the worse outcome
-  }
-  if (current === null || current === text) await copyText("");
+/** Copies a secret value through the backend; resolves to the ms until it is cleared. */
+export async function copySecret(text: string): Promise<number> {
+  const { clearAfterMs } = await api.copyValue(text);
+  if (forgetTimer) clearTimeout(forgetTimer);
+  clearsAt = Date.now() + clearAfterMs;
+  forgetTimer = setTimeout(forgetCopiedSecret, clearAfterMs);
+  return clearAfterMs;
 }
 
-/** Copies a secret value and clears the clipboard `clearAfterMs` later. */
-export async function copySecret(text: string, clearAfterMs: number = CLEAR_AFTER_MS): Promise<void> {
-  if (pending) clearTimeout(pending.timer);
-  await copyText(text);
-  const entry: PendingClear = {
-    text,
-    timer: setTimeout(() => {
-      if (pending === entry) pending = null;
-      void clearIfStill(text);
-    }, clearAfterMs),
-  };
-  pending = entry;
-}
-
-/** Clears a copied secret now (on lock); does nothing when none is waiting. */
-export async function clearCopiedSecretNow(): Promise<void> {
-  if (!pending) return;
-  const { text, timer } = pending;
-  clearTimeout(timer);
-  pending = null;
-  await clearIfStill(text);
+/** Drops the countdown (on lock: the backend has already cleared the clipboard). */
+export function forgetCopiedSecret(): void {
+  if (forgetTimer) clearTimeout(forgetTimer);
+  forgetTimer = null;
+  clearsAt = null;
 }
 
 /** Whether a copied secret is still waiting to be cleared. */
 export function hasPendingClear(): boolean {
-  return pending !== null;
+  return clearsAt !== null;
+}
+
+/** Whole seconds until the copied secret is cleared, or null when none waits. */
+export function secondsUntilClear(now: number = Date.now()): number | null {
+  return clearsAt === null ? null : Math.max(0, Math.ceil((clearsAt - now) / 1000));
 }

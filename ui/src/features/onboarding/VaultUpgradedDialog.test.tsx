@@ -1,7 +1,11 @@
 import { act, fireEvent, render, screen, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
+
+vi.mock("../../bindings", () => ({ commands: { copyValue: vi.fn() } }));
+
+import { commands } from "../../bindings";
 import { ToastProvider } from "../../components/Toast";
-import { clearCopiedSecretNow, hasPendingClear } from "../../lib/clipboard";
+import { forgetCopiedSecret, hasPendingClear } from "../../lib/clipboard";
 import { VaultUpgradedDialog } from "./VaultUpgradedDialog";
 
 const HANDED = [
@@ -19,8 +23,8 @@ function renderDialog() {
   return onDone;
 }
 
-afterEach(async () => {
-  await clearCopiedSecretNow();
+afterEach(() => {
+  forgetCopiedSecret();
   vi.restoreAllMocks();
 });
 
@@ -51,14 +55,14 @@ describe("Vault upgraded", () => {
     expect(onDone).toHaveBeenCalledTimes(1);
   });
 
-  it("copies one member's passphrase, to be cleared from the clipboard", async () => {
-    const writeText = vi.fn().mockResolvedValue(undefined);
-    Object.defineProperty(navigator, "clipboard", { configurable: true, value: { writeText, readText: vi.fn() } });
+  it("copies one member's passphrase through the backend, to be cleared from the clipboard", async () => {
+    const copyValue = vi.mocked(commands.copyValue);
+    copyValue.mockResolvedValue({ status: "ok", data: { clearAfterMs: 30_000 } });
     renderDialog();
     await act(async () => {
       fireEvent.click(screen.getByRole("button", { name: "Copy carol's passphrase" }));
     });
-    expect(writeText).toHaveBeenCalledWith(HANDED[0]!.passphrase);
+    expect(copyValue).toHaveBeenCalledWith(HANDED[0]!.passphrase);
     expect(hasPendingClear()).toBe(true);
     expect(screen.getByText(/Copied carol's passphrase. The clipboard clears in 30 s./)).toBeTruthy();
   });

@@ -10,7 +10,7 @@ import { Checkbox } from "../../components/Field";
 import { Modal } from "../../components/Modal";
 import { useToast } from "../../components/Toast";
 import type { OneTimePassphrase } from "../../lib/types";
-import { CLEAR_AFTER_MS, copySecret } from "../../lib/clipboard";
+import { copySecret } from "../../lib/clipboard";
 import { errorMessage } from "../../lib/ipc";
 
 export function VaultUpgradedDialog({ passphrases, onDone }: { passphrases: OneTimePassphrase[]; onDone: () => void }) {
@@ -20,8 +20,8 @@ export function VaultUpgradedDialog({ passphrases, onDone }: { passphrases: OneT
 
   async function copy({ member, passphrase }: OneTimePassphrase) {
     try {
-      await copySecret(passphrase);
-      toast(`Copied ${member}'s passphrase. The clipboard clears in ${CLEAR_AFTER_MS / 1000} s.`, "info");
+      const clearAfterMs = await copySecret(passphrase);
+      toast(`Copied ${member}'s passphrase. The clipboard clears in ${clearAfterMs / 1000} s.`, "info");
     } catch (e) {
       toast(`Could not copy: ${errorMessage(e)}`, "danger");
     }

@@ -1,15 +1,17 @@
 import { act, fireEvent, screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-vi.mock("../../bindings", () => ({ commands: { revealSecret: vi.fn() } }));
+vi.mock("../../bindings", () => ({ commands: { revealSecret: vi.fn(), copyValue: vi.fn() } }));
 
 import { commands } from "../../bindings";
+import { forgetCopiedSecret, hasPendingClear } from "../../lib/clipboard";
 import type { Secret } from "../../lib/types";
 import { secretWith } from "../../test/secrets";
 import { renderInSession } from "../../test/session";
 import { RevealDialog } from "./RevealDialog";
 
 const revealSecret = vi.mocked(commands.revealSecret);
+const copyValue = vi.mocked(commands.copyValue);
 
 const secret: Secret = secretWith("STRIPE_KEY", { production: 2 });
 
@@ -17,7 +19,10 @@ beforeEach(() => {
   vi.useFakeTimers();
   revealSecret.mockReset();
 });
-afterEach(() => vi.useRealTimers());
+afterEach(() => {
+  forgetCopiedSecret();
+  vi.useRealTimers();
+});
 
 describe("Reveal", () => {
   it("needs a reason, shows the value for 10 s, then removes it from the page", async () => {
@@ -61,5 +66,42 @@ describe("Reveal", () => {
     });
     fireEvent.click(screen.getByRole("button", { name: "Hide now" }));
     expect(document.body.innerHTML).not.toContain("sk_live_hide_me");
+  });
+
+  it("copies through the backend, which clears the clipboard; the webview writes nothing", async () => {
+    revealSecret.mockResolvedValue({ status: "ok", data: { value: "sk_live_copy_me" } });
+    copyValue.mockResolvedValue({ status: "ok", data: { clearAfterMs: 30_000 } });
+    const writeText = vi.fn();
+    Object.defineProperty(navigator, "clipboard", { configurable: true, value: { writeText, readText: vi.fn() } });
+    renderInSession(<RevealDialog secret={secret} onClose={() => undefined} />);
+    fireEvent.change(screen.getByLabelText("Reason"), { target: { value: "check" } });
+    await act(async () => {
+      fireEvent.click(screen.getByRole("button", { name: "Reveal value" }));
+    });
+    await act(async () => {
+      fireEvent.click(screen.getByRole("button", { name: "Copy value" }));
+    });
+    expect(copyValue).toHaveBeenCalledWith("sk_live_copy_me");
+    expect(writeText).not.toHaveBeenCalled();
+    expect(hasPendingClear()).toBe(true);
+    expect(screen.getByText("Copied. The clipboard clears in 30 s.")).toBeTruthy();
+  });
+
+  it("says why a copy failed when no clipboard is available", async () => {
+    revealSecret.mockResolvedValue({ status: "ok", data: { value: "sk_live_no_board" } });
+    copyValue.mockResolvedValue({
+      status: "error",
+      error: { code: "unavailable", message: "no system clipboard is available here (is a display running?)" },
+    });
+    renderInSession(<RevealDialog secret={secret} onClose={() => undefined} />);
+    fireEvent.change(screen.getByLabelText("Reason"), { target: { value: "check" } });
+    await act(async () => {
+      fireEvent.click(screen.getByRole("button", { name: "Reveal value" }));
+    });
+    await act(async () => {
+      fireEvent.click(screen.getByRole("button", { name: "Copy value" }));
+    });
+    expect(screen.getByText(/Could not copy: No system clipboard is available here/)).toBeTruthy();
+    expect(hasPendingClear()).toBe(false);
   });
 });

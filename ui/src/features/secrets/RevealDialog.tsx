@@ -1,7 +1,8 @@
 // Reveal: a small ceremony. The member gives a reason (kept in the audit event), the
 // value shows for 10 seconds with a countdown, then it is masked and dropped from
-// state; closing the dialog unmounts it and the value goes with it. Copy puts it on
-// the clipboard and clears the clipboard 30 seconds later.
+// state; closing the dialog unmounts it and the value goes with it. Copy hands it to
+// the backend, which puts it on the clipboard and clears it 30 seconds later (or at
+// lock, window close or quit).
 
 import { useEffect, useState } from "react";
 import { Alert } from "../../components/Alert";
@@ -9,7 +10,7 @@ import { Button } from "../../components/Button";
 import { SelectField, TextField } from "../../components/Field";
 import { Modal } from "../../components/Modal";
 import { useToast } from "../../components/Toast";
-import { CLEAR_AFTER_MS, copySecret } from "../../lib/clipboard";
+import { copySecret } from "../../lib/clipboard";
 import { api, errorMessage } from "../../lib/ipc";
 import type { Secret } from "../../lib/types";
 import { useSession } from "../shell/session";
@@ -66,8 +67,8 @@ export function RevealDialog({ secret, onClose }: { secret: Secret; onClose: () 
   async function copy() {
     if (!revealed) return;
     try {
-      await copySecret(revealed.value);
-      toast(`Copied. The clipboard clears in ${CLEAR_AFTER_MS / 1000} s.`, "info");
+      const clearAfterMs = await copySecret(revealed.value);
+      toast(`Copied. The clipboard clears in ${clearAfterMs / 1000} s.`, "info");
     } catch (e) {
       toast(`Could not copy: ${errorMessage(e)}`, "danger");
     }
