@@ -23,7 +23,9 @@ impl Key32 {
     /// Takes a key from bytes that are then zeroized by the caller's `Zeroizing`.
     pub fn from_slice(bytes: &[u8]) -> Result<Self> {
         if bytes.len() != 32 {
-            return Err(Error::Integrity("a wrapped key has the wrong length".into()));
+            return Err(Error::Integrity(
+                "a wrapped key has the wrong length".into(),
+            ));
         }
         Ok(Self::boxed_copy(bytes))
     }
