@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 
 use crate::clock::Clock as _;
@@ -69,8 +68,7 @@ pub fn check_file(path: &Path) -> Vec<Finding> {
     }
     permissions(path, &mut out);
     snapshot_age(path, &mut out);
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = match Connection::open_with_flags(path, flags) {
+    let conn = match crate::snapshots::open_read_only(path) {
         Ok(c) => c,
         Err(e) => {
             out.push(Finding::fix(
@@ -80,24 +78,15 @@ pub fn check_file(path: &Path) -> Vec<Finding> {
             return out;
         }
     };
-    let integrity: Vec<String> = conn
-        .prepare("PRAGMA integrity_check")
-        .and_then(|mut st| {
-            st.query_map([], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<_>>()
-        })
-        .unwrap_or_else(|e| vec![e.to_string()]);
-    if integrity == ["ok"] {
-        out.push(Finding::ok("integrity", "SQLite's integrity check passes"));
-    } else {
-        out.push(Finding::fix(
+    match crate::snapshots::integrity(&conn) {
+        Ok(()) => out.push(Finding::ok("integrity", "SQLite's integrity check passes")),
+        Err(problem) => out.push(Finding::fix(
             "integrity",
             format!(
-                "SQLite's integrity check fails ({}): {}",
-                integrity.first().map(String::as_str).unwrap_or("no answer"),
+                "SQLite's integrity check fails ({problem}): {}",
                 restore_hint(path)
             ),
-        ));
+        )),
     }
     let found = conn
         .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))

@@ -127,6 +127,8 @@ pub(super) enum NameWord {
     Secret,
 }
 
+// The file is compiled in, so it either parses everywhere or nowhere: the unit tests
+// parse it, and a build that cannot would fail them before it ships.
 pub(super) static RULES: LazyLock<RuleSet> =
     LazyLock::new(|| RuleSet::parse(RULES_JSON).expect("rules.json is valid"));
 
