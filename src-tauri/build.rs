@@ -22,6 +22,7 @@ const COMMANDS: &[&str] = &[
     "save_export",
     "recovery_key_status",
     "replace_recovery_key",
+    "remove_recovery_key",
     "recover",
     "list_secrets",
     "show_secret",

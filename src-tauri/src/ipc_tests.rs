@@ -8,9 +8,6 @@ use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 use tauri::{WebviewWindow, WebviewWindowBuilder};
 
-use crate::commands::{
-    audit, backups, clipboard, health, members, recovery, secrets, updates, using, vault,
-};
 use crate::state::AppState;
 use crate::updates::Updates;
 
@@ -47,44 +44,7 @@ impl Harness {
         let app = mock_builder()
             .plugin(tauri_plugin_updater::Builder::new().build())
             .manage(AppState::with_clipboard(dir.path().join("vault.db"), guard))
-            .invoke_handler(tauri::generate_handler![
-                vault::vault_status,
-                vault::create_vault,
-                vault::unlock,
-                vault::lock,
-                vault::change_passphrase,
-                vault::confirm_passphrase,
-                recovery::recovery_key_status,
-                recovery::replace_recovery_key,
-                recovery::recover,
-                vault::my_access,
-                secrets::list_secrets,
-                secrets::show_secret,
-                secrets::set_secret,
-                secrets::reveal_secret,
-                clipboard::copy_value,
-                secrets::rollback_secret,
-                secrets::delete_secret,
-                secrets::restore_secret,
-                using::test_request,
-                using::secret_usages,
-                audit::audit_events,
-                audit::verify_audit,
-                audit::trail_state,
-                audit::checkpoint_audit,
-                backups::list_snapshots,
-                backups::back_up_now,
-                backups::set_snapshot_keep,
-                backups::restore_snapshot,
-                health::check_health,
-                members::add_member,
-                members::grant_role,
-                updates::update_status,
-                updates::set_update_preferences,
-                updates::check_for_updates,
-                updates::install_update,
-                updates::restart_app,
-            ])
+            .invoke_handler(crate::specta_builder().invoke_handler())
             .build(tauri::generate_context!())
             .unwrap();
         tauri::Manager::manage(

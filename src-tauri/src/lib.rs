@@ -23,13 +23,13 @@ use tauri_specta::{collect_commands, Builder};
 
 use crate::state::AppState;
 
-/// Every command the UI may call; the single source for the invoke handler and the
-/// generated bindings.
-pub fn specta_builder() -> Builder<tauri::Wry> {
+/// Every command the UI may call; the single source for the invoke handler, the
+/// generated bindings and the IPC tests' mock app.
+pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
     use commands::{
         audit, backups, clipboard, health, members, recovery, secrets, updates, using, vault,
     };
-    Builder::<tauri::Wry>::new().commands(collect_commands![
+    Builder::<R>::new().commands(collect_commands![
         vault::vault_status,
         vault::create_vault,
         vault::unlock,
@@ -50,6 +50,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
         vault::save_export,
         recovery::recovery_key_status,
         recovery::replace_recovery_key,
+        recovery::remove_recovery_key,
         recovery::recover,
         secrets::list_secrets,
         secrets::show_secret,
@@ -139,7 +140,7 @@ pub fn run() {
     if let Err(e) = coffer_core::hardening::harden_process() {
         eprintln!("warning: {e}");
     }
-    let builder = specta_builder();
+    let builder = specta_builder::<tauri::Wry>();
     let vault_path = coffer_core::default_vault_path().unwrap_or_else(|| "coffer-vault.db".into());
     let result = tauri::Builder::default()
         .manage(AppState::new(vault_path))
@@ -182,7 +183,9 @@ mod tests {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/bindings.ts");
         let tmp = tempfile::tempdir().unwrap();
         let fresh = tmp.path().join("bindings.ts");
-        specta_builder().export(typescript(), &fresh).unwrap();
+        specta_builder::<tauri::Wry>()
+            .export(typescript(), &fresh)
+            .unwrap();
         let fresh = std::fs::read_to_string(fresh).unwrap();
         if std::env::var_os("UPDATE_BINDINGS").is_some() {
             std::fs::write(&committed, &fresh).unwrap();

@@ -6,6 +6,8 @@
 //   XDG_STATE_HOME  a fresh state directory, where both keep their audit anchors
 //   COFFER_SCREENSHOTS  where the README's screenshots go (docs/screenshots)
 //   COFFER_E2E_FAILURES where a screenshot of a failed step goes (target/e2e-failures)
+//   COFFER_E2E_DISPLAY, COFFER_E2E_XAUTHORITY  the Xvfb display the app runs on, where
+//                   xclip reads what the app put on the clipboard
 //
 // After every step the page's HTML is searched for every secret value used so far;
 // a value may only be there while it is deliberately revealed.
@@ -66,6 +68,25 @@ function required(name) {
   const v = process.env[name];
   if (!v) throw new Error(`${name} is not set; run this through tests/app/run.sh`);
   return v;
+}
+
+/**
+ * What the app's display has on its clipboard as `target` (a MIME type, or TARGETS for
+ * the list of types offered), read with xclip as a clipboard manager would; null when
+ * nothing owns the clipboard or the type is not offered.
+ */
+function clipboard(target) {
+  const r = spawnSync("xclip", ["-selection", "clipboard", "-o", "-t", target], {
+    encoding: "utf8",
+    timeout: 5_000,
+    env: {
+      ...process.env,
+      DISPLAY: required("COFFER_E2E_DISPLAY"),
+      XAUTHORITY: process.env.COFFER_E2E_XAUTHORITY ?? "",
+    },
+  });
+  if (r.error) throw r.error;
+  return r.status === 0 ? r.stdout : null;
 }
 
 /** Runs the CLI on the app's vault; returns {status, stdout, stderr}. */
@@ -467,11 +488,33 @@ step("reveal as owner: the value shows, then masks itself", async () => {
   const html = await assertNoValuesInPage([values.production]);
   assert.ok(html.includes(values.production), "the revealed value is on screen");
   await shoot("reveal");
+
+  // Copy: the backend puts it on the system clipboard, marked for clipboard managers
+  // (KDE's Klipper, GPaste, CopyQ) to keep out of their history.
+  await click('button[aria-label="Copy value"]');
+  let onClipboard = null;
+  for (const deadline = Date.now() + 5_000; Date.now() < deadline && onClipboard !== values.production; ) {
+    onClipboard = clipboard("UTF8_STRING");
+    if (onClipboard !== values.production) await browser.pause(100);
+  }
+  assert.equal(onClipboard, values.production, "Copy put the value on the clipboard");
+  const offered = (clipboard("TARGETS") ?? "").split("\n");
+  assert.ok(offered.includes("x-kde-passwordManagerHint"), `offered as a secret: ${offered.join(" ")}`);
+  assert.equal(clipboard("x-kde-passwordManagerHint"), "secret");
   await waitExists('[aria-label="Value hidden"]', 14_000);
   const after = await browser.getPageSource();
   assert.ok(!after.includes(values.production), "the value left the page when it masked");
   await click($in('[role="dialog"]', "button=Close"));
   await waitGone('[role="dialog"]');
+});
+
+step("lock clears the copied value from the clipboard before its 30 s are up", async () => {
+  assert.equal(clipboard("UTF8_STRING"), values.production, "still there, under 30 s after the copy");
+  await lock();
+  const left = clipboard("UTF8_STRING");
+  assert.ok(left === null || !left.includes(values.production), "the value left the clipboard at lock");
+  await unlockAs("alice", ALICE_PASS);
+  await waitShown(rowSel(SECRET));
 });
 
 step("test the secret against a local server: it arrives, the answer is masked", async () => {

@@ -71,7 +71,10 @@ echo "== starting tauri-driver on 127.0.0.1:$port under Xvfb (vault $COFFER_VAUL
 # setsid: the driver, Xvfb, WebKitWebDriver and the app share one new process group,
 # ended as a whole by cleanup. A private HOME keeps WebKit's storage and any keyring
 # away from the user's own.
+# The display and its cookie are written down for the test, which reads the clipboard
+# the app sets (xclip) on the same display.
 HOME="$work/home" setsid xvfb-run -a -s "-screen 0 1280x800x24" \
+  bash -c 'printf "%s\n%s\n" "$DISPLAY" "$XAUTHORITY" >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' "$work/x11" \
   "$driver" --port "$port" --native-port "$((port + 1))" >"$work/driver.log" 2>&1 &
 group=$!
 
@@ -81,7 +84,11 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
+for _ in $(seq 1 50); do [ -s "$work/x11" ] && break; sleep 0.1; done
+[ -s "$work/x11" ] || { echo "error: Xvfb did not say which display it runs" >&2; exit 1; }
+{ read -r e2e_display; read -r e2e_xauthority; } <"$work/x11"
+
 echo "== end-to-end scenario"
-COFFER_APP="$app" COFFER_CLI="$cli" TAURI_DRIVER_PORT="$port" \
+COFFER_E2E_DISPLAY="$e2e_display" COFFER_E2E_XAUTHORITY="$e2e_xauthority" COFFER_APP="$app" COFFER_CLI="$cli" TAURI_DRIVER_PORT="$port" \
   COFFER_SCREENSHOTS="$root/docs/screenshots" COFFER_E2E_FAILURES="$root/target/e2e-failures" \
   node --test --test-reporter=spec --test-concurrency=1 "${E2E_TEST:-tests/app/e2e.test.mjs}"

@@ -25,6 +25,7 @@ fn a_healthy_vault_passes_and_each_check_says_what_it_found() {
         "directory",
         "audit",
         "snapshots",
+        "recovery",
     ] {
         let found = line(&run.stdout, check);
         assert!(

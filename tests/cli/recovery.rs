@@ -191,4 +191,14 @@ fn the_words_are_nowhere_in_the_vault_its_trail_or_its_snapshots_and_can_be_decl
         .env("COFFER_NEW_PASSPHRASE", "the new passphrase 77")
         .run(&["recover"])
         .refused(6);
+    // doctor says so, with the command that makes one, without failing the check.
+    let doctor = w.run(&["doctor"]);
+    assert_eq!(doctor.code(), Some(0), "{}", doctor.describe());
+    assert!(
+        doctor.stdout.lines().any(|l| l.starts_with("note")
+            && l.contains("alice has no recovery key")
+            && l.contains("coffer recovery-key rotate")),
+        "{}",
+        doctor.describe()
+    );
 }

@@ -49,6 +49,13 @@ export const commands = {
 	 */
 	replaceRecoveryKey: () => typedError<RecoveryWords, IpcError>(__TAURI_INVOKE("replace_recovery_key")),
 	/**
+	 *  Removes the member's recovery key: first run's "I will make one later", where the
+	 *  key made with the vault was never written down. Settings then says there is none
+	 *  and offers to make one, on every start, not only in this window. `false` when
+	 *  there was none.
+	 */
+	removeRecoveryKey: () => typedError<boolean, IpcError>(__TAURI_INVOKE("remove_recovery_key")),
+	/**
 	 *  Sets a new passphrase for `member` with their recovery key (typed as a person types
 	 *  it: any spacing, case or numbering) and unlocks the app as them.
 	 */

@@ -51,6 +51,7 @@ fn session_findings(s: &mut Session, scope: &Scope, out: &mut Vec<Finding>) {
         ),
         Err(e) => Finding::note("directory", format!("not checked here: {e}")),
     });
+    out.extend(coffer_core::doctor::recovery_key(s));
     out.push(match s.verify_audit(&scope.workspace) {
         Ok(r) if r.ok => Finding::ok(
             "audit",
@@ -112,7 +113,7 @@ fn device(s: &Session, vault: &std::path::Path) -> Finding {
 /// The core's fixes name CLI commands; the app names its own buttons where it has one.
 /// Text it does not recognise passes unchanged (the CLI command still works).
 fn in_app_words(text: &str) -> String {
-    const SWAPS: [(&str, &str); 4] = [
+    const SWAPS: [(&str, &str); 6] = [
         ("`coffer backup` takes one now", "Back up now takes one"),
         (
             "`coffer snapshots --keep-daily 7 --keep-weekly 4` turns them on",
@@ -123,6 +124,14 @@ fn in_app_words(text: &str) -> String {
             "check it in Audit → Verify chain",
         ),
         ("or `coffer audit verify`)", "or a chain verified in Audit)"),
+        (
+            "`coffer recovery-key rotate` makes one",
+            "Make a recovery key…, under General, makes one",
+        ),
+        (
+            "`coffer recover` sets a new passphrase",
+            "Recover on the unlock screen sets a new passphrase",
+        ),
     ];
     let mut text = SWAPS
         .iter()

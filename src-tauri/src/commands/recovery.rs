@@ -4,7 +4,6 @@
 //! `recover`. They are never in an error, a log line or `Debug` output; the app keeps
 //! no copy after the command returns.
 
-use coffer_core::access::Role;
 use coffer_core::recovery::RecoveryKey;
 use coffer_core::value::Passphrase;
 use coffer_core::Vault;
@@ -50,13 +49,9 @@ pub struct RecoveryKeyStatus {
 #[specta::specta]
 pub fn recovery_key_status(state: State<'_, AppState>) -> IpcResult<RecoveryKeyStatus> {
     state.with(|s| {
-        let may_hold = s
-            .list_workspaces()?
-            .iter()
-            .any(|w| w.role == Some(Role::Owner));
         Ok(RecoveryKeyStatus {
             exists: s.has_recovery_key()?,
-            may_hold,
+            may_hold: s.may_hold_recovery_key()?,
         })
     })
 }
@@ -68,6 +63,16 @@ pub fn recovery_key_status(state: State<'_, AppState>) -> IpcResult<RecoveryKeyS
 #[specta::specta]
 pub fn replace_recovery_key(state: State<'_, AppState>) -> IpcResult<RecoveryWords> {
     state.with(|s| s.rotate_recovery_key().map(|key| RecoveryWords::from(&key)))
+}
+
+/// Removes the member's recovery key: first run's "I will make one later", where the
+/// key made with the vault was never written down. Settings then says there is none
+/// and offers to make one, on every start, not only in this window. `false` when
+/// there was none.
+#[tauri::command]
+#[specta::specta]
+pub fn remove_recovery_key(state: State<'_, AppState>) -> IpcResult<bool> {
+    state.with(|s| s.remove_recovery_key())
 }
 
 /// Sets a new passphrase for `member` with their recovery key (typed as a person types

@@ -324,6 +324,7 @@ fn health_shows_the_doctors_findings_for_the_file_the_session_and_this_device() 
         "snapshots",
         "directory",
         "audit",
+        "recovery",
         "keyring",
     ] {
         assert!(names.contains(&check), "{check} in {names:?}");
@@ -347,8 +348,24 @@ fn health_shows_the_doctors_findings_for_the_file_the_session_and_this_device() 
     assert_eq!(by("audit")["level"], json!("ok"));
     assert_eq!(by("directory")["level"], json!("ok"));
     assert_eq!(by("keyring")["level"], json!("note"), "not remembered here");
+    assert_eq!(by("recovery")["level"], json!("ok"));
     let text = serde_json::to_string(&found).unwrap();
     assert!(!text.contains("`coffer backup`"), "app words: {text}");
+
+    // Without a recovery key the owner is told, with the button that makes one.
+    h.ok("remove_recovery_key", json!({}));
+    let none = findings(&h)
+        .into_iter()
+        .find(|f| f["check"] == json!("recovery"))
+        .unwrap();
+    assert_eq!(none["level"], json!("note"), "{none}");
+    assert!(
+        none["text"]
+            .as_str()
+            .unwrap()
+            .contains("Make a recovery key…, under General"),
+        "{none}"
+    );
 
     // A vault file others may read needs action, and says how.
     #[cfg(unix)]
@@ -379,5 +396,9 @@ fn health_shows_the_doctors_findings_for_the_file_the_session_and_this_device() 
             .unwrap()
             .contains("vic may not audit"),
         "{audit}"
+    );
+    assert!(
+        !checks(&findings(&h)).contains(&"recovery"),
+        "only owners hold a recovery key"
     );
 }

@@ -242,6 +242,40 @@ fn replacing_the_key_needs_an_owner_with_a_fresh_passphrase() {
 }
 
 #[test]
+fn a_key_never_written_down_is_removed_and_opens_nothing() {
+    // First run's "I will make one later": the words were shown and not kept.
+    let (h, unseen) = created();
+    assert_eq!(h.ok("remove_recovery_key", json!({})), json!(true));
+    assert_eq!(
+        h.ok("recovery_key_status", json!({})),
+        json!({ "exists": false, "may_hold": true }),
+        "Settings says there is none, on every start"
+    );
+    assert_eq!(h.ok("remove_recovery_key", json!({})), json!(false));
+    let removed = trail(&h)
+        .into_iter()
+        .filter(|e| e["action"] == json!("member.recovery-key"))
+        .collect::<Vec<_>>();
+    assert!(
+        removed
+            .iter()
+            .any(|e| e["detail"]["removed"] == json!(true)),
+        "the removal is audited: {removed:?}"
+    );
+
+    // Someone who saw the screen over the owner's shoulder has nothing.
+    h.ok("lock", json!({}));
+    let e = recover(&h, "alice", &unseen.join(" "), NEW_PASS).unwrap_err();
+    assert_eq!(e["code"], json!("auth"), "{e}");
+    h.ok("unlock", unlock_args("alice", OWNER_PASS));
+
+    // Making one later works as from Settings.
+    let later = words_of(&h.ok("replace_recovery_key", json!({})));
+    h.ok("lock", json!({}));
+    recover(&h, "alice", &later.join(" "), NEW_PASS).expect("the key made later works");
+}
+
+#[test]
 fn recovery_words_never_show_in_debug_output() {
     let words = crate::commands::recovery::RecoveryWords {
         words: vec!["abandon".into(), "ability".into()],

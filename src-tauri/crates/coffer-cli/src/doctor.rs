@@ -135,6 +135,7 @@ fn unlocked(ctx: &Ctx, member: &str, out: &mut Vec<Finding>) {
         ),
         Err(e) => Finding::note("directory", format!("not checked here: {e}")),
     });
+    out.extend(coffer_core::doctor::recovery_key(&s));
     out.push(match s.verify_audit(&ctx.scope.workspace) {
         Ok(r) if r.ok => Finding::ok("audit", format!("the chain verifies ({} events)", r.events)),
         Ok(r) => Finding::fix(

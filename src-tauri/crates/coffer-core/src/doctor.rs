@@ -53,6 +53,25 @@ impl Finding {
     }
 }
 
+/// Whether an owner has a recovery key; `None` for a member who may not hold one.
+/// Having none is worth knowing, not a fault: an owner may choose to go without
+/// (`coffer init --no-recovery-key`).
+pub fn recovery_key(s: &crate::Session) -> Option<Finding> {
+    let member = s.member();
+    match (s.may_hold_recovery_key(), s.has_recovery_key()) {
+        (Ok(false), _) => None,
+        (Ok(true), Ok(true)) => Some(Finding::ok(
+            "recovery",
+            format!("{member} has a recovery key: with its 24 words, `coffer recover` sets a new passphrase"),
+        )),
+        (Ok(true), Ok(false)) => Some(Finding::note(
+            "recovery",
+            format!("{member} has no recovery key: a forgotten passphrase would lose their keys; `coffer recovery-key rotate` makes one"),
+        )),
+        (Err(e), _) | (_, Err(e)) => Some(Finding::fix("recovery", format!("could not be read: {e}"))),
+    }
+}
+
 /// Checks the vault file at `path` without unlocking it.
 pub fn check_file(path: &Path) -> Vec<Finding> {
     let mut out = Vec::new();

@@ -23,7 +23,7 @@ use crate::value::Passphrase;
 use crate::vault::{failure_delay, Vault};
 
 const KIND: &str = "recovery";
-/// The audit action of making or replacing a recovery key.
+/// The audit action of making, replacing or removing a recovery key.
 pub const ROTATED: &str = "member.recovery-key";
 /// The audit action of setting a new passphrase with the recovery key.
 pub const RECOVERED: &str = "member.recover";
@@ -93,6 +93,11 @@ impl Session {
         Ok(!self.store.conn().slots_of(self.member_id, KIND)?.is_empty())
     }
 
+    /// Whether this member may hold a recovery key: they own a workspace.
+    pub fn may_hold_recovery_key(&self) -> Result<bool> {
+        self.store.conn().owns_any_workspace(self.member_id)
+    }
+
     /// Makes a new recovery key sealing this member's private keys, replacing any
     /// other (which opens nothing from now on). Owners only, with the passphrase given
     /// in the last few minutes of this session. Audited in each of their workspaces.
@@ -143,6 +148,39 @@ impl Session {
             Ok(())
         })?;
         Ok(key)
+    }
+
+    /// Removes this member's recovery key, so that nothing but the passphrase opens
+    /// their keys: for a key that was never written down (the app's "I will make one
+    /// later"), which would otherwise pass for one the owner has. With the passphrase
+    /// given in the last few minutes; audited in each of their workspaces. `false`
+    /// when there was none.
+    pub fn remove_recovery_key(&mut self) -> Result<bool> {
+        self.require_fresh_passphrase("remove your recovery key")?;
+        let (member_id, member, author, now) = (
+            self.member_id,
+            self.member.clone(),
+            self.author(),
+            self.now(),
+        );
+        self.write(|tx| {
+            let slots = tx.slots_of(member_id, KIND)?;
+            if slots.is_empty() {
+                return Ok(false);
+            }
+            for old in slots {
+                tx.delete_slot(old.id)?;
+            }
+            for (ws_name, _) in tx.workspaces_of_member(member_id)? {
+                if let Some(ws) = tx.workspace_by_name(&ws_name)? {
+                    let mut ev = NewEvent::new(&member, ROTATED);
+                    ev.workspace = Some((ws.id, &ws.name));
+                    ev.detail = json!({ "removed": true });
+                    audit::append(tx, author, now, &ev)?;
+                }
+            }
+            Ok(true)
+        })
     }
 }
 

@@ -1,14 +1,14 @@
 import { act, fireEvent, render, screen } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
-vi.mock("../../bindings", () => ({ commands: { createVault: vi.fn() } }));
+vi.mock("../../bindings", () => ({ commands: { createVault: vi.fn(), removeRecoveryKey: vi.fn() } }));
 
 import { commands } from "../../bindings";
-import { recoveryKeySkipped, clearRecoveryKeyReminder } from "../../lib/recoveryReminder";
 import { WORDS } from "../../test/recovery";
 import { FirstRun } from "./FirstRun";
 
 const createVault = vi.mocked(commands.createVault);
+const removeRecoveryKey = vi.mocked(commands.removeRecoveryKey);
 const PASS = "violet anchor meadow drum";
 
 function type(label: string, value: string) {
@@ -49,7 +49,8 @@ function askedPositions(): number[] {
 beforeEach(() => {
   createVault.mockReset();
   createVault.mockResolvedValue({ status: "ok", data: { unlocked, recovery_key: { words: [...WORDS] } } });
-  clearRecoveryKeyReminder();
+  removeRecoveryKey.mockReset();
+  removeRecoveryKey.mockResolvedValue({ status: "ok", data: true });
 });
 
 describe("first run", () => {
@@ -87,14 +88,28 @@ describe("first run", () => {
     expect(onCreated).toHaveBeenCalledWith(unlocked);
     // The words are gone from the screen (and from this component's state with it).
     for (const w of ["abandon", "abstract", "actual"]) expect(document.body.innerHTML).not.toContain(w);
-    expect(recoveryKeySkipped("alice")).toBe(false);
+    expect(removeRecoveryKey).not.toHaveBeenCalled();
   });
 
-  it("lets the owner make one later, which only reminds them in Settings", async () => {
+  it("lets the owner make one later: the key nobody wrote down is removed", async () => {
     const onCreated = await create();
-    fireEvent.click(screen.getByRole("button", { name: "I will make one later" }));
+    await act(async () => {
+      fireEvent.click(screen.getByRole("button", { name: "I will make one later" }));
+    });
+    expect(removeRecoveryKey).toHaveBeenCalledTimes(1);
     expect(onCreated).toHaveBeenCalledWith(unlocked);
-    expect(recoveryKeySkipped("alice")).toBe(true);
     expect(document.body.innerHTML).not.toContain("abandon");
+  });
+
+  it("stays on the words, and says why, when the key cannot be removed", async () => {
+    removeRecoveryKey.mockResolvedValue({ status: "error", error: { code: "io", message: "disk full" } });
+    const onCreated = await create();
+    await act(async () => {
+      fireEvent.click(screen.getByRole("button", { name: "I will make one later" }));
+    });
+    expect(onCreated).not.toHaveBeenCalled();
+    const alerts = screen.getAllByRole("alert").map((a) => a.textContent);
+    expect(alerts.some((t) => t?.includes("Could not put it off") && t.includes("Disk full."))).toBe(true);
+    expect(screen.getAllByRole("listitem")).toHaveLength(24);
   });
 });

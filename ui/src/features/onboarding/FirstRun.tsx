@@ -2,12 +2,12 @@
 // and ask three of its words back. The passphrase fields are uncontrolled (React never
 // mirrors them into a DOM attribute) and emptied when submitted; the recovery words are
 // held in this component's state only until they are confirmed or put off, and are
-// dropped before the app goes on.
+// dropped before the app goes on. Put off, the key is removed: one nobody wrote down
+// must not pass for one the owner has.
 
 import { useState } from "react";
 import { Alert } from "../../components/Alert";
-import { api } from "../../lib/ipc";
-import { noteRecoveryKeySkipped } from "../../lib/recoveryReminder";
+import { api, errorMessage } from "../../lib/ipc";
 import type { UnlockResult } from "../../lib/types";
 import { RecoveryKeyCeremony } from "../recovery/RecoveryKeyCeremony";
 import { AuthCard } from "./AuthCard";
@@ -19,13 +19,24 @@ export const FIRST_RUN_NOTE =
 
 export function FirstRun({ path, onCreated }: { path: string; onCreated: (result: UnlockResult) => void }) {
   const [created, setCreated] = useState<{ unlocked: UnlockResult; words: string[] } | null>(null);
+  const [laterError, setLaterError] = useState<string | null>(null);
 
   if (created) {
-    const done = (skipped: boolean) => {
+    const done = () => {
       const { unlocked } = created;
       setCreated(null); // the words leave the UI's state here
-      if (skipped) noteRecoveryKeySkipped(unlocked.member);
       onCreated(unlocked);
+    };
+    // Put off: the key nobody wrote down is removed, so Settings and Health say there
+    // is none and offer to make one, on every start.
+    const later = async () => {
+      setLaterError(null);
+      try {
+        await api.removeRecoveryKey();
+        done();
+      } catch (e) {
+        setLaterError(errorMessage(e));
+      }
     };
     return (
       <AuthCard
@@ -34,11 +45,14 @@ export function FirstRun({ path, onCreated }: { path: string; onCreated: (result
         wide
         intro="24 words that set a new passphrase for you if you forget yours. Coffer shows them only now."
       >
+        {laterError ? (
+          <Alert title="Could not put it off">{laterError} Write the words down and check them instead.</Alert>
+        ) : null}
         <RecoveryKeyCeremony
           member={created.unlocked.member}
           words={created.words}
-          onConfirmed={() => done(false)}
-          onLater={() => done(true)}
+          onConfirmed={done}
+          onLater={() => void later()}
         />
       </AuthCard>
     );

@@ -6,7 +6,6 @@ vi.mock("../../bindings", () => ({
 }));
 
 import { commands } from "../../bindings";
-import { clearRecoveryKeyReminder, noteRecoveryKeySkipped } from "../../lib/recoveryReminder";
 import { WORDS } from "../../test/recovery";
 import { renderInSession } from "../../test/session";
 import { OWNERS_ONLY, RecoveryKeySetting } from "./RecoveryKeySection";
@@ -29,7 +28,6 @@ function type(container: HTMLElement, label: string, value: string) {
 
 beforeEach(() => {
   for (const m of [status, confirm, replace]) m.mockReset();
-  clearRecoveryKeyReminder();
 });
 
 describe("Settings → Recovery key", () => {
@@ -82,16 +80,15 @@ describe("Settings → Recovery key", () => {
     expect(replace).not.toHaveBeenCalled();
   });
 
-  it("reminds an owner who chose to make one later", async () => {
-    status.mockResolvedValue({ status: "ok", data: { exists: true, may_hold: true } });
-    noteRecoveryKeySkipped("alice");
+  it("warns an owner who has none, on every start, and offers to make one", async () => {
+    status.mockResolvedValue({ status: "ok", data: { exists: false, may_hold: true } });
     await show();
-    expect(screen.getByRole("alert").textContent).toContain("You chose to make it later");
+    expect(screen.getByRole("alert").textContent).toContain("Make your recovery key");
+    expect(screen.getByRole("button", { name: "Make a recovery key…" })).toBeTruthy();
   });
 
   it("tells a member who is not an owner why there is no action", async () => {
     status.mockResolvedValue({ status: "ok", data: { exists: false, may_hold: false } });
-    noteRecoveryKeySkipped("alice");
     await show();
     expect(document.body.textContent).toContain(OWNERS_ONLY);
     expect(screen.queryByRole("button")).toBeNull();

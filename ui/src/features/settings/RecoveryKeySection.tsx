@@ -10,7 +10,6 @@ import { Modal } from "../../components/Modal";
 import { useConfirmPassphrase } from "../../components/PassphrasePrompt";
 import { useToast } from "../../components/Toast";
 import { api, errorMessage } from "../../lib/ipc";
-import { clearRecoveryKeyReminder, recoveryKeySkipped } from "../../lib/recoveryReminder";
 import { useLoad } from "../../lib/useLoad";
 import { RecoveryKeyCeremony } from "../recovery/RecoveryKeyCeremony";
 import { useSession } from "../shell/session";
@@ -26,7 +25,6 @@ export function RecoveryKeySetting() {
   const [words, setWords] = useState<string[] | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const skipped = recoveryKeySkipped(session.member);
   const exists = status.data?.exists ?? false;
 
   async function replace() {
@@ -49,7 +47,6 @@ export function RecoveryKeySetting() {
 
   function confirmed() {
     setWords(null); // the words leave the UI's state here
-    clearRecoveryKeyReminder();
     toast("Your new recovery key is set. The old one opens nothing from now on.");
     status.reload();
   }
@@ -60,16 +57,16 @@ export function RecoveryKeySetting() {
   else if (exists)
     text =
       "You have one: with its 24 words, Recover on the unlock screen sets a new passphrase. Replace it if you have lost the words or someone may have seen them.";
-  else text = "You have none: if you forget your passphrase, nothing can open your keys.";
+  else text = "You have none.";
 
   return (
     <div className="setting-row">
       <div className="setting-text">
         <span className="setting-label">Recovery key</span>
         <p className="field-hint">{text}</p>
-        {status.data?.may_hold && skipped ? (
+        {status.data?.may_hold && !exists ? (
           <Alert tone="warning" title="Make your recovery key">
-            You chose to make it later when the vault was created: the one made then was never written down.
+            Without one, a forgotten passphrase loses your keys: no one, not Coffer, can open them.
           </Alert>
         ) : null}
         {error ? <Alert>{error}</Alert> : null}
