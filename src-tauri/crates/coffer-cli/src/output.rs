@@ -12,47 +12,69 @@ use serde::Serialize;
 
 /// Prints rows under headers, each column as wide as its widest cell.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) {
-    let rows: Vec<Vec<String>> = rows
+    // One write per screenful, not per line (a locked stdout flushes at each newline).
+    table_to(
+        std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock()),
+        headers,
+        rows,
+    );
+}
+
+/// [`table`] written to `out` (the session agent writes it to the client's socket).
+/// Each line is built in one reused buffer: a 100,000-row listing allocates per row
+/// only where a cell needs escaping.
+pub fn table_to(mut out: impl Write, headers: &[&str], rows: &[Vec<String>]) {
+    let safe: Vec<Vec<std::borrow::Cow<'_, str>>> = rows
         .iter()
-        .map(|row| {
-            row.iter()
-                .map(|cell| terminal_safe_line(cell).into_owned())
-                .collect()
-        })
+        .map(|row| row.iter().map(|cell| terminal_safe_line(cell)).collect())
         .collect();
-    let rows = &rows;
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    for row in &safe {
         for (i, cell) in row.iter().enumerate() {
             widths[i] = widths[i].max(cell.chars().count());
         }
     }
-    // One write per screenful, not per line (a locked stdout flushes at each newline).
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
-    let line = |cells: Vec<&str>| -> String {
-        let last = cells.len().saturating_sub(1);
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if i == last {
-                    c.to_string()
-                } else {
-                    format!("{:<w$}", c, w = widths[i])
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_string()
-    };
-    let _ = writeln!(out, "{}", line(headers.to_vec()));
-    for row in rows {
-        if writeln!(out, "{}", line(row.iter().map(String::as_str).collect())).is_err() {
+    let mut line = Aligned::new(widths);
+    if !line.write(&mut out, headers.iter().copied()) {
+        return;
+    }
+    for row in &safe {
+        if !line.write(&mut out, row.iter().map(|c| c.as_ref())) {
             return;
         }
     }
     let _ = out.flush();
+}
+
+/// Writes table lines: cells padded to their column's width, two spaces apart, the
+/// line's trailing spaces trimmed; built in one buffer reused for every line.
+struct Aligned {
+    widths: Vec<usize>,
+    line: String,
+}
+
+impl Aligned {
+    fn new(widths: Vec<usize>) -> Self {
+        Aligned {
+            widths,
+            line: String::new(),
+        }
+    }
+
+    /// Whether the line could be written (a closed pipe ends the table).
+    fn write<'c>(&mut self, out: &mut impl Write, cells: impl Iterator<Item = &'c str>) -> bool {
+        self.line.clear();
+        for (i, cell) in cells.enumerate() {
+            if i > 0 {
+                self.line.push_str("  ");
+            }
+            self.line.push_str(cell);
+            let width = self.widths.get(i).copied().unwrap_or(0);
+            let pad = width.saturating_sub(cell.chars().count());
+            self.line.extend(std::iter::repeat_n(' ', pad));
+        }
+        writeln!(out, "{}", self.line.trim_end()).is_ok()
+    }
 }
 
 /// Hands each row of a table to the visitor it is given.
@@ -68,30 +90,12 @@ pub fn table_streamed(headers: &[&str], rows: &mut RowSource<'_>) -> coffer_core
         }
     })?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let line = |cells: &[&str]| -> String {
-        let last = cells.len().saturating_sub(1);
-        let mut text = String::new();
-        for (i, c) in cells.iter().enumerate() {
-            if i > 0 {
-                text.push_str("  ");
-            }
-            if i == last {
-                text.push_str(c);
-            } else {
-                text.push_str(&format!("{:<w$}", c, w = widths[i]));
-            }
-        }
-        text.trim_end().to_string()
-    };
-    let mut open = writeln!(out, "{}", line(headers)).is_ok();
+    let mut line = Aligned::new(widths);
+    let mut open = line.write(&mut out, headers.iter().copied());
     rows(&mut |row| {
         if open {
-            let cells: Vec<String> = row
-                .iter()
-                .map(|cell| terminal_safe_line(cell).into_owned())
-                .collect();
-            let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
-            open = writeln!(out, "{}", line(&cells)).is_ok();
+            let cells: Vec<_> = row.iter().map(|cell| terminal_safe_line(cell)).collect();
+            open = line.write(&mut out, cells.iter().map(|c| c.as_ref()));
         }
     })?;
     let _ = out.flush();

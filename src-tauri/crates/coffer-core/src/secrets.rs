@@ -180,7 +180,7 @@ impl SetRequest {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SetOutcome {
     pub name: String,
@@ -871,11 +871,12 @@ impl Session {
         let recovery = self.setting(ctx.ws_id, SettingKey::RecoveryWindow)?;
         let now = self.now();
         let none = Vec::new();
+        let current = listing.current;
         Ok(listing
             .secrets
-            .iter()
+            .into_iter()
             .map(|secret| {
-                let currents = listing.current.get(&secret.id).unwrap_or(&none);
+                let currents = current.get(&secret.id).unwrap_or(&none);
                 let exposed = exposures.get(&secret.id).map_or(&[][..], |v| v.as_slice());
                 summarize(secret, &envs, only, currents, exposed, now, recovery)
             })
@@ -908,7 +909,15 @@ impl Session {
             .collect();
         let exposures = self.store.conn().exposures_of_project(ctx.project_id)?;
         let exposed = exposures.get(&secret.id).map_or(&[][..], |v| v.as_slice());
-        let summary = summarize(&secret, &envs, None, &currents, exposed, now, recovery);
+        let summary = summarize(
+            secret.clone(),
+            &envs,
+            None,
+            &currents,
+            exposed,
+            now,
+            recovery,
+        );
         let env_names: HashMap<i64, &str> = envs.iter().map(|e| (e.id, e.name.as_str())).collect();
         let order: HashMap<i64, usize> = envs.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
         let mut labels: Vec<Vec<u8>> = Vec::new();
@@ -1318,8 +1327,9 @@ fn value_label(i: usize) -> String {
 
 /// One secret's summary, with its state in each environment (or only in the one with
 /// id `only`; the others still name equal values).
+/// The summary of one secret, taking its row's text (a listing of 100,000 copies none).
 fn summarize(
-    secret: &SecretRow,
+    secret: SecretRow,
     envs: &[EnvRow],
     only: Option<i64>,
     currents: &[store::CurrentRow],
@@ -1383,11 +1393,11 @@ fn summarize(
         )
         .collect();
     SecretSummary {
-        name: secret.name.clone(),
-        description: secret.description.clone(),
-        kind: kind_of(secret),
-        scope: scope_of(secret),
-        owner: secret.owner.clone(),
+        kind: kind_of(&secret),
+        scope: scope_of(&secret),
+        name: secret.name,
+        description: secret.description,
+        owner: secret.owner,
         created_at: secret.created_at,
         updated_at: secret.updated_at,
         rotate_every: secret.rotate_every.map(format_duration_ms),

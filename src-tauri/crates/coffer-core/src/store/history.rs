@@ -7,6 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use super::KeyStore;
 use crate::error::{Error, Result};
 
+#[derive(Clone)]
 pub(crate) struct SecretRow {
     pub id: i64,
     pub name: String,
