@@ -12,19 +12,22 @@ use super::support::{coffer_bin, random_token, Vault};
 
 const PASSPHRASE: &str = "insider test pass phrase";
 
-/// Asks the agent's socket for a lease the way a script would; prints what came back.
+/// Asks the agent's socket for a lease, and to reveal `k` for its member, the way a
+/// script would; prints what came back.
 const ASK_AGENT: &str = r#"
 import glob, socket, sys
 paths = glob.glob(sys.argv[1] + "/coffer/*.sock")
 print("sockets:", len(paths))
+reveal = b'{"member":"ines","workspace":"default","project":"default","op":"reveal","name":"k"}\n'
 for path in paths:
-    try:
-        s = socket.socket(socket.AF_UNIX)
-        s.connect(path)
-        s.sendall(b"lease\n")
-        print("reply:", repr(s.recv(4096)))
-    except OSError as e:
-        print("refused:", e)
+    for request in (b"lease\n", reveal):
+        try:
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(path)
+            s.sendall(request)
+            print("reply:", repr(s.recv(4096)))
+        except OSError as e:
+            print("refused:", e)
 "#;
 
 struct PlainUser {
@@ -181,6 +184,14 @@ fn another_program_of_the_same_user_gets_no_key_and_no_passphrase() {
         !said.contains("key"),
         "the agent handed out a lease: {said}"
     );
+    assert!(
+        !said.contains(&value) && !said.contains("text"),
+        "the agent revealed the value: {said}"
+    );
+    assert!(
+        !said.contains("coffer-agent"),
+        "the agent greeted a script: {said}"
+    );
 
     // Nor does a child of `coffer run`, which is the same user too.
     let out = user.coffer(None, &["run", "--", "python3", "-c", ASK_AGENT, runtime]);
@@ -188,7 +199,7 @@ fn another_program_of_the_same_user_gets_no_key_and_no_passphrase() {
     assert!(out.status.success(), "{}", describe(&out));
     assert!(said.contains("sockets: 1"), "{}", describe(&out));
     assert!(
-        !said.contains("key") && !said.contains("vault_id"),
+        !said.contains("key") && !said.contains("vault_id") && !said.contains("text"),
         "{said}"
     );
 

@@ -1,6 +1,7 @@
 //! End-to-end tests of the real `coffer` binary: each test gets its own vault in a
 //! temporary directory and drives the binary as a user or a script would.
 
+mod agent_served;
 mod attacker;
 mod audit_export;
 mod audit_files;

@@ -24,6 +24,8 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 const LONGEST_MS: i64 = 24 * 3_600_000;
+/// What the agent says first to a client it has identified.
+const GREETING: &str = "coffer-agent\n";
 /// How long a client waits for the agent before unlocking the usual way.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -74,8 +76,9 @@ pub fn session_from_agent(vault: &Path, member: &str) -> Option<Session> {
         return None;
     }
     // The agent checks that it is talking to this very binary by reading our
-    // /proc/PID/exe, which only a dumpable process lets it do; no key is held yet.
-    let reply = match coffer_core::hardening::while_identifiable(|| ask(&socket, "lease")) {
+    // /proc/PID/exe, which only a dumpable process lets it do: `connect` waits for the
+    // agent to say it has, and only then is the key asked for.
+    let reply = match ask(&socket, "lease") {
         Ok(reply) => reply,
         Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
             let _ = std::fs::remove_file(&socket);
@@ -95,7 +98,7 @@ pub fn session_from_agent(vault: &Path, member: &str) -> Option<Session> {
                 // The member was removed (or the vault replaced): the agent's key
                 // opens nothing any more, so it has no reason to live. The usual
                 // unlock that follows says what is wrong.
-                let _ = coffer_core::hardening::while_identifiable(|| ask(&socket, "lock"));
+                let _ = ask(&socket, "lock");
             } else {
                 crate::output::err_line(format!("note: {e}; unlocking the usual way"));
             }
@@ -104,13 +107,46 @@ pub fn session_from_agent(vault: &Path, member: &str) -> Option<Session> {
     }
 }
 
+/// Connects to the agent and waits for its greeting, which says it has identified
+/// this process; only this part runs while the process may be inspected.
+fn connect(socket: &Path) -> std::io::Result<BufReader<UnixStream>> {
+    coffer_core::hardening::while_identifiable(|| {
+        let stream = UnixStream::connect(socket)?;
+        stream.set_read_timeout(Some(CLIENT_TIMEOUT))?;
+        stream.set_write_timeout(Some(CLIENT_TIMEOUT))?;
+        let mut reader = BufReader::new(stream);
+        let mut greeting = String::new();
+        reader.read_line(&mut greeting)?;
+        if greeting != GREETING {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                "the agent did not answer",
+            ));
+        }
+        Ok(reader)
+    })
+}
+
+/// A connection the agent has greeted, for one request ([`crate::served`]); `None`
+/// when no agent answers (a stale socket is removed).
+pub(crate) fn greeted(socket: &Path) -> Option<BufReader<UnixStream>> {
+    match connect(socket) {
+        Ok(reader) => Some(reader),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            let _ = std::fs::remove_file(socket);
+            None
+        }
+        Err(_) => None,
+    }
+}
+
 fn ask(socket: &Path, request: &str) -> std::io::Result<Zeroizing<String>> {
-    let mut stream = UnixStream::connect(socket)?;
-    stream.set_read_timeout(Some(CLIENT_TIMEOUT))?;
-    stream.set_write_timeout(Some(CLIENT_TIMEOUT))?;
-    stream.write_all(format!("{request}\n").as_bytes())?;
+    let mut reader = connect(socket)?;
+    reader
+        .get_mut()
+        .write_all(format!("{request}\n").as_bytes())?;
     let mut line = Zeroizing::new(String::new());
-    BufReader::new(stream).read_line(&mut line)?;
+    reader.read_line(&mut line)?;
     Ok(line)
 }
 
@@ -133,6 +169,9 @@ pub fn unlock_for(session: &Session, vault: &Path, duration: &str) -> Result<Str
         .arg("agent")
         .arg("--socket")
         .arg(&socket)
+        .arg("--vault")
+        // Absolute: the agent outlives this directory being the current one.
+        .arg(std::fs::canonicalize(vault).unwrap_or_else(|_| vault.to_path_buf()))
         .arg("--until-ms")
         .arg(until.to_string())
         .stdin(Stdio::piped())
@@ -174,7 +213,7 @@ pub fn lock(vault: &Path, member: &str) -> Result<bool> {
     if !socket.exists() {
         return Ok(false);
     }
-    match coffer_core::hardening::while_identifiable(|| ask(&socket, "lock")) {
+    match ask(&socket, "lock") {
         Ok(reply) => Ok(reply.trim() == "locked"),
         Err(_) => {
             let _ = std::fs::remove_file(&socket);
@@ -183,9 +222,10 @@ pub fn lock(vault: &Path, member: &str) -> Result<bool> {
     }
 }
 
-/// The agent process: reads the lease from stdin, serves it until the deadline or a
-/// `lock`, then removes its socket and exits (the key is wiped on drop).
-pub fn serve(socket: &Path, until_ms: i64) -> Result<u8> {
+/// The agent process: reads the lease from stdin, serves it (and the commands of
+/// [`crate::served`], in a session on `vault`) until the deadline or a `lock`, then
+/// removes its socket and exits (the key and the session are wiped on drop).
+pub fn serve(socket: &Path, vault: &Path, until_ms: i64) -> Result<u8> {
     let mut line = Zeroizing::new(String::new());
     std::io::stdin()
         .read_line(&mut line)
@@ -211,6 +251,7 @@ pub fn serve(socket: &Path, until_ms: i64) -> Result<u8> {
     });
     let encoded = lease.encode();
     let own_exe = std::fs::read_link("/proc/self/exe").ok();
+    let mut server = crate::served::Server::new(vault, &lease);
     for stream in listener.incoming() {
         let Ok(mut stream) = stream else { continue };
         if !is_this_binary(&stream, own_exe.as_deref()) {
@@ -219,11 +260,18 @@ pub fn serve(socket: &Path, until_ms: i64) -> Result<u8> {
             continue;
         }
         let _ = stream.set_read_timeout(Some(CLIENT_TIMEOUT));
-        let mut request = String::new();
+        let _ = stream.set_write_timeout(Some(CLIENT_TIMEOUT));
+        if stream.write_all(GREETING.as_bytes()).is_err() {
+            continue;
+        }
+        let mut request = Zeroizing::new(String::new());
         if BufReader::new(&stream).read_line(&mut request).is_err() {
             continue;
         }
         match request.trim() {
+            served if served.starts_with('{') && now_ms() < until_ms => {
+                server.handle(served, &mut stream);
+            }
             "lease" if now_ms() < until_ms => {
                 let _ = stream
                     .write_all(encoded.as_bytes())

@@ -13,7 +13,7 @@ use coffer_core::spreadsheet::formula_safe;
 use coffer_core::text::terminal_safe_line;
 use coffer_core::time_fmt::{format_timestamp_ms, parse_duration_ms};
 use coffer_core::{
-    AuditFilter, EnvState, Error, Result, Scope, SecretKind, SecretScope, Session, SetRequest,
+    AuditFilter, EnvState, Error, Result, Scope, SecretKind, SecretScope, Session, SetOutcome,
     ValueSource, Vault,
 };
 
@@ -21,6 +21,7 @@ use crate::agent;
 use crate::cli::*;
 use crate::credentials;
 use crate::output::{self, clip, outln, table};
+use crate::served;
 
 pub(crate) struct Ctx {
     pub vault: PathBuf,
@@ -124,14 +125,22 @@ pub fn run(cli: Cli) -> Result<u8> {
             reason,
             no_newline,
         } => {
-            let mut s = ctx.session()?;
-            let value = s.reveal(
-                &ctx.scope,
-                &name,
-                environment.as_deref(),
+            let call = served::Request::Reveal {
+                name: &name,
+                environment: environment.as_deref(),
                 version,
-                reason.as_deref(),
-            )?;
+                reason: reason.as_deref(),
+            };
+            let value = match served::ask::<served::Revealed>(&ctx, call) {
+                Some(revealed) => revealed?.0,
+                None => ctx.session()?.reveal(
+                    &ctx.scope,
+                    &name,
+                    environment.as_deref(),
+                    version,
+                    reason.as_deref(),
+                )?,
+            };
             if ctx.json {
                 let mut doc = serde_json::json!({ "name": name, "value": value.expose() });
                 if value.is_binary() {
@@ -295,7 +304,8 @@ pub fn run(cli: Cli) -> Result<u8> {
             });
             Ok(0)
         }
-        Command::Agent { socket, until_ms } => agent::serve(&socket, until_ms),
+        // The vault is the one `unlock` gave with --vault.
+        Command::Agent { socket, until_ms } => agent::serve(&socket, &ctx.vault, until_ms),
         Command::Completions { shell } => completions(shell),
         Command::Man { out } => man_pages(&out),
     }
@@ -303,7 +313,8 @@ pub fn run(cli: Cli) -> Result<u8> {
 
 /// Asks for the passphrase again because `environment` is protected.
 fn confirm_for(s: &mut Session, environment: &str) -> Result<()> {
-    let p = credentials::prompt(&format!(
+    // COFFER_PASSPHRASE is given to this process too (an agent's session had none).
+    let p = credentials::passphrase(&format!(
         "'{environment}' is protected; passphrase for {}: ",
         s.member()
     ))
@@ -564,8 +575,9 @@ fn set(ctx: &Ctx, a: SetArgs) -> Result<u8> {
             )),
         };
     }
-    let kind = a.kind.as_deref().map(SecretKind::parse).transpose()?;
-    let scope = a.scope.as_deref().map(SecretScope::parse).transpose()?;
+    // Checked before the value is read; parsed again where the request is made.
+    a.kind.as_deref().map(SecretKind::parse).transpose()?;
+    a.scope.as_deref().map(SecretScope::parse).transpose()?;
     let expires_in_ms = duration(a.expires_in.as_deref())?;
     let rotate_every_ms = duration(a.rotate_every.as_deref())?;
     coffer_core::names::secret(&a.name)?;
@@ -577,27 +589,27 @@ fn set(ctx: &Ctx, a: SetArgs) -> Result<u8> {
     } else {
         credentials::read_value(&a.name)?
     };
-    let mut s = ctx.session()?;
-    let env_name = a
-        .environment
-        .clone()
-        .unwrap_or_else(|| "development".into());
-    ctx.confirm_if_protected(&mut s, &env_name)?;
-    let out = s.set_secret(
-        &ctx.scope,
-        SetRequest {
-            name: a.name,
-            environment: a.environment,
-            value,
-            description: a.description,
-            kind,
-            scope,
-            expires_in_ms,
-            rotate_every_ms,
-            if_version: a.if_version,
-            allowed_hosts,
-        },
-    )?;
+    let call = served::SetCall {
+        name: a.name,
+        environment: a.environment,
+        value,
+        description: a.description,
+        kind: a.kind,
+        scope: a.scope,
+        expires_in_ms,
+        rotate_every_ms,
+        if_version: a.if_version,
+        allowed_hosts,
+    };
+    // The agent declines a protected environment: its passphrase is asked here.
+    let out = match served::ask::<SetOutcome>(ctx, served::Request::Set(&call)) {
+        Some(out) => out?,
+        None => {
+            let mut s = ctx.session()?;
+            ctx.confirm_if_protected(&mut s, call.environment())?;
+            s.set_secret(&ctx.scope, call.into_request()?)?
+        }
+    };
     if ctx.json {
         output::json(&out);
     }
@@ -645,23 +657,48 @@ fn env_cell(e: &coffer_core::EnvStatus) -> String {
 }
 
 fn ls(ctx: &Ctx, environment: Option<&str>, deleted: bool) -> Result<u8> {
-    let mut s = ctx.session()?;
-    let list = s.list_secrets_in(&ctx.scope, deleted, environment)?;
-    if ctx.json {
-        let mut out = output::JsonArray::new(std::io::BufWriter::new(std::io::stdout().lock()));
-        for item in &list {
-            out.push(item);
-        }
-        out.finish();
+    let listing = served::Request::List {
+        environment,
+        deleted,
+        json: ctx.json,
+    };
+    if let Some(done) = served::ask_output(ctx, listing, std::io::stdout().lock()) {
+        done?;
         return Ok(0);
     }
+    let mut s = ctx.session()?;
+    let list = s.list_secrets_in(&ctx.scope, deleted, environment)?;
+    render_ls(std::io::stdout().lock(), &ctx.scope, &list, ctx.json);
+    Ok(0)
+}
+
+/// Prints a listing: JSON, or a table with a column per environment (the session
+/// agent prints it to the client's socket).
+pub(crate) fn render_ls(
+    out: impl std::io::Write,
+    scope: &Scope,
+    list: &[coffer_core::SecretSummary],
+    json: bool,
+) {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
+    if json {
+        let mut array = output::JsonArray::new(out);
+        for item in list {
+            array.push(item);
+        }
+        array.finish();
+        return;
+    }
     if list.is_empty() {
-        outln!(
+        let _ = writeln!(
+            out,
             "no secrets in {}/{} yet: add one with `coffer set NAME --value-stdin`",
-            ctx.scope.workspace,
-            ctx.scope.project
+            coffer_core::text::terminal_safe_line(&scope.workspace),
+            coffer_core::text::terminal_safe_line(&scope.project)
         );
-        return Ok(0);
+        let _ = out.flush();
+        return;
     }
     let env_names: Vec<String> = list[0]
         .environments
@@ -687,8 +724,7 @@ fn ls(ctx: &Ctx, environment: Option<&str>, deleted: bool) -> Result<u8> {
             row
         })
         .collect();
-    table(&headers, &rows);
-    Ok(0)
+    output::table_to(out, &headers, &rows);
 }
 
 fn show(ctx: &Ctx, name: &str) -> Result<u8> {

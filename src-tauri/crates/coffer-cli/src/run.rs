@@ -17,7 +17,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use coffer_core::masking::{Masker, MIN_SAFE_LEN};
 use coffer_core::references::{self, env_var_name, Target};
 use coffer_core::value::SecretValue;
-use coffer_core::{Error, Purpose, Result};
+use coffer_core::{Error, Purpose, Result, Scope, Session};
+use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::cli::RunArgs;
@@ -33,16 +34,58 @@ const PIPE_BYTES: usize = 1 << 20;
 const CANNOT_RUN: u8 = 127;
 
 /// One variable for the child and whether its value is secret (masked).
-struct Var {
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Var {
     name: String,
+    #[serde(with = "crate::served::secret_value")]
     value: SecretValue,
     secret: bool,
 }
 
 /// A secret the child gets as a file, whose path `var` holds.
-struct FileVar {
+#[derive(Serialize, Deserialize)]
+pub(crate) struct FileVar {
     var: String,
+    #[serde(with = "crate::served::secret_value")]
     value: SecretValue,
+}
+
+/// What resolving `run`'s values needs besides a session: built here, resolved here
+/// or by the session agent in its session ([`crate::served`]).
+#[derive(Serialize, Deserialize)]
+pub(crate) struct RunPlan {
+    environment: Option<String>,
+    /// The program's file name, for the audit trail.
+    program: String,
+    unmasked: bool,
+    template: Option<Vec<TemplateLine>>,
+    template_path: std::path::PathBuf,
+    only: Vec<String>,
+    files: Vec<FileSpec>,
+    limits: ExecSizes,
+}
+
+/// What the new program would start with besides our values, by size only: checked
+/// against `ARG_MAX` before any use is audited.
+#[derive(Serialize, Deserialize)]
+struct ExecSizes {
+    /// The length of each of the program's arguments (the program first).
+    args: Vec<usize>,
+    /// Each variable it would inherit from this process, by name, with the length of
+    /// its value (never the value).
+    inherited: Vec<(String, usize)>,
+}
+
+impl ExecSizes {
+    fn of_this_process(command: &[String]) -> ExecSizes {
+        ExecSizes {
+            args: command.iter().map(String::len).collect(),
+            inherited: std::env::vars_os()
+                .filter(|(k, _)| !WITHHELD.iter().any(|w| k == w))
+                .map(|(k, v)| (k.to_string_lossy().into_owned(), v.len()))
+                .collect(),
+        }
+    }
 }
 
 pub fn run(ctx: &Ctx, a: RunArgs) -> Result<u8> {
@@ -57,11 +100,24 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<u8> {
     let (vars, files) = if a.from_env {
         let vars = from_environment(&a, template.as_deref())?;
         refuse_overlap(&vars, &specs)?;
-        check_exec_limits(&a.command, &vars)?;
+        check_exec_limits(&ExecSizes::of_this_process(&a.command), &vars)?;
         let files = files_from_environment(&specs)?;
         (vars, files)
     } else {
-        from_vault(ctx, &a, template.as_deref(), &specs, &program_name)?
+        let plan = RunPlan {
+            environment: a.environment.clone(),
+            program: program_name,
+            unmasked: a.no_masking,
+            template,
+            template_path: a.env_file.clone().unwrap_or_default(),
+            only: a.only.clone(),
+            files: specs,
+            limits: ExecSizes::of_this_process(&a.command),
+        };
+        match crate::served::ask(ctx, crate::served::Request::Run(&plan)) {
+            Some(resolved) => resolved?,
+            None => resolve_plan(&mut ctx.session()?, &ctx.scope, &plan)?,
+        }
     };
     let secrets: Vec<(&str, &SecretValue)> = vars
         .iter()
@@ -285,6 +341,7 @@ fn pump(mut from: impl Read, to: impl Write, masker: &Masker) {
 }
 
 /// A template line: `VAR=text with references`, as in a .env file.
+#[derive(Clone, Serialize, Deserialize)]
 struct TemplateLine {
     line: usize,
     name: String,
@@ -374,28 +431,24 @@ fn located(e: Error, path: &Path, line: usize) -> Error {
     }
 }
 
-fn from_vault(
-    ctx: &Ctx,
-    a: &RunArgs,
-    template: Option<&[TemplateLine]>,
-    specs: &[FileSpec],
-    program: &str,
+/// Resolves the plan's values in `s` and audits their use in one transaction, after
+/// checking that the program could start with them.
+pub(crate) fn resolve_plan(
+    s: &mut Session,
+    scope: &Scope,
+    plan: &RunPlan,
 ) -> Result<(Vec<Var>, Vec<FileVar>)> {
-    let mut session = ctx.session()?;
     let purpose = Purpose {
         via: "run",
-        program: Some(program),
-        unmasked: a.no_masking,
+        program: Some(&plan.program),
+        unmasked: plan.unmasked,
     };
-    let mut r = session.resolver(&ctx.scope, a.environment.as_deref(), purpose)?;
-    let vars = match template {
-        Some(t) => render_template(
-            t,
-            a.env_file.as_deref().unwrap_or(Path::new("")),
-            |target| r.resolve(target),
-        )?,
+    let specs = &plan.files;
+    let mut r = s.resolver(scope, plan.environment.as_deref(), purpose)?;
+    let vars = match &plan.template {
+        Some(t) => render_template(t, &plan.template_path, |target| r.resolve(target))?,
         None => {
-            let names: Vec<String> = if a.only.is_empty() {
+            let names: Vec<String> = if plan.only.is_empty() {
                 // All of them, less those given as files (and their variables).
                 r.available()?
                     .into_iter()
@@ -406,7 +459,7 @@ fn from_vault(
                     })
                     .collect()
             } else {
-                a.only.iter().map(|n| n.trim().to_string()).collect()
+                plan.only.iter().map(|n| n.trim().to_string()).collect()
             };
             let mut vars: Vec<Var> = Vec::with_capacity(names.len());
             for name in names {
@@ -435,7 +488,7 @@ fn from_vault(
         });
     }
     // Refused before the uses are audited: a program that cannot start used nothing.
-    check_exec_limits(&a.command, &vars)?;
+    check_exec_limits(&plan.limits, &vars)?;
     // One transaction audits every use, values and files alike.
     r.finish()?;
     Ok((vars, files))
@@ -449,7 +502,7 @@ const MAX_ARG_STRLEN: usize = 32 * 4096;
 /// less what is withheld, plus `vars`) fit what the system lets one `execve` carry
 /// (`ARG_MAX`, each string with its pointer), and that no variable is longer than one
 /// string may be; otherwise a clear error instead of "Argument list too long".
-fn check_exec_limits(command: &[String], vars: &[Var]) -> Result<()> {
+fn check_exec_limits(sizes: &ExecSizes, vars: &[Var]) -> Result<()> {
     let advice = "pick fewer with --only NAME (repeatable) or name them in an --env-file";
     if let Some(v) = vars
         .iter()
@@ -468,17 +521,17 @@ fn check_exec_limits(command: &[String], vars: &[Var]) -> Result<()> {
         .and_then(|n| usize::try_from(n).ok())
         .unwrap_or(2 << 20);
     let pointer = std::mem::size_of::<usize>();
-    let inherited: usize = std::env::vars_os()
-        .filter(|(k, _)| {
-            !WITHHELD.iter().any(|w| k == w) && !vars.iter().any(|v| k == v.name.as_str())
-        })
-        .map(|(k, v)| k.len() + v.len() + 2 + pointer)
+    let inherited: usize = sizes
+        .inherited
+        .iter()
+        .filter(|(k, _)| !vars.iter().any(|v| *k == v.name))
+        .map(|(k, len)| k.len() + len + 2 + pointer)
         .sum();
     let ours: usize = vars
         .iter()
         .map(|v| v.name.len() + v.value.len() + 2 + pointer)
         .sum();
-    let args: usize = command.iter().map(|a| a.len() + 1 + pointer).sum();
+    let args: usize = sizes.args.iter().map(|len| len + 1 + pointer).sum();
     let total = inherited + ours + args;
     if total > arg_max {
         return Err(Error::Invalid(format!(

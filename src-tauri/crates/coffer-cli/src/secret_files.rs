@@ -23,7 +23,7 @@ use coffer_core::{Error, Result};
 const PREFIX: &str = "run-";
 
 /// One `--file [VAR=]SECRET`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileSpec {
     /// The variable that holds the file's path (also the file's name).
     pub var: String,

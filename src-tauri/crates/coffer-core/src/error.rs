@@ -18,6 +18,21 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The code [`as_str`](Self::as_str) names; `None` for any other text.
+    pub fn parse(text: &str) -> Option<ErrorCode> {
+        [
+            ErrorCode::Invalid,
+            ErrorCode::NotFound,
+            ErrorCode::Denied,
+            ErrorCode::Conflict,
+            ErrorCode::Auth,
+            ErrorCode::Integrity,
+            ErrorCode::Internal,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::Invalid => "invalid",
@@ -73,6 +88,10 @@ pub enum Error {
     Storage(String),
     #[error("{0}")]
     Io(String),
+    /// An error another Coffer process (the CLI's session agent) met on this one's
+    /// behalf: its code and message as it said them.
+    #[error("{message}")]
+    Relayed { code: ErrorCode, message: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -88,6 +107,7 @@ impl Error {
             Error::Decrypt(_) | Error::Integrity(_) => ErrorCode::Integrity,
             Error::SchemaTooNew { .. } => ErrorCode::Integrity,
             Error::Storage(_) | Error::Io(_) => ErrorCode::Internal,
+            Error::Relayed { code, .. } => *code,
         }
     }
 

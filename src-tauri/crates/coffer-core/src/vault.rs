@@ -450,3 +450,22 @@ impl Vault {
         .map_err(|_| refuse())
     }
 }
+
+impl Session {
+    /// Whether `lease` would still open this vault as this session's member, as
+    /// [`Vault::unlock_with_lease`] checks: the file holds the same vault, and the
+    /// member was neither removed (no key slot left) nor removed and added again (a
+    /// new member row). A session kept open while other processes change the vault
+    /// (the CLI's session agent) asks before each use; two indexed reads.
+    pub fn still_opened_by(&self, lease: &Lease) -> Result<bool> {
+        let conn = self.store.conn();
+        let same_vault = conn.get_meta("vault_id")?.as_deref() == Some(lease.vault_id.as_bytes())
+            && lease.vault_id == self.vault_id
+            && lease.member == self.member;
+        Ok(same_vault
+            && conn
+                .member_by_name(&self.member)?
+                .is_some_and(|m| m.id == self.member_id)
+            && !conn.slots_of(self.member_id, "passphrase")?.is_empty())
+    }
+}
