@@ -19,7 +19,7 @@ const COMMANDS: &[&str] = &[
     "get_settings",
     "set_setting",
     "note_activity",
-    "save_export",
+    "save_audit_events",
     "recovery_key_status",
     "replace_recovery_key",
     "remove_recovery_key",

@@ -1,12 +1,14 @@
-//! Writing an export the user asked to save: into the Downloads folder, under a plain
-//! file name, never overwriting an existing file. The audit trail's copies (an export,
-//! an archive) go there the same way.
+//! Writing a copy of the trail the user asked to save — events as CSV or JSON, a
+//! verifiable export, an archive — always produced by the backend, never text the
+//! webview hands over: into the Downloads folder, under a plain file name, never
+//! overwriting an existing file.
 
 use std::path::{Path, PathBuf};
 
 use coffer_core::{Error, Result};
 
-fn downloads_dir() -> PathBuf {
+/// The user's Downloads folder (their home, or the temporary directory, without one).
+pub fn downloads_dir() -> PathBuf {
     directories::UserDirs::new()
         .and_then(|u| {
             u.download_dir()
@@ -16,31 +18,14 @@ fn downloads_dir() -> PathBuf {
         .unwrap_or_else(std::env::temp_dir)
 }
 
-/// Writes `text` to `<Downloads>/<file_name>` (or `name (2).ext`, …) and returns the path.
-pub fn save(file_name: &str, text: &str) -> Result<String> {
-    save_in(&downloads_dir(), file_name, text)
+#[cfg(test)]
+fn save_in(dir: &Path, file_name: &str, text: &str) -> Result<String> {
+    save_with(dir, file_name, |f| Ok(f.write_all(text.as_bytes())?)).map(|(path, ())| path)
 }
 
-/// Creates `<Downloads>/<file_name>` (or `name (2).ext`, …), lets `write` fill it and
+/// Creates `<dir>/<file_name>` (or `name (2).ext`, …), lets `write` fill it and
 /// returns the path with what `write` returned. A failed `write` leaves no file.
 pub fn save_with<T>(
-    file_name: &str,
-    write: impl FnOnce(&mut dyn std::io::Write) -> Result<T>,
-) -> Result<(String, T)> {
-    save_with_in(&downloads_dir(), file_name, write)
-}
-
-/// A path in Downloads under `file_name` (or `name (2).ext`, …) where no file is yet,
-/// for a writer that creates the file itself and refuses an existing one.
-pub fn unused_path(file_name: &str) -> Result<PathBuf> {
-    unused_path_in(&downloads_dir(), file_name)
-}
-
-fn save_in(dir: &Path, file_name: &str, text: &str) -> Result<String> {
-    save_with_in(dir, file_name, |f| Ok(f.write_all(text.as_bytes())?)).map(|(path, ())| path)
-}
-
-fn save_with_in<T>(
     dir: &Path,
     file_name: &str,
     write: impl FnOnce(&mut dyn std::io::Write) -> Result<T>,
@@ -72,7 +57,9 @@ fn save_with_in<T>(
     Err(too_many(file_name))
 }
 
-fn unused_path_in(dir: &Path, file_name: &str) -> Result<PathBuf> {
+/// A path in `dir` under `file_name` (or `name (2).ext`, …) where no file is yet, for
+/// a writer that creates the file itself and refuses an existing one.
+pub fn unused_path(dir: &Path, file_name: &str) -> Result<PathBuf> {
     candidates(dir, file_name)?
         .find(|p| !p.exists())
         .ok_or_else(|| too_many(file_name))
@@ -125,14 +112,14 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "one");
         for bad in ["../x.csv", "/etc/passwd", ".hidden", "a b.csv", ""] {
             assert!(save_in(dir.path(), bad, "x").is_err(), "{bad}");
-            assert!(unused_path_in(dir.path(), bad).is_err(), "{bad}");
+            assert!(unused_path(dir.path(), bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn a_failed_write_leaves_no_file_and_a_free_path_skips_taken_names() {
         let dir = tempfile::tempdir().unwrap();
-        let failed = save_with_in(dir.path(), "trail.jsonl", |out| {
+        let failed = save_with(dir.path(), "trail.jsonl", |out| {
             out.write_all(b"half a line")?;
             Err::<(), _>(Error::Invalid("refused".into()))
         });
@@ -142,7 +129,7 @@ mod tests {
             "no half file stays"
         );
 
-        let (path, n) = save_with_in(dir.path(), "trail.jsonl", |out| {
+        let (path, n) = save_with(dir.path(), "trail.jsonl", |out| {
             out.write_all(b"{}\n")?;
             Ok(3)
         })
@@ -151,7 +138,7 @@ mod tests {
             (std::fs::read_to_string(&path).unwrap().as_str(), n),
             ("{}\n", 3)
         );
-        let free = unused_path_in(dir.path(), "trail.jsonl").unwrap();
+        let free = unused_path(dir.path(), "trail.jsonl").unwrap();
         assert!(free.ends_with("trail (2).jsonl") && !free.exists());
     }
 }

@@ -11,6 +11,8 @@ use tauri::{WebviewWindow, WebviewWindowBuilder};
 use crate::state::AppState;
 use crate::updates::Updates;
 
+// Audit → Export → Save file: written by the backend, for auditors only.
+mod audit_export;
 // Settings → Backups and Health, through the same harness.
 mod backups_and_health;
 // Copying a value: the backend's clipboard, cleared on lock.
@@ -43,7 +45,10 @@ impl Harness {
         let (guard, clipboard) = crate::clipboard::tests::fake();
         let app = mock_builder()
             .plugin(tauri_plugin_updater::Builder::new().build())
-            .manage(AppState::with_clipboard(dir.path().join("vault.db"), guard))
+            .manage(
+                AppState::with_clipboard(dir.path().join("vault.db"), guard)
+                    .saving_into(dir.path().join("Downloads")),
+            )
             .invoke_handler(crate::specta_builder().invoke_handler())
             .build(tauri::generate_context!())
             .unwrap();

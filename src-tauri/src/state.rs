@@ -17,6 +17,8 @@ pub struct AppState {
     session: Mutex<Option<Session>>,
     last_activity: Mutex<Instant>,
     pub clipboard: ClipboardGuard,
+    /// Where saved copies of the trail go: the user's Downloads folder.
+    pub downloads: PathBuf,
 }
 
 impl AppState {
@@ -30,7 +32,15 @@ impl AppState {
             session: Mutex::new(None),
             last_activity: Mutex::new(Instant::now()),
             clipboard,
+            downloads: crate::export_file::downloads_dir(),
         }
+    }
+
+    /// The same state saving into `dir` instead of Downloads (tests).
+    #[cfg(test)]
+    pub(crate) fn saving_into(mut self, dir: PathBuf) -> Self {
+        self.downloads = dir;
+        self
     }
 
     /// Runs `f` with the unlocked session, or fails with `auth` when locked.

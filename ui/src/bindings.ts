@@ -36,11 +36,6 @@ export const commands = {
 	 *  so reading a screen without running commands does not lock the vault.
 	 */
 	noteActivity: () => __TAURI_INVOKE<void>("note_activity"),
-	/**
-	 *  Saves an export (audit CSV/JSON: names and metadata, never values) into the
-	 *  user's Downloads folder; returns the path written. The webview drops downloads.
-	 */
-	saveExport: (fileName: string, text: string) => typedError<string, IpcError>(__TAURI_INVOKE("save_export", { fileName, text })),
 	recoveryKeyStatus: () => typedError<RecoveryKeyStatus, IpcError>(__TAURI_INVOKE("recovery_key_status")),
 	/**
 	 *  Makes a new recovery key, replacing the old one, and hands its words over once.
@@ -109,6 +104,12 @@ export const commands = {
 	 *  `coffer-audit-archive-until-<date>.jsonl` in Downloads.
 	 */
 	archiveAudit: (workspace: string, before: string) => typedError<SavedTrail, IpcError>(__TAURI_INVOKE("archive_audit", { workspace, before })),
+	/**
+	 *  The Audit screen's Save file: the events of `workspace` matching `filter`, written
+	 *  by the backend as CSV or JSON into Downloads (`coffer-audit-<workspace>-<date>.csv`)
+	 *  and audited as `audit.export`. Needs `audit`; nothing the webview sends is written.
+	 */
+	saveAuditEvents: (workspace: string, filter: AuditFilterDto_Deserialize, format: EventsFormat) => typedError<SavedEvents, IpcError>(__TAURI_INVOKE("save_audit_events", { workspace, filter, format })),
 	/**  The snapshots beside the vault (newest first), where they are, and how many rotate. */
 	listSnapshots: () => typedError<Backups, IpcError>(__TAURI_INVOKE("list_snapshots")),
 	/**
@@ -381,6 +382,13 @@ export type EnvironmentInfo = {
 	protected: boolean,
 };
 
+/**  How the events of one workspace are written for people and spreadsheets. */
+export type EventsFormat = 
+/**  RFC 4180, one event a row, `detail` as compact JSON, formula starts defused. */
+"csv" | 
+/**  One JSON array of the events, as the app lists them. */
+"json";
+
 /**
  *  One line of the report: what was checked, what was found, and the fix when one is
  *  needed.
@@ -639,6 +647,12 @@ export type Role = "viewer" | "developer" | "admin" | "auditor" | "owner";
 export type RoleRow = {
 	role: Role,
 	capabilities: Capability[],
+};
+
+/**  Where the events went, and how many. */
+export type SavedEvents = {
+	path: string,
+	events: number,
 };
 
 /**  A copy of the trail written to a file: where, and what it holds. */

@@ -4,7 +4,7 @@
 
 use coffer_core::audit::{AuditEvent, VerifyReport};
 use coffer_core::time_fmt::{format_timestamp_ms, parse_since_ms};
-use coffer_core::{AuditFilter, TrailCopy, TrailState};
+use coffer_core::{AuditFilter, EventsFormat, TrailCopy, TrailState};
 use serde::{Deserialize, Serialize};
 use tauri::State;
 
@@ -87,9 +87,61 @@ pub struct SavedTrail {
 #[specta::specta]
 pub fn export_audit_trail(state: State<'_, AppState>, workspace: String) -> IpcResult<SavedTrail> {
     let name = format!("coffer-audit-{}.jsonl", date_of(now_ms()));
-    let (path, copy) =
-        state.with(|s| export_file::save_with(&name, |out| s.export_audit(&workspace, out)))?;
+    let (path, copy) = state.with(|s| {
+        export_file::save_with(&state.downloads, &name, |out| {
+            s.export_audit(&workspace, out)
+        })
+    })?;
     Ok(SavedTrail { path, copy })
+}
+
+/// The Audit screen's Save file: the events of `workspace` matching `filter`, written
+/// by the backend as CSV or JSON into Downloads (`coffer-audit-<workspace>-<date>.csv`)
+/// and audited as `audit.export`. Needs `audit`; nothing the webview sends is written.
+#[tauri::command]
+#[specta::specta]
+pub fn save_audit_events(
+    state: State<'_, AppState>,
+    workspace: String,
+    filter: AuditFilterDto,
+    format: EventsFormat,
+) -> IpcResult<SavedEvents> {
+    let filter: AuditFilter = filter.into();
+    let name = format!(
+        "coffer-audit-{}-{}.{}",
+        file_safe(&workspace),
+        date_of(now_ms()),
+        format.extension()
+    );
+    let (path, events) = state.with(|s| {
+        // Refused before a file is made.
+        s.check_audit_access(&workspace, &filter)?;
+        export_file::save_with(&state.downloads, &name, |out| {
+            s.export_audit_events(&workspace, &filter, format, out)
+        })
+    })?;
+    Ok(SavedEvents { path, events })
+}
+
+/// Where the events went, and how many.
+#[derive(Debug, Serialize, specta::Type)]
+pub struct SavedEvents {
+    pub path: String,
+    #[specta(type = i32)]
+    pub events: i64,
+}
+
+/// A workspace name as a file name part: its letters, digits, `-`, `_` and `.`.
+fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// Moves the events before `before` (`365d`, `2026-11-01`) out of the vault into
@@ -103,7 +155,10 @@ pub fn archive_audit(
 ) -> IpcResult<SavedTrail> {
     state.with(|s| {
         let until = date_of(parse_since_ms(before.trim(), now_ms())?);
-        let to = export_file::unused_path(&format!("coffer-audit-archive-until-{until}.jsonl"))?;
+        let to = export_file::unused_path(
+            &state.downloads,
+            &format!("coffer-audit-archive-until-{until}.jsonl"),
+        )?;
         let copy = s.archive_audit(&workspace, before.trim(), &to)?;
         Ok(SavedTrail {
             path: to.display().to_string(),

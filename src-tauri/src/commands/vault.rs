@@ -327,18 +327,6 @@ pub fn note_activity(state: State<'_, AppState>) {
     }
 }
 
-/// Saves an export (audit CSV/JSON: names and metadata, never values) into the
-/// user's Downloads folder; returns the path written. The webview drops downloads.
-#[tauri::command]
-#[specta::specta]
-pub fn save_export(
-    state: State<'_, AppState>,
-    file_name: String,
-    text: String,
-) -> IpcResult<String> {
-    state.with(|_| crate::export_file::save(&file_name, &text))
-}
-
 #[cfg(test)]
 mod tests {
     use super::for_the_app;

@@ -60,5 +60,5 @@ pub use secrets::{
 pub use session::{
     AuditFilter, EnvironmentInfo, ProjectInfo, Scope, Session, UpgradeReport, WorkspaceInfo,
 };
-pub use trail_files::{TrailCopy, TrailMark, TrailState};
+pub use trail_files::{EventsFormat, TrailCopy, TrailMark, TrailState};
 pub use vault::{default_path as default_vault_path, failure_delay, Lease, Vault};

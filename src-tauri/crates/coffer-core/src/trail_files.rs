@@ -34,6 +34,40 @@ pub struct TrailCopy {
     pub root: String,
 }
 
+/// How the events of one workspace are written for people and spreadsheets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "lowercase")]
+pub enum EventsFormat {
+    /// RFC 4180, one event a row, `detail` as compact JSON, formula starts defused.
+    Csv,
+    /// One JSON array of the events, as the app lists them.
+    Json,
+}
+
+impl EventsFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            EventsFormat::Csv => "csv",
+            EventsFormat::Json => "json",
+        }
+    }
+}
+
+/// The columns of a CSV export, in order.
+pub const CSV_COLUMNS: [&str; 10] = [
+    "id",
+    "time",
+    "actor",
+    "action",
+    "outcome",
+    "workspace",
+    "project",
+    "environment",
+    "secret",
+    "detail",
+];
+
 /// A signed mark in the trail (a checkpoint, an archive), as the Audit screen shows it.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -164,6 +198,115 @@ impl Session {
             audit::append(tx, author, now, &ev).map(|_| ())
         })?;
         Ok(copy)
+    }
+
+    /// Writes the events of `workspace` that match `filter` to `out` as CSV or JSON,
+    /// oldest first and in constant memory, then audits the export as `audit.export`
+    /// (its format, filter and count). Needs `audit` there; returns how many events
+    /// were written. Events carry names and metadata, never values.
+    pub fn export_audit_events(
+        &mut self,
+        workspace: &str,
+        filter: &crate::AuditFilter,
+        format: EventsFormat,
+        out: &mut dyn Write,
+    ) -> Result<i64> {
+        self.check_audit_access(workspace, filter)?;
+        let mut count = 0i64;
+        let mut failed: Option<std::io::Error> = None;
+        match format {
+            EventsFormat::Csv => {
+                // RFC 4180 line ends, as spreadsheets and the app's Copy expect.
+                let mut w = csv::WriterBuilder::new()
+                    .terminator(csv::Terminator::CRLF)
+                    .from_writer(&mut *out);
+                let header = w.write_record(CSV_COLUMNS);
+                if let Err(e) = header {
+                    failed = Some(e.into());
+                }
+                self.each_audit_event(workspace, filter, &mut |e| {
+                    if failed.is_some() {
+                        return false;
+                    }
+                    let detail = match &e.detail {
+                        serde_json::Value::Object(m) if m.is_empty() => String::new(),
+                        d => d.to_string(),
+                    };
+                    let cells = [
+                        e.id.to_string(),
+                        e.time,
+                        e.actor,
+                        e.action,
+                        e.outcome,
+                        e.workspace.unwrap_or_default(),
+                        e.project.unwrap_or_default(),
+                        e.environment.unwrap_or_default(),
+                        e.secret.unwrap_or_default(),
+                        detail,
+                    ];
+                    match w.write_record(
+                        cells
+                            .iter()
+                            .map(|c| crate::spreadsheet::formula_safe(c).into_owned()),
+                    ) {
+                        Ok(()) => count += 1,
+                        Err(e) => failed = Some(e.into()),
+                    }
+                    failed.is_none()
+                })?;
+                if let Err(e) = w.flush() {
+                    failed.get_or_insert(e);
+                }
+            }
+            EventsFormat::Json => {
+                let mut first = true;
+                let mut write = |text: &str| {
+                    if failed.is_none() {
+                        if let Err(e) = out.write_all(text.as_bytes()) {
+                            failed = Some(e);
+                        }
+                    }
+                };
+                write("[");
+                self.each_audit_event(workspace, filter, &mut |e| {
+                    let Ok(text) = serde_json::to_string_pretty(&e) else {
+                        return false;
+                    };
+                    write(if first { "\n  " } else { ",\n  " });
+                    write(&text.replace('\n', "\n  "));
+                    first = false;
+                    count += 1;
+                    true
+                })?;
+                write(if first { "]\n" } else { "\n]\n" });
+            }
+        }
+        if let Some(e) = failed {
+            return Err(Error::Io(format!("could not write the export: {e}")));
+        }
+        let ws = self
+            .store
+            .conn()
+            .workspace_by_name(workspace)?
+            .ok_or_else(|| Error::not_found(format!("workspace '{workspace}'")))?;
+        let (member, author, now) = (self.member.clone(), self.author(), self.now());
+        let detail = json!({
+            "format": format.extension(),
+            "events": count,
+            "filter": {
+                "actor": filter.actor,
+                "action": filter.action,
+                "secret": filter.secret,
+                "since": filter.since,
+            },
+        });
+        self.write(|tx| {
+            let mut ev = NewEvent::new(&member, "audit.export");
+            ev.workspace = Some((ws.id, &ws.name));
+            ev.detail = detail;
+            audit::append(tx, author, now, &ev).map(|_| ())
+        })?;
+        Ok(count)
     }
 
     fn write_trail_file(

@@ -9,6 +9,7 @@ vi.mock("../../bindings", () => ({
     trailState: vi.fn(),
     checkpointAudit: vi.fn(),
     exportAuditTrail: vi.fn(),
+    saveAuditEvents: vi.fn(),
   },
 }));
 
@@ -21,6 +22,7 @@ const trailState = vi.mocked(commands.trailState);
 const checkpointAudit = vi.mocked(commands.checkpointAudit);
 const exportAuditTrail = vi.mocked(commands.exportAuditTrail);
 const verifyAudit = vi.mocked(commands.verifyAudit);
+const saveAuditEvents = vi.mocked(commands.saveAuditEvents);
 
 const ROOT = "3f2a 9c1b 0a2e 11fd 8c3b 77e0 41aa 9d02";
 const INTACT: VerifyReport_Serialize = { events: 12, ok: true, first_bad: null, problem: null };
@@ -52,6 +54,7 @@ beforeEach(() => {
   trailState.mockReset();
   checkpointAudit.mockReset();
   exportAuditTrail.mockReset();
+  saveAuditEvents.mockReset();
 });
 
 describe("Audit: the chain's state", () => {
@@ -204,5 +207,49 @@ describe("Audit: export a verifiable trail", () => {
     expect(alert.textContent).toContain("Could not export the trail");
     expect(alert.textContent).toContain("workspaces they may not audit");
     expect(screen.queryByRole("dialog")).toBeNull();
+  });
+});
+
+describe("Audit: Export → Save file", () => {
+  it("asks the backend to write the listed events itself, with the screen's filter", async () => {
+    vi.mocked(commands.auditEvents).mockImplementation(() =>
+      ok([
+        {
+          id: 4,
+          at_ms: 1,
+          time: "2026-12-01T12:00:00Z",
+          actor: "alice",
+          action: "secret.reveal",
+          capability: "reveal",
+          outcome: "ok",
+          workspace: "default",
+          project: "default",
+          environment: "production",
+          secret: "STRIPE_KEY",
+          detail: {},
+        },
+      ]),
+    );
+    saveAuditEvents.mockImplementation(() => ok({ path: "/home/a/Downloads/coffer-audit-default-2026-12-01.csv", events: 1 }));
+    await renderAudit(state());
+    await act(async () => {
+      fireEvent.change(screen.getByLabelText("Action"), { target: { value: "secret.reveal" } });
+      await new Promise((r) => setTimeout(r, 300));
+    });
+    await act(async () => {
+      fireEvent.click(screen.getByRole("button", { name: /Export CSV/ }));
+    });
+    const dialog = await screen.findByRole("dialog");
+    await act(async () => {
+      fireEvent.click(within(dialog).getByRole("button", { name: "Save file" }));
+    });
+    expect(saveAuditEvents).toHaveBeenCalledWith(
+      testSession().workspace,
+      { actor: null, action: "secret.reveal", secret: null, since: null },
+      "csv",
+    );
+    // No text from the page crosses: only the workspace, the filter and the format.
+    for (const arg of saveAuditEvents.mock.calls[0]!) expect(JSON.stringify(arg)).not.toContain("STRIPE_KEY");
+    expect(await screen.findByText(/Saved 1 event to .*coffer-audit-default/)).toBeTruthy();
   });
 });

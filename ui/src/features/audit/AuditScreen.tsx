@@ -104,15 +104,19 @@ export function AuditScreen() {
   const filter = useDebounced({ actor, action, secret, since }, 250);
   const [exporting, setExporting] = useState<"csv" | "json" | null>(null);
 
+  // What is listed is what Save file writes: the backend reads the events again itself.
+  const query = useMemo(
+    () => ({
+      actor: filter.actor.trim() || null,
+      action: filter.action || null,
+      secret: filter.secret.trim() || null,
+      since: filter.since.trim() || null,
+    }),
+    [filter.actor, filter.action, filter.secret, filter.since],
+  );
   const events = useLoad(
-    () =>
-      api.auditEvents(session.workspace, {
-        actor: filter.actor.trim() || null,
-        action: filter.action || null,
-        secret: filter.secret.trim() || null,
-        since: filter.since.trim() || null,
-      }),
-    [session.workspace, filter.actor, filter.action, filter.secret, filter.since, session.revision],
+    () => api.auditEvents(session.workspace, query),
+    [session.workspace, query, session.revision],
   );
   const members = useLoad(() => api.listMembers(session.workspace), [session.workspace, session.revision]);
 
@@ -197,6 +201,7 @@ export function AuditScreen() {
           kind={exporting}
           events={events.data}
           workspace={session.workspace}
+          filter={query}
           filtered={filtered}
           onClose={() => setExporting(null)}
         />

@@ -1,6 +1,8 @@
-// Export: the audit trail as CSV or JSON text, built here from the loaded events
-// (which never hold values). "Save file" asks the backend to write it into the
-// Downloads folder (the webview drops Blob downloads); "Copy" works everywhere.
+// Export: the audit trail as CSV or JSON, previewed here from the loaded events
+// (which never hold values); "Copy" puts that text on the clipboard. "Save file" asks
+// the backend to read the same events (same workspace and filter) and write them into
+// the Downloads folder itself: it writes nothing the webview hands it, and it audits
+// the export.
 
 import { useMemo } from "react";
 import { Button } from "../../components/Button";
@@ -9,18 +11,20 @@ import { useToast } from "../../components/Toast";
 import { eventsToCsv, eventsToJson, exportFileName } from "../../lib/auditExport";
 import { copyText } from "../../lib/clipboard";
 import { api, errorMessage } from "../../lib/ipc";
-import type { AuditEvent } from "../../lib/types";
+import type { AuditEvent, AuditFilter } from "../../lib/types";
 
 export function ExportDialog({
   kind,
   events,
   workspace,
+  filter,
   filtered,
   onClose,
 }: {
   kind: "csv" | "json";
   events: AuditEvent[];
   workspace: string;
+  filter: AuditFilter;
   filtered: boolean;
   onClose: () => void;
 }) {
@@ -56,8 +60,8 @@ export function ExportDialog({
             variant="primary"
             icon="download"
             onClick={() =>
-              api.saveExport(fileName, text).then(
-                (path) => toast(`Saved to ${path}`),
+              api.saveAuditEvents(workspace, filter, kind).then(
+                (saved) => toast(`Saved ${saved.events} ${saved.events === 1 ? "event" : "events"} to ${saved.path}`),
                 (e: unknown) => toast(`Could not save: ${errorMessage(e)}`, "danger"),
               )
             }
