@@ -427,3 +427,47 @@ fn the_false_alarms_of_issue_16_are_quiet() {
         assert_eq!(found(&text), vec![], "{text}");
     }
 }
+
+/// A password handed to curl or wget in a workflow step or a Makefile is found where
+/// it stands; a variable, a CI expression or a prompt (no password) is not.
+#[test]
+fn passwords_given_to_curl_and_wget_are_found_unless_referenced() {
+    for (text, secret) in [
+        (
+            "  - run: curl -u admin:Zq8vLp2Xw9TkR4mN https://example.com/api",
+            "Zq8vLp2Xw9TkR4mN",
+        ),
+        (
+            "\tcurl -fsS --user 'deploy:Tn6RqW2zLp9XkV4m' https://x.example",
+            "Tn6RqW2zLp9XkV4m",
+        ),
+        (
+            "RUN wget --http-user=ci --http-password=Summer2024!x https://repo.example/a.deb",
+            "Summer2024!x",
+        ),
+        (
+            "script: wget --user=ci --password=Pk7wQ2zR9xLm https://repo.example/a.deb",
+            "Pk7wQ2zR9xLm",
+        ),
+    ] {
+        let hits = found(text);
+        let column = text.find(secret).unwrap() + 1;
+        let id = if text.contains("password=") {
+            "password_flag_in_command"
+        } else {
+            "basic_auth_in_command"
+        };
+        assert_eq!(hits, vec![(1, column, id)], "{text}");
+    }
+    for text in [
+        "  - run: curl -u \"$API_USER:$API_PASS\" https://example.com",
+        "  - run: curl -u admin:${{ secrets.API_PASS }} https://example.com",
+        "curl -u admin: https://example.com",
+        "curl -u admin:%API_PASS% https://example.com",
+        "curl -u admin:password https://example.com",
+        "curl --user-agent Mozilla/5.0 https://example.com",
+        "curl https://user@example.com/",
+    ] {
+        assert_eq!(found(text), vec![], "{text}");
+    }
+}
