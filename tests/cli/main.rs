@@ -12,6 +12,7 @@ mod doctor;
 mod faults;
 mod insider_keys;
 mod insider_process;
+mod kdf_settings;
 mod keyring;
 mod leaks;
 mod lifecycle;

@@ -46,6 +46,13 @@ pub enum Command {
         /// Make no recovery key: a forgotten passphrase then loses the vault
         #[arg(long)]
         no_recovery_key: bool,
+        /// Argon2id memory per unlock, in MiB, for every key slot of this vault
+        /// (default 64; at least 19, or 46 with --kdf-passes 1: OWASP's minimum)
+        #[arg(long, value_name = "MIB")]
+        kdf_memory: Option<u32>,
+        /// Argon2id passes (default 3)
+        #[arg(long, value_name = "N")]
+        kdf_passes: Option<u32>,
     },
     /// Set a new passphrase with your recovery key (COFFER_RECOVERY_KEY or typed; the
     /// new passphrase from COFFER_NEW_PASSPHRASE or typed twice)

@@ -104,7 +104,17 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Init {
             owner,
             no_recovery_key,
-        } => init(&ctx, &owner, !no_recovery_key),
+            kdf_memory,
+            kdf_passes,
+        } => {
+            let kdf = KdfParams {
+                m: kdf_memory.map_or(KdfParams::RECOMMENDED.m, |mib| mib.saturating_mul(1024)),
+                t: kdf_passes.unwrap_or(KdfParams::RECOMMENDED.t),
+                ..KdfParams::RECOMMENDED
+            };
+            kdf.check_strong()?;
+            init(&ctx, &owner, !no_recovery_key, kdf)
+        }
         Command::Recover => crate::recovery::recover(&ctx),
         Command::RecoveryKey(RecoveryKeyCmd::Rotate) => crate::recovery::rotate(&ctx),
         Command::Role(RoleCmd::List) => roles(&ctx),
@@ -326,15 +336,9 @@ fn confirm_for(s: &mut Session, environment: &str) -> Result<()> {
     s.confirm_passphrase(&p)
 }
 
-fn init(ctx: &Ctx, owner: &str, with_recovery_key: bool) -> Result<u8> {
+fn init(ctx: &Ctx, owner: &str, with_recovery_key: bool, kdf: KdfParams) -> Result<u8> {
     let passphrase = credentials::new_passphrase(owner, Some("COFFER_PASSPHRASE"))?;
-    let mut s = Vault::create(
-        &ctx.vault,
-        owner,
-        &passphrase,
-        KdfParams::RECOMMENDED,
-        Arc::new(SystemClock),
-    )?;
+    let mut s = Vault::create(&ctx.vault, owner, &passphrase, kdf, Arc::new(SystemClock))?;
     let recovery = with_recovery_key
         .then(|| s.rotate_recovery_key())
         .transpose()?;

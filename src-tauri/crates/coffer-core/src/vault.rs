@@ -40,6 +40,9 @@ pub struct Vault {
     kdf: KdfParams,
 }
 
+/// Where a vault keeps the Argon2id settings for its new key slots.
+const KDF_META: &str = "kdf";
+
 /// How long to wait after the n-th consecutive failed unlock: 0.25 s doubling to 8 s.
 pub fn failure_delay(failures: i64) -> Duration {
     let n = failures.clamp(1, 6) as u32;
@@ -47,11 +50,24 @@ pub fn failure_delay(failures: i64) -> Duration {
 }
 
 impl Vault {
+    /// Opens the vault at `path`; new key slots get the Argon2id settings chosen when
+    /// it was created (`coffer init --kdf-memory`), read back only when they are at
+    /// least OWASP's minimum, so an edit of the file cannot make new slots cheap.
     pub fn open(path: &Path) -> Result<Vault> {
+        let store = Store::open(path)?;
+        let kdf = store
+            .conn()
+            .get_meta(KDF_META)
+            .ok()
+            .flatten()
+            .and_then(|raw| String::from_utf8(raw).ok())
+            .and_then(|text| KdfParams::decode(&text))
+            .filter(|k| k.check_strong().is_ok())
+            .unwrap_or(KdfParams::RECOMMENDED);
         Ok(Vault {
-            store: Store::open(path)?,
+            store,
             clock: Arc::new(SystemClock),
-            kdf: KdfParams::RECOMMENDED,
+            kdf,
         })
     }
 
@@ -124,6 +140,7 @@ impl Vault {
             let member_id = store.write(|tx| {
                 tx.set_meta("vault_id", vault_id.as_bytes())?;
                 tx.set_meta("created_at", &now.to_le_bytes())?;
+                tx.set_meta(KDF_META, kdf.encode().as_bytes())?;
                 let member_id = tx.insert_member(owner, now)?;
                 // The owner is the root of trust: their keys certify themselves.
                 certify(

@@ -31,6 +31,45 @@ impl KdfParams {
     /// Cheap parameters for tests only; never chosen by the product.
     pub const INSECURE_FAST: KdfParams = KdfParams { m: 64, t: 1, p: 1 };
 
+    /// The cheapest settings accepted for a vault: OWASP's Argon2id minimums (its
+    /// Password Storage Cheat Sheet): 19 MiB with 2 passes, or 46 MiB with 1.
+    pub fn check_strong(&self) -> Result<()> {
+        let mib = self.m / 1024;
+        let strong = self.p >= 1 && ((mib >= 19 && self.t >= 2) || (mib >= 46 && self.t >= 1));
+        if strong && self.m <= 4 * 1024 * 1024 && self.t <= 64 && self.p <= 16 {
+            Ok(())
+        } else {
+            Err(Error::Invalid(format!(
+                "Argon2id with {mib} MiB, {} passes and {} lanes is outside what Coffer accepts: at least OWASP's minimum (19 MiB and 2 passes, or 46 MiB and 1), at most 4096 MiB, 64 passes and 16 lanes",
+                self.t, self.p
+            )))
+        }
+    }
+
+    /// As kept in the vault for its new key slots: `m=65536,t=3,p=1` (KiB).
+    pub fn encode(&self) -> String {
+        format!("m={},t={},p={}", self.m, self.t, self.p)
+    }
+
+    /// Reads [`encode`](Self::encode)'s form; `None` for anything else.
+    pub fn decode(text: &str) -> Option<KdfParams> {
+        let mut parts = text.split(',');
+        let mut field = |name: &str| {
+            parts
+                .next()?
+                .strip_prefix(name)?
+                .strip_prefix('=')?
+                .parse::<u32>()
+                .ok()
+        };
+        let params = KdfParams {
+            m: field("m")?,
+            t: field("t")?,
+            p: field("p")?,
+        };
+        parts.next().is_none().then_some(params)
+    }
+
     /// Whether a slot stored under `self` should be re-wrapped under `other` (the
     /// current parameters). Less memory or fewer passes is weaker. Lanes are not a
     /// "more is stronger" axis: they split the same memory into parallel chunks, so
@@ -58,6 +97,37 @@ impl KdfParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_below_owasps_minimum_are_refused_and_the_stored_form_reads_back() {
+        let mib = |m: u32, t: u32| KdfParams {
+            m: m * 1024,
+            t,
+            p: 1,
+        };
+        for ok in [KdfParams::RECOMMENDED, mib(19, 2), mib(46, 1), mib(256, 4)] {
+            assert!(ok.check_strong().is_ok(), "{ok:?}");
+            assert_eq!(KdfParams::decode(&ok.encode()), Some(ok));
+        }
+        for weak in [
+            mib(18, 2),
+            mib(19, 1),
+            mib(45, 1),
+            KdfParams::INSECURE_FAST,
+            mib(8192, 3),
+        ] {
+            assert!(weak.check_strong().is_err(), "{weak:?}");
+        }
+        for bad in [
+            "",
+            "m=1,t=2",
+            "m=1,t=2,p=3,x=4",
+            "t=2,m=1,p=1",
+            "m=-1,t=2,p=1",
+        ] {
+            assert_eq!(KdfParams::decode(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn same_input_same_key_and_salt_matters() {
