@@ -11,7 +11,8 @@ use tauri::{WebviewWindow, WebviewWindowBuilder};
 use crate::state::AppState;
 use crate::updates::Updates;
 
-// Audit → Export → Save file: written by the backend, for auditors only.
+// Audit → Export → Save file (written by the backend, for auditors only), and the
+// change number a tenant polls.
 mod audit_export;
 // Settings → Backups and Health, through the same harness.
 mod backups_and_health;

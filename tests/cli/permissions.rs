@@ -460,3 +460,76 @@ fn a_name_taken_in_another_tenant_is_only_not_available() {
     assert!(r.message().contains("not available"), "{}", r.describe());
     assert!(!r.message().contains("taken"), "{}", r.describe());
 }
+
+/// Issue 17 item 4: verifying the trail tells a tenant about their own workspace only —
+/// how many of its events there are, and what broke only where they may audit.
+#[test]
+fn another_tenants_activity_is_neither_counted_nor_described() {
+    let vault = Vault::new();
+    vault.run(&["workspace", "create", "acme"]).ok();
+    let carol = Member {
+        name: "carol".into(),
+        passphrase: "carol pass phrase 42".into(),
+    };
+    vault
+        .cli()
+        .env("COFFER_NEW_PASSPHRASE", &carol.passphrase)
+        .run(&[
+            "--workspace",
+            "acme",
+            "member",
+            "add",
+            "carol",
+            "--role",
+            "owner",
+        ])
+        .ok();
+    let verify_as_carol = || {
+        vault
+            .cli()
+            .acting_as(&carol)
+            .run(&["--workspace", "acme", "--json", "audit", "verify"])
+    };
+    let before = verify_as_carol().ok().json();
+    // Busy elsewhere: alice writes in her own workspace.
+    for i in 0..5 {
+        vault.set(&format!("K{i}"), "a-value-for-default-1", &[]);
+    }
+    let after = verify_as_carol().ok().json();
+    assert_eq!(
+        before["events"], after["events"],
+        "acme's count moved with default's activity: {before} → {after}"
+    );
+
+    // A broken event in default: carol learns the chain is broken, not where or by whom.
+    let last_default: i64 = vault
+        .db()
+        .query_row(
+            "SELECT MAX(e.id) FROM audit_events e JOIN workspaces w ON w.id = e.workspace_id WHERE w.name = 'default'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    vault
+        .db()
+        .execute(
+            "UPDATE audit_events SET actor = 'mallory' WHERE id = ?1",
+            [last_default],
+        )
+        .unwrap();
+    let broken = verify_as_carol().json();
+    assert_eq!(broken["ok"], false, "{broken}");
+    assert!(broken["first_bad"].is_null(), "{broken}");
+    let problem = broken["problem"].as_str().unwrap();
+    assert!(
+        problem.contains("a workspace you may not audit"),
+        "{problem}"
+    );
+    assert!(
+        !problem.contains("mallory") && !problem.contains("default"),
+        "{problem}"
+    );
+    // Alice, who audits default, is told exactly.
+    let alice = vault.run(&["--json", "audit", "verify"]).json();
+    assert_eq!(alice["first_bad"], last_default, "{alice}");
+}

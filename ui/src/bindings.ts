@@ -1059,7 +1059,10 @@ export type VaultStatus_Deserialize = {
 	exists: boolean,
 	unlocked: boolean,
 	member?: string | null,
-	/**  Bumps with every change to the vault, from this app or another process. */
+	/**
+	 *  Bumps with every change in the member's workspaces, from this app or another
+	 *  process (never with another tenant's activity).
+	 */
 	change: number,
 	/**
 	 *  The unlocked member still uses a passphrase someone else chose (as in
@@ -1075,7 +1078,10 @@ export type VaultStatus_Serialize = {
 	exists: boolean,
 	unlocked: boolean,
 	member: string | null,
-	/**  Bumps with every change to the vault, from this app or another process. */
+	/**
+	 *  Bumps with every change in the member's workspaces, from this app or another
+	 *  process (never with another tenant's activity).
+	 */
 	change: number,
 	/**
 	 *  The unlocked member still uses a passphrase someone else chose (as in

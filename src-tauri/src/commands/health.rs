@@ -56,8 +56,10 @@ fn session_findings(s: &mut Session, scope: &Scope, out: &mut Vec<Finding>) {
         Ok(r) if r.ok => Finding::ok(
             "audit",
             format!(
-                "the chain of {} verifies ({} events)",
-                scope.workspace, r.events
+                "the chain verifies ({} {} of {} in it)",
+                r.events,
+                if r.events == 1 { "event" } else { "events" },
+                scope.workspace
             ),
         ),
         Ok(r) => Finding::fix(

@@ -18,7 +18,8 @@ pub struct VaultStatus {
     pub exists: bool,
     pub unlocked: bool,
     pub member: Option<String>,
-    /// Bumps with every change to the vault, from this app or another process.
+    /// Bumps with every change in the member's workspaces, from this app or another
+    /// process (never with another tenant's activity).
     #[specta(type = i32)]
     pub change: f64,
     /// The unlocked member still uses a passphrase someone else chose (as in
@@ -88,7 +89,7 @@ impl UnlockResult {
         member: String,
         keyring_note: Option<String>,
     ) -> IpcResult<UnlockResult> {
-        let change = session.last_audit_id()? as f64;
+        let change = session.last_change()? as f64;
         let must_change_passphrase = session.must_change_passphrase();
         let trail_warning = trail_warning(&session);
         let one_time_passphrases = session
@@ -141,7 +142,7 @@ pub struct Access {
 #[tauri::command]
 #[specta::specta]
 pub fn vault_status(state: State<'_, AppState>) -> VaultStatus {
-    let change = state.peek(|s| s.last_audit_id()).unwrap_or(0) as f64;
+    let change = state.peek(|s| s.last_change()).unwrap_or(0) as f64;
     VaultStatus {
         path: state.vault_path.display().to_string(),
         exists: state.vault_path.exists(),

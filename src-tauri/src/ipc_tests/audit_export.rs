@@ -1,6 +1,7 @@
-//! Audit → Export → Save file through real IPC: the backend writes the events itself
-//! (the webview can no longer hand it text to write), only for a member who may audit,
-//! with the filter the screen shows, and the export is in the trail.
+//! What a member gets of the trail through real IPC. Audit → Export → Save file: the
+//! backend writes the events itself (the webview can no longer hand it text to write),
+//! only for a member who may audit, with the filter the screen shows, and the export
+//! is in the trail. The change number the app polls: their own workspaces' only.
 
 use serde_json::{json, Value};
 
@@ -119,4 +120,74 @@ fn a_member_who_may_not_audit_saves_nothing_and_text_from_the_webview_is_not_wri
         gone.to_string().contains("not found") || gone.to_string().contains("not allowed"),
         "{gone}"
     );
+}
+
+/// Issue 17 item 4: the change number the app polls moves with changes in the member's
+/// own workspaces, not with another tenant's.
+#[test]
+fn the_change_number_moves_only_with_the_members_own_workspaces() {
+    use coffer_core::access::Role;
+    use coffer_core::value::Passphrase;
+
+    let h = Harness::new();
+    h.ok(
+        "create_vault",
+        json!({ "owner": "alice", "passphrase": OWNER_PASS }),
+    );
+    h.ok("add_member", json!({ "workspace": "default", "name": "dev", "role": "developer", "passphrase": "dev pass phrase 1" }));
+    {
+        // alice opens a second tenant, with its own owner, from another process.
+        let mut s = coffer_core::Vault::open(&h.vault_path())
+            .unwrap()
+            .unlock("alice", &Passphrase::new(OWNER_PASS.into()))
+            .unwrap();
+        s.create_workspace("acme").unwrap();
+        s.add_member(
+            "acme",
+            "olga",
+            Role::Owner,
+            &Passphrase::new("olga pass phrase 1".into()),
+        )
+        .unwrap();
+    }
+    h.ok("lock", json!({}));
+    h.ok("unlock", unlock_args("olga", "olga pass phrase 1"));
+    let olga_sees = || h.ok("vault_status", json!({}))["change"].clone();
+    let before = olga_sees();
+    // Busy in default, where olga has no role.
+    {
+        let mut s = coffer_core::Vault::open(&h.vault_path())
+            .unwrap()
+            .unlock("alice", &Passphrase::new(OWNER_PASS.into()))
+            .unwrap();
+        for name in ["A", "B", "C"] {
+            s.set_secret(
+                &coffer_core::Scope::default(),
+                coffer_core::SetRequest {
+                    name: name.into(),
+                    environment: None,
+                    value: coffer_core::ValueSource::Generate {
+                        length: 32,
+                        alphabet: "alnum".into(),
+                    },
+                    description: None,
+                    kind: None,
+                    scope: None,
+                    expires_in_ms: None,
+                    rotate_every_ms: None,
+                    if_version: None,
+                    allowed_hosts: None,
+                },
+            )
+            .unwrap();
+        }
+    }
+    assert_eq!(
+        olga_sees(),
+        before,
+        "default's activity moved acme's change number"
+    );
+    // A change in acme moves it.
+    h.ok("add_member", json!({ "workspace": "acme", "name": "oscar", "role": "viewer", "passphrase": "oscar pass phrase 1" }));
+    assert_ne!(olga_sees(), before);
 }

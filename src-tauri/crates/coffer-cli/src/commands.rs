@@ -1015,8 +1015,9 @@ fn audit(ctx: &Ctx, a: AuditArgs) -> Result<u8> {
             output::json(&report);
         } else if report.ok {
             outln!(
-                "audit trail intact: {} verified",
-                output::count(report.events, "event")
+                "audit trail intact: the whole chain verified, {} of workspace {} in it",
+                output::count(report.events, "event"),
+                ctx.scope.workspace
             );
             let state = s.trail_state(&ctx.scope.workspace)?;
             if state.first > 1 {

@@ -137,7 +137,14 @@ fn unlocked(ctx: &Ctx, member: &str, out: &mut Vec<Finding>) {
     });
     out.extend(coffer_core::doctor::recovery_key(&s));
     out.push(match s.verify_audit(&ctx.scope.workspace) {
-        Ok(r) if r.ok => Finding::ok("audit", format!("the chain verifies ({} events)", r.events)),
+        Ok(r) if r.ok => Finding::ok(
+            "audit",
+            format!(
+                "the chain verifies ({} of {} in it)",
+                output::count(r.events, "event"),
+                ctx.scope.workspace
+            ),
+        ),
         Ok(r) => Finding::fix(
             "audit",
             format!(

@@ -945,7 +945,27 @@ impl Session {
             Capability::Audit,
             Attempt::on_workspace(&ws, "audit.verify"),
         )?;
-        self.verify_whole_trail()
+        let mut report = self.verify_whole_trail()?;
+        // The whole chain is verified; the member hears only of their workspace's part:
+        // how many of its events there are, and what broke only where they may audit.
+        let conn = self.store.conn();
+        report.events = conn.workspace_audit_extent(ws.id)?.0;
+        if let Some(bad) = report.first_bad {
+            let elsewhere = match conn.audit_workspace_of(bad)? {
+                Some(Some(id)) if id != ws.id => !conn
+                    .role_for(self.member_id, id, None)?
+                    .is_some_and(|r| r.allows(Capability::Audit)),
+                // Vault-wide events (unlocks) and events already gone name no tenant.
+                _ => false,
+            };
+            if elsewhere {
+                report.first_bad = None;
+                report.problem = Some(
+                    "an event of a workspace you may not audit fails verification: an owner of the vault can see which (coffer audit verify in that workspace)".into(),
+                );
+            }
+        }
+        Ok(report)
     }
 
     /// Verifies the whole chain, for a caller that has checked the member may.
@@ -1019,6 +1039,20 @@ impl Session {
     /// polls this to notice changes made by another process.
     pub fn last_audit_id(&self) -> Result<i64> {
         audit::last_event_id(self.store.conn())
+    }
+
+    /// A change number that moves with every change in the member's workspaces and
+    /// with nothing else: the newest event id among them (other tenants' activity
+    /// stays invisible). Polled by the app.
+    pub fn last_change(&self) -> Result<i64> {
+        let conn = self.store.conn();
+        let mut newest = 0;
+        for (name, _) in conn.workspaces_of_member(self.member_id)? {
+            if let Some(ws) = conn.workspace_by_name(&name)? {
+                newest = newest.max(conn.workspace_audit_extent(ws.id)?.1);
+            }
+        }
+        Ok(newest)
     }
 
     // ---- remember on this device ----

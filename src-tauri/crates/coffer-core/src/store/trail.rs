@@ -84,6 +84,14 @@ pub(crate) trait TrailStore {
     /// The newest event.
     fn last_audit(&self) -> Result<Option<AuditRow>>;
 
+    /// How many events of one workspace the vault holds, and the newest one's id (0
+    /// for none): what a member of that workspace may know of the trail's size.
+    fn workspace_audit_extent(&self, workspace_id: i64) -> Result<(i64, i64)>;
+
+    /// The workspace an event belongs to: `None` when there is no such event,
+    /// `Some(None)` for a vault-wide one.
+    fn audit_workspace_of(&self, id: i64) -> Result<Option<Option<i64>>>;
+
     /// Records the hash of an event of format 1 as it is linked into the chain.
     fn set_audit_hash(&self, id: i64, hash: &[u8]) -> Result<()>;
 
@@ -222,6 +230,22 @@ impl TrailStore for Connection {
                 "SELECT {AUDIT_COLS} FROM audit_events ORDER BY id DESC LIMIT 1"
             ))?
             .query_row([], audit_row)
+            .optional()?)
+    }
+
+    fn workspace_audit_extent(&self, workspace_id: i64) -> Result<(i64, i64)> {
+        // Both from the (workspace_id, id) index, without touching the table.
+        Ok(self
+            .prepare_cached(
+                "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM audit_events WHERE workspace_id = ?1",
+            )?
+            .query_row([workspace_id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    }
+
+    fn audit_workspace_of(&self, id: i64) -> Result<Option<Option<i64>>> {
+        Ok(self
+            .prepare_cached("SELECT workspace_id FROM audit_events WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
             .optional()?)
     }
 
