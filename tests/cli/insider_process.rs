@@ -281,3 +281,47 @@ fn an_agent_ends_when_its_member_is_removed_and_at_its_deadline() {
         .run(&["ls"])
         .refused(6);
 }
+
+/// An agent whose socket path was taken over by a newer one (its own socket file moved
+/// away, as when the binary it runs was replaced and could not reach it) ends at its
+/// deadline without locking the newer agent or removing its socket.
+#[test]
+fn an_agent_at_its_deadline_leaves_a_newer_agent_at_the_same_path_alone() {
+    let vault = Vault::new();
+    vault.set("k", &random_token("v_"), &[]);
+    let runtime = vault.dir().join("runtime");
+    std::fs::create_dir(&runtime).expect("runtime dir");
+    let rt = runtime.to_str().expect("utf-8");
+    let socket = || {
+        std::fs::read_dir(runtime.join("coffer"))
+            .expect("agent dir")
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "sock"))
+    };
+    vault
+        .cli()
+        .env("XDG_RUNTIME_DIR", rt)
+        .run(&["unlock", "--for", "1s"])
+        .ok();
+    let first = socket().expect("the first agent's socket");
+    std::fs::rename(&first, runtime.join("moved-away")).unwrap();
+    vault
+        .cli()
+        .env("XDG_RUNTIME_DIR", rt)
+        .run(&["unlock", "--for", "2m"])
+        .ok();
+    std::thread::sleep(std::time::Duration::from_millis(1800));
+    assert_eq!(
+        socket(),
+        Some(first),
+        "the newer agent's socket is still there"
+    );
+    vault
+        .cli()
+        .env("XDG_RUNTIME_DIR", rt)
+        .passphrase("")
+        .run(&["ls"])
+        .ok();
+    vault.cli().env("XDG_RUNTIME_DIR", rt).run(&["lock"]).ok();
+}

@@ -237,23 +237,22 @@ pub fn serve(socket: &Path, vault: &Path, until_ms: i64) -> Result<u8> {
         .map_err(|e| Error::Io(format!("cannot listen on {}: {e}", socket.display())))?;
     std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o600))
         .map_err(|e| Error::Io(e.to_string()))?;
+    // The socket as bound: at the end only this file is removed, never one another
+    // agent has bound at the same path since (after this one's was moved away).
+    let bound = std::fs::symlink_metadata(socket)
+        .map(|m| (m.dev(), m.ino()))
+        .map_err(|e| Error::Io(e.to_string()))?;
     {
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(b"ready\n").and_then(|_| out.flush());
     }
-    // At the deadline the agent asks itself to lock, so it ends the way `coffer lock`
-    // ends it: by returning, which drops (and zeroizes) the lease.
-    let owned = socket.to_path_buf();
-    std::thread::spawn(move || {
-        let left = (until_ms - now_ms()).max(0) as u64;
-        std::thread::sleep(Duration::from_millis(left));
-        let _ = ask(&owned, "lock");
-    });
     let encoded = lease.encode();
     let own_exe = std::fs::read_link("/proc/self/exe").ok();
     let mut server = crate::served::Server::new(vault, &lease);
-    for stream in listener.incoming() {
-        let Ok(mut stream) = stream else { continue };
+    // Waits for the next client until the deadline, then returns: dropping (and
+    // zeroizing) the lease and the session, as `coffer lock` does. Nothing is sent
+    // to the socket's path, which may by then be another agent's.
+    while let Some(mut stream) = next_client(&listener, until_ms) {
         if !is_this_binary(&stream, own_exe.as_deref()) {
             // Another program of this user (a `coffer run` child, a script): it gets
             // nothing, not even an answer.
@@ -279,15 +278,48 @@ pub fn serve(socket: &Path, vault: &Path, until_ms: i64) -> Result<u8> {
             }
             "lock" => {
                 // Gone before the answer, so a successor may bind the same path.
-                let _ = std::fs::remove_file(socket);
+                remove_if_ours(socket, bound);
                 let _ = stream.write_all(b"locked\n");
                 return Ok(0);
             }
             _ => {}
         }
     }
-    let _ = std::fs::remove_file(socket);
+    remove_if_ours(socket, bound);
     Ok(0)
+}
+
+/// The next connection, or `None` once `until_ms` has passed.
+fn next_client(listener: &UnixListener, until_ms: i64) -> Option<UnixStream> {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    loop {
+        let left = until_ms - now_ms();
+        if left <= 0 {
+            return None;
+        }
+        let timeout = Timespec {
+            tv_sec: left / 1000,
+            tv_nsec: (left % 1000) * 1_000_000,
+        };
+        let mut fds = [PollFd::new(listener, PollFlags::IN)];
+        match poll(&mut fds, Some(&timeout)) {
+            Ok(0) => continue,
+            Ok(_) => match listener.accept() {
+                Ok((stream, _)) => return Some(stream),
+                Err(_) => continue,
+            },
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(_) => return None,
+        }
+    }
+}
+
+/// Removes the socket file if it is still the one this agent bound.
+fn remove_if_ours(socket: &Path, bound: (u64, u64)) {
+    let ours = std::fs::symlink_metadata(socket).is_ok_and(|m| (m.dev(), m.ino()) == bound);
+    if ours {
+        let _ = std::fs::remove_file(socket);
+    }
 }
 
 /// Whether the peer of `stream` runs as this user and is this very executable: its
