@@ -533,3 +533,57 @@ fn another_tenants_activity_is_neither_counted_nor_described() {
     let alice = vault.run(&["--json", "audit", "verify"]).json();
     assert_eq!(alice["first_bad"], last_default, "{alice}");
 }
+
+/// Issue 17 item 4: a manager of one tenant can neither tell that a member of another
+/// exists nor pull them in with `member grant`; the vault's root owner still can.
+#[test]
+fn a_grant_reaches_only_members_the_granter_shares_a_workspace_with() {
+    let vault = Vault::new();
+    vault.add_member("bob", "developer");
+    vault.run(&["workspace", "create", "acme"]).ok();
+    let carol = Member {
+        name: "carol".into(),
+        passphrase: "carol pass phrase 42".into(),
+    };
+    vault
+        .cli()
+        .env("COFFER_NEW_PASSPHRASE", &carol.passphrase)
+        .run(&[
+            "--workspace",
+            "acme",
+            "member",
+            "add",
+            "carol",
+            "--role",
+            "owner",
+        ])
+        .ok();
+    let grant_as_carol = |name: &str| {
+        vault.cli().acting_as(&carol).run(&[
+            "--workspace",
+            "acme",
+            "member",
+            "grant",
+            name,
+            "viewer",
+        ])
+    };
+    let bob = grant_as_carol("bob").refused(3);
+    let nobody = grant_as_carol("nobody").refused(3);
+    assert_eq!(
+        bob.message().replace("bob", "NAME"),
+        nobody.message().replace("nobody", "NAME"),
+        "bob in another tenant reads as no one"
+    );
+    let acme = vault
+        .cli()
+        .acting_as(&carol)
+        .run(&["--workspace", "acme", "--json", "member", "list"])
+        .ok()
+        .stdout;
+    assert!(!acme.contains("bob"), "{acme}");
+    // The root owner manages every tenant.
+    vault
+        .run(&["--workspace", "acme", "member", "grant", "bob", "viewer"])
+        .ok();
+}

@@ -145,11 +145,22 @@ impl Session {
     ) -> Result<()> {
         names::member(name)?;
         let ws = self.manage_ws(workspace, "member.grant")?;
+        let not_found = || Error::not_found(format!("member '{name}'"));
         let member = self
             .store
             .conn()
             .member_by_name(name)?
-            .ok_or_else(|| Error::not_found(format!("member '{name}'")))?;
+            .ok_or_else(not_found)?;
+        // Only a member this one already shares a workspace with (or anyone, for the
+        // vault's root owner): a manager of one tenant neither learns who is in
+        // another nor pulls them in.
+        if self.member_id != self.root && member.id != self.member_id {
+            let theirs = self.store.conn().workspaces_of_member(member.id)?;
+            let mine = self.store.conn().workspaces_of_member(self.member_id)?;
+            if !theirs.iter().any(|(w, _)| mine.iter().any(|(v, _)| v == w)) {
+                return Err(not_found());
+            }
+        }
         let project_id = match project {
             None => None,
             Some(p) => Some(
