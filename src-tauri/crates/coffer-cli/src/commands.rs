@@ -152,11 +152,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 )?,
             };
             if ctx.json {
-                let mut doc = serde_json::json!({ "name": name, "value": value.expose() });
-                if value.is_binary() {
-                    doc["encoding"] = "base64".into();
-                }
-                output::json(&doc);
+                output::revealed_json(&name, &value);
             } else if value.is_binary() {
                 output::binary_value(&name, &value, no_newline);
             } else {

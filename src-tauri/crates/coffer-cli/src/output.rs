@@ -192,6 +192,43 @@ pub fn json<T: Serialize>(value: &T) {
 
 /// serde_json escapes C0 controls but writes DEL and C1 (U+0080..U+009F) raw; they can
 /// only occur inside strings, where `\u00XX` means the same character.
+/// `reveal --json`: `{"encoding"?, "name", "value"}` as [`json`] prints it, built only
+/// in memory that is wiped when dropped (a `serde_json::Value` would keep a plain
+/// copy of the value).
+pub fn revealed_json(name: &str, value: &coffer_core::value::SecretValue) {
+    let doc = revealed_json_text(name, value);
+    let _ = std::io::stdout().lock().write_all(doc.as_bytes());
+}
+
+fn revealed_json_text(
+    name: &str,
+    value: &coffer_core::value::SecretValue,
+) -> zeroize::Zeroizing<String> {
+    let quoted = |text: &str| -> zeroize::Zeroizing<String> {
+        // to_string of a str cannot fail; the String it makes is moved, not copied.
+        let raw = zeroize::Zeroizing::new(serde_json::to_string(text).unwrap_or_default());
+        match json_safe(&raw) {
+            std::borrow::Cow::Borrowed(_) => raw,
+            std::borrow::Cow::Owned(escaped) => zeroize::Zeroizing::new(escaped),
+        }
+    };
+    let value_json = quoted(value.expose());
+    let name_json = quoted(name);
+    let mut doc = zeroize::Zeroizing::new(String::with_capacity(
+        value_json.len() + name_json.len() + 64,
+    ));
+    doc.push_str("{\n");
+    if value.is_binary() {
+        doc.push_str("  \"encoding\": \"base64\",\n");
+    }
+    doc.push_str("  \"name\": ");
+    doc.push_str(&name_json);
+    doc.push_str(",\n  \"value\": ");
+    doc.push_str(&value_json);
+    doc.push_str("\n}\n");
+    doc
+}
+
 fn json_safe(text: &str) -> std::borrow::Cow<'_, str> {
     let raw = |c: char| matches!(c as u32, 0x7f..=0x9f);
     if !text.chars().any(raw) {
@@ -269,6 +306,35 @@ mod tests {
                 json_safe(&serde_json::to_string_pretty(&items).unwrap())
             );
             assert_eq!(out, whole);
+        }
+    }
+}
+
+#[cfg(test)]
+mod revealed_json_tests {
+    /// The hand-built document reads back as the `serde_json` one it replaces.
+    #[test]
+    fn reveal_json_is_the_document_serde_would_print() {
+        use coffer_core::value::SecretValue;
+        for (name, value) in [
+            (
+                "API_KEY",
+                SecretValue::from_string("line \"one\"\n\u{7f}\u{85} é".into()).unwrap(),
+            ),
+            (
+                "BIN",
+                SecretValue::from_binary(zeroize::Zeroizing::new(vec![0, 1, 2, 255])).unwrap(),
+            ),
+        ] {
+            let mut expected = serde_json::json!({ "name": name, "value": value.expose() });
+            if value.is_binary() {
+                expected["encoding"] = "base64".into();
+            }
+            let pretty = super::json_safe(&serde_json::to_string_pretty(&expected).unwrap())
+                .into_owned()
+                + "\n";
+            let ours = super::revealed_json_text(name, &value);
+            assert_eq!(*ours, pretty);
         }
     }
 }
