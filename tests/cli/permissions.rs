@@ -384,24 +384,7 @@ fn a_refused_workspace_creation_is_audited() {
 fn a_name_taken_in_another_tenant_is_only_not_available() {
     let vault = Vault::new();
     let bob = vault.add_member("bob", "admin");
-    vault.run(&["workspace", "create", "acme"]).ok();
-    let carol = Member {
-        name: "carol".into(),
-        passphrase: "carol pass phrase 42".into(),
-    };
-    vault
-        .cli()
-        .env("COFFER_NEW_PASSPHRASE", &carol.passphrase)
-        .run(&[
-            "--workspace",
-            "acme",
-            "member",
-            "add",
-            "carol",
-            "--role",
-            "owner",
-        ])
-        .ok();
+    let carol = acme_owned_by_carol(&vault);
     let as_carol = |args: &[&str]| {
         vault
             .cli()
@@ -466,24 +449,7 @@ fn a_name_taken_in_another_tenant_is_only_not_available() {
 #[test]
 fn another_tenants_activity_is_neither_counted_nor_described() {
     let vault = Vault::new();
-    vault.run(&["workspace", "create", "acme"]).ok();
-    let carol = Member {
-        name: "carol".into(),
-        passphrase: "carol pass phrase 42".into(),
-    };
-    vault
-        .cli()
-        .env("COFFER_NEW_PASSPHRASE", &carol.passphrase)
-        .run(&[
-            "--workspace",
-            "acme",
-            "member",
-            "add",
-            "carol",
-            "--role",
-            "owner",
-        ])
-        .ok();
+    let carol = acme_owned_by_carol(&vault);
     let verify_as_carol = || {
         vault
             .cli()
@@ -540,24 +506,7 @@ fn another_tenants_activity_is_neither_counted_nor_described() {
 fn a_grant_reaches_only_members_the_granter_shares_a_workspace_with() {
     let vault = Vault::new();
     vault.add_member("bob", "developer");
-    vault.run(&["workspace", "create", "acme"]).ok();
-    let carol = Member {
-        name: "carol".into(),
-        passphrase: "carol pass phrase 42".into(),
-    };
-    vault
-        .cli()
-        .env("COFFER_NEW_PASSPHRASE", &carol.passphrase)
-        .run(&[
-            "--workspace",
-            "acme",
-            "member",
-            "add",
-            "carol",
-            "--role",
-            "owner",
-        ])
-        .ok();
+    let carol = acme_owned_by_carol(&vault);
     let grant_as_carol = |name: &str| {
         vault.cli().acting_as(&carol).run(&[
             "--workspace",
@@ -586,4 +535,27 @@ fn a_grant_reaches_only_members_the_granter_shares_a_workspace_with() {
     vault
         .run(&["--workspace", "acme", "member", "grant", "bob", "viewer"])
         .ok();
+}
+
+/// A second tenant, `acme`, whose only member is its owner carol.
+fn acme_owned_by_carol(vault: &Vault) -> Member {
+    vault.run(&["workspace", "create", "acme"]).ok();
+    let carol = Member {
+        name: "carol".into(),
+        passphrase: "carol pass phrase 42".into(),
+    };
+    vault
+        .cli()
+        .env("COFFER_NEW_PASSPHRASE", &carol.passphrase)
+        .run(&[
+            "--workspace",
+            "acme",
+            "member",
+            "add",
+            "carol",
+            "--role",
+            "owner",
+        ])
+        .ok();
+    carol
 }

@@ -18,7 +18,7 @@ use crate::crypto::{self, Key32};
 use crate::error::{Error, Result};
 use crate::keys::{insert_passphrase_slot, random_bytes, slot_ad, MemberSecret, SLOT_FORMAT};
 use crate::session::Session;
-use crate::store::NewSlot;
+use crate::store::{NewSlot, Storage};
 use crate::value::Passphrase;
 use crate::vault::{failure_delay, Vault};
 
@@ -137,15 +137,14 @@ impl Session {
                 format: SLOT_FORMAT,
                 now,
             })?;
-            for (ws_name, _) in tx.workspaces_of_member(member_id)? {
-                if let Some(ws) = tx.workspace_by_name(&ws_name)? {
-                    let mut ev = NewEvent::new(&member, ROTATED);
-                    ev.workspace = Some((ws.id, &ws.name));
-                    ev.detail = json!({ "replaced": replaced });
-                    audit::append(tx, author, now, &ev)?;
-                }
-            }
-            Ok(())
+            audit_in_each_workspace(
+                tx,
+                member_id,
+                &member,
+                author,
+                now,
+                json!({ "replaced": replaced }),
+            )
         })?;
         Ok(key)
     }
@@ -171,17 +170,37 @@ impl Session {
             for old in slots {
                 tx.delete_slot(old.id)?;
             }
-            for (ws_name, _) in tx.workspaces_of_member(member_id)? {
-                if let Some(ws) = tx.workspace_by_name(&ws_name)? {
-                    let mut ev = NewEvent::new(&member, ROTATED);
-                    ev.workspace = Some((ws.id, &ws.name));
-                    ev.detail = json!({ "removed": true });
-                    audit::append(tx, author, now, &ev)?;
-                }
-            }
+            audit_in_each_workspace(
+                tx,
+                member_id,
+                &member,
+                author,
+                now,
+                json!({ "removed": true }),
+            )?;
             Ok(true)
         })
     }
+}
+
+/// A change to a member's recovery key, in the trail of each workspace they belong to.
+fn audit_in_each_workspace(
+    tx: &dyn Storage,
+    member_id: i64,
+    member: &str,
+    author: audit::Author,
+    now: i64,
+    detail: serde_json::Value,
+) -> Result<()> {
+    for (ws_name, _) in tx.workspaces_of_member(member_id)? {
+        if let Some(ws) = tx.workspace_by_name(&ws_name)? {
+            let mut ev = NewEvent::new(member, ROTATED);
+            ev.workspace = Some((ws.id, &ws.name));
+            ev.detail = detail.clone();
+            audit::append(tx, author, now, &ev)?;
+        }
+    }
+    Ok(())
 }
 
 impl Vault {
