@@ -140,7 +140,8 @@ export const commands = {
 	updateStatus: () => __TAURI_INVOKE<UpdateStatus_Serialize>("update_status"),
 	/**
 	 *  An empty endpoint goes back to the default one. Where the app fetches the code it
-	 *  will run from is the installation's, not one member's: it needs `manage`.
+	 *  will run from is the installation's, not one tenant's: only the vault's root owner
+	 *  may change it (a refusal is audited as `settings.updates`).
 	 */
 	setUpdatePreferences: (endpoint: string, checkAtStart: boolean) => typedError<UpdateStatus_Serialize, IpcError>(__TAURI_INVOKE("set_update_preferences", { endpoint, checkAtStart })),
 	/**

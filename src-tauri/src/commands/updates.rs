@@ -68,7 +68,8 @@ pub fn update_status(updates: State<'_, Updates>) -> UpdateStatus {
 }
 
 /// An empty endpoint goes back to the default one. Where the app fetches the code it
-/// will run from is the installation's, not one member's: it needs `manage`.
+/// will run from is the installation's, not one tenant's: only the vault's root owner
+/// may change it (a refusal is audited as `settings.updates`).
 #[tauri::command]
 #[specta::specta]
 pub fn set_update_preferences(
@@ -77,7 +78,7 @@ pub fn set_update_preferences(
     endpoint: String,
     check_at_start: bool,
 ) -> IpcResult<UpdateStatus> {
-    state.with(|s| s.require_manage_anywhere("change the update settings"))?;
+    state.with(|s| s.require_root_owner("settings.updates", "change the update settings"))?;
     updates.set_preferences(&endpoint, check_at_start)?;
     Ok(status(&updates))
 }

@@ -542,25 +542,9 @@ impl Session {
     pub fn create_workspace(&mut self, name: &str) -> Result<()> {
         names::workspace(name)?;
         if !self.store.conn().owns_any_workspace(self.member_id)? {
-            // Audited in each workspace the member belongs to, where its auditors look.
-            let member = self.member.clone();
-            let now = self.now();
-            let author = self.author();
-            let spaces = self.store.conn().workspaces_of_member(self.member_id)?;
-            self.write(|tx| {
-                for (ws_name, _) in &spaces {
-                    if let Some(ws) = tx.workspace_by_name(ws_name)? {
-                        let mut ev = NewEvent::new(&member, "workspace.create");
-                        ev.outcome = Outcome::Denied;
-                        ev.workspace = Some((ws.id, &ws.name));
-                        ev.detail = json!({ "name": name });
-                        audit::append(tx, author, now, &ev)?;
-                    }
-                }
-                Ok(())
-            })?;
+            self.audit_denied_in_each_workspace("workspace.create", json!({ "name": name }))?;
             return Err(Error::DeniedAction {
-                member,
+                member: self.member.clone(),
                 what: "create workspaces (only workspace owners may)".into(),
             });
         }
@@ -788,6 +772,48 @@ impl Session {
         Err(Error::DeniedAction {
             member: self.member.clone(),
             what: format!("{what}: that needs manage"),
+        })
+    }
+
+    /// Settings that decide what code this installation runs (the app's update
+    /// endpoint, whether it checks at start) are the vault's, not one tenant's: only
+    /// the root owner (who made the vault, still an owner) may change them. Holding
+    /// `manage` in a workspace is not enough, or one tenant's owner could point every
+    /// member's app at their server. A refusal is audited as `action` in each workspace
+    /// of the member; `what` names the change in the error.
+    pub fn require_root_owner(&mut self, action: &str, what: &str) -> Result<()> {
+        if self.member_id == self.root && self.store.conn().owns_any_workspace(self.member_id)? {
+            return Ok(());
+        }
+        self.audit_denied_in_each_workspace(action, json!({ "missing": "root owner" }))?;
+        Err(Error::DeniedAction {
+            member: self.member.clone(),
+            what: format!("{what}: only the vault's owner may"),
+        })
+    }
+
+    /// A refused attempt at something that belongs to no one workspace, in the trail of
+    /// each workspace the member belongs to, where its auditors look.
+    fn audit_denied_in_each_workspace(
+        &mut self,
+        action: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        let member = self.member.clone();
+        let now = self.now();
+        let author = self.author();
+        let spaces = self.store.conn().workspaces_of_member(self.member_id)?;
+        self.write(|tx| {
+            for (ws_name, _) in &spaces {
+                if let Some(ws) = tx.workspace_by_name(ws_name)? {
+                    let mut ev = NewEvent::new(&member, action);
+                    ev.outcome = Outcome::Denied;
+                    ev.workspace = Some((ws.id, &ws.name));
+                    ev.detail = detail.clone();
+                    audit::append(tx, author, now, &ev)?;
+                }
+            }
+            Ok(())
         })
     }
 

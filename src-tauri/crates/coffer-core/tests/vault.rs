@@ -645,6 +645,34 @@ fn auto_lock_is_the_shortest_over_the_members_workspaces() {
     assert_eq!(owner.auto_lock_ms().unwrap(), 30 * 60_000);
 }
 
+/// What code the installation runs is the vault's root owner's to decide: another
+/// tenant's owner holds `manage` in their workspace, and is refused, audited there.
+#[test]
+fn only_the_root_owner_may_change_what_the_installation_runs() {
+    let (fx, mut owner) = Fixture::new();
+    owner.create_workspace("payments").unwrap();
+    owner
+        .add_member("payments", "olga", Role::Owner, &pass("olga pass phrase"))
+        .unwrap();
+    owner
+        .require_root_owner("settings.updates", "change the update settings")
+        .unwrap();
+    let mut olga = fx.open("olga", "olga pass phrase").unwrap();
+    let e = olga
+        .require_root_owner("settings.updates", "change the update settings")
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Denied, "{e}");
+    assert!(e.to_string().contains("change the update settings"), "{e}");
+    let refused: Vec<_> = owner
+        .audit_events("payments", &AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "settings.updates")
+        .map(|e| (e.actor, e.outcome))
+        .collect();
+    assert_eq!(refused, [("olga".to_string(), "denied".to_string())]);
+}
+
 #[test]
 fn import_is_all_or_nothing() {
     let (_fx, mut s) = Fixture::new();

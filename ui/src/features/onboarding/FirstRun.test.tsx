@@ -1,7 +1,9 @@
 import { act, fireEvent, render, screen } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
-vi.mock("../../bindings", () => ({ commands: { createVault: vi.fn(), removeRecoveryKey: vi.fn() } }));
+vi.mock("../../bindings", () => ({
+  commands: { createVault: vi.fn(), removeRecoveryKey: vi.fn(), updateStatus: vi.fn(), setUpdatePreferences: vi.fn() },
+}));
 
 import { commands } from "../../bindings";
 import { WORDS } from "../../test/recovery";
@@ -9,6 +11,17 @@ import { FirstRun } from "./FirstRun";
 
 const createVault = vi.mocked(commands.createVault);
 const removeRecoveryKey = vi.mocked(commands.removeRecoveryKey);
+const updateStatus = vi.mocked(commands.updateStatus);
+const setUpdatePreferences = vi.mocked(commands.setUpdatePreferences);
+const MY_ENDPOINT = "https://updates.example.org/coffer/latest.json";
+const updates = {
+  current_version: "0.1.0",
+  endpoint: MY_ENDPOINT,
+  default_endpoint: "https://releases.example.org/latest.json",
+  check_at_start: false,
+  checking: false,
+  last_check: null,
+};
 const PASS = "violet anchor meadow drum";
 
 function type(label: string, value: string) {
@@ -27,9 +40,10 @@ const unlocked = {
   trail_warning: null,
 };
 
-async function create() {
+async function create(tick: (() => void) | null = null) {
   const onCreated = vi.fn();
   render(<FirstRun path="/tmp/vault.db" onCreated={onCreated} />);
+  tick?.();
   type("Owner name", "alice");
   type("Passphrase", PASS);
   type("Repeat passphrase", PASS);
@@ -51,6 +65,10 @@ beforeEach(() => {
   createVault.mockResolvedValue({ status: "ok", data: { unlocked, recovery_key: { words: [...WORDS] } } });
   removeRecoveryKey.mockReset();
   removeRecoveryKey.mockResolvedValue({ status: "ok", data: true });
+  updateStatus.mockReset();
+  updateStatus.mockResolvedValue(updates);
+  setUpdatePreferences.mockReset();
+  setUpdatePreferences.mockResolvedValue({ status: "ok", data: { ...updates, check_at_start: true } });
 });
 
 describe("first run", () => {
@@ -99,6 +117,28 @@ describe("first run", () => {
     expect(removeRecoveryKey).toHaveBeenCalledTimes(1);
     expect(onCreated).toHaveBeenCalledWith(unlocked);
     expect(document.body.innerHTML).not.toContain("abandon");
+  });
+
+  it("leaves the check for updates at start off unless the owner ticks it", async () => {
+    await create(() =>
+      expect((screen.getByLabelText("Check for updates at start") as HTMLInputElement).checked).toBe(false),
+    );
+    expect(createVault).toHaveBeenCalledTimes(1);
+    expect(setUpdatePreferences).not.toHaveBeenCalled();
+  });
+
+  it("turns the check on once the vault exists when ticked, keeping the endpoint", async () => {
+    await create(() => fireEvent.click(screen.getByLabelText("Check for updates at start")));
+    expect(setUpdatePreferences).toHaveBeenCalledWith(MY_ENDPOINT, true);
+    expect(createVault.mock.invocationCallOrder[0]!).toBeLessThan(setUpdatePreferences.mock.invocationCallOrder[0]!);
+    expect(screen.getByRole("heading", { name: "Your recovery key" })).toBeTruthy();
+  });
+
+  it("goes on to the recovery key, saying so, when the check cannot be turned on", async () => {
+    setUpdatePreferences.mockResolvedValue({ status: "error", error: { code: "denied", message: "no" } });
+    await create(() => fireEvent.click(screen.getByLabelText("Check for updates at start")));
+    expect(screen.getByRole("heading", { name: "Your recovery key" })).toBeTruthy();
+    expect(document.body.textContent).toContain("Checking for updates at start is still off");
   });
 
   it("stays on the words, and says why, when the key cannot be removed", async () => {

@@ -4,9 +4,13 @@
 // held in this component's state only until they are confirmed or put off, and are
 // dropped before the app goes on. Put off, the key is removed: one nobody wrote down
 // must not pass for one the owner has.
+//
+// The owner may also turn on the check for updates at start here: off unless ticked, so
+// an offline tool does not reach for the network until its owner asks it to.
 
 import { useState } from "react";
 import { Alert } from "../../components/Alert";
+import { Checkbox } from "../../components/Field";
 import { api, errorMessage } from "../../lib/ipc";
 import type { UnlockResult } from "../../lib/types";
 import { RecoveryKeyCeremony } from "../recovery/RecoveryKeyCeremony";
@@ -20,6 +24,8 @@ export const FIRST_RUN_NOTE =
 export function FirstRun({ path, onCreated }: { path: string; onCreated: (result: UnlockResult) => void }) {
   const [created, setCreated] = useState<{ unlocked: UnlockResult; words: string[] } | null>(null);
   const [laterError, setLaterError] = useState<string | null>(null);
+  const [checkUpdates, setCheckUpdates] = useState(false);
+  const [updatesError, setUpdatesError] = useState<string | null>(null);
 
   if (created) {
     const done = () => {
@@ -45,6 +51,11 @@ export function FirstRun({ path, onCreated }: { path: string; onCreated: (result
         wide
         intro="24 words that set a new passphrase for you if you forget yours. Coffer shows them only now."
       >
+        {updatesError ? (
+          <Alert tone="info" title="Checking for updates at start is still off">
+            {updatesError} Settings → Updates can turn it on.
+          </Alert>
+        ) : null}
         {laterError ? (
           <Alert title="Could not put it off">{laterError} Write the words down and check them instead.</Alert>
         ) : null}
@@ -73,9 +84,28 @@ export function FirstRun({ path, onCreated }: { path: string; onCreated: (result
         }}
         passphrase="new"
         submitLabel="Create vault"
-        after={<Alert tone="info">{FIRST_RUN_NOTE}</Alert>}
+        after={
+          <>
+            <Checkbox
+              label="Check for updates at start"
+              description="Coffer then asks its update server for a new version each time it starts. Off, it never does on its own."
+              checked={checkUpdates}
+              onChange={(e) => setCheckUpdates(e.target.checked)}
+            />
+            <Alert tone="info">{FIRST_RUN_NOTE}</Alert>
+          </>
+        }
         onSubmit={async (owner, passphrase) => {
           const made = await api.createVault(owner, passphrase);
+          // The vault exists now: a failure here only leaves the check off.
+          if (checkUpdates) {
+            try {
+              const status = await api.updateStatus();
+              await api.setUpdatePreferences(status.endpoint, true);
+            } catch (e) {
+              setUpdatesError(errorMessage(e));
+            }
+          }
           setCreated({ unlocked: made.unlocked, words: made.recovery_key.words });
         }}
       />

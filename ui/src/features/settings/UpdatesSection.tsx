@@ -2,8 +2,10 @@
 // "Check for updates" with a one-line status, then "Download and install" with a
 // progress bar (the backend verifies the signature before installing) and a restart.
 //
-// These are preferences of this installation, not of the vault: anyone who can open
-// the app may change them. Every failure is one line; nothing else on the page moves.
+// These are preferences of this installation, not of one workspace: where the app
+// fetches the code it runs from is the vault's root owner's to change (the backend
+// refuses anyone else, and audits it). Every failure is one line; nothing else on the
+// page moves.
 
 import { Channel } from "@tauri-apps/api/core";
 import { useEffect, useState } from "react";
