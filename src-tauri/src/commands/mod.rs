@@ -29,7 +29,7 @@ impl From<ScopeDto> for coffer_core::Scope {
 
 #[cfg(test)]
 mod tests {
-    use super::{secrets, using, vault};
+    use super::{recovery, secrets, using, vault};
 
     const PLAIN: &str = "sk_live_plaintext-4242";
 
@@ -80,5 +80,36 @@ mod tests {
             "header names stay: {debug}"
         );
         assert_redacted("TestRequestInput", debug);
+
+        // A recovery key opens its owner's keys as fully as their passphrase: its words
+        // cross once, inside the new vault's answer, and never show in `Debug`.
+        let phrase = format!("{} art", ["abandon"; 23].join(" "));
+        let key = coffer_core::recovery::RecoveryKey::parse(&phrase).unwrap();
+        let words = recovery::RecoveryWords::from(&key);
+        assert_eq!(words.words.len(), 24);
+        for (what, debug) in [
+            ("RecoveryKey", format!("{key:?}")),
+            ("RecoveryWords", format!("{words:?}")),
+        ] {
+            assert!(
+                !debug.contains("abandon") && !debug.contains("art"),
+                "{what} Debug shows the words: {debug}"
+            );
+        }
+        let created = vault::CreatedVault {
+            unlocked: vault::UnlockResult {
+                member: "alice".into(),
+                keyring_note: None,
+                change: 1.0,
+                must_change_passphrase: false,
+                one_time_passphrases: vec![handed],
+                trail_warning: None,
+            },
+            recovery_key: words,
+        };
+        let debug = format!("{created:?}");
+        assert!(debug.contains("alice"), "members stay visible: {debug}");
+        assert!(!debug.contains("abandon"), "CreatedVault shows the words: {debug}");
+        assert_redacted("CreatedVault", debug);
     }
 }
