@@ -14,8 +14,8 @@ echo "== clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== build (dev profile, reused by every test)"
 cargo build --workspace --bins --locked
-echo "== Rust tests"
-cargo nextest run --workspace --locked --no-fail-fast
+echo "== Rust tests (beside a throw-away PostgreSQL 15 for the team vault's)"
+bash tests/pg/with-postgres.sh cargo nextest run --workspace --locked --no-fail-fast
 echo "== UI component tests"
 npm run test:ui --silent
 if [ -f tests/app/run.sh ]; then

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing Coffer needs on a Debian/Ubuntu machine:
 # system packages (build tools, WebKitGTK for the app, Xvfb and WebKitWebDriver for
-# its end-to-end tests (xclip reads the clipboard the app sets), D-Bus and gnome-keyring for the OS keyring), the npm packages,
+# its end-to-end tests (xclip reads the clipboard the app sets), D-Bus and gnome-keyring for the OS keyring,
+# PostgreSQL 15 and openssl for the team vault's server tests), the npm packages,
 # and the cargo tools. Idempotent: only what is missing is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential pkg-config libdbus-1-dev libwebkit2gtk-4.1-dev
   dbus dbus-x11 gnome-keyring sqlite3 python3 jq
-  xvfb xauth webkit2gtk-driver imagemagick x11-utils xclip desktop-file-utils lintian)
+  xvfb xauth webkit2gtk-driver imagemagick x11-utils xclip desktop-file-utils lintian
+  postgresql-15 openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -39,6 +39,8 @@ pub mod settings;
 pub mod snapshots;
 pub mod spreadsheet;
 mod store;
+#[cfg(feature = "team")]
+pub mod team;
 #[cfg(feature = "http")]
 pub mod test_request;
 pub mod text;

@@ -1,0 +1,231 @@
+//! Where a team vault lives and how to reach it: a PostgreSQL URL, always over TLS.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use postgres::config::{Host, SslMode};
+use postgres::Config;
+use rustls::pki_types::pem::PemObject;
+use zeroize::Zeroizing;
+
+use super::Server;
+use crate::error::{Error, Result};
+
+/// How long connecting may take before the server counts as unreachable (offline).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A team server's address, as `postgres://[user[:password]@]host[:port]/database`
+/// with libpq's `sslrootcert=FILE` to trust one certificate authority instead of the
+/// system's. TLS is always required and the server's name always verified: an
+/// `sslmode` that would allow less is refused.
+#[derive(Clone)]
+pub struct ServerUrl {
+    config: Config,
+    ca: Option<PathBuf>,
+}
+
+impl ServerUrl {
+    pub fn parse(url: &str) -> Result<ServerUrl> {
+        let bad = |why: &str| Error::invalid(format!("team server URL: {why}"));
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(bad("it starts with postgres://"));
+        }
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut ca = None;
+        let mut kept = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            match k {
+                "sslrootcert" => {
+                    let path = percent_encoding::percent_decode_str(v)
+                        .decode_utf8()
+                        .map_err(|_| bad("sslrootcert is not UTF-8"))?;
+                    ca = Some(PathBuf::from(path.as_ref()));
+                }
+                "sslmode" if matches!(v, "require" | "verify-ca" | "verify-full") => {}
+                "sslmode" => {
+                    return Err(bad(
+                        "a team vault is reached over TLS only (sslmode=verify-full)",
+                    ))
+                }
+                "application_name" | "connect_timeout" | "options" => kept.push(pair),
+                _ => return Err(bad(&format!("unknown parameter '{k}'"))),
+            }
+        }
+        let plain = if kept.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}?{}", kept.join("&"))
+        };
+        let mut config = Config::from_str(&plain).map_err(|_| bad("not a PostgreSQL URL"))?;
+        if config.get_hosts().is_empty() || config.get_dbname().is_none() {
+            return Err(bad("it names a host and a database"));
+        }
+        if config
+            .get_hosts()
+            .iter()
+            .any(|h| !matches!(h, Host::Tcp(_)))
+        {
+            return Err(bad("the host is a name or an address, not a socket path"));
+        }
+        config.ssl_mode(SslMode::Require);
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("coffer");
+        }
+        Ok(ServerUrl { config, ca })
+    }
+
+    /// The same server, logged in as `user` with `password`.
+    pub fn with_login(&self, user: &str, password: &str) -> ServerUrl {
+        let mut config = self.config.clone();
+        config.user(user);
+        config.password(password);
+        ServerUrl {
+            config,
+            ca: self.ca.clone(),
+        }
+    }
+
+    /// The address without user or password, for messages and `team status`.
+    pub fn display(&self) -> String {
+        let host = match self.config.get_hosts().first() {
+            Some(Host::Tcp(h)) => h.clone(),
+            _ => String::new(),
+        };
+        let port = self.config.get_ports().first().copied().unwrap_or(5432);
+        let db = self.config.get_dbname().unwrap_or("");
+        format!("postgres://{host}:{port}/{db}")
+    }
+
+    pub fn user(&self) -> Option<&str> {
+        self.config.get_user()
+    }
+
+    /// Connects over TLS, checking the server's certificate against `sslrootcert` or
+    /// the system's roots.
+    pub fn connect(&self) -> Result<Server> {
+        let tls = tls_config(self.ca.as_deref())?;
+        let connector = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
+        let client = self
+            .config
+            .connect(connector)
+            .map_err(|e| unreachable(self, &e))?;
+        Ok(Server::new(client))
+    }
+}
+
+/// A failure to connect, said without the password (PostgreSQL's messages never hold
+/// it; the URL is shown without it).
+fn unreachable(url: &ServerUrl, e: &postgres::Error) -> Error {
+    if let Some(db) = e.as_db_error() {
+        // 28P01 wrong password, 28000 no such login or not allowed: one message.
+        if db.code().code().starts_with("28") {
+            return Error::Auth(format!(
+                "the team server at {} refused this login (removed from the team, or not joined yet)",
+                url.display()
+            ));
+        }
+        return Error::Io(format!(
+            "team server at {}: {}",
+            url.display(),
+            db.message()
+        ));
+    }
+    // The cause chain (rustls names certificate problems there).
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        detail.push_str(": ");
+        detail.push_str(&s.to_string());
+        source = s.source();
+    }
+    let why = if detail.contains("certificate") || detail.contains("Certificate") {
+        "its TLS certificate is not trusted (give the authority with sslrootcert=FILE)"
+    } else if detail.contains("timed out") || detail.contains("timeout") {
+        "no answer in time"
+    } else {
+        "cannot connect"
+    };
+    Error::Io(format!(
+        "team server at {} is unreachable: {why}",
+        url.display()
+    ))
+}
+
+fn tls_config(ca: Option<&Path>) -> Result<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    match ca {
+        Some(path) => {
+            let pem = Zeroizing::new(std::fs::read(path).map_err(|e| {
+                Error::Io(format!(
+                    "cannot read the certificate authority {}: {e}",
+                    path.display()
+                ))
+            })?);
+            let certs = rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|_| {
+                    Error::invalid(format!("{} is not a PEM certificate", path.display()))
+                })?;
+            if certs.is_empty() {
+                return Err(Error::invalid(format!(
+                    "{} holds no certificate",
+                    path.display()
+                )));
+            }
+            for cert in certs {
+                roots.add(cert).map_err(|_| {
+                    Error::invalid(format!("{} is not a usable certificate", path.display()))
+                })?;
+            }
+        }
+        None => {
+            let found = rustls_native_certs::load_native_certs();
+            for cert in found.certs {
+                // A malformed system certificate is skipped, as every TLS client does.
+                let _ = roots.add(cert);
+            }
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|_| Error::Io("TLS is not available".into()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_is_required_and_the_password_never_shows() {
+        let url = ServerUrl::parse(
+            "postgres://admin:hunter2@db.example:5433/coffer?sslmode=verify-full&sslrootcert=/tmp/ca%20x.crt",
+        )
+        .unwrap();
+        assert_eq!(url.display(), "postgres://db.example:5433/coffer");
+        assert_eq!(url.ca.as_deref(), Some(Path::new("/tmp/ca x.crt")));
+        assert_eq!(url.user(), Some("admin"));
+        for weak in ["disable", "allow", "prefer"] {
+            let err = ServerUrl::parse(&format!("postgres://h/db?sslmode={weak}"))
+                .err()
+                .unwrap();
+            assert!(err.to_string().contains("TLS only"), "{err}");
+        }
+        for bad in [
+            "mysql://h/db",
+            "postgres://h/db?sslcert=x",
+            "postgres:///db?host=/run/postgresql",
+            "postgres://h",
+        ] {
+            assert!(ServerUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

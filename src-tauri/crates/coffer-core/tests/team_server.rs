@@ -1,0 +1,627 @@
+//! The team server's schema against a real PostgreSQL 15, tried as each member, as a
+//! member of another workspace, as a removed member and as the database administrator.
+//!
+//! Run beside a throw-away server: `bash tests/pg/with-postgres.sh cargo nextest run
+//! -p coffer-core --test team_server` (`.ci/run` does).
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use coffer_core::access::{Capability, Role};
+use coffer_core::team::{scram_verifier, Change, Event, Record, SchemaState, Server, ServerUrl};
+use coffer_core::{Error, ErrorCode};
+
+/// The superuser URL the harness exported.
+fn admin_url() -> String {
+    std::env::var("COFFER_TEST_PG")
+        .expect("these tests need a PostgreSQL server: run them under tests/pg/with-postgres.sh")
+}
+
+/// The administrator's own connection over the local socket, for set-up and for
+/// playing the database administrator who edits rows.
+fn dba(db: &str) -> postgres::Client {
+    let url = admin_url();
+    let base = url.split('?').next().unwrap();
+    let mut config = postgres::Config::from_str(base).unwrap();
+    config.host_path(std::env::var("COFFER_TEST_PG_SOCKET").unwrap());
+    config.dbname(db);
+    config.connect(postgres::NoTls).unwrap()
+}
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh database of its own for one test, and its URL as the administrator.
+fn fresh_database() -> (String, ServerUrl) {
+    let name = format!(
+        "t_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    dba("postgres")
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let url = admin_url().replacen("/postgres?", &format!("/{name}?"), 1);
+    (name, ServerUrl::parse(&url).unwrap())
+}
+
+fn login_name(member: i64) -> String {
+    format!(
+        "coffer_m_{:016x}",
+        (std::process::id() as u64) << 32 | member as u64
+    )
+}
+
+fn password(member: i64) -> String {
+    format!("test password of member {member}")
+}
+
+fn connect_as(url: &ServerUrl, member: i64) -> Result<Server, Error> {
+    url.with_login(&login_name(member), &password(member))
+        .connect()
+}
+
+fn record(kind: &str, key: &str, project: i64, body: Option<&str>) -> Change {
+    Change {
+        kind: kind.into(),
+        key: key.into(),
+        project,
+        private_to: None,
+        about: None,
+        expect: None,
+        body: body.map(|b| b.as_bytes().to_vec()),
+    }
+}
+
+fn code(r: Result<impl Sized, Error>) -> Option<ErrorCode> {
+    r.err().map(|e| e.code())
+}
+
+const ROOT: i64 = 1;
+const ADMIN: i64 = 2;
+const DEV: i64 = 3;
+const VIEWER: i64 = 4;
+const AUDITOR: i64 = 5;
+const OTHER_TENANT: i64 = 6;
+const PROJECT_ADMIN: i64 = 7;
+const WS: i64 = 10;
+const OTHER_WS: i64 = 20;
+const PAYMENTS: i64 = 100;
+const BILLING: i64 = 200;
+
+/// A team vault with the root owner, workspace 10 (projects 100 and 200) with one member
+/// per role, a project-only admin of 100, and workspace 20 owned by another tenant.
+struct Team {
+    db: String,
+    url: ServerUrl,
+}
+
+impl Team {
+    fn new() -> Team {
+        let (db, url) = fresh_database();
+        let mut admin = url.connect().unwrap();
+        assert_eq!(admin.migrate().unwrap(), 1);
+        admin
+            .bootstrap(ROOT, &login_name(ROOT), &scram_verifier(&password(ROOT)))
+            .unwrap();
+        let mut root = connect_as(&url, ROOT).unwrap();
+        root.create_workspace(WS).unwrap();
+        for m in [ADMIN, DEV, VIEWER, AUDITOR, OTHER_TENANT, PROJECT_ADMIN] {
+            root.add_login(m, &login_name(m), &scram_verifier(&password(m)))
+                .unwrap();
+        }
+        let grants = [
+            (ADMIN, 0, "admin"),
+            (DEV, 0, "developer"),
+            (VIEWER, 0, "viewer"),
+            (AUDITOR, 0, "auditor"),
+            (PROJECT_ADMIN, PAYMENTS, "admin"),
+        ];
+        let changes: Vec<Change> = grants
+            .iter()
+            .map(|(m, p, role)| record("grant", &format!("{m}:{p}"), 0, Some(role)))
+            .collect();
+        root.commit(WS, &changes, &[]).unwrap();
+        let mut other = connect_as(&url, OTHER_TENANT).unwrap();
+        other.create_workspace(OTHER_WS).unwrap();
+        other
+            .commit(
+                OTHER_WS,
+                &[record(
+                    "secret",
+                    "acme/API_KEY",
+                    300,
+                    Some("acme's metadata"),
+                )],
+                &[],
+            )
+            .unwrap();
+        root.commit(
+            WS,
+            &[
+                record("project", "payments", PAYMENTS, Some("payments")),
+                record("project", "billing", BILLING, Some("billing")),
+                record("secret", "payments/DB_URL", PAYMENTS, Some("meta")),
+                record(
+                    "version",
+                    "payments/DB_URL/prod/1",
+                    PAYMENTS,
+                    Some("sealed-1"),
+                ),
+                record("secret", "billing/TOKEN", BILLING, Some("meta")),
+                Change {
+                    private_to: Some(DEV),
+                    ..record("env_key_seal", "prod/1/3", PAYMENTS, Some("sealed to dev"))
+                },
+            ],
+            &[Event {
+                prev: None,
+                hash: vec![1; 32],
+                body: b"secret.set".to_vec(),
+            }],
+        )
+        .unwrap();
+        // Vault-wide records about each member (their public keys).
+        let about: Vec<Change> = [ROOT, ADMIN, DEV, OTHER_TENANT]
+            .iter()
+            .map(|m| Change {
+                about: Some(*m),
+                ..record("member_pk", &m.to_string(), 0, Some("public keys"))
+            })
+            .collect();
+        root.commit(0, &about, &[]).unwrap();
+        Team { db, url }
+    }
+
+    fn as_member(&self, m: i64) -> Server {
+        connect_as(&self.url, m).unwrap()
+    }
+
+    fn keys(&self, m: i64, scope: i64) -> BTreeSet<String> {
+        self.as_member(m)
+            .pull(scope, 0)
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.body.is_some())
+            .map(|r| format!("{}:{}", r.kind, r.key))
+            .collect()
+    }
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn the_schema_applies_once_even_when_two_clients_create_it_at_once() {
+    let (_, url) = fresh_database();
+    assert_eq!(
+        url.connect().unwrap().schema_state().unwrap(),
+        SchemaState::Empty
+    );
+    let applied: Vec<usize> = std::thread::scope(|s| {
+        let a = s.spawn(|| url.connect().unwrap().migrate().unwrap());
+        let b = s.spawn(|| url.connect().unwrap().migrate().unwrap());
+        vec![a.join().unwrap(), b.join().unwrap()]
+    });
+    assert_eq!(applied.iter().sum::<usize>(), 1, "{applied:?}");
+    let mut again = url.connect().unwrap();
+    assert_eq!(again.migrate().unwrap(), 0);
+    assert_eq!(again.schema_state().unwrap(), SchemaState::Current);
+}
+
+#[test]
+fn a_schema_newer_than_this_build_is_read_only_and_says_upgrade() {
+    let team = Team::new();
+    dba(&team.db)
+        .batch_execute("INSERT INTO coffer.migrations (version, by_coffer) VALUES (99, 'future')")
+        .unwrap();
+    let mut dev = team.as_member(DEV);
+    let state = dev.schema_state().unwrap();
+    assert_eq!(state, SchemaState::Newer { found: 99 });
+    assert!(!state.writable());
+    let err = team.url.connect().unwrap().migrate().unwrap_err();
+    assert!(err.to_string().contains("upgrade Coffer"), "{err}");
+}
+
+#[test]
+fn only_tls_with_a_trusted_certificate_connects() {
+    let url = admin_url();
+    let err = ServerUrl::parse(&url.replace("sslmode=verify-full", "sslmode=disable"))
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("TLS only"), "{err}");
+    // Without the harness's authority, the self-signed certificate is not trusted.
+    let untrusted = url.split("&sslrootcert").next().unwrap();
+    let err = ServerUrl::parse(untrusted)
+        .unwrap()
+        .connect()
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("not trusted"), "{err}");
+    assert!(!err.to_string().contains(password_in(&url)), "{err}");
+    // The server itself has no line for a connection without TLS.
+    let ok = ServerUrl::parse(&url).unwrap().connect();
+    assert!(ok.is_ok());
+}
+
+fn password_in(url: &str) -> &str {
+    let after = url.split_once("coffer_admin:").unwrap().1;
+    after.split_once('@').unwrap().0
+}
+
+#[test]
+fn the_servers_role_matrix_is_the_one_of_access_rs() {
+    let team = Team::new();
+    let mut db = dba(&team.db);
+    for role in Role::ALL {
+        for cap in Capability::ALL {
+            let allows: bool = db
+                .query_one(
+                    "SELECT coffer.role_allows($1, $2)",
+                    &[&role.as_str(), &cap.as_str()],
+                )
+                .unwrap()
+                .get(0);
+            assert_eq!(allows, role.allows(cap), "{role} {}", cap.as_str());
+        }
+    }
+}
+
+#[test]
+fn each_member_reads_only_their_workspaces_projects_and_envelopes() {
+    let team = Team::new();
+    let everything = set(&[
+        "grant:2:0",
+        "grant:3:0",
+        "grant:4:0",
+        "grant:5:0",
+        "grant:7:100",
+        "project:billing",
+        "project:payments",
+        "secret:billing/TOKEN",
+        "secret:payments/DB_URL",
+        "version:payments/DB_URL/prod/1",
+    ]);
+    for m in [ROOT, ADMIN, VIEWER, AUDITOR] {
+        assert_eq!(team.keys(m, WS), everything, "member {m}");
+    }
+    let mut dev_sees = everything.clone();
+    dev_sees.insert("env_key_seal:prod/1/3".into());
+    assert_eq!(team.keys(DEV, WS), dev_sees);
+    // A project-only grant: that project's rows and the workspace's own, not billing.
+    assert_eq!(
+        team.keys(PROJECT_ADMIN, WS),
+        set(&[
+            "grant:2:0",
+            "grant:3:0",
+            "grant:4:0",
+            "grant:5:0",
+            "grant:7:100",
+            "project:payments",
+            "secret:payments/DB_URL",
+            "version:payments/DB_URL/prod/1",
+        ])
+    );
+    // Another tenant: workspace 10 does not exist for them, nor its members.
+    assert!(team.keys(OTHER_TENANT, WS).is_empty());
+    let mut other = team.as_member(OTHER_TENANT);
+    assert_eq!(other.heads().unwrap(), vec![(0, 1), (OTHER_WS, 1)]);
+    assert_eq!(team.keys(OTHER_TENANT, 0), set(&["member_pk:6"]));
+    for m in [ADMIN, DEV, VIEWER] {
+        assert!(team.keys(m, OTHER_WS).is_empty(), "member {m}");
+        let scopes: Vec<i64> = team
+            .as_member(m)
+            .heads()
+            .unwrap()
+            .iter()
+            .map(|h| h.0)
+            .collect();
+        assert_eq!(scopes, vec![0, WS], "member {m}");
+        assert_eq!(
+            team.keys(m, 0),
+            set(&["member_pk:1", "member_pk:2", "member_pk:3"]),
+            "member {m}"
+        );
+    }
+    // The audit trail: those who may audit.
+    for (m, sees) in [
+        (ROOT, 1),
+        (AUDITOR, 1),
+        (ADMIN, 0),
+        (DEV, 0),
+        (VIEWER, 0),
+        (OTHER_TENANT, 0),
+    ] {
+        assert_eq!(
+            team.as_member(m).events(WS, 0).unwrap().len(),
+            sees,
+            "member {m}"
+        );
+    }
+}
+
+#[test]
+fn members_write_only_through_the_functions_and_only_what_their_role_may() {
+    let team = Team::new();
+    // No member writes a table directly, whatever their role.
+    for m in [ROOT, ADMIN, DEV, OTHER_TENANT] {
+        let mut s = team.as_member(m);
+        for sql in [
+            "INSERT INTO coffer.access (member_id, scope, project_id, role) VALUES (4, 10, 0, 'owner')",
+            "UPDATE coffer.access SET role = 'owner'",
+            "UPDATE coffer.records SET body = 'x'",
+            "DELETE FROM coffer.events",
+            "UPDATE coffer.members SET root = true",
+            "UPDATE coffer.heads SET seq = 0",
+            "INSERT INTO coffer.kinds VALUES ('evil', 'list', true)",
+        ] {
+            let err = raw(&team, m, sql);
+            assert!(err.contains("permission denied"), "member {m}: {sql}: {err}");
+        }
+        drop(s.heads());
+    }
+    let version = |n: u32| {
+        record(
+            "version",
+            &format!("payments/DB_URL/prod/{n}"),
+            PAYMENTS,
+            Some("sealed"),
+        )
+    };
+    let billing = record("version", "billing/TOKEN/prod/1", BILLING, Some("sealed"));
+    let grant = record("grant", "4:0", 0, Some("owner"));
+    let cases: Vec<(i64, Change, Option<ErrorCode>)> = vec![
+        (ADMIN, version(2), None),
+        (PROJECT_ADMIN, version(3), None),
+        (ROOT, version(4), None),
+        (DEV, version(5), Some(ErrorCode::Denied)),
+        (VIEWER, version(5), Some(ErrorCode::Denied)),
+        (AUDITOR, version(5), Some(ErrorCode::Denied)),
+        (OTHER_TENANT, version(5), Some(ErrorCode::Denied)),
+        (PROJECT_ADMIN, billing.clone(), Some(ErrorCode::Denied)),
+        (ADMIN, billing, None),
+        // Granting needs manage: an admin cannot make a viewer an owner.
+        (ADMIN, grant.clone(), Some(ErrorCode::Denied)),
+        (PROJECT_ADMIN, grant, Some(ErrorCode::Denied)),
+        // Workspace rows need manage over the whole workspace.
+        (
+            PROJECT_ADMIN,
+            record("project", "payments", 0, Some("renamed")),
+            Some(ErrorCode::Denied),
+        ),
+        // Vault-wide: the root owner, or a manager for members.
+        (
+            DEV,
+            Change {
+                about: Some(DEV),
+                ..record("member_pk", "3", 0, Some("my new keys"))
+            },
+            Some(ErrorCode::Denied),
+        ),
+        (
+            ADMIN,
+            record("vault", "root", 0, Some("forged root")),
+            Some(ErrorCode::Denied),
+        ),
+        // Unknown kinds are refused.
+        (
+            ROOT,
+            record("rootkit", "x", 0, Some("x")),
+            Some(ErrorCode::Invalid),
+        ),
+    ];
+    for (m, change, want) in cases {
+        let scope = if change.kind == "member_pk" || change.kind == "vault" {
+            0
+        } else {
+            WS
+        };
+        let got = code(
+            team.as_member(m)
+                .commit(scope, std::slice::from_ref(&change), &[]),
+        );
+        assert_eq!(
+            got, want,
+            "member {m} writing {} {}",
+            change.kind, change.key
+        );
+    }
+    // Moving a record does not launder it: a payments admin cannot take over billing's
+    // secret by naming their own project.
+    let mut pa = team.as_member(PROJECT_ADMIN);
+    let seq = seq_of(&mut team.as_member(ROOT), WS, "secret", "billing/TOKEN");
+    let moved = Change {
+        expect: Some(seq),
+        ..record("secret", "billing/TOKEN", PAYMENTS, Some("mine now"))
+    };
+    assert_eq!(code(pa.commit(WS, &[moved], &[])), Some(ErrorCode::Denied));
+    // Another member's private envelope is not a writer's to replace.
+    let seq = seq_of(&mut team.as_member(DEV), WS, "env_key_seal", "prod/1/3");
+    let stolen = Change {
+        expect: Some(seq),
+        private_to: None,
+        ..record(
+            "env_key_seal",
+            "prod/1/3",
+            PAYMENTS,
+            Some("sealed to the admin"),
+        )
+    };
+    assert_eq!(
+        code(team.as_member(ADMIN).commit(WS, &[stolen], &[])),
+        Some(ErrorCode::Denied)
+    );
+    // Deleting what `write` writes needs `delete`: the admin may, nobody else below.
+    let seq = seq_of(
+        &mut team.as_member(ROOT),
+        WS,
+        "version",
+        "payments/DB_URL/prod/1",
+    );
+    let gone = Change {
+        expect: Some(seq),
+        ..record("version", "payments/DB_URL/prod/1", PAYMENTS, None)
+    };
+    assert_eq!(
+        code(
+            team.as_member(DEV)
+                .commit(WS, std::slice::from_ref(&gone), &[])
+        ),
+        Some(ErrorCode::Denied)
+    );
+    assert_eq!(code(team.as_member(ADMIN).commit(WS, &[gone], &[])), None);
+    // The root owner's grant is what the server enforces next: the viewer may now write.
+    let mut root = team.as_member(ROOT);
+    let seq = seq_of(&mut root, WS, "grant", "4:0");
+    root.commit(
+        WS,
+        &[Change {
+            expect: Some(seq),
+            ..record("grant", "4:0", 0, Some("admin"))
+        }],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        code(team.as_member(VIEWER).commit(WS, &[version(9)], &[])),
+        None
+    );
+}
+
+/// Runs `sql` as member `m` straight on the tables; returns the error it met.
+fn raw(team: &Team, m: i64, sql: &str) -> String {
+    let url = admin_url().replacen("/postgres?", &format!("/{}?", team.db), 1);
+    let url = url.replacen("coffer_admin:", "", 1);
+    let base = url.split('?').next().unwrap();
+    let mut config = postgres::Config::from_str(base).unwrap();
+    config.user(&login_name(m));
+    config.password(password(m));
+    config.host_path(std::env::var("COFFER_TEST_PG_SOCKET").unwrap());
+    config.dbname(&team.db);
+    let mut c = config.connect(postgres::NoTls).unwrap();
+    match c.batch_execute(sql) {
+        Ok(()) => "it worked".into(),
+        Err(e) => e
+            .as_db_error()
+            .map(|d| d.message().to_string())
+            .unwrap_or(e.to_string()),
+    }
+}
+
+fn seq_of(s: &mut Server, scope: i64, kind: &str, key: &str) -> i64 {
+    s.pull(scope, 0)
+        .unwrap()
+        .into_iter()
+        .find(|r: &Record| r.kind == kind && r.key == key)
+        .unwrap_or_else(|| panic!("{kind} {key} not visible"))
+        .seq
+}
+
+#[test]
+fn a_stale_write_or_a_moved_trail_is_a_conflict_and_lands_nothing() {
+    let team = Team::new();
+    let mut a = team.as_member(ADMIN);
+    let mut b = team.as_member(ROOT);
+    let seq = seq_of(&mut a, WS, "secret", "payments/DB_URL");
+    let edit = |text: &str| Change {
+        expect: Some(seq),
+        ..record("secret", "payments/DB_URL", PAYMENTS, Some(text))
+    };
+    let first = a.commit(WS, &[edit("from a")], &[]).unwrap();
+    let err = b.commit(WS, &[edit("from b")], &[]).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict, "{err}");
+    // Creating what exists is a conflict too (two rotations to the same number).
+    let again = record(
+        "version",
+        "payments/DB_URL/prod/1",
+        PAYMENTS,
+        Some("sealed again"),
+    );
+    assert_eq!(code(b.commit(WS, &[again], &[])), Some(ErrorCode::Conflict));
+    // An event that does not follow the chain's head: nothing of its commit lands.
+    let stale = Event {
+        prev: None,
+        hash: vec![2; 32],
+        body: b"x".to_vec(),
+    };
+    let with_record = record("secret", "payments/NEW", PAYMENTS, Some("meta"));
+    let err = b.commit(WS, &[with_record], &[stale]).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict);
+    assert!(!team.keys(ROOT, WS).contains("secret:payments/NEW"));
+    let next = Event {
+        prev: Some(vec![1; 32]),
+        hash: vec![2; 32],
+        body: b"y".to_vec(),
+    };
+    let n = b.commit(WS, &[], &[next]).unwrap();
+    assert_eq!(n, first + 1, "sequence numbers are contiguous");
+    let body = a
+        .pull(WS, 0)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.key == "payments/DB_URL")
+        .unwrap();
+    assert_eq!(body.body.as_deref(), Some(&b"from a"[..]));
+}
+
+#[test]
+fn a_commit_is_announced_on_its_workspace_channel_with_its_number_alone() {
+    let team = Team::new();
+    let mut listener = team.as_member(DEV);
+    listener.listen(WS).unwrap();
+    let mut writer = team.as_member(ADMIN);
+    let started = Instant::now();
+    let n = writer
+        .commit(
+            WS,
+            &[record("secret", "payments/LIVE", PAYMENTS, Some("meta"))],
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        listener.next_commit(Duration::from_secs(2)).unwrap(),
+        Some(n)
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+    // Another tenant cannot even find the channel.
+    let err = team.as_member(OTHER_TENANT).listen(WS).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::NotFound);
+}
+
+#[test]
+fn a_removed_member_is_cut_off_at_once_and_their_envelopes_are_gone() {
+    let team = Team::new();
+    let mut dev = team.as_member(DEV);
+    assert!(team.keys(DEV, WS).contains("env_key_seal:prod/1/3"));
+    let mut root = team.as_member(ROOT);
+    // A viewer cannot remove anyone; the admin has no manage either.
+    assert_eq!(
+        code(team.as_member(VIEWER).remove_member(DEV)),
+        Some(ErrorCode::Denied)
+    );
+    assert_eq!(
+        code(team.as_member(ADMIN).remove_member(DEV)),
+        Some(ErrorCode::Denied)
+    );
+    let started = Instant::now();
+    root.remove_member(DEV).unwrap();
+    // The open session is ended by the server.
+    assert!(!dev.is_alive());
+    assert!(started.elapsed() < Duration::from_secs(1));
+    let err = connect_as(&team.url, DEV).err().unwrap();
+    assert_eq!(err.code(), ErrorCode::Auth, "{err}");
+    // Their key envelope is gone from the server (as the administrator sees it).
+    let left: Option<Vec<u8>> = dba(&team.db)
+        .query_one(
+            "SELECT body FROM coffer.records WHERE key = 'prod/1/3'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, None);
+    assert!(!team.keys(ROOT, WS).contains("env_key_seal:prod/1/3"));
+    // The root owner cannot be removed.
+    assert_eq!(code(root.remove_member(ROOT)), Some(ErrorCode::Denied));
+}
