@@ -109,7 +109,10 @@ mod tests {
         };
         let debug = format!("{created:?}");
         assert!(debug.contains("alice"), "members stay visible: {debug}");
-        assert!(!debug.contains("abandon"), "CreatedVault shows the words: {debug}");
+        assert!(
+            !debug.contains("abandon"),
+            "CreatedVault shows the words: {debug}"
+        );
         assert_redacted("CreatedVault", debug);
     }
 }
