@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "get_settings",
     "set_setting",
     "note_activity",
+    "auto_lock_limit",
     "save_audit_events",
     "recovery_key_status",
     "replace_recovery_key",

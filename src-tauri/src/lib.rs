@@ -47,6 +47,7 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
         vault::get_settings,
         vault::set_setting,
         vault::note_activity,
+        vault::auto_lock_limit,
         recovery::recovery_key_status,
         recovery::replace_recovery_key,
         recovery::remove_recovery_key,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use coffer_core::settings::SettingKey;
+use coffer_core::settings::AUTO_LOCK_SHORTEST_MS;
 use coffer_core::Session;
 
 use crate::clipboard::ClipboardGuard;
@@ -95,12 +95,14 @@ impl AppState {
     }
 
     /// How long the session may stay idle before it locks: the shortest auto-lock over
-    /// the member's workspaces (the default while locked or if it cannot be read).
+    /// the member's workspaces. When that cannot be read (a setting that fails its
+    /// signature, a storage error), the shortest allowed delay: not knowing how long to
+    /// wait must lock sooner, never later. (While locked there is nothing to lock.)
     pub fn auto_lock_limit(&self) -> Duration {
         let ms = self
             .peek(|s| s.auto_lock_ms())
-            .unwrap_or_else(|| SettingKey::AutoLock.default_value());
-        Duration::from_millis(ms.max(0) as u64)
+            .unwrap_or(AUTO_LOCK_SHORTEST_MS);
+        Duration::from_millis(ms.max(AUTO_LOCK_SHORTEST_MS) as u64)
     }
 
     /// Drops the session once it has been idle for [`auto_lock_limit`](Self::auto_lock_limit).
@@ -149,6 +151,24 @@ mod tests {
         session.set_setting("payments", "auto-lock", "2m").unwrap();
         state.set(session);
         assert_eq!(state.auto_lock_limit(), Duration::from_secs(120));
+    }
+
+    /// An auto-lock that cannot be read (here: edited in the file without keys, to make
+    /// the lock slower) gives the shortest allowed delay, not the 15-minute default.
+    #[test]
+    fn an_unreadable_auto_lock_falls_back_to_the_shortest_allowed() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = unlocked_state(dir.path(), crate::clipboard::tests::fake().0);
+        state
+            .with(|s| s.set_setting("default", "auto-lock", "30m"))
+            .unwrap();
+        let db = rusqlite::Connection::open(&state.vault_path).unwrap();
+        db.execute(
+            "UPDATE settings SET value = '604800000' WHERE key = 'auto-lock'",
+            [],
+        )
+        .unwrap();
+        assert_eq!(state.auto_lock_limit(), Duration::from_secs(60));
     }
 
     fn unlocked_state(

@@ -36,6 +36,12 @@ export const commands = {
 	 *  so reading a screen without running commands does not lock the vault.
 	 */
 	noteActivity: () => __TAURI_INVOKE<void>("note_activity"),
+	/**
+	 *  How long the app may stay idle before it locks, in milliseconds: the shortest
+	 *  auto-lock over the member's workspaces, or the shortest allowed when that cannot be
+	 *  read. The UI's idle timer uses it, so the screen locks when the keys are dropped.
+	 */
+	autoLockLimit: () => typedError<number, IpcError>(__TAURI_INVOKE("auto_lock_limit")),
 	recoveryKeyStatus: () => typedError<RecoveryKeyStatus, IpcError>(__TAURI_INVOKE("recovery_key_status")),
 	/**
 	 *  Makes a new recovery key, replacing the old one, and hands its words over once.

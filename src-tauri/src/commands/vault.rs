@@ -328,6 +328,16 @@ pub fn note_activity(state: State<'_, AppState>) {
     }
 }
 
+/// How long the app may stay idle before it locks, in milliseconds: the shortest
+/// auto-lock over the member's workspaces, or the shortest allowed when that cannot be
+/// read. The UI's idle timer uses it, so the screen locks when the keys are dropped.
+#[tauri::command]
+#[specta::specta]
+pub fn auto_lock_limit(state: State<'_, AppState>) -> IpcResult<u32> {
+    state.require_unlocked()?;
+    Ok(u32::try_from(state.auto_lock_limit().as_millis()).unwrap_or(u32::MAX))
+}
+
 #[cfg(test)]
 mod tests {
     use super::for_the_app;

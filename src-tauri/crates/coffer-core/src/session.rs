@@ -819,7 +819,10 @@ impl Session {
 
     /// The app's idle delay before it locks this session: the shortest `auto-lock` over
     /// every workspace the member belongs to (the session holds keys for all of them,
-    /// so a workspace asking for a quick lock must not be overridden by another).
+    /// so a workspace asking for a quick lock must not be overridden by another). Each
+    /// setting is checked against its signature, so a row edited without keys to make
+    /// the lock slower is an integrity error (the app then locks after the shortest
+    /// allowed delay), and a value outside the allowed range is brought back into it.
     pub fn auto_lock_ms(&self) -> Result<i64> {
         let key = SettingKey::AutoLock;
         let conn = self.store.conn();
@@ -828,10 +831,10 @@ impl Session {
             let Some(ws) = conn.workspace_by_name(&name)? else {
                 continue;
             };
-            let ms = conn
-                .get_setting(ws.id, key.as_str())?
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| key.default_value());
+            let ms = self.setting(ws.id, key)?.clamp(
+                crate::settings::AUTO_LOCK_SHORTEST_MS,
+                crate::settings::AUTO_LOCK_LONGEST_MS,
+            );
             shortest = Some(shortest.map_or(ms, |s| s.min(ms)));
         }
         Ok(shortest.unwrap_or_else(|| key.default_value()))

@@ -8,6 +8,13 @@ use crate::time_fmt::{format_duration_ms, parse_duration_ms};
 
 const DAY_MS: i64 = 86_400_000;
 
+/// The shortest auto-lock a workspace may ask for, and what the app falls back to when
+/// it cannot read the setting: failing to know how long to wait must lock sooner, not
+/// later.
+pub const AUTO_LOCK_SHORTEST_MS: i64 = 60_000;
+/// The longest auto-lock a workspace may ask for.
+pub const AUTO_LOCK_LONGEST_MS: i64 = 7 * DAY_MS;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SettingKey {
@@ -65,7 +72,7 @@ impl SettingKey {
             }
             SettingKey::AutoLock => {
                 let ms = parse_duration_ms(raw)?;
-                if !(60_000..=7 * DAY_MS).contains(&ms) {
+                if !(AUTO_LOCK_SHORTEST_MS..=AUTO_LOCK_LONGEST_MS).contains(&ms) {
                     return Err(Error::invalid("auto-lock must be between 1m and 7d"));
                 }
                 Ok(ms)

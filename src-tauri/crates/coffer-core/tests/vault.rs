@@ -645,6 +645,23 @@ fn auto_lock_is_the_shortest_over_the_members_workspaces() {
     assert_eq!(owner.auto_lock_ms().unwrap(), 30 * 60_000);
 }
 
+/// A setting edited in the file without keys cannot make the lock slower: reading it
+/// fails as an integrity error (and the app then falls back to the shortest delay).
+#[test]
+fn a_tampered_auto_lock_is_an_integrity_error() {
+    let (fx, mut owner) = Fixture::new();
+    owner.set_setting("default", "auto-lock", "2m").unwrap();
+    let db = rusqlite::Connection::open(&fx.path).unwrap();
+    db.execute(
+        "UPDATE settings SET value = '604800000' WHERE key = 'auto-lock'",
+        [],
+    )
+    .unwrap();
+    let owner = fx.open("alice", OWNER_PASS).unwrap();
+    let e = owner.auto_lock_ms().unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Integrity, "{e}");
+}
+
 /// What code the installation runs is the vault's root owner's to decide: another
 /// tenant's owner holds `manage` in their workspace, and is refused, audited there.
 #[test]

@@ -17,9 +17,8 @@ import { SettingsScreen } from "../settings/SettingsScreen";
 import { SessionContext, type Screen, type Session } from "./session";
 import { Sidebar } from "./Sidebar";
 import { TopBar } from "./TopBar";
+import { useAutoLockLimit } from "./autoLockLimit";
 import { useIdleLock } from "./useIdleLock";
-
-const DEFAULT_AUTO_LOCK_MS = 15 * 60_000;
 
 function preferred(names: string[], current: string | null): string | null {
   if (current && names.includes(current)) return current;
@@ -71,8 +70,9 @@ export function Shell({
   const access = useLoad(() => api.myAccess(scope!), [scopeKey, change], scope !== null);
   const settings = useLoad(() => api.getSettings(workspace!), [workspace, change], workspace !== null);
 
-  const autoLockMs = settings.data?.find((s) => s.key === "auto-lock")?.raw ?? DEFAULT_AUTO_LOCK_MS;
-  useIdleLock(autoLockMs, () => onLock("idle"));
+  // The shortest over every workspace of the member, not the one on screen: the keys
+  // of all of them are dropped together.
+  useIdleLock(useAutoLockLimit(change), () => onLock("idle"));
 
   const navigate = useCallback((s: Screen) => setScreen(s), []);
 
