@@ -625,3 +625,151 @@ fn a_removed_member_is_cut_off_at_once_and_their_envelopes_are_gone() {
     // The root owner cannot be removed.
     assert_eq!(code(root.remove_member(ROOT)), Some(ErrorCode::Denied));
 }
+
+/// 50 clients × 200 random operations at once (compare-and-set writes of a few shared
+/// records, appends to the audit chain, reads): no acknowledged write is lost, every
+/// refusal is a conflict, commit numbers are contiguous and the chain links up.
+#[test]
+fn fifty_concurrent_clients_lose_no_update_and_keep_the_chain() {
+    const CLIENTS: i64 = 50;
+    const OPS: usize = 200;
+    const KEYS: usize = 8;
+    let team = Team::new();
+    let mut root = team.as_member(ROOT);
+    let first = 1000;
+    let mut grants = Vec::new();
+    for c in 0..CLIENTS {
+        let m = first + c;
+        root.add_login(m, &login_name(m), &scram_verifier(&password(m)))
+            .unwrap();
+        grants.push(record("grant", &format!("{m}:0"), 0, Some("owner")));
+    }
+    root.commit(WS, &grants, &[]).unwrap();
+    let base = root
+        .heads()
+        .unwrap()
+        .into_iter()
+        .find(|h| h.0 == WS)
+        .unwrap()
+        .1;
+
+    // What each client saw acknowledged: (key, expected seq, new seq, body) and events.
+    type Acked = (
+        Vec<(String, Option<i64>, i64, String)>,
+        Vec<(i64, Vec<u8>)>,
+        usize,
+    );
+    let started = Instant::now();
+    let results: Vec<Acked> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                let team = &team;
+                s.spawn(move || {
+                    let mut server = team.as_member(first + c);
+                    let mut rng = (c as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                    let mut next = move || {
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        rng
+                    };
+                    let (mut writes, mut events, mut conflicts) = (Vec::new(), Vec::new(), 0);
+                    // The newest event this client has read, and its commit.
+                    let (mut head, mut head_seq) = (None, 0);
+                    for op in 0..OPS {
+                        let key = format!("payments/SHARED_{}", next() as usize % KEYS);
+                        let body = format!("client {c} op {op}");
+                        let (changes, evs) = if next() % 3 == 0 {
+                            // Append onto the head this client knows of.
+                            if let Some(e) = server.events(WS, head_seq).unwrap().last() {
+                                head = Some(e.hash.clone());
+                                head_seq = e.seq;
+                            }
+                            let mut hash = [0u8; 32];
+                            hash[..8].copy_from_slice(&(c as u64).to_le_bytes());
+                            hash[8..16].copy_from_slice(&(op as u64).to_le_bytes());
+                            (
+                                vec![],
+                                vec![Event {
+                                    prev: head.clone(),
+                                    hash: hash.to_vec(),
+                                    body: body.clone().into_bytes(),
+                                }],
+                            )
+                        } else {
+                            let seen = server.get(WS, "secret", &key).unwrap().map(|r| r.seq);
+                            let change = Change {
+                                expect: seen,
+                                ..record("secret", &key, PAYMENTS, Some(&body))
+                            };
+                            (vec![change], vec![])
+                        };
+                        match server.commit(WS, &changes, &evs) {
+                            Ok(seq) => {
+                                if let Some(ch) = changes.first() {
+                                    writes.push((ch.key.clone(), ch.expect, seq, body));
+                                } else {
+                                    events.push((seq, evs[0].hash.clone()));
+                                }
+                            }
+                            Err(e) => {
+                                assert_eq!(e.code(), ErrorCode::Conflict, "{e}");
+                                conflicts += 1;
+                            }
+                        }
+                    }
+                    (writes, events, conflicts)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let elapsed = started.elapsed();
+    let mut writes: Vec<_> = results.iter().flat_map(|r| r.0.clone()).collect();
+    let events: Vec<_> = results.iter().flat_map(|r| r.1.clone()).collect();
+    let conflicts: usize = results.iter().map(|r| r.2).sum();
+    let committed = writes.len() + events.len();
+    assert_eq!(committed + conflicts, CLIENTS as usize * OPS);
+    eprintln!(
+        "{committed} commits and {conflicts} conflicts in {elapsed:?}: {:.0} committed writes/s",
+        committed as f64 / elapsed.as_secs_f64()
+    );
+
+    // Contiguous: every acknowledged commit has its own number, and they fill the range.
+    let mut seqs: Vec<i64> = writes
+        .iter()
+        .map(|w| w.2)
+        .chain(events.iter().map(|e| e.0))
+        .collect();
+    seqs.sort_unstable();
+    let want: Vec<i64> = (base + 1..=base + committed as i64).collect();
+    assert_eq!(seqs, want);
+    // No lost update: per record, each acknowledged write expected the one before it,
+    // and what the record holds now is the last of them.
+    writes.sort_by_key(|w| w.2);
+    let now = root.pull(WS, 0).unwrap();
+    for k in 0..KEYS {
+        let key = format!("payments/SHARED_{k}");
+        let mut prev = None;
+        let mut last = None;
+        for (_, expect, seq, body) in writes.iter().filter(|w| w.0 == key) {
+            assert_eq!(
+                *expect, prev,
+                "{key}: a write acknowledged over another one"
+            );
+            prev = Some(*seq);
+            last = Some(body.clone());
+        }
+        let held = now
+            .iter()
+            .find(|r| r.key == key)
+            .map(|r| r.body.clone().unwrap());
+        assert_eq!(held, last.map(String::into_bytes), "{key}");
+    }
+    // The chain: the server's events, in order, each naming the one before.
+    let stored = root.events(WS, 0).unwrap();
+    assert_eq!(stored.len(), events.len() + 1);
+    for pair in stored.windows(2) {
+        assert_eq!(pair[1].prev.as_ref(), Some(&pair[0].hash));
+    }
+}

@@ -165,6 +165,27 @@ impl Server {
             .collect())
     }
 
+    /// One record of `scope`, if this member may read it.
+    pub fn get(&mut self, scope: i64, kind: &str, key: &str) -> Result<Option<Record>> {
+        let row = self
+            .client
+            .query_opt(
+                "SELECT kind, key, project_id, private_to, about, seq, body
+                 FROM coffer.records WHERE scope = $1 AND kind = $2 AND key = $3",
+                &[&scope, &kind, &key],
+            )
+            .map_err(sql_error)?;
+        Ok(row.map(|r| Record {
+            kind: r.get(0),
+            key: r.get(1),
+            project: r.get(2),
+            private_to: r.get(3),
+            about: r.get(4),
+            seq: r.get(5),
+            body: r.get(6),
+        }))
+    }
+
     /// The audit events of `scope` after sequence `since` (for those who may audit).
     pub fn events(&mut self, scope: i64, since: i64) -> Result<Vec<StoredEvent>> {
         let rows = self
