@@ -20,6 +20,7 @@ mod output;
 mod permissions;
 mod recovery;
 mod support;
+mod team;
 mod use_check;
 mod use_files;
 mod use_masking;

@@ -138,6 +138,9 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         to: Option<PathBuf>,
     },
+    /// Share the vault through a PostgreSQL server (a team vault)
+    #[command(subcommand)]
+    Team(TeamCmd),
     /// The snapshots kept beside the vault, newest first (one before each schema
     /// upgrade and at the first write of each day)
     Snapshots {
@@ -347,6 +350,26 @@ pub enum SettingsCmd {
     Get { key: Option<String> },
     /// Change a setting (needs manage)
     Set { key: String, value: String },
+}
+
+#[derive(Subcommand)]
+pub enum TeamCmd {
+    /// Move this vault onto an empty PostgreSQL database (the vault's owner; the URL's
+    /// login must be able to create schemas and roles there; its password from the URL
+    /// or PGPASSWORD). This file stays this machine's copy.
+    #[command(
+        after_help = "URL: postgres://USER@HOST[:PORT]/DATABASE, always over TLS; add ?sslrootcert=FILE to trust
+                      the authority that signed the server's certificate instead of the system's.
+                      The server receives sealed values, sealed keys, signed rows and the signed trail:
+                      never a value or a private key in the clear."
+    )]
+    Create {
+        #[arg(value_name = "URL")]
+        url: String,
+    },
+    /// The team server: online or not, its schema, sequence numbers here and there,
+    /// what waits to be pushed
+    Status,
 }
 
 #[derive(Subcommand)]

@@ -265,6 +265,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Check(args) => crate::check::check(&ctx, args),
         Command::Doctor => crate::doctor::doctor(&ctx),
         Command::Backup { to } => crate::backups::backup(&ctx, to.as_deref()),
+        Command::Team(cmd) => crate::team::team(&ctx, cmd),
         Command::Snapshots {
             keep_daily,
             keep_weekly,

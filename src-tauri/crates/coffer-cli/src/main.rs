@@ -17,6 +17,7 @@ mod request;
 mod run;
 mod secret_files;
 mod served;
+mod team;
 
 use std::process::ExitCode;
 

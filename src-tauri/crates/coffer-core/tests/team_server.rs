@@ -74,6 +74,11 @@ fn record(kind: &str, key: &str, project: i64, body: Option<&str>) -> Change {
     }
 }
 
+/// A grant row as a client commits it (the server reads its role).
+fn grant_body(role: &str) -> String {
+    format!(r#"{{"role":"{role}","signer":1,"sig":{{"$b":"AAAA"}}}}"#)
+}
+
 fn code(r: Result<impl Sized, Error>) -> Option<ErrorCode> {
     r.err().map(|e| e.code())
 }
@@ -120,7 +125,7 @@ impl Team {
         ];
         let changes: Vec<Change> = grants
             .iter()
-            .map(|(m, p, role)| record("grant", &format!("{m}:{p}"), 0, Some(role)))
+            .map(|(m, p, role)| record("grant", &format!("{m}:{p}"), 0, Some(&grant_body(role))))
             .collect();
         root.commit(WS, &changes, &[]).unwrap();
         let mut other = connect_as(&url, OTHER_TENANT).unwrap();
@@ -371,7 +376,7 @@ fn members_write_only_through_the_functions_and_only_what_their_role_may() {
         )
     };
     let billing = record("version", "billing/TOKEN/prod/1", BILLING, Some("sealed"));
-    let grant = record("grant", "4:0", 0, Some("owner"));
+    let grant = record("grant", "4:0", 0, Some(&grant_body("owner")));
     let cases: Vec<(i64, Change, Option<ErrorCode>)> = vec![
         (ADMIN, version(2), None),
         (PROJECT_ADMIN, version(3), None),
@@ -404,6 +409,12 @@ fn members_write_only_through_the_functions_and_only_what_their_role_may() {
             ADMIN,
             record("vault", "root", 0, Some("forged root")),
             Some(ErrorCode::Denied),
+        ),
+        // A grant of a role that does not exist.
+        (
+            ROOT,
+            record("grant", "5:100", 0, Some(&grant_body("god"))),
+            Some(ErrorCode::Invalid),
         ),
         // Unknown kinds are refused.
         (
@@ -479,7 +490,7 @@ fn members_write_only_through_the_functions_and_only_what_their_role_may() {
         WS,
         &[Change {
             expect: Some(seq),
-            ..record("grant", "4:0", 0, Some("admin"))
+            ..record("grant", "4:0", 0, Some(&grant_body("admin")))
         }],
         &[],
     )
@@ -642,7 +653,12 @@ fn fifty_concurrent_clients_lose_no_update_and_keep_the_chain() {
         let m = first + c;
         root.add_login(m, &login_name(m), &scram_verifier(&password(m)))
             .unwrap();
-        grants.push(record("grant", &format!("{m}:0"), 0, Some("owner")));
+        grants.push(record(
+            "grant",
+            &format!("{m}:0"),
+            0,
+            Some(&grant_body("owner")),
+        ));
     }
     root.commit(WS, &grants, &[]).unwrap();
     let base = root

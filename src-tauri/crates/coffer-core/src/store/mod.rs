@@ -9,6 +9,8 @@
 mod directory;
 mod history;
 mod keys;
+#[cfg(feature = "team")]
+mod replica;
 mod schema;
 pub(crate) use schema::known_version;
 mod signed;
@@ -23,6 +25,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, Transactio
 pub(crate) use directory::*;
 pub(crate) use history::*;
 pub(crate) use keys::*;
+#[cfg(feature = "team")]
+pub(crate) use replica::*;
 pub(crate) use signed::*;
 pub(crate) use trail::*;
 pub(crate) use usage::*;
@@ -159,6 +163,12 @@ impl Store {
 
     /// Reads outside a write transaction.
     pub(crate) fn conn(&self) -> &dyn Storage {
+        &self.conn
+    }
+
+    /// What a team vault replicates of this vault (read outside a transaction).
+    #[cfg(feature = "team")]
+    pub(crate) fn replica(&self) -> &dyn ReplicaStore {
         &self.conn
     }
 

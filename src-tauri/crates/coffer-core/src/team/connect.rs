@@ -102,6 +102,27 @@ impl ServerUrl {
         format!("postgres://{host}:{port}/{db}")
     }
 
+    /// The address to keep in the vault: no user, no password, the authority's path
+    /// (absolute) kept.
+    pub fn stored(&self) -> String {
+        match &self.ca {
+            None => self.display(),
+            Some(ca) => {
+                let ca = std::fs::canonicalize(ca).unwrap_or_else(|_| ca.clone());
+                let path = ca.display().to_string();
+                let encoded = percent_encoding::utf8_percent_encode(
+                    &path,
+                    percent_encoding::NON_ALPHANUMERIC,
+                );
+                format!("{}?sslrootcert={encoded}", self.display())
+            }
+        }
+    }
+
+    pub fn has_password(&self) -> bool {
+        self.config.get_password().is_some()
+    }
+
     pub fn user(&self) -> Option<&str> {
         self.config.get_user()
     }

@@ -14,11 +14,13 @@
 //! those functions; clients verify what they read with the keys they hold.
 
 mod connect;
+mod create;
 mod login;
 mod migrate;
 mod server;
 
 pub use connect::ServerUrl;
+pub use create::{TeamCreated, TeamSequence, TeamStatus, TEAM_CREATE};
 pub use login::{login_for, scram_verifier, Login};
 pub use migrate::{SchemaState, SCHEMA_VERSION};
 pub use server::{Change, Event, Record, Server, StoredEvent};

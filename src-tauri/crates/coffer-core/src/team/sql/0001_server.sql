@@ -31,7 +31,8 @@ CREATE TABLE coffer.heads (
 
 CREATE TABLE coffer.members (
     id          bigint PRIMARY KEY,
-    login       name   NOT NULL UNIQUE,
+    -- NULL: a member of the vault who has not joined the team server yet.
+    login       name   UNIQUE,
     -- The vault's root owner (the root of trust): may manage vault-wide records.
     root        boolean NOT NULL DEFAULT false,
     removed_at  timestamptz
@@ -95,6 +96,7 @@ INSERT INTO coffer.kinds (kind, capability, self_write) VALUES
     ('vault',        'root',   false),
     ('member',       'manage', false),
     ('member_pk',    'manage', false),
+    ('past_member_key', 'manage', false),
     ('key_slot',     'root',   true),
     ('member_key',   'root',   true),
     ('workspace',    'manage', false),
@@ -321,7 +323,7 @@ END
 $$;
 
 -- The server's copy of a grant: key "member:project" (project 0: the whole workspace),
--- body the role's name (a deleted grant: body NULL).
+-- body the grant row as JSON, whose "role" is the role's name (deleted: body NULL).
 CREATE FUNCTION coffer.apply_grant(p_scope bigint, p_key text, p_body bytea) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -338,13 +340,13 @@ BEGIN
         DELETE FROM coffer.access WHERE member_id = member AND scope = p_scope AND project_id = project;
     ELSE
         INSERT INTO coffer.access (member_id, scope, project_id, role)
-            VALUES (member, p_scope, project, convert_from(p_body, 'UTF8'))
+            VALUES (member, p_scope, project, convert_from(p_body, 'UTF8')::jsonb ->> 'role')
             ON CONFLICT (member_id, scope, project_id) DO UPDATE SET role = excluded.role;
     END IF;
 EXCEPTION WHEN foreign_key_violation THEN
     RAISE EXCEPTION 'no such member' USING ERRCODE = 'CF404';
-WHEN check_violation THEN
-    RAISE EXCEPTION 'unknown role' USING ERRCODE = 'CF422';
+WHEN check_violation OR not_null_violation OR invalid_text_representation THEN
+    RAISE EXCEPTION 'a grant names one of the roles' USING ERRCODE = 'CF422';
 END
 $$;
 
@@ -400,7 +402,13 @@ BEGIN
     IF p_login !~ '^coffer_m_[0-9a-f]{16}$' OR p_verifier !~ '^SCRAM-SHA-256\$' THEN
         RAISE EXCEPTION 'a login is coffer_m_ and 16 hex digits, with a SCRAM verifier' USING ERRCODE = 'CF422';
     END IF;
-    INSERT INTO coffer.members (id, login) VALUES (p_member, p_login);
+    -- A member of the vault who had no login yet gets one; anyone else is new.
+    INSERT INTO coffer.members (id, login) VALUES (p_member, p_login)
+        ON CONFLICT (id) DO UPDATE SET login = excluded.login
+        WHERE coffer.members.login IS NULL AND coffer.members.removed_at IS NULL;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'not available' USING ERRCODE = 'CF409';
+    END IF;
     EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE %I', p_login, p_verifier, '{{members_name}}');
 EXCEPTION WHEN unique_violation OR duplicate_object THEN
     RAISE EXCEPTION 'not available' USING ERRCODE = 'CF409';

@@ -1,0 +1,93 @@
+//! `coffer team`: share the vault through a PostgreSQL server.
+
+use coffer_core::team::ServerUrl;
+use coffer_core::Result;
+
+use crate::cli::TeamCmd;
+use crate::commands::Ctx;
+use crate::output::{self, outln};
+
+pub(crate) fn team(ctx: &Ctx, cmd: TeamCmd) -> Result<u8> {
+    match cmd {
+        TeamCmd::Create { url } => create(ctx, &url),
+        TeamCmd::Status => status(ctx),
+    }
+}
+
+/// The administrator's URL, its password from PGPASSWORD when the URL has none (a
+/// password on the command line shows in the process list).
+fn admin_url(text: &str) -> Result<ServerUrl> {
+    let url = ServerUrl::parse(text)?;
+    match (url.has_password(), url.user(), std::env::var("PGPASSWORD")) {
+        (false, Some(user), Ok(password)) => {
+            let user = user.to_string();
+            Ok(url.with_login(&user, &password))
+        }
+        _ => Ok(url),
+    }
+}
+
+fn create(ctx: &Ctx, text: &str) -> Result<u8> {
+    let url = admin_url(text)?;
+    let mut s = ctx.session()?;
+    let made = s.team_create(&url)?;
+    if ctx.json {
+        output::json(&made);
+    }
+    ctx.say(format!(
+        "moved the vault onto {}: {}, {}, {}; this file stays this machine's copy",
+        made.server,
+        count(made.workspaces, "workspace"),
+        count(made.records, "record"),
+        count(made.events, "audit event")
+    ));
+    if !made.to_join.is_empty() {
+        ctx.say(format!(
+            "members who have yet to join the team server: {}",
+            made.to_join.join(", ")
+        ));
+    }
+    Ok(0)
+}
+
+/// `1 workspace`, `3 records`.
+fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+fn status(ctx: &Ctx) -> Result<u8> {
+    let mut s = ctx.session()?;
+    let st = s.team_status()?;
+    if ctx.json {
+        output::json(&st);
+        return Ok(0);
+    }
+    match (&st.offline_reason, &st.schema) {
+        (Some(why), _) => outln!("server     {}  offline: {why}", st.server),
+        (None, Some(schema)) => outln!("server     {}  online, schema {schema}", st.server),
+        (None, None) => outln!("server     {}  online", st.server),
+    }
+    for seq in &st.sequences {
+        let (name, here) = (&seq.workspace, seq.here);
+        match seq.server {
+            Some(n) => outln!("sequence   {name}: {here} here, {n} on the server"),
+            None => outln!("sequence   {name}: {here} here"),
+        }
+    }
+    outln!(
+        "outbox     {}",
+        match st.outbox {
+            0 => "empty".to_string(),
+            n => format!("{} to push", count(n as usize, "audit event")),
+        }
+    );
+    outln!(
+        "conflicts  {}",
+        if st.conflicts == 0 {
+            "none".to_string()
+        } else {
+            st.conflicts.to_string()
+        }
+    );
+    Ok(0)
+}

@@ -1,0 +1,240 @@
+//! `coffer team create` and `coffer team status` against a real PostgreSQL 15 (the
+//! suite runs under tests/pg/with-postgres.sh): a vault moves onto an empty database
+//! with no value, passphrase or private key in the clear; only its owner moves it,
+//! only once, only onto an empty database; status says online or offline.
+
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::support::{contains_bytes, random_token, Vault, OWNER_PASSPHRASE};
+
+fn admin_url() -> String {
+    std::env::var("COFFER_TEST_PG")
+        .expect("the team tests need a PostgreSQL server: run them under tests/pg/with-postgres.sh")
+}
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// A new empty database; its URL as the administrator.
+fn database() -> (String, String) {
+    let name = format!(
+        "cli_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    psql(&admin_url(), &format!("CREATE DATABASE {name}"));
+    (
+        name.clone(),
+        admin_url().replacen("/postgres?", &format!("/{name}?"), 1),
+    )
+}
+
+fn psql(url: &str, sql: &str) -> String {
+    let out = Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
+        .output()
+        .expect("psql runs");
+    assert!(
+        out.status.success(),
+        "psql: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Everything the server holds, as its administrator would dump it.
+fn dump(url: &str) -> Vec<u8> {
+    let out = Command::new("pg_dump")
+        .arg(url)
+        .output()
+        .expect("pg_dump runs");
+    assert!(
+        out.status.success(),
+        "pg_dump: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// The URL without its password, which the command then takes from PGPASSWORD.
+fn split_password(url: &str) -> (String, String) {
+    let (head, rest) = url.split_once("coffer_admin:").unwrap();
+    let (password, tail) = rest.split_once('@').unwrap();
+    (format!("{head}coffer_admin@{tail}"), password.to_string())
+}
+
+#[test]
+fn a_vault_moves_onto_an_empty_server_with_nothing_in_the_clear() {
+    let v = Vault::new();
+    let stripe = random_token("sk_live_");
+    let db_password = random_token("pw-");
+    let private = random_token("mine-");
+    v.set("STRIPE_KEY", &stripe, &["--env", "production"]);
+    v.set("DB_PASSWORD", &db_password, &[]);
+    v.set("MY_TOKEN", &private, &["--scope", "user"]);
+    let bob = v.add_member("bob", "developer");
+    let (_, url) = database();
+    let (url_without, password) = split_password(&url);
+    let made = v
+        .cli()
+        .env("PGPASSWORD", &password)
+        .run(&["--json", "team", "create", &url_without])
+        .ok()
+        .json();
+    assert_eq!(made["workspaces"], 1);
+    assert_eq!(made["to_join"], serde_json::json!(["bob"]));
+    assert!(made["records"].as_i64().unwrap() > 20, "{made}");
+
+    // The server holds what the file holds, sealed: no value, passphrase or password.
+    let everything = dump(&url);
+    for needle in [
+        stripe.as_str(),
+        db_password.as_str(),
+        private.as_str(),
+        OWNER_PASSPHRASE,
+        bob.passphrase.as_str(),
+        password.as_str(),
+    ] {
+        assert!(
+            !contains_bytes(&everything, needle.as_bytes()),
+            "{needle} is on the server"
+        );
+    }
+    // The owner's login is opaque, with a SCRAM verifier only; bob has none yet.
+    let logins = psql(
+        &url,
+        "SELECT login, root FROM coffer.members WHERE login IS NOT NULL",
+    );
+    assert!(
+        logins.trim().starts_with("coffer_m_") && logins.trim().ends_with("|t"),
+        "{logins}"
+    );
+    let secret_rows = psql(
+        &url,
+        "SELECT count(*) FROM coffer.records WHERE kind = 'secret'",
+    );
+    assert_eq!(secret_rows.trim(), "3");
+    // The user-scoped secret is alice's alone, name included.
+    let private_rows = psql(
+        &url,
+        "SELECT count(*) FROM coffer.records WHERE kind IN ('secret', 'version') AND private_to IS NOT NULL",
+    );
+    assert_eq!(private_rows.trim(), "2");
+
+    // Status, as the owner's own login (derived from her key).
+    let status = v.run(&["team", "status"]).ok();
+    assert!(
+        status.stdout.contains("online, schema current"),
+        "{}",
+        status.describe()
+    );
+    assert!(
+        status.stdout.contains("default: 1 here, 1 on the server"),
+        "{}",
+        status.describe()
+    );
+    assert!(
+        status.stdout.contains("outbox     1 audit event to push"),
+        "{}",
+        status.describe()
+    );
+    // The move itself is in the trail.
+    let trail = v.run(&["--json", "audit"]).ok().stdout;
+    assert!(trail.contains("vault.team-create"), "{trail}");
+}
+
+#[test]
+fn only_the_owner_moves_the_vault_once_and_only_onto_an_empty_database() {
+    let v = Vault::new();
+    let bob = v.add_member("bob", "owner");
+    let (_, url) = database();
+    // An owner of the workspace who is not the vault's owner: refused, and audited.
+    v.cli()
+        .acting_as(&bob)
+        .run(&["team", "create", &url])
+        .refused(4);
+    let trail = v.run(&["--json", "audit"]).ok().stdout;
+    assert!(
+        trail.contains("vault.team-create") && trail.contains("denied"),
+        "{trail}"
+    );
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'coffer'"
+        )
+        .trim(),
+        "0"
+    );
+
+    v.run(&["team", "create", &url]).ok();
+    let again = v.run(&["team", "create", &url]).refused(5);
+    assert!(
+        again.message().contains("already on the team server"),
+        "{}",
+        again.describe()
+    );
+    assert!(
+        !again.stderr.contains("coffer_admin:"),
+        "the password is shown"
+    );
+
+    // Another vault onto the same database: refused, and that vault stays local.
+    let other = Vault::new();
+    other.run(&["team", "create", &url]).refused(5);
+    let status = other.run(&["team", "status"]).refused(3);
+    assert!(
+        status.message().contains("team create"),
+        "{}",
+        status.describe()
+    );
+}
+
+#[test]
+fn bad_urls_and_a_wrong_password_are_refused_clearly() {
+    let v = Vault::new();
+    let (_, url) = database();
+    for bad in [
+        "mysql://h/db",
+        "postgres://h/db?sslmode=disable",
+        "not a url",
+    ] {
+        v.run(&["team", "create", bad]).refused(2);
+    }
+    let (url_without, _) = split_password(&url);
+    let wrong = v
+        .cli()
+        .env("PGPASSWORD", "not the password")
+        .run(&["team", "create", &url_without])
+        .refused(6);
+    assert!(!wrong.stderr.contains("not the password"));
+    // Nothing was written on either side.
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'coffer'"
+        )
+        .trim(),
+        "0"
+    );
+    v.run(&["team", "status"]).refused(3);
+}
+
+#[test]
+fn status_says_offline_when_the_server_is_gone_and_keeps_working_locally() {
+    let v = Vault::new();
+    let value = random_token("v-");
+    v.set("API_KEY", &value, &[]);
+    let (name, url) = database();
+    v.run(&["team", "create", &url]).ok();
+    psql(&admin_url(), &format!("DROP DATABASE {name} WITH (FORCE)"));
+    let status = v.run(&["team", "status"]).ok();
+    assert!(status.stdout.contains("offline"), "{}", status.describe());
+    assert!(
+        status.stdout.contains("default: 1 here\n"),
+        "{}",
+        status.describe()
+    );
+    // The vault file is this machine's copy: reading works without the server.
+    assert_eq!(v.reveal("API_KEY", &[]), value);
+}
