@@ -80,6 +80,13 @@ pub fn set_update_preferences(
 ) -> IpcResult<UpdateStatus> {
     state.with(|s| s.require_root_owner("settings.updates", "change the update settings"))?;
     updates.set_preferences(&endpoint, check_at_start)?;
+    // Where the app fetches the code it runs from is worth a line in the trail.
+    state.with(|s| {
+        s.audit_installation_change(
+            "settings.updates",
+            serde_json::json!({ "endpoint": endpoint, "check_at_start": check_at_start }),
+        )
+    })?;
     Ok(status(&updates))
 }
 

@@ -96,6 +96,26 @@ fn update_commands_need_an_unlocked_member_and_the_root_owner_to_change() {
     );
     assert_eq!(trail[0]["actor"], json!("olga"));
     assert_eq!(trail[0]["outcome"], json!("denied"));
+
+    // The owner's change is in the trail too, with where the app now looks.
+    h.ok("lock", json!({}));
+    h.ok("unlock", unlock_args("alice", "owner pass phrase"));
+    let trail = h.ok(
+        "audit_events",
+        json!({ "workspace": "default", "filter": { "action": "settings.updates" } }),
+    );
+    let changes: Vec<&Value> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["outcome"] == json!("ok"))
+        .collect();
+    assert_eq!(changes.len(), 1, "{trail}");
+    assert_eq!(changes[0]["actor"], json!("alice"));
+    assert!(
+        changes[0]["detail"].to_string().contains(unreachable),
+        "{trail}"
+    );
 }
 
 #[test]

@@ -792,11 +792,31 @@ impl Session {
         })
     }
 
+    /// A change to something that belongs to no one workspace (the installation's
+    /// update settings), made after [`Session::require_root_owner`], in the trail of
+    /// each workspace of the member, beside the refusals of others.
+    pub fn audit_installation_change(
+        &mut self,
+        action: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        self.audit_in_each_workspace(action, Outcome::Ok, detail)
+    }
+
     /// A refused attempt at something that belongs to no one workspace, in the trail of
     /// each workspace the member belongs to, where its auditors look.
     fn audit_denied_in_each_workspace(
         &mut self,
         action: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        self.audit_in_each_workspace(action, Outcome::Denied, detail)
+    }
+
+    fn audit_in_each_workspace(
+        &mut self,
+        action: &str,
+        outcome: Outcome,
         detail: serde_json::Value,
     ) -> Result<()> {
         let member = self.member.clone();
@@ -807,7 +827,7 @@ impl Session {
             for (ws_name, _) in &spaces {
                 if let Some(ws) = tx.workspace_by_name(ws_name)? {
                     let mut ev = NewEvent::new(&member, action);
-                    ev.outcome = Outcome::Denied;
+                    ev.outcome = outcome;
                     ev.workspace = Some((ws.id, &ws.name));
                     ev.detail = detail.clone();
                     audit::append(tx, author, now, &ev)?;
