@@ -1091,17 +1091,20 @@ impl Session {
     }
 
     /// A change number that moves with every change in the member's workspaces and
-    /// with nothing else: the newest event id among them (other tenants' activity
-    /// stays invisible). Polled by the app.
+    /// with nothing else: how many events they hold (other tenants' activity stays
+    /// invisible, even as the size of a jump). Polled by the app, which compares it
+    /// for inequality only.
     pub fn last_change(&self) -> Result<i64> {
+        // The number of events in the member's own workspaces, not the newest id: an
+        // id is vault-wide, so its jumps would tell how busy the other tenants are.
         let conn = self.store.conn();
-        let mut newest = 0;
+        let mut events = 0;
         for (name, _) in conn.workspaces_of_member(self.member_id)? {
             if let Some(ws) = conn.workspace_by_name(&name)? {
-                newest = newest.max(conn.workspace_audit_extent(ws.id)?.1);
+                events += conn.workspace_audit_extent(ws.id)?.0;
             }
         }
-        Ok(newest)
+        Ok(events)
     }
 
     // ---- remember on this device ----
