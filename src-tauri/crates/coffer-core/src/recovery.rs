@@ -227,9 +227,8 @@ impl Vault {
             }
             None => None,
         };
-        let found_id = found.as_ref().map(|m| m.id);
         let (Some(m), Some(plain)) = (found, opened) else {
-            let failures = self.record_failure(found_id, member, now)?;
+            let failures = self.record_failure(member, now)?;
             std::thread::sleep(failure_delay(failures));
             return Err(Error::Auth(
                 "wrong member name or recovery key (or no recovery key was made for that member)"

@@ -209,7 +209,7 @@ impl Vault {
         let (Some(m), Some(slot)) = (found, slot) else {
             // Spend the same work as a real attempt so timing does not tell members apart.
             let _ = self.kdf.derive(passphrase, &[0u8; 16]);
-            let failures = self.record_failure(None, member, now)?;
+            let failures = self.record_failure(member, now)?;
             std::thread::sleep(failure_delay(failures));
             return Err(Error::BadCredentials);
         };
@@ -225,7 +225,7 @@ impl Vault {
         let plain = match opened {
             Ok(bytes) => bytes,
             Err(_) => {
-                let failures = self.record_failure(Some(m.id), member, now)?;
+                let failures = self.record_failure(member, now)?;
                 std::thread::sleep(failure_delay(failures));
                 return Err(Error::BadCredentials);
             }
@@ -272,19 +272,12 @@ impl Vault {
 
     /// Counts a failed unlock (the delay follows the count under any name) and records
     /// it in the audit trail as an unauthenticated event naming the member tried, so an
-    /// auditor sees guessing. Returns the consecutive failures.
-    pub(crate) fn record_failure(
-        &self,
-        member_id: Option<i64>,
-        tried: &str,
-        now: i64,
-    ) -> Result<i64> {
+    /// auditor sees guessing. Returns the consecutive failures. The same writes for a
+    /// member's name and any other: a write more for members would time them apart.
+    pub(crate) fn record_failure(&self, tried: &str, now: i64) -> Result<i64> {
         // Whatever was typed, shown as text: no control characters, bounded.
         let shown: String = tried.chars().filter(|c| !c.is_control()).take(64).collect();
         let (failures, head) = self.store.write(|tx| {
-            if let Some(id) = member_id {
-                tx.record_failed_unlock(id, now)?;
-            }
             let failures = tx.record_failed_unlock_any()?;
             let mut ev = NewEvent::new(&shown, audit::FAILED_UNLOCK);
             ev.outcome = Outcome::Denied;

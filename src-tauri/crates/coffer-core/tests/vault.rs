@@ -554,6 +554,29 @@ fn wrong_passphrases_fail_alike_and_slow_down() {
 }
 
 #[test]
+fn a_failed_unlock_writes_the_same_for_a_member_and_a_stranger() {
+    // A write more for a member's name (their own failure counter) took measurably
+    // longer, and left a per-member trace in the file: the same writes for every name.
+    let (fx, s) = Fixture::new();
+    drop(s);
+    let members = || -> Vec<(i64, String, i64, Option<i64>)> {
+        let db = rusqlite::Connection::open(&fx.path).unwrap();
+        let mut stmt = db
+            .prepare("SELECT id, name, failed_attempts, last_failed_at FROM members ORDER BY id")
+            .unwrap();
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap();
+        rows.collect::<rusqlite::Result<_>>().unwrap()
+    };
+    let before = members();
+    let _ = fx.open("alice", "not the passphrase").unwrap_err();
+    let _ = fx.open("nobody", "not the passphrase").unwrap_err();
+    assert_eq!(members(), before);
+    fx.open("alice", OWNER_PASS).unwrap();
+}
+
+#[test]
 fn failed_unlocks_look_the_same_for_every_name() {
     // The delay grew only for real members, so timing a few attempts told which
     // names exist. It is one counter for every name now.

@@ -93,8 +93,6 @@ pub(crate) trait DirectoryStore {
 
     fn member_by_name(&self, name: &str) -> Result<Option<MemberRow>>;
 
-    fn record_failed_unlock(&self, id: i64, now: i64) -> Result<i64>;
-
     /// Consecutive failed unlocks under any name, a member's or not. The failure delay
     /// follows this count, so it tells nothing about which names are members.
     fn failed_unlocks_any(&self) -> Result<i64>;
@@ -219,15 +217,6 @@ impl DirectoryStore for Connection {
             .prepare_cached("SELECT id, name, failed_attempts FROM members WHERE name = ?1")?
             .query_row([name], member_row)
             .optional()?)
-    }
-
-    fn record_failed_unlock(&self, id: i64, now: i64) -> Result<i64> {
-        Ok(self.query_row(
-            "UPDATE members SET failed_attempts = failed_attempts + 1, last_failed_at = ?2
-             WHERE id = ?1 RETURNING failed_attempts",
-            params![id, now],
-            |r| r.get(0),
-        )?)
     }
 
     fn failed_unlocks_any(&self) -> Result<i64> {
