@@ -644,7 +644,10 @@ export type Restored_Serialize = {
 	head: number | null,
 };
 
-/**  The one DTO that carries a value to the webview; its `Debug` never shows it. */
+/**
+ *  The one DTO that carries a value to the webview; its `Debug` never shows it, and
+ *  its copy of the value is wiped when it is dropped (after IPC has serialised it).
+ */
 export type Revealed = {
 	value: string,
 };

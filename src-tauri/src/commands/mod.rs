@@ -50,10 +50,12 @@ mod tests {
         assert!(debug.contains("API_KEY"), "names stay visible: {debug}");
         assert_redacted("SetSecretInput", debug);
 
-        let revealed = secrets::Revealed {
-            value: PLAIN.into(),
-        };
+        let revealed = secrets::Revealed::new(PLAIN);
         assert_redacted("Revealed", format!("{revealed:?}"));
+        // The app's copy of a revealed value is wiped when dropped.
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>(_: &T) {}
+        wiped_on_drop(&revealed.value);
+        assert_eq!(revealed.value.capacity(), PLAIN.len(), "no spare copy");
 
         // An upgrade's one-time passphrases cross once, for the owner to read.
         let handed = vault::OneTimePassphrase {

@@ -93,10 +93,22 @@ pub struct Purge {
     pub at_ms: i64,
 }
 
-/// The one DTO that carries a value to the webview; its `Debug` never shows it.
+/// The one DTO that carries a value to the webview; its `Debug` never shows it, and
+/// its copy of the value is wiped when it is dropped (after IPC has serialised it).
 #[derive(Serialize, specta::Type)]
 pub struct Revealed {
-    pub value: String,
+    #[specta(type = String)]
+    pub value: zeroize::Zeroizing<String>,
+}
+
+impl Revealed {
+    /// Copies `value` into a wiped-on-drop buffer of exactly its size (a growing
+    /// buffer would leave copies behind in freed memory).
+    pub fn new(value: &str) -> Revealed {
+        let mut copy = zeroize::Zeroizing::new(String::with_capacity(value.len()));
+        copy.push_str(value);
+        Revealed { value: copy }
+    }
 }
 
 impl std::fmt::Debug for Revealed {
@@ -160,9 +172,7 @@ pub fn reveal_secret(
             reason.as_deref(),
         )
     })?;
-    Ok(Revealed {
-        value: v.expose().to_string(),
-    })
+    Ok(Revealed::new(v.expose()))
 }
 
 #[tauri::command]
