@@ -238,3 +238,143 @@ fn status_says_offline_when_the_server_is_gone_and_keeps_working_locally() {
     // The vault file is this machine's copy: reading works without the server.
     assert_eq!(v.reveal("API_KEY", &[]), value);
 }
+
+/// A second home for the same vault: another directory (its own HOME) holding a copy
+/// of the first home's file, as a member would carry it to their other machine.
+fn second_home(first: &Vault) -> Vault {
+    let other = Vault::new();
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", other.path.display()));
+    }
+    std::fs::copy(&first.path, &other.path).expect("copy the vault file");
+    other
+}
+
+fn sync(v: &Vault) -> crate::support::Run {
+    v.run(&["team", "sync"])
+}
+
+#[test]
+fn two_homes_share_a_vault_through_the_server() {
+    let h1 = Vault::new();
+    let first = random_token("first-");
+    h1.set("API_KEY", &first, &[]);
+    let (_, url) = database();
+    h1.run(&["team", "create", &url]).ok();
+    let h2 = second_home(&h1);
+
+    // Home 1 adds one secret and rotates another; home 2 takes both.
+    let added = random_token("added-");
+    let second = random_token("second-");
+    h1.set("NEW_ONE", &added, &[]);
+    h1.set("API_KEY", &second, &[]);
+    let out = sync(&h1).ok();
+    assert!(out.stdout.contains("out"), "{}", out.describe());
+    sync(&h2).ok();
+    assert_eq!(h2.reveal("NEW_ONE", &[]), added);
+    assert_eq!(h2.reveal("API_KEY", &[]), second);
+
+    // Home 2 rotates and deletes; home 1 takes both.
+    let third = random_token("third-");
+    h2.set("API_KEY", &third, &[]);
+    h2.run(&["rm", "NEW_ONE"]).ok();
+    sync(&h2).ok();
+    sync(&h1).ok();
+    assert_eq!(h1.reveal("API_KEY", &[]), third);
+    let names = h1.run(&["--json", "ls"]).ok().stdout;
+    assert!(!names.contains("NEW_ONE"), "{names}");
+    // Nothing left to exchange; both trails verify; every event reached the server.
+    for h in [&h1, &h2] {
+        let again = sync(h).ok();
+        assert!(
+            again.stdout.contains("0 records in, 0 records out"),
+            "{}",
+            again.describe()
+        );
+        h.run(&["audit", "verify"]).ok();
+        let status = h.run(&["team", "status"]).ok();
+        assert!(
+            status.stdout.contains("outbox     empty"),
+            "{}",
+            status.describe()
+        );
+    }
+    let on_server: i64 = psql(&url, "SELECT count(*) FROM coffer.events")
+        .trim()
+        .parse()
+        .unwrap();
+    let here = h1.run(&["--json", "audit"]).ok().json();
+    assert!(on_server >= here.as_array().map(|a| a.len()).unwrap_or(0) as i64);
+    // No value reached the server in the clear.
+    let everything = dump(&url);
+    for v in [&first, &added, &second, &third] {
+        assert!(
+            !contains_bytes(&everything, v.as_bytes()),
+            "{v} is on the server"
+        );
+    }
+}
+
+#[test]
+fn a_value_rotated_on_two_homes_apart_is_a_conflict_and_nothing_is_overwritten() {
+    let h1 = Vault::new();
+    h1.set("API_KEY", &random_token("start-"), &[]);
+    let (_, url) = database();
+    h1.run(&["team", "create", &url]).ok();
+    let h2 = second_home(&h1);
+    let mine = random_token("home1-");
+    let theirs = random_token("home2-");
+    h1.set("API_KEY", &mine, &[]);
+    h2.set("API_KEY", &theirs, &[]);
+    sync(&h1).ok();
+    let out = sync(&h2).exit(1);
+    assert!(
+        out.stdout.contains("conflict: version"),
+        "{}",
+        out.describe()
+    );
+    // Each home keeps its own; the server keeps the first one pushed.
+    assert_eq!(h2.reveal("API_KEY", &[]), theirs);
+    sync(&h1).ok();
+    assert_eq!(h1.reveal("API_KEY", &[]), mine);
+    let status = h2.run(&["team", "status"]).ok();
+    assert!(
+        !status.stdout.contains("conflicts  none"),
+        "{}",
+        status.describe()
+    );
+    // Asked again, the conflict stays a conflict: nothing is pushed over the other.
+    sync(&h2).exit(1);
+    sync(&h1).ok();
+    assert_eq!(h1.reveal("API_KEY", &[]), mine);
+}
+
+#[test]
+fn a_record_edited_on_the_server_by_its_administrator_is_refused_on_use() {
+    let h1 = Vault::new();
+    h1.set("API_KEY", &random_token("a-"), &[]);
+    h1.set("DB_PASSWORD", &random_token("b-"), &[]);
+    let (_, url) = database();
+    h1.run(&["team", "create", &url]).ok();
+    let h2 = second_home(&h1);
+    // The administrator swaps the two values' ciphertexts inside their rows and bumps
+    // the rows so that replicas take them.
+    psql(
+        &url,
+        "CREATE TEMP TABLE v AS SELECT key, convert_from(body, 'UTF8')::jsonb AS row
+             FROM coffer.records WHERE kind = 'version';
+         UPDATE coffer.records r SET
+             body = convert_to(jsonb_set(v.row, '{ciphertext}',
+                 (SELECT o.row -> 'ciphertext' FROM v o WHERE o.key <> v.key))::text, 'UTF8'),
+             seq = (SELECT seq + 1 FROM coffer.heads h WHERE h.scope = r.scope)
+         FROM v WHERE r.kind = 'version' AND r.key = v.key;
+         UPDATE coffer.heads SET seq = seq + 1 WHERE scope > 0;",
+    );
+    sync(&h2).ok();
+    let reveal = h2.run(&["reveal", "API_KEY"]).refused(7);
+    assert!(
+        reveal.message().contains("integrity"),
+        "{}",
+        reveal.describe()
+    );
+}

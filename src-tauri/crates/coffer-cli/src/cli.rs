@@ -370,6 +370,9 @@ pub enum TeamCmd {
     /// The team server: online or not, its schema, sequence numbers here and there,
     /// what waits to be pushed
     Status,
+    /// Take the team server's changes into this file, then send this machine's
+    /// (a record changed both here and there is a conflict: both are kept)
+    Sync,
 }
 
 #[derive(Subcommand)]

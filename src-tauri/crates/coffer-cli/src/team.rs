@@ -11,6 +11,7 @@ pub(crate) fn team(ctx: &Ctx, cmd: TeamCmd) -> Result<u8> {
     match cmd {
         TeamCmd::Create { url } => create(ctx, &url),
         TeamCmd::Status => status(ctx),
+        TeamCmd::Sync => sync(ctx),
     }
 }
 
@@ -53,6 +54,37 @@ fn create(ctx: &Ctx, text: &str) -> Result<u8> {
 /// `1 workspace`, `3 records`.
 fn count(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+fn sync(ctx: &Ctx) -> Result<u8> {
+    let mut s = ctx.session()?;
+    let done = s.team_sync()?;
+    if ctx.json {
+        output::json(&done);
+    } else {
+        outln!(
+            "synced with {}: {} in, {} out, {} pushed",
+            done.server,
+            count(done.pulled, "record"),
+            count(done.pushed, "record"),
+            count(done.events, "audit event")
+        );
+        if done.read_only {
+            outln!("the server's schema is newer than this Coffer's: pulled only (upgrade Coffer to push)");
+        }
+        for c in &done.conflicts {
+            outln!("conflict: {c} changed here and on the server; both are kept, neither is sent");
+        }
+        for r in &done.refused {
+            outln!("refused: {r}");
+        }
+    }
+    // Conflicts and refusals leave work for the user: like `check`, exit 1.
+    Ok(if done.conflicts.is_empty() && done.refused.is_empty() {
+        0
+    } else {
+        1
+    })
 }
 
 fn status(ctx: &Ctx) -> Result<u8> {

@@ -510,6 +510,28 @@ impl Session {
         Ok(out)
     }
 
+    /// As [`Session::write`], with the replica's state of a team vault in reach.
+    #[cfg(feature = "team")]
+    pub(crate) fn write_replica<T>(
+        &self,
+        f: impl FnOnce(&dyn crate::store::ReplicaTx) -> Result<T>,
+    ) -> Result<T> {
+        let (out, head) = self.store.write_replica(|tx| {
+            let out = f(tx)?;
+            audit::seal_commit(
+                tx.storage(),
+                &self.vault_id,
+                self.member_id,
+                &self.secret.identity,
+            )?;
+            Ok((out, audit::head(tx.storage())?))
+        })?;
+        if let Some((seq, hash)) = head.filter(|_| !self.store.is_scratch()) {
+            crate::anchor::remember((&self.vault_id, self.store.path()), (seq, &hash));
+        }
+        Ok(out)
+    }
+
     pub(crate) fn environment(&self, ctx: &Ctx, name: &str) -> Result<EnvRow> {
         let env = self
             .store

@@ -553,7 +553,7 @@ fn a_stale_write_or_a_moved_trail_is_a_conflict_and_lands_nothing() {
     assert_eq!(code(b.commit(WS, &[again], &[])), Some(ErrorCode::Conflict));
     // An event that does not follow the chain's head: nothing of its commit lands.
     let stale = Event {
-        prev: None,
+        prev: Some(vec![9; 32]),
         hash: vec![2; 32],
         body: b"x".to_vec(),
     };

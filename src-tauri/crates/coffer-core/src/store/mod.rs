@@ -172,6 +172,19 @@ impl Store {
         &self.conn
     }
 
+    /// As [`Store::write`], with the replica's state in reach too.
+    #[cfg(feature = "team")]
+    pub(crate) fn write_replica<T>(
+        &self,
+        f: impl FnOnce(&dyn ReplicaTx) -> Result<T>,
+    ) -> Result<T> {
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let c: &Connection = &tx;
+        let out = f(c)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
     /// Runs `f` in one write transaction: all of it lands, or none of it.
     ///
     /// Takes `&self` (SQLite's own locking guards the file; the session never nests

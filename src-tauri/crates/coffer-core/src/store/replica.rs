@@ -34,7 +34,7 @@ const TABLES: &[(&str, &str)] = &[
     ("member", "SELECT t.id, 0, 0, NULL, t.id, t.* FROM members t"),
     (
         "past_member_key",
-        "SELECT t.rowid, 0, 0, NULL, t.member_id, t.* FROM past_member_keys t",
+        "SELECT t.rowid, 0, 0, NULL, t.member_id, t.rowid AS rowid, t.* FROM past_member_keys t",
     ),
     (
         "key_slot",
@@ -111,6 +111,101 @@ const TABLES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Each kind's table and the columns that identify one of its rows.
+const IDENTITY: &[(&str, &str, &[&str])] = &[
+    ("vault", "meta", &["key"]),
+    ("member", "members", &["id"]),
+    ("past_member_key", "past_member_keys", &["rowid"]),
+    ("key_slot", "key_slots", &["id"]),
+    ("member_key", "member_keys", &["member_id", "purpose"]),
+    ("workspace", "workspaces", &["id"]),
+    ("setting", "settings", &["workspace_id", "key"]),
+    (
+        "grant",
+        "grants",
+        &["member_id", "workspace_id", "project_id"],
+    ),
+    ("project", "projects", &["id"]),
+    ("project_key", "project_keys", &["project_id", "member_id"]),
+    ("environment", "environments", &["id"]),
+    ("env_key", "env_keys", &["environment_id", "epoch"]),
+    (
+        "env_key_seal",
+        "env_key_seals",
+        &["environment_id", "epoch", "member_id"],
+    ),
+    ("secret", "secrets", &["id"]),
+    ("version", "versions", &["id"]),
+    (
+        "exposure",
+        "exposures",
+        &["secret_id", "environment_id", "member"],
+    ),
+    (
+        "usage",
+        "usages",
+        &["project_id", "secret", "file", "line", "col"],
+    ),
+];
+
+fn identity_of(kind: &str) -> Result<(&'static str, &'static [&'static str])> {
+    IDENTITY
+        .iter()
+        .find(|(k, _, _)| *k == kind)
+        .map(|(_, t, cols)| (*t, *cols))
+        .ok_or_else(|| {
+            crate::Error::Integrity(format!(
+                "the team server sent an unknown kind of record '{kind}'"
+            ))
+        })
+}
+
+/// The identity columns of a row's JSON body, as JSON (kept to delete it later).
+pub(crate) fn ident_of(kind: &str, body: &[u8]) -> Result<String> {
+    let (_, cols) = identity_of(kind)?;
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|_| crate::Error::Integrity(format!("a {kind} record is not JSON")))?;
+    let mut m = Map::new();
+    for c in cols {
+        m.insert((*c).to_string(), v.get(*c).cloned().unwrap_or(Value::Null));
+    }
+    Ok(Value::Object(m).to_string())
+}
+
+/// A JSON value as the SQL value it was (blobs from base64).
+fn sql_of(v: &Value, what: &str) -> Result<rusqlite::types::Value> {
+    use rusqlite::types::Value as V;
+    let bad = || crate::Error::Integrity(format!("a {what} record holds a value of no SQL type"));
+    Ok(match v {
+        Value::Null => V::Null,
+        Value::Bool(b) => V::Integer(*b as i64),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => V::Integer(i),
+            None => V::Real(n.as_f64().ok_or_else(bad)?),
+        },
+        Value::String(s) => V::Text(s.clone()),
+        Value::Object(m) => match m.get("$b") {
+            Some(Value::String(b)) if m.len() == 1 => V::Blob(
+                base64::engine::general_purpose::STANDARD
+                    .decode(b)
+                    .map_err(|_| bad())?,
+            ),
+            _ => return Err(bad()),
+        },
+        Value::Array(_) => return Err(bad()),
+    })
+}
+
+/// What this replica last exchanged with the server about one record.
+pub(crate) struct ReplicaRow {
+    pub kind: String,
+    pub key: String,
+    pub scope: i64,
+    pub seq: i64,
+    pub hash: Vec<u8>,
+    pub ident: String,
+}
+
 /// A column as JSON; blobs (ciphertext, keys, signatures) in base64.
 fn json_of(v: ValueRef<'_>) -> Value {
     match v {
@@ -136,6 +231,8 @@ pub(crate) struct EventImage {
     pub hash: Option<Vec<u8>>,
     /// The member who wrote it (none for an attempt before unlock).
     pub signer: Option<i64>,
+    /// Its workspace (none for the vault's own events).
+    pub workspace: Option<i64>,
     pub body: Vec<u8>,
 }
 
@@ -150,8 +247,36 @@ pub(crate) trait ReplicaStore {
     /// Every workspace: id and name.
     fn workspace_names(&self) -> Result<Vec<(i64, String)>>;
 
-    /// How many audit events come after event `id`.
-    fn audit_events_after(&self, id: i64) -> Result<i64>;
+    /// The audit events after event `id`, oldest first, with their workspace.
+    fn event_images_after(&self, id: i64) -> Result<Vec<EventImage>>;
+
+    /// Writes (or, with no body, deletes) the row a record describes. Only columns
+    /// the table has are written; the caller's transaction defers foreign keys, since
+    /// records of one commit come in no particular order.
+    fn apply_record(&self, kind: &str, body: Option<&[u8]>, ident: &str) -> Result<()>;
+
+    fn replica_rows(&self) -> Result<Vec<ReplicaRow>>;
+
+    fn put_replica_row(&self, r: &ReplicaRow) -> Result<()>;
+
+    fn delete_replica_row(&self, kind: &str, key: &str) -> Result<()>;
+
+    /// Keeps the server's side of a record this machine changed too.
+    fn put_conflict(
+        &self,
+        kind: &str,
+        key: &str,
+        scope: i64,
+        seq: i64,
+        body: Option<&[u8]>,
+        now: i64,
+    ) -> Result<()>;
+
+    /// The records in conflict: (kind, key).
+    fn conflicts(&self) -> Result<Vec<(String, String)>>;
+
+    /// Defers foreign key checks to the end of this transaction.
+    fn defer_foreign_keys(&self) -> Result<()>;
 }
 
 fn row_json(r: &rusqlite::Row<'_>, names: &[String], skip: usize) -> Result<Vec<u8>> {
@@ -160,6 +285,17 @@ fn row_json(r: &rusqlite::Row<'_>, names: &[String], skip: usize) -> Result<Vec<
         body.insert(name.clone(), json_of(r.get_ref(i + skip)?));
     }
     serde_json::to_vec(&Value::Object(body)).map_err(|e| crate::Error::Storage(e.to_string()))
+}
+
+/// A write transaction that reaches both the vault's storage and its replica state.
+pub(crate) trait ReplicaTx: ReplicaStore {
+    fn storage(&self) -> &dyn super::Storage;
+}
+
+impl ReplicaTx for Connection {
+    fn storage(&self) -> &dyn super::Storage {
+        self
+    }
 }
 
 impl ReplicaStore for Connection {
@@ -198,20 +334,168 @@ impl ReplicaStore for Connection {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn audit_events_after(&self, id: i64) -> Result<i64> {
-        Ok(self.query_row(
-            "SELECT count(*) FROM audit_events WHERE id > ?1",
-            [id],
+    fn event_images_after(&self, id: i64) -> Result<Vec<EventImage>> {
+        let mut out = Vec::new();
+        self.each_event_image(&mut |e| {
+            if e.id > id {
+                out.push(e);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn apply_record(&self, kind: &str, body: Option<&[u8]>, ident: &str) -> Result<()> {
+        let (table, id_cols) = identity_of(kind)?;
+        let ident: Map<String, Value> = serde_json::from_str(ident).map_err(|_| {
+            crate::Error::Integrity(format!("a {kind} record's identity is unreadable"))
+        })?;
+        let Some(body) = body else {
+            let mut sql = format!("DELETE FROM {table} WHERE ");
+            let mut values = Vec::new();
+            for (i, c) in id_cols.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(" AND ");
+                }
+                sql.push_str(&format!("{c} IS ?{}", i + 1));
+                values.push(sql_of(ident.get(*c).unwrap_or(&Value::Null), kind)?);
+            }
+            self.execute(&sql, rusqlite::params_from_iter(values))?;
+            return Ok(());
+        };
+        let row: Map<String, Value> = serde_json::from_slice(body)
+            .map_err(|_| crate::Error::Integrity(format!("a {kind} record is not JSON")))?;
+        // Column names come from the table itself, never from the record.
+        let mut known: Vec<String> = {
+            let mut stmt =
+                self.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?;
+            let names = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            names.collect::<rusqlite::Result<_>>()?
+        };
+        if id_cols.contains(&"rowid") {
+            known.push("rowid".into());
+        }
+        let mut cols = Vec::new();
+        let mut values = Vec::new();
+        for (name, v) in &row {
+            if let Some(c) = known.iter().find(|k| *k == name) {
+                cols.push(c.clone());
+                values.push(sql_of(v, kind)?);
+            }
+        }
+        if cols.is_empty() {
+            return Err(crate::Error::Integrity(format!(
+                "a {kind} record has no column of its table"
+            )));
+        }
+        // An update in place where the row exists (a replace would cascade deletes to
+        // the rows that hang on it), an insert where it does not.
+        let mut where_sql = String::new();
+        let mut where_values = Vec::new();
+        for (i, c) in id_cols.iter().enumerate() {
+            if i > 0 {
+                where_sql.push_str(" AND ");
+            }
+            where_sql.push_str(&format!("{c} IS ?{}", i + 1));
+            where_values.push(sql_of(ident.get(*c).unwrap_or(&Value::Null), kind)?);
+        }
+        let exists: bool = self.query_row(
+            &format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE {where_sql})"),
+            rusqlite::params_from_iter(where_values.iter()),
             |r| r.get(0),
-        )?)
+        )?;
+        if exists {
+            let n = where_values.len();
+            let sets: Vec<String> = cols
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c} = ?{}", n + i + 1))
+                .collect();
+            let sql = format!("UPDATE {table} SET {} WHERE {where_sql}", sets.join(", "));
+            let all = where_values.into_iter().chain(values);
+            self.execute(&sql, rusqlite::params_from_iter(all))?;
+        } else {
+            let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+            let sql = format!(
+                "INSERT INTO {table} ({}) VALUES ({})",
+                cols.join(", "),
+                marks.join(", ")
+            );
+            self.execute(&sql, rusqlite::params_from_iter(values))?;
+        }
+        Ok(())
+    }
+
+    fn replica_rows(&self) -> Result<Vec<ReplicaRow>> {
+        let mut stmt =
+            self.prepare("SELECT kind, key, scope, seq, hash, ident FROM replica_rows")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ReplicaRow {
+                kind: r.get(0)?,
+                key: r.get(1)?,
+                scope: r.get(2)?,
+                seq: r.get(3)?,
+                hash: r.get(4)?,
+                ident: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn put_replica_row(&self, r: &ReplicaRow) -> Result<()> {
+        self.prepare_cached(
+            "INSERT INTO replica_rows (kind, key, scope, seq, hash, ident) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (kind, key) DO UPDATE SET scope = excluded.scope, seq = excluded.seq,
+                 hash = excluded.hash, ident = excluded.ident",
+        )?
+        .execute(rusqlite::params![r.kind, r.key, r.scope, r.seq, r.hash, r.ident])?;
+        Ok(())
+    }
+
+    fn delete_replica_row(&self, kind: &str, key: &str) -> Result<()> {
+        self.prepare_cached("DELETE FROM replica_rows WHERE kind = ?1 AND key = ?2")?
+            .execute([kind, key])?;
+        Ok(())
+    }
+
+    fn put_conflict(
+        &self,
+        kind: &str,
+        key: &str,
+        scope: i64,
+        seq: i64,
+        body: Option<&[u8]>,
+        now: i64,
+    ) -> Result<()> {
+        self.prepare_cached(
+            "INSERT INTO replica_conflicts (kind, key, scope, server_seq, server_body, found_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (kind, key) DO UPDATE SET server_seq = excluded.server_seq,
+                 server_body = excluded.server_body",
+        )?
+        .execute(rusqlite::params![kind, key, scope, seq, body, now])?;
+        Ok(())
+    }
+
+    fn conflicts(&self) -> Result<Vec<(String, String)>> {
+        let mut stmt =
+            self.prepare("SELECT kind, key FROM replica_conflicts ORDER BY kind, key")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn defer_foreign_keys(&self) -> Result<()> {
+        self.execute_batch("PRAGMA defer_foreign_keys = ON")?;
+        Ok(())
     }
 
     fn each_event_image(&self, f: &mut dyn FnMut(EventImage) -> Result<()>) -> Result<()> {
-        let mut stmt = self.prepare("SELECT * FROM audit_events ORDER BY id")?;
+        let mut stmt = self.prepare_cached("SELECT * FROM audit_events ORDER BY id")?;
         let names: Vec<String> = stmt.column_names().iter().map(|n| n.to_string()).collect();
         let id_at = names.iter().position(|n| n == "id").unwrap_or(0);
         let hash_at = names.iter().position(|n| n == "hash");
         let signer_at = names.iter().position(|n| n == "signer");
+        let ws_at = names.iter().position(|n| n == "workspace_id");
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             f(EventImage {
@@ -221,6 +505,10 @@ impl ReplicaStore for Connection {
                     None => None,
                 },
                 signer: match signer_at {
+                    Some(i) => r.get(i)?,
+                    None => None,
+                },
+                workspace: match ws_at {
                     Some(i) => r.get(i)?,
                     None => None,
                 },

@@ -304,7 +304,33 @@ CREATE UNIQUE INDEX key_slots_one_passphrase ON key_slots(member_id) WHERE kind 
 CREATE UNIQUE INDEX key_slots_one_recovery ON key_slots(member_id) WHERE kind = 'recovery';
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
+/// A team vault's replica: what this file last exchanged with the server, record by
+/// record (the server's sequence number, the hash of the body, the row's identity),
+/// and the records the server changed while this machine had changed them too, kept
+/// until the user chooses (nothing is overwritten silently).
+const V10: &str = r#"
+CREATE TABLE replica_rows (
+    kind  TEXT NOT NULL,
+    key   TEXT NOT NULL,
+    scope INTEGER NOT NULL,
+    seq   INTEGER NOT NULL,
+    hash  BLOB NOT NULL,
+    ident TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE replica_conflicts (
+    kind        TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    scope       INTEGER NOT NULL,
+    server_seq  INTEGER NOT NULL,
+    server_body BLOB,
+    found_at    INTEGER NOT NULL,
+    PRIMARY KEY (kind, key)
+) STRICT, WITHOUT ROWID;
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

@@ -11,7 +11,7 @@ use super::{login_for, scram_verifier, SchemaState, ServerUrl};
 use crate::audit::{self, NewEvent};
 use crate::error::{Error, Result};
 use crate::session::Session;
-use crate::store::{EventImage, RowImage};
+use crate::store::{ident_of, EventImage, ReplicaRow, RowImage};
 
 /// The audit action of moving a vault onto a team server.
 pub const TEAM_CREATE: &str = "vault.team-create";
@@ -25,11 +25,14 @@ pub(crate) struct TeamLink {
     pub vault_id: String,
     /// The newest sequence number this replica holds, by scope.
     pub seqs: BTreeMap<i64, i64>,
-    /// The newest audit event of this trail the server holds.
+    /// Every audit event up to this one is on the server.
     pub pushed_through: i64,
+    /// Past that, the newest event pushed into each scope.
+    #[serde(default)]
+    pub pushed: BTreeMap<i64, i64>,
 }
 
-const META_KEY: &str = "team";
+pub(crate) const META_KEY: &str = "team";
 
 /// What `team create` did.
 #[derive(Debug, Clone, Serialize)]
@@ -69,7 +72,7 @@ pub struct TeamStatus {
 }
 
 impl Session {
-    fn team_link(&self) -> Result<Option<TeamLink>> {
+    pub(crate) fn team_link(&self) -> Result<Option<TeamLink>> {
         match self.store.conn().get_meta(META_KEY)? {
             None => Ok(None),
             Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|_| {
@@ -146,27 +149,44 @@ impl Session {
             access.2.push(r.project);
             access.3.push(role);
         }
-        // Events before the signed trail (format 1) carry no hash: the server links
-        // them by the hash of their row.
-        let mut prev: Option<Vec<u8>> = None;
+        // Each event goes into its workspace's chain on the server (the vault's own
+        // events, and those of a workspace gone since, into the vault's). Events
+        // before the signed trail (format 1) carry no hash: the server links them by
+        // the hash of their row.
+        let mut heads_chain: BTreeMap<i64, Vec<u8>> = BTreeMap::new();
+        let mut ev_scope: Vec<i64> = Vec::new();
         let mut ev_n: Vec<i32> = Vec::new();
         let mut ev_prev: Vec<Option<Vec<u8>>> = Vec::new();
         let mut ev_hash: Vec<Vec<u8>> = Vec::new();
         let mut ev_author: Vec<Option<i64>> = Vec::new();
         let mut ev_body: Vec<&[u8]> = Vec::new();
         for (n, e) in events.iter().enumerate() {
+            let scope = e.workspace.filter(|w| scopes.contains(w)).unwrap_or(0);
             let hash = e
                 .hash
                 .clone()
                 .unwrap_or_else(|| Sha256::digest(&e.body).to_vec());
+            ev_scope.push(scope);
             ev_n.push(n as i32 + 1);
-            ev_prev.push(prev.replace(hash.clone()));
+            ev_prev.push(heads_chain.insert(scope, hash.clone()));
             ev_hash.push(hash);
             ev_author.push(e.signer);
             ev_body.push(&e.body);
         }
-        let chain = prev;
         let pushed_through = events.last().map(|e| e.id).unwrap_or(0);
+        let replica_rows: Vec<ReplicaRow> = rows
+            .iter()
+            .map(|r| {
+                Ok(ReplicaRow {
+                    kind: r.kind.to_string(),
+                    key: r.key.clone(),
+                    scope: r.scope,
+                    seq: 1,
+                    hash: Sha256::digest(&r.body).to_vec(),
+                    ident: ident_of(r.kind, &r.body)?,
+                })
+            })
+            .collect::<Result<_>>()?;
 
         let mut tx = server
             .client()
@@ -188,11 +208,15 @@ impl Session {
             &[&scope_list],
         )
         .map_err(sql)?;
-        tx.execute(
-            "UPDATE coffer.heads SET seq = 1, chain = $1 WHERE scope = 0",
-            &[&chain],
-        )
-        .map_err(sql)?;
+        tx.execute("UPDATE coffer.heads SET seq = 1 WHERE scope = 0", &[])
+            .map_err(sql)?;
+        for (scope, chain) in &heads_chain {
+            tx.execute(
+                "UPDATE coffer.heads SET chain = $2 WHERE scope = $1",
+                &[scope, chain],
+            )
+            .map_err(sql)?;
+        }
         tx.execute(
             "INSERT INTO coffer.members (id) SELECT unnest($1::bigint[])",
             &[&others],
@@ -220,9 +244,10 @@ impl Session {
         .map_err(sql)?;
         tx.execute(
             "INSERT INTO coffer.events (scope, seq, n, prev, hash, author, body)
-             SELECT 0, 1, n, prev, hash, author, body FROM unnest($1::int[], $2::bytea[],
-                 $3::bytea[], $4::bigint[], $5::bytea[]) AS u(n, prev, hash, author, body)",
-            &[&ev_n, &ev_prev, &ev_hash, &ev_author, &ev_body],
+             SELECT s, 1, n, prev, hash, author, body FROM unnest($1::bigint[], $2::int[],
+                 $3::bytea[], $4::bytea[], $5::bigint[], $6::bytea[])
+                 AS u(s, n, prev, hash, author, body)",
+            &[&ev_scope, &ev_n, &ev_prev, &ev_hash, &ev_author, &ev_body],
         )
         .map_err(sql)?;
         tx.commit().map_err(sql)?;
@@ -234,13 +259,18 @@ impl Session {
             vault_id: self.vault_id.clone(),
             seqs,
             pushed_through,
+            pushed: BTreeMap::new(),
         };
         let link_bytes = serde_json::to_vec(&link).map_err(|e| Error::Storage(e.to_string()))?;
         let member = self.member.clone();
         let now = self.now();
         let author = self.author();
         let display = admin.display();
-        self.write(|tx| {
+        self.write_replica(|tx| {
+            for r in &replica_rows {
+                tx.put_replica_row(r)?;
+            }
+            let tx = tx.storage();
             tx.set_meta(META_KEY, &link_bytes)?;
             let mut ev = NewEvent::new(&member, TEAM_CREATE);
             ev.detail = json!({ "server": display, "records": rows.len() });
@@ -268,10 +298,9 @@ impl Session {
                 "team server for this vault (move it to one with `coffer team create URL`)",
             )
         })?;
-        let outbox = self
-            .store
-            .replica()
-            .audit_events_after(link.pushed_through)?;
+        let known: Vec<i64> = link.seqs.keys().copied().collect();
+        let outbox = self.pending_events(&link, &known)?.len() as i64;
+        let conflicts = self.store.replica().conflicts()?.len() as i64;
         let names = self.store.replica().workspace_names()?;
         let name_of = |scope: i64| -> String {
             if scope == 0 {
@@ -325,7 +354,7 @@ impl Session {
             schema,
             sequences,
             outbox,
-            conflicts: 0,
+            conflicts,
         })
     }
 }

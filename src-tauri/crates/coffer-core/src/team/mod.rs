@@ -18,9 +18,11 @@ mod create;
 mod login;
 mod migrate;
 mod server;
+mod sync;
 
 pub use connect::ServerUrl;
 pub use create::{TeamCreated, TeamSequence, TeamStatus, TEAM_CREATE};
 pub use login::{login_for, scram_verifier, Login};
 pub use migrate::{SchemaState, SCHEMA_VERSION};
 pub use server::{Change, Event, Record, Server, StoredEvent};
+pub use sync::SyncReport;

@@ -225,7 +225,8 @@ $$;
 -- scope, as one transaction; returns the commit's sequence number.
 --   expect[i]: NULL = the record must not exist yet (or be a tombstone); otherwise the
 --   sequence number the writer last saw on it (compare-and-set).
---   Events: prevs[1] must be the scope's chain head; each next prev is the hash before.
+--   Events: a prev given must be the scope's chain head (each next one the hash before);
+--   none given appends at the head.
 CREATE FUNCTION coffer.commit(
     p_scope bigint,
     p_kinds text[], p_keys text[], p_projects bigint[], p_privates bigint[], p_abouts bigint[],
@@ -307,12 +308,14 @@ BEGIN
 
     prev := head.chain;
     FOR i IN 1 .. m LOOP
-        IF p_ev_prevs[i] IS DISTINCT FROM prev THEN
+        -- A writer that names the head it saw must have seen the head; one that names
+        -- none appends at the head, whatever it is.
+        IF p_ev_prevs[i] IS NOT NULL AND p_ev_prevs[i] IS DISTINCT FROM prev THEN
             RAISE EXCEPTION 'conflict: the audit trail moved on meanwhile; pull and retry'
                 USING ERRCODE = 'CF409';
         END IF;
         INSERT INTO coffer.events (scope, seq, n, prev, hash, author, body)
-            VALUES (p_scope, next_seq, i, p_ev_prevs[i], p_ev_hashes[i], me, p_ev_bodies[i]);
+            VALUES (p_scope, next_seq, i, prev, p_ev_hashes[i], me, p_ev_bodies[i]);
         prev := p_ev_hashes[i];
     END LOOP;
 

@@ -1,0 +1,330 @@
+//! `coffer team sync`: the vault file is this machine's replica of the team vault.
+//! Pull first (the records other machines committed since this replica's sequence
+//! numbers), then push what changed here, each workspace's records and audit events in
+//! one commit. A record changed both here and on the server is a conflict: both sides
+//! are kept (the server's in `replica_conflicts`, this machine's in place) and neither
+//! is pushed or applied until the user chooses.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::create::TeamLink;
+use super::{login_for, Change, Event, SchemaState, ServerUrl};
+use crate::error::{Error, ErrorCode, Result};
+use crate::session::Session;
+use crate::store::{ident_of, EventImage, ReplicaRow, RowImage};
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SyncReport {
+    pub server: String,
+    /// Records taken from the server.
+    pub pulled: usize,
+    /// Records sent to it.
+    pub pushed: usize,
+    /// Audit events sent to it.
+    pub events: usize,
+    /// Records changed here and on the server: `kind key`, kept on both sides.
+    pub conflicts: Vec<String>,
+    /// Workspaces whose changes the server refused, and why (a permission lost
+    /// meanwhile, a race with another writer: sync again).
+    pub refused: Vec<String>,
+    /// The server's schema is newer than this Coffer's: pulled only.
+    pub read_only: bool,
+}
+
+fn hash(body: &[u8]) -> Vec<u8> {
+    Sha256::digest(body).to_vec()
+}
+
+type RecordKey = (String, String);
+
+/// One workspace's share of a push: the changes to send, the replica rows they become
+/// once the server takes them, and the records deleted here.
+#[derive(Default)]
+struct Outgoing {
+    changes: Vec<Change>,
+    rows: Vec<ReplicaRow>,
+    gone: Vec<RecordKey>,
+}
+
+impl Session {
+    pub(crate) fn save_team_link(&mut self, link: &TeamLink) -> Result<()> {
+        let bytes = serde_json::to_vec(link).map_err(|e| Error::Storage(e.to_string()))?;
+        self.write(|tx| tx.set_meta(super::create::META_KEY, &bytes))
+    }
+
+    /// Pulls the team server's changes into this replica, then pushes this machine's.
+    pub fn team_sync(&mut self) -> Result<SyncReport> {
+        let mut link = self.team_link()?.ok_or_else(|| {
+            Error::not_found(
+                "team server for this vault (move it to one with `coffer team create URL`)",
+            )
+        })?;
+        let login = login_for(&self.secret.identity, &self.vault_id);
+        let url = ServerUrl::parse(&link.server)?.with_login(&login.name, &login.password);
+        let mut server = url.connect()?;
+        let mut report = SyncReport {
+            server: url.display(),
+            ..SyncReport::default()
+        };
+        let state = server.schema_state()?;
+        report.read_only = matches!(state, SchemaState::Newer { .. });
+        if matches!(state, SchemaState::Empty) {
+            return Err(Error::not_found(format!(
+                "team vault at {} (the database holds none)",
+                url.display()
+            )));
+        }
+
+        // ---- pull ----
+        let replica: HashMap<RecordKey, ReplicaRow> = self
+            .store
+            .replica()
+            .replica_rows()?
+            .into_iter()
+            .map(|r| ((r.kind.clone(), r.key.clone()), r))
+            .collect();
+        let here = self.current_images()?;
+        let heads = server.heads()?;
+        let mut pulled = Vec::new();
+        for (scope, head) in &heads {
+            let since = link.seqs.get(scope).copied().unwrap_or(0);
+            if *head > since {
+                pulled.push((*scope, *head, server.pull(*scope, since)?));
+            }
+        }
+        let now = self.now();
+        let taken = self.write_replica(|tx| {
+            tx.defer_foreign_keys()?;
+            let mut taken = 0;
+            for (scope, _, records) in &pulled {
+                for rec in records {
+                    let key = (rec.kind.clone(), rec.key.clone());
+                    let known = replica.get(&key);
+                    if known.is_some_and(|k| k.seq >= rec.seq) {
+                        continue;
+                    }
+                    let local = here.get(&key).map(|(_, h)| h.clone());
+                    let changed_here = local != known.map(|k| k.hash.clone());
+                    let theirs = rec.body.as_deref().map(hash);
+                    if changed_here && local != theirs {
+                        tx.put_conflict(&rec.kind, &rec.key, *scope, rec.seq, rec.body.as_deref(), now)?;
+                        continue;
+                    }
+                    let ident = match (&rec.body, known) {
+                        // A record names the same row as long as it lives: one whose
+                        // body now names another row was edited on the server.
+                        (Some(body), Some(k)) if ident_of(&rec.kind, body)? != k.ident => {
+                            return Err(Error::Integrity(format!(
+                                "the team server's {} record {} now describes another row (edited on the server)",
+                                rec.kind, rec.key
+                            )));
+                        }
+                        (Some(body), _) => ident_of(&rec.kind, body)?,
+                        (None, Some(k)) => k.ident.clone(),
+                        // A deletion of a row this replica never had.
+                        (None, None) => continue,
+                    };
+                    if !changed_here {
+                        tx.apply_record(&rec.kind, rec.body.as_deref(), &ident)?;
+                        taken += 1;
+                    }
+                    match theirs {
+                        Some(h) => tx.put_replica_row(&ReplicaRow {
+                            kind: rec.kind.clone(),
+                            key: rec.key.clone(),
+                            scope: *scope,
+                            seq: rec.seq,
+                            hash: h,
+                            ident,
+                        })?,
+                        None => tx.delete_replica_row(&rec.kind, &rec.key)?,
+                    }
+                }
+            }
+            Ok(taken)
+        })?;
+        // What came in and changed this file (not this machine's own pushes, echoed).
+        report.pulled = taken;
+        // Every conflict still open, found now or before: work left for the user.
+        report.conflicts = self
+            .store
+            .replica()
+            .conflicts()?
+            .into_iter()
+            .map(|(kind, key)| format!("{kind} {key}"))
+            .collect();
+        for (scope, head, _) in &pulled {
+            link.seqs.insert(*scope, *head);
+        }
+        self.save_team_link(&link)?;
+        if report.read_only {
+            return Ok(report);
+        }
+
+        // ---- push ----
+        let replica: HashMap<RecordKey, ReplicaRow> = self
+            .store
+            .replica()
+            .replica_rows()?
+            .into_iter()
+            .map(|r| ((r.kind.clone(), r.key.clone()), r))
+            .collect();
+        let in_conflict: Vec<RecordKey> = self.store.replica().conflicts()?;
+        let here = self.current_images()?;
+        let mut by_scope: BTreeMap<i64, Outgoing> = BTreeMap::new();
+        for (key, (img, h)) in &here {
+            if in_conflict.contains(key) {
+                continue;
+            }
+            let known = replica.get(key);
+            if known.is_some_and(|k| &k.hash == h) {
+                continue;
+            }
+            let entry = by_scope.entry(img.scope).or_default();
+            entry.changes.push(Change {
+                kind: img.kind.to_string(),
+                key: img.key.clone(),
+                project: img.project,
+                private_to: img.private_to,
+                about: img.about,
+                expect: known.map(|k| k.seq),
+                body: Some(img.body.clone()),
+            });
+            entry.rows.push(ReplicaRow {
+                kind: img.kind.to_string(),
+                key: img.key.clone(),
+                scope: img.scope,
+                seq: 0,
+                hash: h.clone(),
+                ident: ident_of(img.kind, &img.body)?,
+            });
+        }
+        for (key, known) in &replica {
+            if here.contains_key(key) || in_conflict.contains(key) {
+                continue;
+            }
+            let entry = by_scope.entry(known.scope).or_default();
+            entry.changes.push(Change {
+                kind: known.kind.clone(),
+                key: known.key.clone(),
+                project: 0,
+                private_to: None,
+                about: None,
+                expect: Some(known.seq),
+                body: None,
+            });
+            entry.gone.push(key.clone());
+        }
+        // Each workspace's events after what it has pushed, with its records.
+        let visible: Vec<i64> = heads.iter().map(|h| h.0).collect();
+        let mut events: BTreeMap<i64, Vec<EventImage>> = BTreeMap::new();
+        for (scope, e) in self.pending_events(&link, &visible)? {
+            events.entry(scope).or_default().push(e);
+        }
+        for scope in events.keys() {
+            by_scope.entry(*scope).or_default();
+        }
+        for (scope, out) in by_scope {
+            let Outgoing {
+                changes,
+                mut rows,
+                gone,
+            } = out;
+            let evs = events.remove(&scope).unwrap_or_default();
+            if changes.is_empty() && evs.is_empty() {
+                continue;
+            }
+            let wire: Vec<Event> = evs
+                .iter()
+                .map(|e| Event {
+                    prev: None,
+                    hash: e.hash.clone().unwrap_or_else(|| hash(&e.body)),
+                    body: e.body.clone(),
+                })
+                .collect();
+            match server.commit(scope, &changes, &wire) {
+                Ok(seq) => {
+                    for r in &mut rows {
+                        r.seq = seq;
+                    }
+                    self.write_replica(|tx| {
+                        for r in &rows {
+                            tx.put_replica_row(r)?;
+                        }
+                        for (kind, key) in &gone {
+                            tx.delete_replica_row(kind, key)?;
+                        }
+                        Ok(())
+                    })?;
+                    report.pushed += changes.len();
+                    report.events += evs.len();
+                    if let Some(last) = evs.last() {
+                        link.pushed.insert(scope, last.id);
+                    }
+                }
+                Err(e) if matches!(e.code(), ErrorCode::Conflict | ErrorCode::Denied) => {
+                    report
+                        .refused
+                        .push(format!("{}: {e}", self.scope_name(scope)?));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if self.pending_events(&link, &visible)?.is_empty() {
+            link.pushed_through = self.store.conn().last_audit()?.map(|e| e.id).unwrap_or(0);
+            link.pushed.clear();
+        }
+        self.save_team_link(&link)?;
+        Ok(report)
+    }
+
+    /// The audit events the server does not hold yet, each with the scope it goes to:
+    /// its workspace when the server has it (`scopes`), else the vault's own.
+    pub(crate) fn pending_events(
+        &self,
+        link: &TeamLink,
+        scopes: &[i64],
+    ) -> Result<Vec<(i64, EventImage)>> {
+        let mut out = Vec::new();
+        for e in self
+            .store
+            .replica()
+            .event_images_after(link.pushed_through)?
+        {
+            let scope = e.workspace.filter(|w| scopes.contains(w)).unwrap_or(0);
+            if e.id > link.pushed.get(&scope).copied().unwrap_or(0) {
+                out.push((scope, e));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every replicated row here, by kind and key, with the hash of its body.
+    fn current_images(&self) -> Result<HashMap<RecordKey, (RowImage, Vec<u8>)>> {
+        let mut out = HashMap::new();
+        self.store.replica().each_replicated_row(&mut |r| {
+            let h = hash(&r.body);
+            out.insert((r.kind.to_string(), r.key.clone()), (r, h));
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn scope_name(&self, scope: i64) -> Result<String> {
+        if scope == 0 {
+            return Ok("the vault".into());
+        }
+        Ok(self
+            .store
+            .replica()
+            .workspace_names()?
+            .into_iter()
+            .find(|(id, _)| *id == scope)
+            .map(|(_, n)| format!("workspace {n}"))
+            .unwrap_or_else(|| format!("workspace {scope}")))
+    }
+}
