@@ -67,6 +67,52 @@ fn a_clean_tree_passes_and_lists_every_reference() {
 }
 
 #[test]
+fn hidden_folders_where_workflows_live_are_checked_and_version_control_is_not() {
+    // `.github/workflows` was skipped with every other hidden folder: a new user's
+    // first `coffer check .` missed the credential in their deploy workflow.
+    let vault = Vault::new();
+    let dir = vault.dir().join("repo");
+    // An access key id: AKIA and 16 characters of base32 (A-Z, 2-7).
+    let base32: String = random_token("")
+        .chars()
+        .take(16)
+        .map(|c| match c {
+            '0' => 'Q',
+            '1' => 'R',
+            '8' => 'S',
+            '9' => 'T',
+            c => c.to_ascii_uppercase(),
+        })
+        .collect();
+    let key = format!("AKIA{base32}");
+    write(
+        &dir,
+        ".github/workflows/deploy.yml",
+        &format!("jobs:\n  deploy:\n    env:\n      AWS_ACCESS_KEY_ID: {key}\n"),
+    );
+    write(
+        &dir,
+        ".gitlab/ci.yml",
+        "variables:\n  TOKEN: \"{{ secrets.MISSING }}\"\n",
+    );
+    write(&dir, ".git/config.yml", &format!("key: {key}\n"));
+    write(
+        &dir,
+        "node_modules/pkg/config.yml",
+        &format!("key: {key}\n"),
+    );
+    let run = vault.run(&["check", dir.to_str().unwrap()]).exit(1);
+    assert!(run.stdout.contains("deploy.yml:4:"), "{}", run.describe());
+    assert!(run.stdout.contains("ci.yml:2:"), "{}", run.describe());
+    assert!(!run.stdout.contains("config.yml"), "{}", run.describe());
+    assert!(
+        !run.stdout.contains(&key),
+        "the credential is printed: {}",
+        run.describe()
+    );
+}
+
+#[test]
 fn every_planted_problem_is_found_and_no_suspect_is_printed() {
     let (vault, value) = vault_with_states();
     let dir = vault.dir().join("defs");

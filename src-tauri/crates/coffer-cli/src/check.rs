@@ -20,7 +20,22 @@ use crate::output::{self, outln};
 /// Files larger than this are not definitions; they are skipped with a note.
 const LARGEST_FILE: u64 = 4 * 1024 * 1024;
 /// Directories never worth walking.
-const SKIPPED_DIRS: [&str; 4] = [".git", "node_modules", "target", ".venv"];
+/// Directories a walk does not enter: version control, dependencies, build output and
+/// caches. Other hidden ones are entered: `.github/workflows`, `.gitlab`, `.circleci`
+/// and the like are where definition files live.
+const SKIPPED_DIRS: [&str; 11] = [
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    "target",
+    ".venv",
+    ".tox",
+    ".cache",
+    ".mypy_cache",
+    ".pytest_cache",
+    "__pycache__",
+];
 
 #[derive(Serialize)]
 struct RefReport {
@@ -255,7 +270,8 @@ fn check_file(
     Ok(())
 }
 
-/// The files named, with directories walked (hidden and build directories skipped),
+/// The files named, with directories walked (version control, dependency and build
+/// directories skipped),
 /// in a stable order.
 fn collect(roots: &[PathBuf], skipped: &mut Vec<String>) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
@@ -284,7 +300,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, skipped: &mut Vec<String>) {
         let name = e.file_name();
         let name = name.to_string_lossy();
         if kind.is_dir() {
-            if !SKIPPED_DIRS.contains(&name.as_ref()) && !name.starts_with('.') {
+            if !SKIPPED_DIRS.contains(&name.as_ref()) {
                 walk(&path, out, skipped);
             }
         } else if kind.is_file() {

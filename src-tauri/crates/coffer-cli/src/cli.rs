@@ -266,7 +266,8 @@ pub struct RunArgs {
 
 #[derive(Args)]
 pub struct CheckArgs {
-    /// Definition files or directories (searched recursively)
+    /// Definition files or directories (searched recursively, .github and other hidden
+    /// folders included; .git, node_modules, target and caches skipped)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// The environment references must resolve in (default: development)
