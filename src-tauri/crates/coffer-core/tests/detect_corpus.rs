@@ -194,6 +194,18 @@ fn true_positives(g: &mut Gen) -> Vec<Secret> {
             "slack_webhook",
             format!("https://hooks.slack.com/triggers/{}", g.alnum(56)),
         );
+        // Workflow webhooks with four parts: team, app, a long number, a token.
+        add(
+            "slack",
+            "slack_webhook",
+            format!(
+                "https://hooks.slack.com/workflows/T{}/A{}/{}/{}",
+                g.from(&format!("{UPPER}{DIGITS}"), 10),
+                g.from(&format!("{UPPER}{DIGITS}"), 10),
+                g.from(DIGITS, 18),
+                g.alnum(24)
+            ),
+        );
         // Stripe, live, test and prod, secret and restricted.
         for prefix in ["sk_test_", "sk_live_", "sk_prod_", "rk_live_", "rk_prod_"] {
             let len = g.0.gen_range(24..=99);

@@ -449,11 +449,51 @@ fn passwords_given_to_curl_and_wget_are_found_unless_referenced() {
             "script: wget --user=ci --password=Pk7wQ2zR9xLm https://repo.example/a.deb",
             "Pk7wQ2zR9xLm",
         ),
+        // Cases an independent retry against gitleaks' examples found missed: an '@'
+        // in the password, no user, a quoted user and password apart, mixed quotes.
+        (
+            "curl --cacert ca.crt -u elastic:P@ssw0rdQ7z$1 https://localhost:9200",
+            "P@ssw0rdQ7z$1",
+        ),
+        (
+            "curl -s --user \"j.smith:dB2yF6@qL9vZm1P#4J\" \"https://api.contoso.org/me\"",
+            "dB2yF6@qL9vZm1P#4J",
+        ),
+        (
+            "curl -u \":d2LkV78zLx!t\" https://localhost:9200",
+            "d2LkV78zLx!t",
+        ),
+        (
+            "curl -X POST --user \"{acd3c08b-74e8}\":\"{ZqL5kVrX1n8tA2}\" https://x.example",
+            "{ZqL5kVrX1n8tA2}",
+        ),
+        (
+            "curl --user kevin:'pRf7vG2h1L8nQkW9' -iX PATCH https://x.example",
+            "pRf7vG2h1L8nQkW9",
+        ),
+        // A token given as the user, with no password.
+        (
+            "curl -u \"d2LkV78zLx9t:\" https://localhost:9200",
+            "d2LkV78zLx9t",
+        ),
+        // A token in a header of its own.
+        (
+            "curl -X POST --header \"Api-Token: Sk94HG7f6KBq\" https://x.example",
+            "Sk94HG7f6KBq",
+        ),
+        (
+            "curl -XPOST https://x.example/api -H \"Token: 3fea8c1b9d2e7a40\"",
+            "3fea8c1b9d2e7a40",
+        ),
     ] {
         let hits = found(text);
         let column = text.find(secret).unwrap() + 1;
         let id = if text.contains("password=") {
             "password_flag_in_command"
+        } else if text.contains("Token:") {
+            "token_header_in_command"
+        } else if text.contains(":\" ") {
+            "token_as_curl_user"
         } else {
             "basic_auth_in_command"
         };
@@ -465,6 +505,10 @@ fn passwords_given_to_curl_and_wget_are_found_unless_referenced() {
         "curl -u admin: https://example.com",
         "curl -u admin:%API_PASS% https://example.com",
         "curl -u admin:password https://example.com",
+        "curl --user neo4j:[PASSWORD] https://localhost:7474",
+        "curl -u \"admin:\" https://example.com",
+        "curl -H \"Token: ${{ secrets.TOKEN }}\" https://example.com",
+        "curl -H \"X-Api-Key: $API_KEY\" https://example.com",
         "curl --user-agent Mozilla/5.0 https://example.com",
         "curl https://user@example.com/",
     ] {
