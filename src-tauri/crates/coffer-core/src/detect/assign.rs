@@ -163,6 +163,15 @@ pub(super) fn entropy(value: &str) -> f64 {
 /// (`database-password`, `awsSecretAccessKey`, `billing-tls-2024`) switch rarely.
 pub(super) fn looks_random(value: &str) -> bool {
     let b = value.as_bytes();
+    // An alphabet written out (`ABC…xyz0123456789`): every byte differs, nothing is
+    // random about it.
+    let steps = b
+        .windows(2)
+        .filter(|w| w[1] == w[0].wrapping_add(1))
+        .count();
+    if b.len() >= 8 && steps * 2 >= b.len() {
+        return false;
+    }
     let has = |f: fn(&u8) -> bool| b.iter().any(f);
     let hex = b.iter().all(u8::is_ascii_hexdigit)
         && !(has(u8::is_ascii_lowercase) && has(u8::is_ascii_uppercase));

@@ -428,6 +428,19 @@ fn the_false_alarms_of_issue_16_are_quiet() {
     }
 }
 
+/// An alphabet written out under a key's name (one of gitleaks' own clean examples)
+/// has every byte different and nothing random about it.
+#[test]
+fn an_alphabet_written_out_is_not_a_key() {
+    for text in [
+        "keyStr: \"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789\"",
+        "API_KEY=abcdefghijklmnopqrstuvwxyz",
+    ] {
+        assert_eq!(found(text), vec![], "{text}");
+    }
+    assert_eq!(found("API_KEY=q7Vx2LmR9kTz4NwB8sYd").len(), 1);
+}
+
 /// A password handed to curl or wget in a workflow step or a Makefile is found where
 /// it stands; a variable, a CI expression or a prompt (no password) is not.
 #[test]
