@@ -378,3 +378,42 @@ fn a_record_edited_on_the_server_by_its_administrator_is_refused_on_use() {
         reveal.describe()
     );
 }
+
+#[test]
+fn a_conflict_is_settled_by_keeping_one_side_and_both_homes_agree_after() {
+    for keep in ["theirs", "mine"] {
+        let h1 = Vault::new();
+        h1.set("API_KEY", &random_token("start-"), &[]);
+        let (_, url) = database();
+        h1.run(&["team", "create", &url]).ok();
+        let h2 = second_home(&h1);
+        let first = random_token("home1-");
+        let second = random_token("home2-");
+        h1.set("API_KEY", &first, &[]);
+        h2.set("API_KEY", &second, &[]);
+        sync(&h1).ok();
+        sync(&h2).exit(1);
+        let settled = h2.run(&["team", "resolve", "--keep", keep]).ok();
+        assert!(
+            settled.stdout.contains(&format!("kept {keep}")),
+            "{}",
+            settled.describe()
+        );
+        sync(&h2).ok();
+        sync(&h1).ok();
+        let winner = if keep == "theirs" { &first } else { &second };
+        assert_eq!(&h2.reveal("API_KEY", &[]), winner, "keep {keep}");
+        assert_eq!(&h1.reveal("API_KEY", &[]), winner, "keep {keep}");
+        let status = h2.run(&["team", "status"]).ok();
+        assert!(
+            status.stdout.contains("conflicts  none"),
+            "{}",
+            status.describe()
+        );
+        let trail = h2.run(&["--json", "audit"]).ok().stdout;
+        assert!(trail.contains("team.resolve"), "{trail}");
+        for h in [&h1, &h2] {
+            h.run(&["audit", "verify"]).ok();
+        }
+    }
+}

@@ -374,6 +374,18 @@ pub enum TeamCmd {
     /// Take the team server's changes into this file, then send this machine's
     /// (a record changed both here and there is a conflict: both are kept)
     Sync,
+    /// Settle conflicts: keep this machine's side (sent at the next sync, over the
+    /// server's) or the server's (taken here now); all of them, or one `KIND KEY`
+    /// as `team sync` names it
+    Resolve {
+        #[arg(value_name = "KIND", requires = "key")]
+        kind: Option<String>,
+        #[arg(value_name = "KEY")]
+        key: Option<String>,
+        /// Whose side to keep
+        #[arg(long, value_parser = ["mine", "theirs"], required = true)]
+        keep: String,
+    },
 }
 
 #[derive(Subcommand)]

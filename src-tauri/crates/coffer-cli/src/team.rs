@@ -1,6 +1,6 @@
 //! `coffer team`: share the vault through a PostgreSQL server.
 
-use coffer_core::team::ServerUrl;
+use coffer_core::team::{Keep, ServerUrl};
 use coffer_core::Result;
 
 use crate::cli::TeamCmd;
@@ -12,6 +12,7 @@ pub(crate) fn team(ctx: &Ctx, cmd: TeamCmd) -> Result<u8> {
         TeamCmd::Create { url } => create(ctx, &url),
         TeamCmd::Status => status(ctx),
         TeamCmd::Sync => sync(ctx),
+        TeamCmd::Resolve { kind, key, keep } => resolve(ctx, kind, key, &keep),
     }
 }
 
@@ -85,6 +86,31 @@ fn sync(ctx: &Ctx) -> Result<u8> {
     } else {
         1
     })
+}
+
+fn resolve(ctx: &Ctx, kind: Option<String>, key: Option<String>, keep: &str) -> Result<u8> {
+    let keep = if keep == "mine" {
+        Keep::Mine
+    } else {
+        Keep::Theirs
+    };
+    let mut s = ctx.session()?;
+    let only = kind.as_deref().zip(key.as_deref());
+    let done = s.team_resolve(only, keep)?;
+    if ctx.json {
+        output::json(&done);
+        return Ok(0);
+    }
+    if done.is_empty() {
+        outln!("no conflicts");
+    }
+    for r in &done {
+        outln!("{}: kept {}", r.record, r.kept);
+    }
+    if keep == Keep::Mine && !done.is_empty() {
+        outln!("run `coffer team sync` to send this machine's side");
+    }
+    Ok(0)
 }
 
 fn status(ctx: &Ctx) -> Result<u8> {

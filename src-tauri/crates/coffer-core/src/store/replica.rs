@@ -196,6 +196,10 @@ fn sql_of(v: &Value, what: &str) -> Result<rusqlite::types::Value> {
     })
 }
 
+/// The server's side of a conflict: its scope, sequence number and body (none:
+/// deleted there).
+pub(crate) type ServerSide = (i64, i64, Option<Vec<u8>>);
+
 /// What this replica last exchanged with the server about one record.
 pub(crate) struct ReplicaRow {
     pub kind: String,
@@ -274,6 +278,14 @@ pub(crate) trait ReplicaStore {
 
     /// The records in conflict: (kind, key).
     fn conflicts(&self) -> Result<Vec<(String, String)>>;
+
+    /// The server's side of one conflict: scope, sequence number, body (none: deleted).
+    fn conflict(&self, kind: &str, key: &str) -> Result<Option<ServerSide>>;
+
+    fn delete_conflict(&self, kind: &str, key: &str) -> Result<()>;
+
+    /// What this replica last exchanged about one record.
+    fn replica_row(&self, kind: &str, key: &str) -> Result<Option<ReplicaRow>>;
 
     /// Defers foreign key checks to the end of this transaction.
     fn defer_foreign_keys(&self) -> Result<()>;
@@ -482,6 +494,45 @@ impl ReplicaStore for Connection {
             self.prepare("SELECT kind, key FROM replica_conflicts ORDER BY kind, key")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn conflict(&self, kind: &str, key: &str) -> Result<Option<ServerSide>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .query_row(
+                "SELECT scope, server_seq, server_body FROM replica_conflicts WHERE kind = ?1 AND key = ?2",
+                [kind, key],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?)
+    }
+
+    fn delete_conflict(&self, kind: &str, key: &str) -> Result<()> {
+        self.execute(
+            "DELETE FROM replica_conflicts WHERE kind = ?1 AND key = ?2",
+            [kind, key],
+        )?;
+        Ok(())
+    }
+
+    fn replica_row(&self, kind: &str, key: &str) -> Result<Option<ReplicaRow>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .query_row(
+                "SELECT kind, key, scope, seq, hash, ident FROM replica_rows WHERE kind = ?1 AND key = ?2",
+                [kind, key],
+                |r| {
+                    Ok(ReplicaRow {
+                        kind: r.get(0)?,
+                        key: r.get(1)?,
+                        scope: r.get(2)?,
+                        seq: r.get(3)?,
+                        hash: r.get(4)?,
+                        ident: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 
     fn defer_foreign_keys(&self) -> Result<()> {

@@ -25,4 +25,4 @@ pub use create::{TeamCreated, TeamSequence, TeamStatus, TEAM_CREATE};
 pub use login::{login_for, scram_verifier, Login};
 pub use migrate::{SchemaState, SCHEMA_VERSION};
 pub use server::{Change, Event, Record, Server, StoredEvent};
-pub use sync::SyncReport;
+pub use sync::{Keep, Resolved, SyncReport};

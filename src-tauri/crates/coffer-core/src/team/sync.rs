@@ -328,3 +328,118 @@ impl Session {
             .unwrap_or_else(|| format!("workspace {scope}")))
     }
 }
+
+/// Which side of a conflict to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// This machine's: the next sync sends it over the server's.
+    Mine,
+    /// The server's: it replaces this machine's here.
+    Theirs,
+}
+
+/// One conflict settled.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resolved {
+    pub record: String,
+    pub kept: &'static str,
+}
+
+impl Session {
+    /// Settles conflicts (`only` one `kind key`, or every one): keeps this machine's
+    /// side (sent at the next sync, over the server's) or the server's (taken here
+    /// now). Audited as `team.resolve`, one event per record.
+    pub fn team_resolve(
+        &mut self,
+        only: Option<(&str, &str)>,
+        keep: Keep,
+    ) -> Result<Vec<Resolved>> {
+        let all = self.store.replica().conflicts()?;
+        let chosen: Vec<RecordKey> = match only {
+            None => all,
+            Some((kind, key)) => {
+                let k = (kind.to_string(), key.to_string());
+                if !all.contains(&k) {
+                    return Err(Error::not_found(format!("conflict on {kind} {key}")));
+                }
+                vec![k]
+            }
+        };
+        if chosen.is_empty() {
+            return Ok(Vec::new());
+        }
+        let member = self.member.clone();
+        let now = self.now();
+        let author = self.author();
+        let here = self.current_images()?;
+        self.write_replica(|tx| {
+            tx.defer_foreign_keys()?;
+            let mut done = Vec::new();
+            for (kind, key) in &chosen {
+                let Some((scope, seq, theirs)) = tx.conflict(kind, key)? else {
+                    continue;
+                };
+                let known = tx.replica_row(kind, key)?;
+                let ident = match (&theirs, here.get(&(kind.clone(), key.clone())), &known) {
+                    (Some(body), _, _) => ident_of(kind, body)?,
+                    (None, Some((img, _)), _) => ident_of(kind, &img.body)?,
+                    (None, None, Some(k)) => k.ident.clone(),
+                    (None, None, None) => {
+                        tx.delete_conflict(kind, key)?;
+                        continue;
+                    }
+                };
+                match keep {
+                    Keep::Theirs => {
+                        tx.apply_record(kind, theirs.as_deref(), &ident)?;
+                        match &theirs {
+                            Some(body) => tx.put_replica_row(&ReplicaRow {
+                                kind: kind.clone(),
+                                key: key.clone(),
+                                scope,
+                                seq,
+                                hash: hash(body),
+                                ident,
+                            })?,
+                            None => tx.delete_replica_row(kind, key)?,
+                        }
+                    }
+                    // The server's sequence number as the one seen: the next push
+                    // compares-and-sets over exactly what the server holds now.
+                    Keep::Mine => tx.put_replica_row(&ReplicaRow {
+                        kind: kind.clone(),
+                        key: key.clone(),
+                        scope,
+                        seq,
+                        hash: theirs.as_deref().map(hash).unwrap_or_default(),
+                        ident,
+                    })?,
+                }
+                tx.delete_conflict(kind, key)?;
+                let kept = match keep {
+                    Keep::Mine => "mine",
+                    Keep::Theirs => "theirs",
+                };
+                let ws_name = if scope > 0 {
+                    tx.workspace_names()?
+                        .into_iter()
+                        .find(|(id, _)| *id == scope)
+                        .map(|(_, n)| n)
+                } else {
+                    None
+                };
+                let mut ev = crate::audit::NewEvent::new(&member, "team.resolve");
+                ev.detail = serde_json::json!({ "record": format!("{kind} {key}"), "kept": kept });
+                if let Some(name) = &ws_name {
+                    ev.workspace = Some((scope, name));
+                }
+                crate::audit::append(tx.storage(), author, now, &ev)?;
+                done.push(Resolved {
+                    record: format!("{kind} {key}"),
+                    kept,
+                });
+            }
+            Ok(done)
+        })
+    }
+}
