@@ -246,7 +246,16 @@ pub(crate) trait ReplicaStore {
     fn each_replicated_row(&self, f: &mut dyn FnMut(RowImage) -> Result<()>) -> Result<()>;
 
     /// Calls `f` with every audit event, oldest first.
-    fn each_event_image(&self, f: &mut dyn FnMut(EventImage) -> Result<()>) -> Result<()>;
+    fn each_event_image(&self, f: &mut dyn FnMut(EventImage) -> Result<()>) -> Result<()> {
+        self.each_event_image_after(0, f)
+    }
+
+    /// Calls `f` with every audit event after event `after`, oldest first.
+    fn each_event_image_after(
+        &self,
+        after: i64,
+        f: &mut dyn FnMut(EventImage) -> Result<()>,
+    ) -> Result<()>;
 
     /// Every workspace: id and name.
     fn workspace_names(&self) -> Result<Vec<(i64, String)>>;
@@ -348,10 +357,8 @@ impl ReplicaStore for Connection {
 
     fn event_images_after(&self, id: i64) -> Result<Vec<EventImage>> {
         let mut out = Vec::new();
-        self.each_event_image(&mut |e| {
-            if e.id > id {
-                out.push(e);
-            }
+        self.each_event_image_after(id, &mut |e| {
+            out.push(e);
             Ok(())
         })?;
         Ok(out)
@@ -540,14 +547,19 @@ impl ReplicaStore for Connection {
         Ok(())
     }
 
-    fn each_event_image(&self, f: &mut dyn FnMut(EventImage) -> Result<()>) -> Result<()> {
-        let mut stmt = self.prepare_cached("SELECT * FROM audit_events ORDER BY id")?;
+    fn each_event_image_after(
+        &self,
+        after: i64,
+        f: &mut dyn FnMut(EventImage) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt =
+            self.prepare_cached("SELECT * FROM audit_events WHERE id > ?1 ORDER BY id")?;
         let names: Vec<String> = stmt.column_names().iter().map(|n| n.to_string()).collect();
         let id_at = names.iter().position(|n| n == "id").unwrap_or(0);
         let hash_at = names.iter().position(|n| n == "hash");
         let signer_at = names.iter().position(|n| n == "signer");
         let ws_at = names.iter().position(|n| n == "workspace_id");
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query([after])?;
         while let Some(r) = rows.next()? {
             f(EventImage {
                 id: r.get(id_at)?,

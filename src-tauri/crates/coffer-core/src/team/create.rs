@@ -30,6 +30,10 @@ pub(crate) struct TeamLink {
     /// Past that, the newest event pushed into each scope.
     #[serde(default)]
     pub pushed: BTreeMap<i64, i64>,
+    /// The newest audit event of this file when it was last compared with the
+    /// server: with no event since, nothing changed here (every write is audited).
+    #[serde(default)]
+    pub synced_through: i64,
 }
 
 pub(crate) const META_KEY: &str = "team";
@@ -260,6 +264,8 @@ impl Session {
             seqs,
             pushed_through,
             pushed: BTreeMap::new(),
+            // The move's own event comes after: the first sync compares everything.
+            synced_through: 0,
         };
         let link_bytes = serde_json::to_vec(&link).map_err(|e| Error::Storage(e.to_string()))?;
         let member = self.member.clone();

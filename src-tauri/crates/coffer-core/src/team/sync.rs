@@ -56,6 +56,16 @@ impl Session {
         self.write(|tx| tx.set_meta(super::create::META_KEY, &bytes))
     }
 
+    /// Saves `link` unless it is still what was read (`before`): a sync with nothing
+    /// to exchange writes nothing.
+    fn save_team_link_if_changed(&mut self, link: &TeamLink, before: &[u8]) -> Result<()> {
+        let now = serde_json::to_vec(link).map_err(|e| Error::Storage(e.to_string()))?;
+        if now == before {
+            return Ok(());
+        }
+        self.save_team_link(link)
+    }
+
     /// Pulls the team server's changes into this replica, then pushes this machine's.
     pub fn team_sync(&mut self) -> Result<SyncReport> {
         let mut link = self.team_link()?.ok_or_else(|| {
@@ -63,6 +73,7 @@ impl Session {
                 "team server for this vault (move it to one with `coffer team create URL`)",
             )
         })?;
+        let before = serde_json::to_vec(&link).map_err(|e| Error::Storage(e.to_string()))?;
         let login = login_for(&self.secret.identity, &self.vault_id);
         let url = ServerUrl::parse(&link.server)?.with_login(&login.name, &login.password);
         let mut server = url.connect()?;
@@ -87,7 +98,6 @@ impl Session {
             .into_iter()
             .map(|r| ((r.kind.clone(), r.key.clone()), r))
             .collect();
-        let here = self.current_images()?;
         let heads = server.heads()?;
         let mut pulled = Vec::new();
         for (scope, head) in &heads {
@@ -97,6 +107,12 @@ impl Session {
             }
         }
         let now = self.now();
+        // This file's rows, to tell what changed here: only when something came in.
+        let here = if pulled.iter().any(|(_, _, r)| !r.is_empty()) {
+            self.current_images()?
+        } else {
+            HashMap::new()
+        };
         let taken = self.write_replica(|tx| {
             tx.defer_foreign_keys()?;
             let mut taken = 0;
@@ -160,12 +176,18 @@ impl Session {
         for (scope, head, _) in &pulled {
             link.seqs.insert(*scope, *head);
         }
-        self.save_team_link(&link)?;
+        self.save_team_link_if_changed(&link, &before)?;
         if report.read_only {
             return Ok(report);
         }
 
         // ---- push ----
+        // Every write here appends an audit event: with none since the last sync,
+        // there is nothing to send (and no row to compare).
+        let newest = self.store.conn().last_audit()?.map(|e| e.id).unwrap_or(0);
+        if newest == link.synced_through {
+            return Ok(report);
+        }
         let replica: HashMap<RecordKey, ReplicaRow> = self
             .store
             .replica()
@@ -275,10 +297,13 @@ impl Session {
             }
         }
         if self.pending_events(&link, &visible)?.is_empty() {
-            link.pushed_through = self.store.conn().last_audit()?.map(|e| e.id).unwrap_or(0);
+            link.pushed_through = newest;
             link.pushed.clear();
         }
-        self.save_team_link(&link)?;
+        if report.refused.is_empty() {
+            link.synced_through = newest;
+        }
+        self.save_team_link_if_changed(&link, &before)?;
         Ok(report)
     }
 
