@@ -417,3 +417,33 @@ fn a_conflict_is_settled_by_keeping_one_side_and_both_homes_agree_after() {
         }
     }
 }
+
+#[test]
+fn a_server_cannot_rewrite_what_this_machine_keeps_for_itself() {
+    let h1 = Vault::new();
+    let (_, url) = database();
+    h1.run(&["team", "create", &url]).ok();
+    // The administrator plants a "team" record (which would point this machine at
+    // another server), then renames the vault: each is refused, nothing is taken.
+    let tampers = [
+        "INSERT INTO coffer.records (scope, kind, key, project_id, seq, body)
+         VALUES (0, 'vault', 'team', 0, 2, convert_to('{\"key\":\"team\",\"value\":{\"$b\":\"e30=\"}}', 'UTF8'));
+         UPDATE coffer.heads SET seq = 2 WHERE scope = 0;",
+        "DELETE FROM coffer.records WHERE kind = 'vault' AND key = 'team';
+         UPDATE coffer.records SET seq = 3, body = convert_to('{\"key\":\"vault_id\",\"value\":{\"$b\":\"b3RoZXI=\"}}', 'UTF8')
+         WHERE kind = 'vault' AND key = 'vault_id';
+         UPDATE coffer.heads SET seq = 3 WHERE scope = 0;",
+    ];
+    for sql in tampers {
+        psql(&url, sql);
+        let refused = sync(&h1).refused(7);
+        assert!(
+            refused.message().contains("edited on the server"),
+            "{}",
+            refused.describe()
+        );
+        // This machine still knows its own server.
+        let status = h1.run(&["team", "status"]).ok();
+        assert!(status.stdout.contains("online"), "{}", status.describe());
+    }
+}

@@ -113,11 +113,13 @@ impl Session {
         } else {
             HashMap::new()
         };
+        let vault_id = self.vault_id.clone();
         let taken = self.write_replica(|tx| {
             tx.defer_foreign_keys()?;
             let mut taken = 0;
             for (scope, _, records) in &pulled {
                 for rec in records {
+                    refuse_foreign(rec, &vault_id)?;
                     let key = (rec.kind.clone(), rec.key.clone());
                     let known = replica.get(&key);
                     if known.is_some_and(|k| k.seq >= rec.seq) {
@@ -352,6 +354,53 @@ impl Session {
             .map(|(_, n)| format!("workspace {n}"))
             .unwrap_or_else(|| format!("workspace {scope}")))
     }
+}
+
+/// Refuses a record no replica takes from a server: this machine's own state (its
+/// team link, its failure counter), a vault id other than this vault's, a row of a
+/// scope it does not sit in, a device key slot.
+fn refuse_foreign(rec: &super::Record, vault_id: &str) -> Result<()> {
+    let bad = |why: &str| {
+        Err(Error::Integrity(format!(
+            "the team server sent {} record {}: {why} (edited on the server)",
+            rec.kind, rec.key
+        )))
+    };
+    if rec.kind == "vault" {
+        if rec.key.starts_with("team") || rec.key == "failed_unlocks" {
+            return bad("this machine keeps that for itself");
+        }
+        if rec.key == "vault_id" {
+            let same = rec
+                .body
+                .as_deref()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+                .and_then(|v| {
+                    v.get("value")
+                        .and_then(|x| x.get("$b"))
+                        .and_then(|x| x.as_str())
+                        .map(str::to_string)
+                })
+                .and_then(|b64| {
+                    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).ok()
+                })
+                .is_some_and(|bytes| bytes == vault_id.as_bytes());
+            if !same {
+                return bad("it names another vault");
+            }
+        }
+    }
+    if rec.kind == "key_slot" {
+        let device = rec
+            .body
+            .as_deref()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+            .is_some_and(|v| v.get("kind").and_then(|k| k.as_str()) == Some("device"));
+        if device {
+            return bad("device keys belong to one machine");
+        }
+    }
+    Ok(())
 }
 
 /// Which side of a conflict to keep.
