@@ -125,7 +125,7 @@ impl Team {
         ];
         let changes: Vec<Change> = grants
             .iter()
-            .map(|(m, p, role)| record("grant", &format!("{m}:{p}"), 0, Some(&grant_body(role))))
+            .map(|(m, p, role)| record("grant", &format!("{m}:{p}"), *p, Some(&grant_body(role))))
             .collect();
         root.commit(WS, &changes, &[]).unwrap();
         let mut other = connect_as(&url, OTHER_TENANT).unwrap();
@@ -413,7 +413,7 @@ fn members_write_only_through_the_functions_and_only_what_their_role_may() {
         // A grant of a role that does not exist.
         (
             ROOT,
-            record("grant", "5:100", 0, Some(&grant_body("god"))),
+            record("grant", "5:100", PAYMENTS, Some(&grant_body("god"))),
             Some(ErrorCode::Invalid),
         ),
         // Unknown kinds are refused.
@@ -788,4 +788,85 @@ fn fifty_concurrent_clients_lose_no_update_and_keep_the_chain() {
     for pair in stored.windows(2) {
         assert_eq!(pair[1].prev.as_ref(), Some(&pair[0].hash));
     }
+}
+
+/// Escalations a reviewer found: a member who creates a workspace must not become the
+/// vault's manager (and take over a member who has not joined yet); events and
+/// self-written records do not go into another tenant's workspace; a project owner
+/// cannot grant themselves the whole workspace by naming project 0 in the key.
+#[test]
+fn owning_a_workspace_one_made_or_a_project_reaches_nothing_beyond_it() {
+    let team = Team::new();
+    let mut dev = team.as_member(DEV);
+    dev.create_workspace(999).unwrap();
+    // Not a vault manager: no login for anyone, no vault-wide record, no vault trail.
+    let err = dev
+        .add_login(42, &login_name(42), &scram_verifier("mine now"))
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Denied, "{err}");
+    let member_pk = Change {
+        about: Some(ROOT),
+        ..record("member_pk", "1", 0, Some("forged keys"))
+    };
+    assert_eq!(
+        code(dev.commit(0, &[member_pk], &[])),
+        Some(ErrorCode::Denied)
+    );
+    assert!(dev.events(0, 0).unwrap().is_empty());
+
+    // Another tenant writes nothing into workspace 10, events and own-kind records too.
+    let mut other = team.as_member(OTHER_TENANT);
+    let event = Event {
+        prev: None,
+        hash: vec![7; 32],
+        body: b"forged".to_vec(),
+    };
+    assert_eq!(
+        code(other.commit(WS, &[], &[event])),
+        Some(ErrorCode::Denied)
+    );
+    let slot = Change {
+        private_to: Some(OTHER_TENANT),
+        ..record("key_slot", "probe", 0, Some("x"))
+    };
+    assert_eq!(
+        code(other.commit(WS, &[slot], &[])),
+        Some(ErrorCode::Denied)
+    );
+
+    // A project's owner grants within the project only.
+    const PROJECT_OWNER: i64 = 8;
+    let mut root = team.as_member(ROOT);
+    root.add_login(
+        PROJECT_OWNER,
+        &login_name(PROJECT_OWNER),
+        &scram_verifier(&password(PROJECT_OWNER)),
+    )
+    .unwrap();
+    root.commit(
+        WS,
+        &[record(
+            "grant",
+            "8:100",
+            PAYMENTS,
+            Some(&grant_body("owner")),
+        )],
+        &[],
+    )
+    .unwrap();
+    let mut po = team.as_member(PROJECT_OWNER);
+    let whole = record("grant", "8:0", PAYMENTS, Some(&grant_body("owner")));
+    assert_eq!(code(po.commit(WS, &[whole], &[])), Some(ErrorCode::Invalid));
+    let whole = record("grant", "8:0", 0, Some(&grant_body("owner")));
+    assert_eq!(code(po.commit(WS, &[whole], &[])), Some(ErrorCode::Denied));
+    let roles: Vec<(i64, String)> = dba(&team.db)
+        .query(
+            "SELECT project_id, role FROM coffer.access WHERE member_id = 8",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(roles, vec![(PAYMENTS, "owner".to_string())]);
 }

@@ -139,15 +139,12 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 $$;
 
 -- Whether the session's member holds `cap` in (scope, project); project 0 asks for the
--- whole workspace, which only a workspace-wide grant gives. In the vault scope (0),
--- `root` is the root owner and any other capability is holding it in some workspace
--- (a manager adds members, as in a vault file).
+-- whole workspace, which only a workspace-wide grant gives. The vault scope (0) is
+-- the root owner's alone: a member who owns a workspace they created themselves must
+-- not count as managing the vault.
 CREATE FUNCTION coffer.may(p_scope bigint, p_project bigint, cap text) RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT CASE WHEN cap = 'root' THEN coffer.is_root()
-    WHEN p_scope = 0 THEN coffer.is_root() OR EXISTS (
-        SELECT 1 FROM coffer.access a
-        WHERE a.member_id = coffer.me() AND coffer.role_allows(a.role, cap))
+    SELECT CASE WHEN cap = 'root' OR p_scope = 0 THEN coffer.is_root()
     ELSE EXISTS (
         SELECT 1 FROM coffer.access a
         WHERE a.member_id = coffer.me() AND a.scope = p_scope
@@ -184,6 +181,16 @@ ALTER TABLE coffer.records FORCE ROW LEVEL SECURITY;
 ALTER TABLE coffer.events  FORCE ROW LEVEL SECURITY;
 ALTER TABLE coffer.kinds   FORCE ROW LEVEL SECURITY;
 
+-- Ending a removed member's sessions needs pg_signal_backend when the owner is not a
+-- superuser; an owner who cannot be given it is told so (removal then fails loudly).
+DO $$ BEGIN
+    IF NOT pg_has_role(current_user, 'pg_signal_backend', 'MEMBER') THEN
+        EXECUTE format('GRANT pg_signal_backend TO %I', current_user);
+    END IF;
+EXCEPTION WHEN insufficient_privilege OR invalid_grant_operation OR unique_violation THEN
+    RAISE NOTICE 'could not grant pg_signal_backend to %: removing a member will fail until an administrator does', current_user;
+END $$;
+
 -- The owner (through the functions) sees and writes everything.
 CREATE POLICY owner_all ON coffer.heads   TO CURRENT_USER USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON coffer.members TO CURRENT_USER USING (true) WITH CHECK (true);
@@ -217,7 +224,7 @@ CREATE FUNCTION coffer.may_write(p_scope bigint, p_project bigint, p_private big
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT (p_private IS NULL OR p_private = coffer.me() OR rule.capability IN ('manage', 'root'))
        AND (coffer.may(p_scope, p_project, rule.capability)
-            OR (rule.self_write AND p_private = coffer.me()))
+            OR (rule.self_write AND p_scope = 0 AND p_private = coffer.me()))
        AND (NOT deleting OR rule.capability <> 'write' OR coffer.may(p_scope, p_project, 'delete'))
 $$;
 
@@ -271,6 +278,11 @@ BEGIN
         IF p_scope = 0 AND coalesce(p_projects[i], 0) <> 0 THEN
             RAISE EXCEPTION 'a vault-wide record lies in no project' USING ERRCODE = 'CF422';
         END IF;
+        -- A grant's key names its member and project: the project it is checked
+        -- against must be the one it grants.
+        IF p_kinds[i] = 'grant' AND split_part(p_keys[i], ':', 2) <> coalesce(p_projects[i], 0)::text THEN
+            RAISE EXCEPTION 'a grant''s key names the project it is placed in' USING ERRCODE = 'CF422';
+        END IF;
         IF NOT coffer.may_write(p_scope, coalesce(p_projects[i], 0), p_privates[i], rule, p_bodies[i] IS NULL) THEN
             RAISE EXCEPTION 'permission denied: % % in this workspace',
                 CASE WHEN p_bodies[i] IS NULL THEN 'deleting' ELSE 'writing' END, p_kinds[i]
@@ -306,6 +318,10 @@ BEGIN
         END IF;
     END LOOP;
 
+    -- Events go only into a scope the writer belongs to.
+    IF m > 0 AND NOT coffer.may_read(p_scope, 0, NULL, NULL) THEN
+        RAISE EXCEPTION 'permission denied: events of a workspace you are not in' USING ERRCODE = 'CF403';
+    END IF;
     prev := head.chain;
     FOR i IN 1 .. m LOOP
         -- A writer that names the head it saw must have seen the head; one that names
@@ -395,12 +411,12 @@ END
 $$;
 
 -- A member's login: an opaque role name and a SCRAM verifier computed by the client
--- (the password never reaches the server). Those who manage somewhere add logins.
+-- (the password never reaches the server). Only the root owner adds logins.
 CREATE FUNCTION coffer.add_login(p_member bigint, p_login name, p_verifier text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF NOT coffer.may(0, 0, 'manage') THEN
-        RAISE EXCEPTION 'permission denied: adding a member needs manage' USING ERRCODE = 'CF403';
+    IF NOT coffer.is_root() THEN
+        RAISE EXCEPTION 'permission denied: only the vault''s root owner adds logins' USING ERRCODE = 'CF403';
     END IF;
     IF p_login !~ '^coffer_m_[0-9a-f]{16}$' OR p_verifier !~ '^SCRAM-SHA-256\$' THEN
         RAISE EXCEPTION 'a login is coffer_m_ and 16 hex digits, with a SCRAM verifier' USING ERRCODE = 'CF422';
@@ -427,20 +443,26 @@ DECLARE
     target coffer.members;
     r      record;
 BEGIN
+    IF coffer.me() IS NULL THEN
+        RAISE EXCEPTION 'not a member of this vault' USING ERRCODE = 'CF403';
+    END IF;
     SELECT * INTO target FROM coffer.members WHERE id = p_member AND removed_at IS NULL FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'member not found' USING ERRCODE = 'CF404';
     END IF;
     -- The root owner may remove anyone but themselves; a manager, only a member whose
     -- every grant lies in workspaces they manage.
-    IF target.root OR NOT (coffer.is_root() OR NOT EXISTS (
-            SELECT 1 FROM coffer.access a WHERE a.member_id = p_member
-              AND NOT coffer.may(a.scope, 0, 'manage'))) THEN
+    IF target.root OR NOT (coffer.is_root() OR (
+            EXISTS (SELECT 1 FROM coffer.access a WHERE a.member_id = p_member)
+            AND NOT EXISTS (SELECT 1 FROM coffer.access a WHERE a.member_id = p_member
+                            AND NOT coffer.may(a.scope, 0, 'manage')))) THEN
         RAISE EXCEPTION 'permission denied: removing this member' USING ERRCODE = 'CF403';
     END IF;
     UPDATE coffer.members SET removed_at = now() WHERE id = p_member;
-    EXECUTE format('ALTER ROLE %I NOLOGIN PASSWORD NULL', target.login);
-    PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = target.login;
+    IF target.login IS NOT NULL THEN
+        EXECUTE format('ALTER ROLE %I NOLOGIN PASSWORD NULL', target.login);
+        PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = target.login;
+    END IF;
     FOR r IN SELECT DISTINCT scope FROM coffer.records WHERE private_to = p_member AND body IS NOT NULL LOOP
         UPDATE coffer.heads SET seq = seq + 1 WHERE scope = r.scope;
         UPDATE coffer.records SET body = NULL,
