@@ -73,6 +73,13 @@ fn a_vault_moves_onto_an_empty_server_with_nothing_in_the_clear() {
     v.set("DB_PASSWORD", &db_password, &[]);
     v.set("MY_TOKEN", &private, &["--scope", "user"]);
     let bob = v.add_member("bob", "developer");
+    // A mistyped unlock before the move: whatever was typed as the name stays here.
+    let typed = random_token("typed-by-mistake-");
+    v.cli()
+        .member_name(&typed)
+        .passphrase("wrong")
+        .run(&["ls"])
+        .refused(6);
     let (_, url) = database();
     let (url_without, password) = split_password(&url);
     let made = v
@@ -100,6 +107,16 @@ fn a_vault_moves_onto_an_empty_server_with_nothing_in_the_clear() {
             "{needle} is on the server"
         );
     }
+    assert!(
+        !contains_bytes(&everything, typed.as_bytes()),
+        "a typed name is on the server"
+    );
+    // No key slot leaves the machine (they would let the server guess passphrases).
+    let slots = psql(
+        &url,
+        "SELECT count(*) FROM coffer.records WHERE kind = 'key_slot'",
+    );
+    assert_eq!(slots.trim(), "0");
     // The owner's login is opaque, with a SCRAM verifier only; bob has none yet.
     let logins = psql(
         &url,
@@ -434,6 +451,17 @@ fn a_server_cannot_rewrite_what_this_machine_keeps_for_itself() {
          WHERE kind = 'vault' AND key = 'vault_id';
          UPDATE coffer.heads SET seq = 3 WHERE scope = 0;",
     ];
+    let tampers = [
+        tampers[0],
+        tampers[1],
+        // A new record under an innocent key whose body names "team".
+        "UPDATE coffer.records SET body = convert_to('{\"key\":\"vault_id\",\"value\":{\"$b\":\"AA==\"}}', 'UTF8')
+         WHERE kind = 'vault' AND key = 'vault_id';
+         INSERT INTO coffer.records (scope, kind, key, project_id, seq, body)
+         VALUES (0, 'vault', 'innocent', 0, 4, convert_to('{\"key\":\"team\",\"value\":{\"$b\":\"e30=\"}}', 'UTF8'));
+         DELETE FROM coffer.records WHERE kind = 'vault' AND key = 'vault_id';
+         UPDATE coffer.heads SET seq = 4 WHERE scope = 0;",
+    ];
     for sql in tampers {
         psql(&url, sql);
         let refused = sync(&h1).refused(7);
@@ -446,4 +474,19 @@ fn a_server_cannot_rewrite_what_this_machine_keeps_for_itself() {
         let status = h1.run(&["team", "status"]).ok();
         assert!(status.stdout.contains("online"), "{}", status.describe());
     }
+}
+
+#[test]
+fn a_workspace_made_after_the_move_reaches_the_server_with_the_next_sync() {
+    let h1 = Vault::new();
+    let (_, url) = database();
+    h1.run(&["team", "create", &url]).ok();
+    let h2 = second_home(&h1);
+    h1.run(&["workspace", "create", "acme"]).ok();
+    let value = random_token("acme-");
+    h1.set("ACME_KEY", &value, &["--workspace", "acme"]);
+    let out = sync(&h1).ok();
+    assert!(!out.stdout.contains("refused"), "{}", out.describe());
+    sync(&h2).ok();
+    assert_eq!(h2.reveal("ACME_KEY", &["--workspace", "acme"]), value);
 }

@@ -1,7 +1,10 @@
 //! Every row a team vault replicates, as the record the server keeps of it: its kind,
 //! its key, where it sits (workspace, project), who alone may read it, and its columns
-//! as JSON (blobs as `{"$b": base64}`). What only this machine needs (device key slots,
-//! handles, local counters) is not replicated.
+//! as JSON (blobs as `{"$b": base64}`). What only this machine needs (handles, local
+//! counters) is not replicated, and neither are key slots: a member's private keys
+//! sealed under their passphrase would let whoever holds the server guess it offline.
+//! A member brings their keys to another machine with the vault file (or, later, an
+//! invitation), never through the server.
 
 use base64::Engine;
 use rusqlite::types::ValueRef;
@@ -35,10 +38,6 @@ const TABLES: &[(&str, &str)] = &[
     (
         "past_member_key",
         "SELECT t.rowid, 0, 0, NULL, t.member_id, t.rowid AS rowid, t.* FROM past_member_keys t",
-    ),
-    (
-        "key_slot",
-        "SELECT t.id, 0, 0, t.member_id, NULL, t.* FROM key_slots t WHERE t.kind <> 'device'",
     ),
     (
         "member_key",
@@ -160,6 +159,49 @@ fn identity_of(kind: &str) -> Result<(&'static str, &'static [&'static str])> {
         })
 }
 
+/// The key a row's record has, made from its body the way `TABLES` makes it from the
+/// row: a record whose key and body disagree was edited on the server.
+pub(crate) fn key_of(kind: &str, body: &[u8]) -> Result<String> {
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|_| crate::Error::Integrity(format!("a {kind} record is not JSON")))?;
+    let part = |c: &str| -> String {
+        match v.get(c) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        }
+    };
+    let parts: Vec<String> = match kind {
+        "vault" | "setting" => vec![part("key")],
+        "past_member_key" => vec![part("rowid")],
+        "member_key" => vec![part("member_id"), part("purpose")],
+        "grant" => {
+            let project = part("project_id");
+            vec![
+                part("member_id"),
+                if project.is_empty() {
+                    "0".into()
+                } else {
+                    project
+                },
+            ]
+        }
+        "project_key" => vec![part("project_id"), part("member_id")],
+        "env_key" => vec![part("environment_id"), part("epoch")],
+        "env_key_seal" => vec![part("environment_id"), part("epoch"), part("member_id")],
+        "exposure" => vec![part("secret_id"), part("environment_id"), part("member")],
+        "usage" => vec![
+            part("project_id"),
+            part("secret"),
+            part("file"),
+            part("line"),
+            part("col"),
+        ],
+        _ => vec![part("id")],
+    };
+    Ok(parts.join(":"))
+}
+
 /// The identity columns of a row's JSON body, as JSON (kept to delete it later).
 pub(crate) fn ident_of(kind: &str, body: &[u8]) -> Result<String> {
     let (_, cols) = identity_of(kind)?;
@@ -205,9 +247,28 @@ pub(crate) struct ReplicaRow {
     pub kind: String,
     pub key: String,
     pub scope: i64,
+    pub project: i64,
+    pub private_to: Option<i64>,
+    pub about: Option<i64>,
     pub seq: i64,
     pub hash: Vec<u8>,
     pub ident: String,
+}
+
+const REPLICA_COLS: &str = "kind, key, scope, project, private_to, about, seq, hash, ident";
+
+fn replica_row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReplicaRow> {
+    Ok(ReplicaRow {
+        kind: r.get(0)?,
+        key: r.get(1)?,
+        scope: r.get(2)?,
+        project: r.get(3)?,
+        private_to: r.get(4)?,
+        about: r.get(5)?,
+        seq: r.get(6)?,
+        hash: r.get(7)?,
+        ident: r.get(8)?,
+    })
 }
 
 /// A column as JSON; blobs (ciphertext, keys, signatures) in base64.
@@ -272,7 +333,7 @@ pub(crate) trait ReplicaStore {
 
     fn put_replica_row(&self, r: &ReplicaRow) -> Result<()>;
 
-    fn delete_replica_row(&self, kind: &str, key: &str) -> Result<()>;
+    fn delete_replica_row(&self, scope: i64, kind: &str, key: &str) -> Result<()>;
 
     /// Keeps the server's side of a record this machine changed too.
     fn put_conflict(
@@ -285,16 +346,16 @@ pub(crate) trait ReplicaStore {
         now: i64,
     ) -> Result<()>;
 
-    /// The records in conflict: (kind, key).
-    fn conflicts(&self) -> Result<Vec<(String, String)>>;
+    /// The records in conflict: (scope, kind, key).
+    fn conflicts(&self) -> Result<Vec<(i64, String, String)>>;
 
     /// The server's side of one conflict: scope, sequence number, body (none: deleted).
-    fn conflict(&self, kind: &str, key: &str) -> Result<Option<ServerSide>>;
+    fn conflict(&self, scope: i64, kind: &str, key: &str) -> Result<Option<ServerSide>>;
 
-    fn delete_conflict(&self, kind: &str, key: &str) -> Result<()>;
+    fn delete_conflict(&self, scope: i64, kind: &str, key: &str) -> Result<()>;
 
     /// What this replica last exchanged about one record.
-    fn replica_row(&self, kind: &str, key: &str) -> Result<Option<ReplicaRow>>;
+    fn replica_row(&self, scope: i64, kind: &str, key: &str) -> Result<Option<ReplicaRow>>;
 
     /// Defers foreign key checks to the end of this transaction.
     fn defer_foreign_keys(&self) -> Result<()>;
@@ -446,34 +507,30 @@ impl ReplicaStore for Connection {
     }
 
     fn replica_rows(&self) -> Result<Vec<ReplicaRow>> {
-        let mut stmt =
-            self.prepare("SELECT kind, key, scope, seq, hash, ident FROM replica_rows")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(ReplicaRow {
-                kind: r.get(0)?,
-                key: r.get(1)?,
-                scope: r.get(2)?,
-                seq: r.get(3)?,
-                hash: r.get(4)?,
-                ident: r.get(5)?,
-            })
-        })?;
+        let mut stmt = self.prepare(&format!("SELECT {REPLICA_COLS} FROM replica_rows"))?;
+        let rows = stmt.query_map([], replica_row_of)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn put_replica_row(&self, r: &ReplicaRow) -> Result<()> {
         self.prepare_cached(
-            "INSERT INTO replica_rows (kind, key, scope, seq, hash, ident) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (kind, key) DO UPDATE SET scope = excluded.scope, seq = excluded.seq,
+            "INSERT INTO replica_rows (kind, key, scope, project, private_to, about, seq, hash, ident)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (scope, kind, key) DO UPDATE SET project = excluded.project,
+                 private_to = excluded.private_to, about = excluded.about, seq = excluded.seq,
                  hash = excluded.hash, ident = excluded.ident",
         )?
-        .execute(rusqlite::params![r.kind, r.key, r.scope, r.seq, r.hash, r.ident])?;
+        .execute(rusqlite::params![
+            r.kind, r.key, r.scope, r.project, r.private_to, r.about, r.seq, r.hash, r.ident
+        ])?;
         Ok(())
     }
 
-    fn delete_replica_row(&self, kind: &str, key: &str) -> Result<()> {
-        self.prepare_cached("DELETE FROM replica_rows WHERE kind = ?1 AND key = ?2")?
-            .execute([kind, key])?;
+    fn delete_replica_row(&self, scope: i64, kind: &str, key: &str) -> Result<()> {
+        self.prepare_cached(
+            "DELETE FROM replica_rows WHERE scope = ?1 AND kind = ?2 AND key = ?3",
+        )?
+        .execute(rusqlite::params![scope, kind, key])?;
         Ok(())
     }
 
@@ -489,55 +546,49 @@ impl ReplicaStore for Connection {
         self.prepare_cached(
             "INSERT INTO replica_conflicts (kind, key, scope, server_seq, server_body, found_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (kind, key) DO UPDATE SET server_seq = excluded.server_seq,
+             ON CONFLICT (scope, kind, key) DO UPDATE SET server_seq = excluded.server_seq,
                  server_body = excluded.server_body",
         )?
         .execute(rusqlite::params![kind, key, scope, seq, body, now])?;
         Ok(())
     }
 
-    fn conflicts(&self) -> Result<Vec<(String, String)>> {
-        let mut stmt =
-            self.prepare("SELECT kind, key FROM replica_conflicts ORDER BY kind, key")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    fn conflicts(&self) -> Result<Vec<(i64, String, String)>> {
+        let mut stmt = self
+            .prepare("SELECT scope, kind, key FROM replica_conflicts ORDER BY scope, kind, key")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn conflict(&self, kind: &str, key: &str) -> Result<Option<ServerSide>> {
+    fn conflict(&self, scope: i64, kind: &str, key: &str) -> Result<Option<ServerSide>> {
         use rusqlite::OptionalExtension;
         Ok(self
             .query_row(
-                "SELECT scope, server_seq, server_body FROM replica_conflicts WHERE kind = ?1 AND key = ?2",
-                [kind, key],
+                "SELECT scope, server_seq, server_body FROM replica_conflicts
+                 WHERE scope = ?1 AND kind = ?2 AND key = ?3",
+                rusqlite::params![scope, kind, key],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?)
     }
 
-    fn delete_conflict(&self, kind: &str, key: &str) -> Result<()> {
+    fn delete_conflict(&self, scope: i64, kind: &str, key: &str) -> Result<()> {
         self.execute(
-            "DELETE FROM replica_conflicts WHERE kind = ?1 AND key = ?2",
-            [kind, key],
+            "DELETE FROM replica_conflicts WHERE scope = ?1 AND kind = ?2 AND key = ?3",
+            rusqlite::params![scope, kind, key],
         )?;
         Ok(())
     }
 
-    fn replica_row(&self, kind: &str, key: &str) -> Result<Option<ReplicaRow>> {
+    fn replica_row(&self, scope: i64, kind: &str, key: &str) -> Result<Option<ReplicaRow>> {
         use rusqlite::OptionalExtension;
         Ok(self
             .query_row(
-                "SELECT kind, key, scope, seq, hash, ident FROM replica_rows WHERE kind = ?1 AND key = ?2",
-                [kind, key],
-                |r| {
-                    Ok(ReplicaRow {
-                        kind: r.get(0)?,
-                        key: r.get(1)?,
-                        scope: r.get(2)?,
-                        seq: r.get(3)?,
-                        hash: r.get(4)?,
-                        ident: r.get(5)?,
-                    })
-                },
+                &format!(
+                    "SELECT {REPLICA_COLS} FROM replica_rows WHERE scope = ?1 AND kind = ?2 AND key = ?3"
+                ),
+                rusqlite::params![scope, kind, key],
+                replica_row_of,
             )
             .optional()?)
     }

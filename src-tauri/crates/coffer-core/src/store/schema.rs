@@ -310,23 +310,26 @@ CREATE UNIQUE INDEX key_slots_one_recovery ON key_slots(member_id) WHERE kind = 
 /// until the user chooses (nothing is overwritten silently).
 const V10: &str = r#"
 CREATE TABLE replica_rows (
-    kind  TEXT NOT NULL,
-    key   TEXT NOT NULL,
-    scope INTEGER NOT NULL,
-    seq   INTEGER NOT NULL,
-    hash  BLOB NOT NULL,
-    ident TEXT NOT NULL,
-    PRIMARY KEY (kind, key)
+    scope      INTEGER NOT NULL,
+    kind       TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    project    INTEGER NOT NULL DEFAULT 0,
+    private_to INTEGER,
+    about      INTEGER,
+    seq        INTEGER NOT NULL,
+    hash       BLOB NOT NULL,
+    ident      TEXT NOT NULL,
+    PRIMARY KEY (scope, kind, key)
 ) STRICT, WITHOUT ROWID;
 
 CREATE TABLE replica_conflicts (
+    scope       INTEGER NOT NULL,
     kind        TEXT NOT NULL,
     key         TEXT NOT NULL,
-    scope       INTEGER NOT NULL,
     server_seq  INTEGER NOT NULL,
     server_body BLOB,
     found_at    INTEGER NOT NULL,
-    PRIMARY KEY (kind, key)
+    PRIMARY KEY (scope, kind, key)
 ) STRICT, WITHOUT ROWID;
 "#;
 

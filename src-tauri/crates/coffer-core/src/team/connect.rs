@@ -71,6 +71,9 @@ impl ServerUrl {
             return Err(bad("the host is a name or an address, not a socket path"));
         }
         config.ssl_mode(SslMode::Require);
+        // SCRAM bound to this TLS channel: a server that asks for the password in
+        // the clear, or a man in the middle, gets nothing.
+        config.channel_binding(postgres::config::ChannelBinding::Require);
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }

@@ -164,6 +164,10 @@ impl Session {
         let mut ev_hash: Vec<Vec<u8>> = Vec::new();
         let mut ev_author: Vec<Option<i64>> = Vec::new();
         let mut ev_body: Vec<&[u8]> = Vec::new();
+        // Every event up to here is dealt with: uploaded, or (attempts before unlock,
+        // which name whatever was typed) kept on this machine.
+        let pushed_through = events.last().map(|e| e.id).unwrap_or(0);
+        events.retain(|e| e.signer.is_some());
         for (n, e) in events.iter().enumerate() {
             let scope = e.workspace.filter(|w| scopes.contains(w)).unwrap_or(0);
             let hash = e
@@ -177,7 +181,6 @@ impl Session {
             ev_author.push(e.signer);
             ev_body.push(&e.body);
         }
-        let pushed_through = events.last().map(|e| e.id).unwrap_or(0);
         let replica_rows: Vec<ReplicaRow> = rows
             .iter()
             .map(|r| {
@@ -185,6 +188,9 @@ impl Session {
                     kind: r.kind.to_string(),
                     key: r.key.clone(),
                     scope: r.scope,
+                    project: r.project,
+                    private_to: r.private_to,
+                    about: r.about,
                     seq: 1,
                     hash: Sha256::digest(&r.body).to_vec(),
                     ident: ident_of(r.kind, &r.body)?,

@@ -229,6 +229,15 @@ impl Server {
             .map_err(sql_error)?
             .map(|r| r.get(0));
         let channel = channel.ok_or_else(|| Error::not_found("workspace"))?;
+        // The server names the channel; quote only what the schema makes.
+        let made_by_schema = channel.len() == 39
+            && channel.starts_with("coffer_")
+            && channel[7..].bytes().all(|b| b.is_ascii_hexdigit());
+        if !made_by_schema {
+            return Err(Error::Integrity(
+                "the team server named an unexpected channel".into(),
+            ));
+        }
         // The channel is the server's own random text (coffer_ and hex), safe to quote.
         self.client
             .batch_execute(&format!("LISTEN \"{channel}\""))

@@ -39,7 +39,8 @@ fn hash(body: &[u8]) -> Vec<u8> {
     Sha256::digest(body).to_vec()
 }
 
-type RecordKey = (String, String);
+/// A record by scope, kind and key (keys repeat across workspaces: grant `m:0`).
+type RecordKey = (i64, String, String);
 
 /// One workspace's share of a push: the changes to send, the replica rows they become
 /// once the server takes them, and the records deleted here.
@@ -96,7 +97,7 @@ impl Session {
             .replica()
             .replica_rows()?
             .into_iter()
-            .map(|r| ((r.kind.clone(), r.key.clone()), r))
+            .map(|r| ((r.scope, r.kind.clone(), r.key.clone()), r))
             .collect();
         let heads = server.heads()?;
         let mut pulled = Vec::new();
@@ -114,13 +115,14 @@ impl Session {
             HashMap::new()
         };
         let vault_id = self.vault_id.clone();
+        let me = self.member_id;
         let taken = self.write_replica(|tx| {
             tx.defer_foreign_keys()?;
             let mut taken = 0;
             for (scope, _, records) in &pulled {
                 for rec in records {
-                    refuse_foreign(rec, &vault_id)?;
-                    let key = (rec.kind.clone(), rec.key.clone());
+                    refuse_foreign(rec, *scope, &vault_id, me)?;
+                    let key = (*scope, rec.kind.clone(), rec.key.clone());
                     let known = replica.get(&key);
                     if known.is_some_and(|k| k.seq >= rec.seq) {
                         continue;
@@ -155,11 +157,14 @@ impl Session {
                             kind: rec.kind.clone(),
                             key: rec.key.clone(),
                             scope: *scope,
+                            project: rec.project,
+                            private_to: rec.private_to,
+                            about: rec.about,
                             seq: rec.seq,
                             hash: h,
                             ident,
                         })?,
-                        None => tx.delete_replica_row(&rec.kind, &rec.key)?,
+                        None => tx.delete_replica_row(*scope, &rec.kind, &rec.key)?,
                     }
                 }
             }
@@ -173,7 +178,7 @@ impl Session {
             .replica()
             .conflicts()?
             .into_iter()
-            .map(|(kind, key)| format!("{kind} {key}"))
+            .map(|(_, kind, key)| format!("{kind} {key}"))
             .collect();
         for (scope, head, _) in &pulled {
             link.seqs.insert(*scope, *head);
@@ -195,7 +200,7 @@ impl Session {
             .replica()
             .replica_rows()?
             .into_iter()
-            .map(|r| ((r.kind.clone(), r.key.clone()), r))
+            .map(|r| ((r.scope, r.kind.clone(), r.key.clone()), r))
             .collect();
         let in_conflict: Vec<RecordKey> = self.store.replica().conflicts()?;
         let here = self.current_images()?;
@@ -222,6 +227,9 @@ impl Session {
                 kind: img.kind.to_string(),
                 key: img.key.clone(),
                 scope: img.scope,
+                project: img.project,
+                private_to: img.private_to,
+                about: img.about,
                 seq: 0,
                 hash: h.clone(),
                 ident: ident_of(img.kind, &img.body)?,
@@ -232,12 +240,14 @@ impl Session {
                 continue;
             }
             let entry = by_scope.entry(known.scope).or_default();
+            // A deletion keeps the record's place: its project decides who may delete
+            // it, and a private record's tombstone stays private.
             entry.changes.push(Change {
                 kind: known.kind.clone(),
                 key: known.key.clone(),
-                project: 0,
-                private_to: None,
-                about: None,
+                project: known.project,
+                private_to: known.private_to,
+                about: known.about,
                 expect: Some(known.seq),
                 body: None,
             });
@@ -270,6 +280,16 @@ impl Session {
                     body: e.body.clone(),
                 })
                 .collect();
+            // A workspace made here since: the server learns of it first (its maker
+            // owns it there too).
+            if scope != 0 && !visible.contains(&scope) {
+                if let Err(e) = server.create_workspace(scope) {
+                    report
+                        .refused
+                        .push(format!("{}: {e}", self.scope_name(scope)?));
+                    continue;
+                }
+            }
             match server.commit(scope, &changes, &wire) {
                 Ok(seq) => {
                     for r in &mut rows {
@@ -279,8 +299,8 @@ impl Session {
                         for r in &rows {
                             tx.put_replica_row(r)?;
                         }
-                        for (kind, key) in &gone {
-                            tx.delete_replica_row(kind, key)?;
+                        for (_, kind, key) in &gone {
+                            tx.delete_replica_row(scope, kind, key)?;
                         }
                         Ok(())
                     })?;
@@ -290,7 +310,12 @@ impl Session {
                         link.pushed.insert(scope, last.id);
                     }
                 }
-                Err(e) if matches!(e.code(), ErrorCode::Conflict | ErrorCode::Denied) => {
+                Err(e)
+                    if matches!(
+                        e.code(),
+                        ErrorCode::Conflict | ErrorCode::Denied | ErrorCode::NotFound
+                    ) =>
+                {
                     report
                         .refused
                         .push(format!("{}: {e}", self.scope_name(scope)?));
@@ -335,7 +360,7 @@ impl Session {
         let mut out = HashMap::new();
         self.store.replica().each_replicated_row(&mut |r| {
             let h = hash(&r.body);
-            out.insert((r.kind.to_string(), r.key.clone()), (r, h));
+            out.insert((r.scope, r.kind.to_string(), r.key.clone()), (r, h));
             Ok(())
         })?;
         Ok(out)
@@ -356,48 +381,56 @@ impl Session {
     }
 }
 
-/// Refuses a record no replica takes from a server: this machine's own state (its
-/// team link, its failure counter), a vault id other than this vault's, a row of a
-/// scope it does not sit in, a device key slot.
-fn refuse_foreign(rec: &super::Record, vault_id: &str) -> Result<()> {
+/// Refuses a record no replica takes from a server: a key slot, this machine's own
+/// state (its team link, its failure counter), a deletion of the member unlocked
+/// here, a body that names another row than its key or another workspace than its
+/// scope, a vault id other than this vault's.
+fn refuse_foreign(rec: &super::Record, scope: i64, vault_id: &str, me: i64) -> Result<()> {
     let bad = |why: &str| {
         Err(Error::Integrity(format!(
             "the team server sent {} record {}: {why} (edited on the server)",
             rec.kind, rec.key
         )))
     };
-    if rec.kind == "vault" {
-        if rec.key.starts_with("team") || rec.key == "failed_unlocks" {
-            return bad("this machine keeps that for itself");
-        }
-        if rec.key == "vault_id" {
-            let same = rec
-                .body
-                .as_deref()
-                .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
-                .and_then(|v| {
-                    v.get("value")
-                        .and_then(|x| x.get("$b"))
-                        .and_then(|x| x.as_str())
-                        .map(str::to_string)
-                })
-                .and_then(|b64| {
-                    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).ok()
-                })
-                .is_some_and(|bytes| bytes == vault_id.as_bytes());
-            if !same {
-                return bad("it names another vault");
-            }
-        }
-    }
+    // Key slots are never replicated: this machine's keys are its own.
     if rec.kind == "key_slot" {
-        let device = rec
-            .body
-            .as_deref()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
-            .is_some_and(|v| v.get("kind").and_then(|k| k.as_str()) == Some("device"));
-        if device {
-            return bad("device keys belong to one machine");
+        return bad("key slots never come from a server");
+    }
+    if rec.kind == "vault" && (rec.key.starts_with("team") || rec.key == "failed_unlocks") {
+        return bad("this machine keeps that for itself");
+    }
+    if rec.kind == "member" && rec.key == me.to_string() && rec.body.is_none() {
+        return bad("it deletes the member unlocked here");
+    }
+    let Some(body) = rec.body.as_deref() else {
+        return Ok(());
+    };
+    // The body must describe the row the key names (and sit where it says).
+    if crate::store::key_of(&rec.kind, body)? != rec.key {
+        return bad("its body names another row");
+    }
+    let v: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|_| Error::Integrity(format!("a {} record is not JSON", rec.kind)))?;
+    let int = |c: &str| v.get(c).and_then(|x| x.as_i64());
+    let placed = match rec.kind.as_str() {
+        "workspace" => int("id"),
+        "setting" | "grant" | "project" => int("workspace_id"),
+        _ => None,
+    };
+    if placed.is_some_and(|ws| ws != scope) {
+        return bad("it names another workspace than the one it sits in");
+    }
+    if rec.kind == "vault" && rec.key == "vault_id" {
+        let same = v
+            .get("value")
+            .and_then(|x| x.get("$b"))
+            .and_then(|x| x.as_str())
+            .and_then(|b64| {
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).ok()
+            })
+            .is_some_and(|bytes| bytes == vault_id.as_bytes());
+        if !same {
+            return bad("it names another vault");
         }
     }
     Ok(())
@@ -431,12 +464,16 @@ impl Session {
         let all = self.store.replica().conflicts()?;
         let chosen: Vec<RecordKey> = match only {
             None => all,
+            // The same kind and key in every workspace where it conflicts.
             Some((kind, key)) => {
-                let k = (kind.to_string(), key.to_string());
-                if !all.contains(&k) {
+                let matching: Vec<RecordKey> = all
+                    .into_iter()
+                    .filter(|(_, k, y)| k == kind && y == key)
+                    .collect();
+                if matching.is_empty() {
                     return Err(Error::not_found(format!("conflict on {kind} {key}")));
                 }
-                vec![k]
+                matching
             }
         };
         if chosen.is_empty() {
@@ -449,17 +486,24 @@ impl Session {
         self.write_replica(|tx| {
             tx.defer_foreign_keys()?;
             let mut done = Vec::new();
-            for (kind, key) in &chosen {
-                let Some((scope, seq, theirs)) = tx.conflict(kind, key)? else {
+            for (scope, kind, key) in &chosen {
+                let scope = *scope;
+                let Some((_, seq, theirs)) = tx.conflict(scope, kind, key)? else {
                     continue;
                 };
-                let known = tx.replica_row(kind, key)?;
-                let ident = match (&theirs, here.get(&(kind.clone(), key.clone())), &known) {
+                let known = tx.replica_row(scope, kind, key)?;
+                let image = here.get(&(scope, kind.clone(), key.clone()));
+                let (project, private_to, about) = match (image, &known) {
+                    (Some((img, _)), _) => (img.project, img.private_to, img.about),
+                    (None, Some(k)) => (k.project, k.private_to, k.about),
+                    (None, None) => (0, None, None),
+                };
+                let ident = match (&theirs, image, &known) {
                     (Some(body), _, _) => ident_of(kind, body)?,
                     (None, Some((img, _)), _) => ident_of(kind, &img.body)?,
                     (None, None, Some(k)) => k.ident.clone(),
                     (None, None, None) => {
-                        tx.delete_conflict(kind, key)?;
+                        tx.delete_conflict(scope, kind, key)?;
                         continue;
                     }
                 };
@@ -471,11 +515,14 @@ impl Session {
                                 kind: kind.clone(),
                                 key: key.clone(),
                                 scope,
+                                project,
+                                private_to,
+                                about,
                                 seq,
                                 hash: hash(body),
                                 ident,
                             })?,
-                            None => tx.delete_replica_row(kind, key)?,
+                            None => tx.delete_replica_row(scope, kind, key)?,
                         }
                     }
                     // The server's sequence number as the one seen: the next push
@@ -484,12 +531,15 @@ impl Session {
                         kind: kind.clone(),
                         key: key.clone(),
                         scope,
+                        project,
+                        private_to,
+                        about,
                         seq,
                         hash: theirs.as_deref().map(hash).unwrap_or_default(),
                         ident,
                     })?,
                 }
-                tx.delete_conflict(kind, key)?;
+                tx.delete_conflict(scope, kind, key)?;
                 let kept = match keep {
                     Keep::Mine => "mine",
                     Keep::Theirs => "theirs",
