@@ -361,6 +361,8 @@ fn members_write_only_through_the_functions_and_only_what_their_role_may() {
             "UPDATE coffer.members SET root = true",
             "UPDATE coffer.heads SET seq = 0",
             "INSERT INTO coffer.kinds VALUES ('evil', 'list', true)",
+            "SELECT coffer.make_login('coffer_m_00000000000000aa', 'SCRAM-SHA-256$4096:x')",
+            "SELECT coffer.apply_grant(10, '4:0', convert_to('{\"role\":\"owner\"}', 'UTF8'))",
         ] {
             let err = raw(&team, m, sql);
             assert!(err.contains("permission denied"), "member {m}: {sql}: {err}");

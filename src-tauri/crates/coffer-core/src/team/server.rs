@@ -52,6 +52,20 @@ pub struct Record {
     pub body: Option<Vec<u8>>,
 }
 
+const RECORD_COLS: &str = "kind, key, project_id, private_to, about, seq, body";
+
+fn record_of(r: &postgres::Row) -> Record {
+    Record {
+        kind: r.get(0),
+        key: r.get(1),
+        project: r.get(2),
+        private_to: r.get(3),
+        about: r.get(4),
+        seq: r.get(5),
+        body: r.get(6),
+    }
+}
+
 /// An audit event as stored: the commit (`seq`) and its place in it (`n`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {
@@ -146,23 +160,14 @@ impl Server {
         let rows = self
             .client
             .query(
-                "SELECT kind, key, project_id, private_to, about, seq, body
-                 FROM coffer.records WHERE scope = $1 AND seq > $2 ORDER BY seq, kind, key",
+                &format!(
+                    "SELECT {RECORD_COLS} FROM coffer.records
+                     WHERE scope = $1 AND seq > $2 ORDER BY seq, kind, key"
+                ),
                 &[&scope, &since],
             )
             .map_err(sql_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Record {
-                kind: r.get(0),
-                key: r.get(1),
-                project: r.get(2),
-                private_to: r.get(3),
-                about: r.get(4),
-                seq: r.get(5),
-                body: r.get(6),
-            })
-            .collect())
+        Ok(rows.iter().map(record_of).collect())
     }
 
     /// One record of `scope`, if this member may read it.
@@ -170,20 +175,14 @@ impl Server {
         let row = self
             .client
             .query_opt(
-                "SELECT kind, key, project_id, private_to, about, seq, body
-                 FROM coffer.records WHERE scope = $1 AND kind = $2 AND key = $3",
+                &format!(
+                    "SELECT {RECORD_COLS} FROM coffer.records
+                     WHERE scope = $1 AND kind = $2 AND key = $3"
+                ),
                 &[&scope, &kind, &key],
             )
             .map_err(sql_error)?;
-        Ok(row.map(|r| Record {
-            kind: r.get(0),
-            key: r.get(1),
-            project: r.get(2),
-            private_to: r.get(3),
-            about: r.get(4),
-            seq: r.get(5),
-            body: r.get(6),
-        }))
+        Ok(row.as_ref().map(record_of))
     }
 
     /// The audit events of `scope` after sequence `since` (for those who may audit).

@@ -391,6 +391,18 @@ EXCEPTION WHEN unique_violation THEN
 END
 $$;
 
+-- A member's database role: an opaque name and a SCRAM verifier, in the members'
+-- group. Called by the functions below only (not granted to members).
+CREATE FUNCTION coffer.make_login(p_login name, p_verifier text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_login !~ '^coffer_m_[0-9a-f]{16}$' OR p_verifier !~ '^SCRAM-SHA-256\$' THEN
+        RAISE EXCEPTION 'a login is coffer_m_ and 16 hex digits, with a SCRAM verifier' USING ERRCODE = 'CF422';
+    END IF;
+    EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE %I', p_login, p_verifier, '{{members_name}}');
+END
+$$;
+
 -- The first member: the vault's root owner, added by the database administrator who
 -- creates the team vault (this function is not granted to members).
 CREATE FUNCTION coffer.bootstrap(p_member bigint, p_login name, p_verifier text) RETURNS void
@@ -399,12 +411,9 @@ BEGIN
     IF EXISTS (SELECT 1 FROM coffer.members) THEN
         RAISE EXCEPTION 'this team vault already has members' USING ERRCODE = 'CF409';
     END IF;
-    IF p_login !~ '^coffer_m_[0-9a-f]{16}$' OR p_verifier !~ '^SCRAM-SHA-256\$' THEN
-        RAISE EXCEPTION 'a login is coffer_m_ and 16 hex digits, with a SCRAM verifier' USING ERRCODE = 'CF422';
-    END IF;
     INSERT INTO coffer.heads (scope) VALUES (0);
     INSERT INTO coffer.members (id, login, root) VALUES (p_member, p_login, true);
-    EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE %I', p_login, p_verifier, '{{members_name}}');
+    PERFORM coffer.make_login(p_login, p_verifier);
 EXCEPTION WHEN duplicate_object THEN
     RAISE EXCEPTION 'not available' USING ERRCODE = 'CF409';
 END
@@ -418,9 +427,6 @@ BEGIN
     IF NOT coffer.is_root() THEN
         RAISE EXCEPTION 'permission denied: only the vault''s root owner adds logins' USING ERRCODE = 'CF403';
     END IF;
-    IF p_login !~ '^coffer_m_[0-9a-f]{16}$' OR p_verifier !~ '^SCRAM-SHA-256\$' THEN
-        RAISE EXCEPTION 'a login is coffer_m_ and 16 hex digits, with a SCRAM verifier' USING ERRCODE = 'CF422';
-    END IF;
     -- A member of the vault who had no login yet gets one; anyone else is new.
     INSERT INTO coffer.members (id, login) VALUES (p_member, p_login)
         ON CONFLICT (id) DO UPDATE SET login = excluded.login
@@ -428,7 +434,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'not available' USING ERRCODE = 'CF409';
     END IF;
-    EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE %I', p_login, p_verifier, '{{members_name}}');
+    PERFORM coffer.make_login(p_login, p_verifier);
 EXCEPTION WHEN unique_violation OR duplicate_object THEN
     RAISE EXCEPTION 'not available' USING ERRCODE = 'CF409';
 END
