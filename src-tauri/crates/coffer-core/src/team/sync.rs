@@ -92,13 +92,6 @@ impl Session {
         }
 
         // ---- pull ----
-        let replica: HashMap<RecordKey, ReplicaRow> = self
-            .store
-            .replica()
-            .replica_rows()?
-            .into_iter()
-            .map(|r| ((r.scope, r.kind.clone(), r.key.clone()), r))
-            .collect();
         let heads = server.heads()?;
         let mut pulled = Vec::new();
         for (scope, head) in &heads {
@@ -107,69 +100,21 @@ impl Session {
                 pulled.push((*scope, *head, server.pull(*scope, since)?));
             }
         }
-        let now = self.now();
-        // This file's rows, to tell what changed here: only when something came in.
-        let here = if pulled.iter().any(|(_, _, r)| !r.is_empty()) {
-            self.current_images()?
+        // This file's rows and what was last exchanged, to tell what changed here:
+        // read (and a transaction opened) only when something came in.
+        let incoming = pulled.iter().any(|(_, _, r)| !r.is_empty());
+        let (here, replica) = if incoming {
+            (self.current_images()?, self.replica_map()?)
         } else {
-            HashMap::new()
+            (HashMap::new(), HashMap::new())
         };
         let vault_id = self.vault_id.clone();
         let me = self.member_id;
-        let taken = self.write_replica(|tx| {
-            tx.defer_foreign_keys()?;
-            let mut taken = 0;
-            for (scope, _, records) in &pulled {
-                for rec in records {
-                    refuse_foreign(rec, *scope, &vault_id, me)?;
-                    let key = (*scope, rec.kind.clone(), rec.key.clone());
-                    let known = replica.get(&key);
-                    if known.is_some_and(|k| k.seq >= rec.seq) {
-                        continue;
-                    }
-                    let local = here.get(&key).map(|(_, h)| h.clone());
-                    let changed_here = local != known.map(|k| k.hash.clone());
-                    let theirs = rec.body.as_deref().map(hash);
-                    if changed_here && local != theirs {
-                        tx.put_conflict(&rec.kind, &rec.key, *scope, rec.seq, rec.body.as_deref(), now)?;
-                        continue;
-                    }
-                    let ident = match (&rec.body, known) {
-                        // A record names the same row as long as it lives: one whose
-                        // body now names another row was edited on the server.
-                        (Some(body), Some(k)) if ident_of(&rec.kind, body)? != k.ident => {
-                            return Err(Error::Integrity(format!(
-                                "the team server's {} record {} now describes another row (edited on the server)",
-                                rec.kind, rec.key
-                            )));
-                        }
-                        (Some(body), _) => ident_of(&rec.kind, body)?,
-                        (None, Some(k)) => k.ident.clone(),
-                        // A deletion of a row this replica never had.
-                        (None, None) => continue,
-                    };
-                    if !changed_here {
-                        tx.apply_record(&rec.kind, rec.body.as_deref(), &ident)?;
-                        taken += 1;
-                    }
-                    match theirs {
-                        Some(h) => tx.put_replica_row(&ReplicaRow {
-                            kind: rec.kind.clone(),
-                            key: rec.key.clone(),
-                            scope: *scope,
-                            project: rec.project,
-                            private_to: rec.private_to,
-                            about: rec.about,
-                            seq: rec.seq,
-                            hash: h,
-                            ident,
-                        })?,
-                        None => tx.delete_replica_row(*scope, &rec.kind, &rec.key)?,
-                    }
-                }
-            }
-            Ok(taken)
-        })?;
+        let taken: usize = if !incoming {
+            0
+        } else {
+            self.pull_into_replica(&pulled, &here, &replica, &vault_id, me)?
+        };
         // What came in and changed this file (not this machine's own pushes, echoed).
         report.pulled = taken;
         // Every conflict still open, found now or before: work left for the user.
@@ -195,13 +140,7 @@ impl Session {
         if newest == link.synced_through {
             return Ok(report);
         }
-        let replica: HashMap<RecordKey, ReplicaRow> = self
-            .store
-            .replica()
-            .replica_rows()?
-            .into_iter()
-            .map(|r| ((r.scope, r.kind.clone(), r.key.clone()), r))
-            .collect();
+        let replica = self.replica_map()?;
         let in_conflict: Vec<RecordKey> = self.store.replica().conflicts()?;
         let here = self.current_images()?;
         let mut by_scope: BTreeMap<i64, Outgoing> = BTreeMap::new();
@@ -353,6 +292,85 @@ impl Session {
             }
         }
         Ok(out)
+    }
+
+    /// Takes pulled records into this file in one transaction (foreign keys checked at
+    /// its end); returns how many changed it. A record changed here too becomes a
+    /// conflict instead.
+    fn pull_into_replica(
+        &self,
+        pulled: &[(i64, i64, Vec<super::Record>)],
+        here: &HashMap<RecordKey, (RowImage, Vec<u8>)>,
+        replica: &HashMap<RecordKey, ReplicaRow>,
+        vault_id: &str,
+        me: i64,
+    ) -> Result<usize> {
+        let now = self.now();
+        self.write_replica(|tx| {
+            tx.defer_foreign_keys()?;
+            let mut taken = 0;
+            for (scope, _, records) in pulled {
+                for rec in records {
+                    refuse_foreign(rec, *scope, vault_id, me)?;
+                    let key = (*scope, rec.kind.clone(), rec.key.clone());
+                    let known = replica.get(&key);
+                    if known.is_some_and(|k| k.seq >= rec.seq) {
+                        continue;
+                    }
+                    let local = here.get(&key).map(|(_, h)| h.clone());
+                    let changed_here = local != known.map(|k| k.hash.clone());
+                    let theirs = rec.body.as_deref().map(hash);
+                    if changed_here && local != theirs {
+                        tx.put_conflict(&rec.kind, &rec.key, *scope, rec.seq, rec.body.as_deref(), now)?;
+                        continue;
+                    }
+                    let ident = match (&rec.body, known) {
+                        // A record names the same row as long as it lives: one whose
+                        // body now names another row was edited on the server.
+                        (Some(body), Some(k)) if ident_of(&rec.kind, body)? != k.ident => {
+                            return Err(Error::Integrity(format!(
+                                "the team server's {} record {} now describes another row (edited on the server)",
+                                rec.kind, rec.key
+                            )));
+                        }
+                        (Some(body), _) => ident_of(&rec.kind, body)?,
+                        (None, Some(k)) => k.ident.clone(),
+                        // A deletion of a row this replica never had.
+                        (None, None) => continue,
+                    };
+                    if !changed_here {
+                        tx.apply_record(&rec.kind, rec.body.as_deref(), &ident)?;
+                        taken += 1;
+                    }
+                    match theirs {
+                        Some(h) => tx.put_replica_row(&ReplicaRow {
+                            kind: rec.kind.clone(),
+                            key: rec.key.clone(),
+                            scope: *scope,
+                            project: rec.project,
+                            private_to: rec.private_to,
+                            about: rec.about,
+                            seq: rec.seq,
+                            hash: h,
+                            ident,
+                        })?,
+                        None => tx.delete_replica_row(*scope, &rec.kind, &rec.key)?,
+                    }
+                }
+            }
+            Ok(taken)
+        })
+    }
+
+    /// What this replica last exchanged with the server, by record.
+    fn replica_map(&self) -> Result<HashMap<RecordKey, ReplicaRow>> {
+        Ok(self
+            .store
+            .replica()
+            .replica_rows()?
+            .into_iter()
+            .map(|r| ((r.scope, r.kind.clone(), r.key.clone()), r))
+            .collect())
     }
 
     /// Every replicated row here, by kind and key, with the hash of its body.
