@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::support::{contains_bytes, random_token, Vault, OWNER_PASSPHRASE};
+use crate::support::{contains_bytes, random_token, rows, Vault, OWNER_PASSPHRASE};
 
 fn admin_url() -> String {
     std::env::var("COFFER_TEST_PG")
@@ -489,4 +489,278 @@ fn a_workspace_made_after_the_move_reaches_the_server_with_the_next_sync() {
     assert!(!out.stdout.contains("refused"), "{}", out.describe());
     sync(&h2).ok();
     assert_eq!(h2.reveal("ACME_KEY", &["--workspace", "acme"]), value);
+}
+
+/// A home with no vault yet: a member's own machine before they join.
+fn empty_home() -> Vault {
+    let home = Vault::new();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", home.path.display()));
+    }
+    home
+}
+
+const BOB_PASSPHRASE: &str = "bob's own pass phrase 7";
+
+/// The one-time login and its password inside an invitation code, as a script that
+/// read the code would take them.
+fn code_login(code: &str) -> (String, String) {
+    use base64::Engine;
+    let body = code.strip_prefix("coffer-invite:").expect("a code");
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(body)
+        .expect("base64url");
+    let v: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    (
+        v["login"].as_str().unwrap().to_string(),
+        v["secret"].as_str().unwrap().to_string(),
+    )
+}
+
+/// `url` logged in as another user.
+fn as_login(url: &str, user: &str, password: &str) -> String {
+    let (_, rest) = url.split_once("://").unwrap();
+    let (_, host) = rest.split_once('@').unwrap();
+    format!("postgresql://{user}:{password}@{host}")
+}
+
+/// What a psql session as that login gets: its output, or the error it met.
+fn psql_as(url: &str, sql: &str) -> Result<String, String> {
+    let out = Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
+        .output()
+        .expect("psql runs");
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn invite(owner: &Vault, name: &str, role: &str, extra: &[&str]) -> String {
+    let mut args = vec!["--json", "team", "invite", name, "--role", role];
+    args.extend_from_slice(extra);
+    let made = owner.run(&args).ok().json();
+    made["code"].as_str().expect("a code").to_string()
+}
+
+#[test]
+fn a_member_joins_from_their_own_machine_once_the_owner_has_compared_fingerprints() {
+    use std::io::BufRead;
+    let owner = Vault::new();
+    let db_password = random_token("db-");
+    let stripe = random_token("sk_live_");
+    owner.set("DB_PASSWORD", &db_password, &[]);
+    owner.set("STRIPE_KEY", &stripe, &["--scope", "user"]);
+    let (_, url) = database();
+    owner.run(&["team", "create", &url]).ok();
+    let code = invite(&owner, "bob", "developer", &[]);
+
+    // Bob, on his own machine: his keys are made there and he waits to be admitted.
+    let bob_home = empty_home();
+    let bob = crate::support::Member {
+        name: "bob".into(),
+        passphrase: BOB_PASSPHRASE.into(),
+    };
+    let mut joining = bob_home
+        .cli()
+        .acting_as(&bob)
+        .spawn_piped(&["team", "join", &code, "--wait", "60s"]);
+    let mut lines = std::io::BufReader::new(joining.stdout.take().unwrap()).lines();
+    let fingerprint = loop {
+        let line = lines
+            .next()
+            .expect("join prints the fingerprint")
+            .expect("a line");
+        if let Some(fp) = line.trim().strip_prefix("your fingerprint: ") {
+            break fp.to_string();
+        }
+    };
+    let listed = owner.run(&["--json", "team", "invitations"]).ok().json();
+    assert_eq!(listed[0]["name"], "bob");
+    assert_eq!(listed[0]["fingerprint"], fingerprint.as_str());
+    // Until admitted, the file is only bob's keys: commands say what to do.
+    let waiting = bob_home.cli().acting_as(&bob).run(&["ls"]).refused(5);
+    assert!(
+        waiting.message().contains("coffer team join"),
+        "{}",
+        waiting.describe()
+    );
+
+    // A fingerprint that differs (someone else joined with the code) admits nothing.
+    let wrong = "0000-1111-2222-3333-4444";
+    owner
+        .run(&["team", "admit", "bob", "--fingerprint", wrong])
+        .refused(4);
+    let members = owner.run(&["--json", "member", "list"]).ok().json();
+    assert!(
+        !members.to_string().contains("\"bob\""),
+        "bob was added: {members}"
+    );
+    let denied = owner
+        .run(&["--json", "audit", "--action", "team.admit"])
+        .ok()
+        .json();
+    assert!(denied.to_string().contains("denied"), "{denied}");
+
+    // The right one: bob is certified, sealed to, given his login; his join finishes.
+    owner
+        .run(&[
+            "team",
+            "admit",
+            "bob",
+            "--fingerprint",
+            &fingerprint.to_uppercase(),
+        ])
+        .ok();
+    let status = joining.wait().expect("join ends");
+    let rest: Vec<String> = lines.map_while(|l| l.ok()).collect();
+    assert!(status.success(), "join failed: {rest:?}");
+    assert!(rest.iter().any(|l| l.contains("joined")), "{rest:?}");
+
+    // Bob uses the value without seeing it; the owner's private secret is not his.
+    let check = format!("test \"$DB_PASSWORD\" = '{db_password}'");
+    bob_home
+        .cli()
+        .acting_as(&bob)
+        .run(&["run", "--only", "DB_PASSWORD", "--", "sh", "-c", &check])
+        .ok();
+    bob_home
+        .cli()
+        .acting_as(&bob)
+        .run(&["reveal", "DB_PASSWORD"])
+        .refused(4);
+    bob_home
+        .cli()
+        .acting_as(&bob)
+        .run(&["run", "--only", "STRIPE_KEY", "--", "true"])
+        .refused(3);
+    // His file holds his own key slot only, and no value in the clear.
+    let slots = rows(&bob_home.db(), "SELECT member_id FROM key_slots");
+    assert_eq!(slots.len(), 1);
+    let file = std::fs::read(&bob_home.path).unwrap();
+    for needle in [&db_password, &stripe] {
+        assert!(!contains_bytes(&file, needle.as_bytes()));
+    }
+    // The server never saw his passphrase.
+    assert!(!contains_bytes(&dump(&url), BOB_PASSPHRASE.as_bytes()));
+
+    // A rotation on the owner's machine reaches bob through the server.
+    let rotated = random_token("db2-");
+    owner.set("DB_PASSWORD", &rotated, &[]);
+    sync(&owner).ok();
+    bob_home.cli().acting_as(&bob).run(&["team", "sync"]).ok();
+    let check = format!("test \"$DB_PASSWORD\" = '{rotated}'");
+    bob_home
+        .cli()
+        .acting_as(&bob)
+        .run(&["run", "--only", "DB_PASSWORD", "--", "sh", "-c", &check])
+        .ok();
+    // Bob's join and uses reach the server's trail with his next sync.
+    bob_home.cli().acting_as(&bob).run(&["team", "sync"]).ok();
+    let events = psql(
+        &url,
+        "SELECT string_agg(encode(body, 'escape'), ' ') FROM coffer.events",
+    );
+    assert!(events.contains("team.join"), "{events}");
+    assert!(events.contains("secret.use"), "{events}");
+
+    // The code is spent: nobody else joins with it.
+    let eve_home = empty_home();
+    eve_home
+        .cli()
+        .member_name("eve")
+        .passphrase("eve's pass phrase 99")
+        .run(&["team", "join", &code, "--wait", "0"])
+        .refused(6);
+    assert!(!eve_home.path.exists(), "a refused join left a file behind");
+}
+
+#[test]
+fn an_invitation_is_used_once_reads_nothing_and_ends_when_cancelled_or_expired() {
+    let owner = Vault::new();
+    let (_, url) = database();
+    owner.run(&["team", "create", &url]).ok();
+    // The schema is this build's already: an upgrade changes nothing.
+    let up = owner.run(&["--json", "team", "upgrade", &url]).ok().json();
+    assert_eq!(up["applied"], 0, "{up}");
+    let code = invite(&owner, "carol", "viewer", &[]);
+
+    // Its login reads no table and writes nothing: it may only ask to join.
+    let (login, secret) = code_login(&code);
+    let inv = as_login(&url, &login, &secret);
+    for sql in [
+        "SELECT count(*) FROM coffer.records",
+        "SELECT count(*) FROM coffer.invitations",
+        "SELECT count(*) FROM coffer.members",
+        "SELECT coffer.create_workspace(99)",
+        "SELECT coffer.admit('coffer_i_0000000000000000', 5)",
+    ] {
+        let err = psql_as(&inv, sql).expect_err(sql);
+        assert!(err.contains("permission denied"), "{sql}: {err}");
+    }
+
+    // Carol joins; a second join with the same code is refused and leaves nothing.
+    let carol = empty_home();
+    let started = carol
+        .cli()
+        .member_name("carol")
+        .passphrase("carol's pass phrase 3")
+        .run(&["--json", "team", "join", &code, "--wait", "0"])
+        .ok()
+        .json();
+    assert_eq!(started["name"], "carol");
+    assert_eq!(started["role"], "viewer");
+    let again = empty_home();
+    again
+        .cli()
+        .member_name("mallory")
+        .passphrase("mallory pass phrase 1")
+        .run(&["team", "join", &code, "--wait", "0"])
+        .refused(5);
+    assert!(!again.path.exists());
+    // Not admitted yet: carrying on waits, with the wrong passphrase it is refused.
+    carol
+        .cli()
+        .member_name("carol")
+        .passphrase("carol's pass phrase 3")
+        .run(&["team", "join", "--wait", "0"])
+        .exit(1);
+    carol
+        .cli()
+        .member_name("carol")
+        .passphrase("not carol's")
+        .run(&["team", "join", "--wait", "0"])
+        .refused(6);
+
+    // Cancelled: there is nothing left to admit, and the code opens nothing.
+    owner.run(&["team", "invite", "carol", "--cancel"]).ok();
+    owner
+        .run(&["team", "admit", "carol", "--fingerprint", "0000"])
+        .refused(3);
+    assert!(psql_as(&inv, "SELECT 1").is_err());
+
+    // Expired: the server refuses its login.
+    let late = invite(&owner, "dave", "viewer", &["--expires", "1s"]);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    empty_home()
+        .cli()
+        .member_name("dave")
+        .passphrase("dave's pass phrase 4")
+        .run(&["team", "join", &late, "--wait", "0"])
+        .refused(6);
+
+    // Only the vault's root owner invites; names are checked before anything.
+    let admin = owner.add_member("erin", "admin");
+    owner
+        .cli()
+        .acting_as(&admin)
+        .run(&["team", "invite", "frank", "--role", "viewer"])
+        .refused(4);
+    owner
+        .run(&["team", "invite", "bad name!", "--role", "viewer"])
+        .refused(2);
+    owner
+        .run(&["team", "invite", "erin", "--role", "viewer"])
+        .refused(5);
 }

@@ -371,6 +371,55 @@ pub enum TeamCmd {
     /// The team server: online or not, its schema, sequence numbers here and there,
     /// what waits to be pushed
     Status,
+    /// Bring the team server's schema up to this Coffer's (as the database's
+    /// administrator, like `create`; each step one transaction, applied once)
+    Upgrade {
+        #[arg(value_name = "URL")]
+        url: String,
+    },
+    /// Invite someone to join from their own machine with a role in the workspace
+    /// (`--workspace`); prints a one-time code to hand them (the vault's owner)
+    #[command(
+        after_help = "The invitee runs `coffer team join CODE` on their machine: their keys are made there and
+their screen shows a fingerprint of them. Admit them with `coffer team admit NAME` once you
+have compared that fingerprint (read out in person or on a call, not in the same chat as the code)."
+    )]
+    Invite {
+        name: String,
+        #[arg(long, value_parser = ["viewer", "developer", "admin", "auditor", "owner"], required_unless_present = "cancel")]
+        role: Option<String>,
+        /// How long the code works (default 24h, at most 30d)
+        #[arg(long, value_name = "DUR", conflicts_with = "cancel")]
+        expires: Option<String>,
+        /// Cancel the open invitation for NAME instead
+        #[arg(long)]
+        cancel: bool,
+    },
+    /// The open invitations: who, which role, and the fingerprint of the keys they
+    /// sent once they joined
+    Invitations,
+    /// Admit a member who joined with their invitation, after comparing the
+    /// fingerprint on their screen: their keys are certified and sealed to, their
+    /// login made, and the change synced
+    Admit {
+        name: String,
+        /// The fingerprint shown on their screen (asked on the terminal otherwise)
+        #[arg(long, value_name = "FP")]
+        fingerprint: Option<String>,
+    },
+    /// Join a team vault with the code an owner gave you: your keys are made here
+    /// (into a new vault file), then wait until the owner admits you
+    Join {
+        /// The invitation code (leave it out to carry on with a join started here)
+        #[arg(value_name = "CODE")]
+        code: Option<String>,
+        /// Reach the server at this address instead of the one in the code
+        #[arg(long, value_name = "URL")]
+        server: Option<String>,
+        /// How long to wait for the owner's admission (default 15m; 0: do not wait)
+        #[arg(long, value_name = "DUR")]
+        wait: Option<String>,
+    },
     /// Take the team server's changes into this file, then send this machine's
     /// (a record changed both here and there is a conflict: both are kept)
     Sync,

@@ -706,12 +706,11 @@ pub(crate) fn certify(
     signer: &Identity,
     signer_id: i64,
     name: &str,
-    member: &Identity,
+    pk: &PublicKeys,
     member_id: i64,
     must_change_passphrase: bool,
 ) -> Result<()> {
-    let pk = member.public();
-    let cert = signer.sign(&cert_message(vault_id, member_id, name, &pk));
+    let cert = signer.sign(&cert_message(vault_id, member_id, name, pk));
     tx.set_member_keys(&store::NewMemberKeys {
         member_id,
         sign_pk: &pk.sign,

@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::access::{Capability, Role};
 use crate::audit::{self, Author, NewEvent};
 use crate::authority::RowKey;
-use crate::crypto::Identity;
+use crate::crypto::{Identity, PublicKeys};
 use crate::error::{Error, Result};
 use crate::keys::{certify, insert_passphrase_slot};
 use crate::keys::{MemberSecret, Rekeyed};
@@ -25,6 +25,15 @@ fn rekey_detail(r: &Rekeyed) -> serde_json::Value {
     })
 }
 
+/// Where a new member's keys come from.
+#[derive(Clone, Copy)]
+pub(crate) enum NewKeys<'a> {
+    /// Made here, sealed under this first passphrase.
+    Made(&'a Passphrase),
+    /// Made on their own machine: only the public halves are known here.
+    Theirs(PublicKeys),
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MemberInfo {
@@ -36,7 +45,11 @@ pub struct MemberInfo {
 }
 
 impl Session {
-    fn manage_ws(&mut self, workspace: &str, action: &str) -> Result<store::WorkspaceRow> {
+    pub(crate) fn manage_ws(
+        &mut self,
+        workspace: &str,
+        action: &str,
+    ) -> Result<store::WorkspaceRow> {
         let ws = self.workspace_row(workspace)?;
         let role = self
             .store
@@ -55,9 +68,27 @@ impl Session {
         role: Role,
         passphrase: &Passphrase,
     ) -> Result<()> {
+        self.add_member_with(workspace, name, role, NewKeys::Made(passphrase), json!({}))
+            .map(|_| ())
+    }
+
+    /// Adds a new member, their keys made here (sealed under a first passphrase they
+    /// must replace) or made on their own machine (only the public halves known here,
+    /// as when they join a team vault); returns their member id. `detail` goes into
+    /// the audit event.
+    pub(crate) fn add_member_with(
+        &mut self,
+        workspace: &str,
+        name: &str,
+        role: Role,
+        keys: NewKeys<'_>,
+        detail: serde_json::Value,
+    ) -> Result<i64> {
         names::member(name)?;
         let ws = self.manage_ws(workspace, "member.add")?;
-        passphrase.check_new()?;
+        if let NewKeys::Made(passphrase) = keys {
+            passphrase.check_new()?;
+        }
         // A removed member keeps their row (history names them) but has no key slot;
         // adding them again gives them a new one.
         let former = match self.store.conn().member_by_name(name)? {
@@ -81,11 +112,17 @@ impl Session {
         let now = self.now();
         let kdf = self.kdf();
         let actor = self.member.clone();
-        // Their own keys, certified by this member; the passphrase given here must be
+        // Their own keys, certified by this member; a passphrase given here must be
         // replaced by one of their own at their first unlock.
-        let theirs = MemberSecret {
-            identity: Identity::generate()?,
-            anchor: self.secret.anchor,
+        let (public, made) = match keys {
+            NewKeys::Made(passphrase) => {
+                let secret = MemberSecret {
+                    identity: Identity::generate()?,
+                    anchor: self.secret.anchor,
+                };
+                (secret.identity.public(), Some((secret, passphrase)))
+            }
+            NewKeys::Theirs(pk) => (pk, None),
         };
         let kh = self.keyholder();
         self.write(|tx| {
@@ -103,19 +140,34 @@ impl Session {
                 &self.secret.identity,
                 self.member_id,
                 name,
-                &theirs.identity,
+                &public,
                 member_id,
-                true,
+                made.is_some(),
             )?;
-            insert_passphrase_slot(tx, &self.vault_id, member_id, &theirs, passphrase, kdf, now)?;
+            if let Some((secret, passphrase)) = &made {
+                insert_passphrase_slot(
+                    tx,
+                    &self.vault_id,
+                    member_id,
+                    secret,
+                    passphrase,
+                    kdf,
+                    now,
+                )?;
+            }
             tx.set_grant(member_id, ws.id, None, role)?;
             kh.sign(tx, RowKey::Grant(member_id, ws.id, None))?;
             let rekeyed = kh.sync_member(tx, member_id, name, ws.id, now)?;
             let mut ev = NewEvent::new(&actor, "member.add");
             ev.workspace = Some((ws.id, &ws.name));
-            ev.detail =
+            let mut d =
                 json!({ "member": name, "role": role.as_str(), "keys_sealed": rekeyed.sealed });
-            audit::append(tx, self.author(), now, &ev).map(|_| ())
+            if let (Some(d), Some(extra)) = (d.as_object_mut(), detail.as_object()) {
+                d.extend(extra.clone());
+            }
+            ev.detail = d;
+            audit::append(tx, self.author(), now, &ev)?;
+            Ok(member_id)
         })
     }
 

@@ -93,7 +93,7 @@ pub(crate) fn upgrade(
             member_id: owner_id,
             seen: &seen,
         };
-        certify(tx, &vault_id, &secret.identity, owner_id, &owner, &secret.identity, owner_id, false)?;
+        certify(tx, &vault_id, &secret.identity, owner_id, &owner, &secret.identity.public(), owner_id, false)?;
         let mut members = Vec::new();
         for (id, name, active) in tx.all_members()? {
             // Every old slot wraps the old vault key: none survives.
@@ -110,7 +110,7 @@ pub(crate) fn upgrade(
                 continue;
             }
             let theirs = MemberSecret { identity: Identity::generate()?, anchor };
-            certify(tx, &vault_id, &secret.identity, owner_id, &name, &theirs.identity, id, true)?;
+            certify(tx, &vault_id, &secret.identity, owner_id, &name, &theirs.identity.public(), id, true)?;
             let one_time = one_time_passphrase()?;
             insert_passphrase_slot(tx, &vault_id, id, &theirs, &one_time, kdf, now)?;
             members.push((name, one_time));

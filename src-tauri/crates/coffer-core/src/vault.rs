@@ -55,6 +55,14 @@ impl Vault {
     /// least OWASP's minimum, so an edit of the file cannot make new slots cheap.
     pub fn open(path: &Path) -> Result<Vault> {
         let store = Store::open(path)?;
+        // A file made by `coffer team join` holds only its member's new keys until
+        // the owner admits them.
+        if store.conn().get_meta("team_join")?.is_some() {
+            return Err(Error::Conflict(format!(
+                "{} waits for the owner to admit you to their team vault: run `coffer team join` to carry on",
+                path.display()
+            )));
+        }
         let kdf = store
             .conn()
             .get_meta(KDF_META)
@@ -149,7 +157,7 @@ impl Vault {
                     &secret.identity,
                     member_id,
                     owner,
-                    &secret.identity,
+                    &secret.identity.public(),
                     member_id,
                     false,
                 )?;

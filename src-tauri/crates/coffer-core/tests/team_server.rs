@@ -106,7 +106,10 @@ impl Team {
     fn new() -> Team {
         let (db, url) = fresh_database();
         let mut admin = url.connect().unwrap();
-        assert_eq!(admin.migrate().unwrap(), 1);
+        assert_eq!(
+            admin.migrate().unwrap(),
+            coffer_core::team::SCHEMA_VERSION as usize
+        );
         admin
             .bootstrap(ROOT, &login_name(ROOT), &scram_verifier(&password(ROOT)))
             .unwrap();
@@ -210,10 +213,51 @@ fn the_schema_applies_once_even_when_two_clients_create_it_at_once() {
         let b = s.spawn(|| url.connect().unwrap().migrate().unwrap());
         vec![a.join().unwrap(), b.join().unwrap()]
     });
-    assert_eq!(applied.iter().sum::<usize>(), 1, "{applied:?}");
+    // Each step once, whichever client applied it.
+    assert_eq!(
+        applied.iter().sum::<usize>(),
+        coffer_core::team::SCHEMA_VERSION as usize,
+        "{applied:?}"
+    );
     let mut again = url.connect().unwrap();
     assert_eq!(again.migrate().unwrap(), 0);
     assert_eq!(again.schema_state().unwrap(), SchemaState::Current);
+}
+
+#[test]
+fn an_older_schema_keeps_working_and_upgrades_in_place_keeping_everything() {
+    let (_, url) = fresh_database();
+    let mut admin = url.connect().unwrap();
+    assert_eq!(admin.migrate_to(1).unwrap(), 1);
+    admin
+        .bootstrap(ROOT, &login_name(ROOT), &scram_verifier(&password(ROOT)))
+        .unwrap();
+    let mut root = connect_as(&url, ROOT).unwrap();
+    root.create_workspace(WS).unwrap();
+    root.commit(WS, &[record("secret", "default/API", 0, Some("meta"))], &[])
+        .unwrap();
+    assert_eq!(
+        root.schema_state().unwrap(),
+        SchemaState::Older { found: 1 }
+    );
+    // The administrator upgrades while the member stays connected.
+    let applied = url.connect().unwrap().migrate().unwrap();
+    assert_eq!(applied as i32, coffer_core::team::SCHEMA_VERSION - 1);
+    assert_eq!(root.schema_state().unwrap(), SchemaState::Current);
+    let kept: Vec<String> = root
+        .pull(WS, 0)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
+    assert_eq!(kept, vec!["default/API".to_string()]);
+    root.commit(
+        WS,
+        &[record("secret", "default/API2", 0, Some("meta"))],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(url.connect().unwrap().migrate().unwrap(), 0);
 }
 
 #[test]
@@ -505,15 +549,12 @@ fn members_write_only_through_the_functions_and_only_what_their_role_may() {
 
 /// Runs `sql` as member `m` straight on the tables; returns the error it met.
 fn raw(team: &Team, m: i64, sql: &str) -> String {
-    let url = admin_url().replacen("/postgres?", &format!("/{}?", team.db), 1);
-    let url = url.replacen("coffer_admin:", "", 1);
-    let base = url.split('?').next().unwrap();
-    let mut config = postgres::Config::from_str(base).unwrap();
-    config.user(&login_name(m));
-    config.password(password(m));
-    config.host_path(std::env::var("COFFER_TEST_PG_SOCKET").unwrap());
-    config.dbname(&team.db);
-    let mut c = config.connect(postgres::NoTls).unwrap();
+    raw_as(team, &login_name(m), &password(m), sql)
+}
+
+/// Runs `sql` as any login; returns the error it met ("it worked" when none).
+fn raw_as(team: &Team, login: &str, pass: &str, sql: &str) -> String {
+    let mut c = socket_client(team, login, pass).unwrap();
     match c.batch_execute(sql) {
         Ok(()) => "it worked".into(),
         Err(e) => e
@@ -521,6 +562,128 @@ fn raw(team: &Team, m: i64, sql: &str) -> String {
             .map(|d| d.message().to_string())
             .unwrap_or(e.to_string()),
     }
+}
+
+/// A plain client as `login` over the server's socket.
+fn socket_client(
+    team: &Team,
+    login: &str,
+    pass: &str,
+) -> Result<postgres::Client, postgres::Error> {
+    let url = admin_url().replacen("/postgres?", &format!("/{}?", team.db), 1);
+    let url = url.replacen("coffer_admin:", "", 1);
+    let base = url.split('?').next().unwrap();
+    let mut config = postgres::Config::from_str(base).unwrap();
+    config.user(login);
+    config.password(pass);
+    config.host_path(std::env::var("COFFER_TEST_PG_SOCKET").unwrap());
+    config.dbname(&team.db);
+    config.connect(postgres::NoTls)
+}
+
+/// The first column of `sql`'s first row as text, read as `login`.
+fn read_as(team: &Team, login: &str, pass: &str, sql: &str) -> Result<String, String> {
+    let mut c = socket_client(team, login, pass).map_err(|e| e.to_string())?;
+    c.query_one(sql, &[])
+        .map(|r| r.get::<_, String>(0))
+        .map_err(|e| {
+            e.as_db_error()
+                .map(|d| d.message().to_string())
+                .unwrap_or(e.to_string())
+        })
+}
+
+#[test]
+fn invitations_are_the_root_owners_and_their_logins_may_only_join_once() {
+    let team = Team::new();
+    let inv_login = |n: u64| format!("coffer_i_{:016x}", (std::process::id() as u64) << 32 | n);
+    let invite = |login: &str| {
+        format!(
+            "SELECT coffer.invite('{login}', '{}', {WS}, 'developer', 'zed', '1 hour')",
+            scram_verifier("invitation secret")
+        )
+    };
+    // Only the root owner invites, admits, cancels and reads invitations.
+    for m in [ADMIN, DEV, OTHER_TENANT] {
+        for sql in [
+            invite(&inv_login(90 + m as u64)),
+            "SELECT coffer.admit('coffer_i_0000000000000000', 9)".into(),
+            "SELECT coffer.cancel_invitation('zed')".into(),
+            "UPDATE coffer.invitations SET role = 'owner'".into(),
+            "SELECT coffer.drop_invitation_login('coffer_i_0000000000000000')".into(),
+        ] {
+            let err = raw(&team, m, &sql);
+            assert!(
+                err.contains("permission denied"),
+                "member {m}: {sql}: {err}"
+            );
+        }
+    }
+    let first = inv_login(1);
+    assert_eq!(raw(&team, ROOT, &invite(&first)), "it worked");
+    // One open invitation per name.
+    assert!(raw(&team, ROOT, &invite(&inv_login(2))).contains("open invitation"));
+    for m in [ADMIN, DEV, OTHER_TENANT] {
+        let seen = read_as(
+            &team,
+            &login_name(m),
+            &password(m),
+            "SELECT count(*)::text FROM coffer.invitations",
+        );
+        assert_eq!(seen.as_deref(), Ok("0"), "member {m}");
+    }
+
+    // The invitation's login reads nothing and may only join, once.
+    let secret = "invitation secret";
+    for sql in [
+        "SELECT count(*)::text FROM coffer.records",
+        "SELECT count(*)::text FROM coffer.invitations",
+        "SELECT coffer.create_workspace(77)::text",
+        "SELECT coffer.me()::text",
+    ] {
+        let err = read_as(&team, &first, secret, sql).expect_err(sql);
+        assert!(err.contains("permission denied"), "{sql}: {err}");
+    }
+    let newcomer = login_name(8);
+    let join = format!(
+        "SELECT name FROM coffer.join('\\x{}'::bytea, '\\x{}'::bytea, '{newcomer}', '{}')",
+        "11".repeat(32),
+        "22".repeat(32),
+        scram_verifier(&password(8))
+    );
+    assert_eq!(read_as(&team, &first, secret, &join).as_deref(), Ok("zed"));
+    let again = read_as(&team, &first, secret, &join).unwrap_err();
+    assert!(again.contains("used already"), "{again}");
+    // Not a member until admitted.
+    assert!(socket_client(&team, &newcomer, &password(8)).is_err());
+    assert!(
+        raw(&team, ADMIN, &format!("SELECT coffer.admit('{first}', 8)"))
+            .contains("permission denied")
+    );
+    assert_eq!(
+        raw(&team, ROOT, &format!("SELECT coffer.admit('{first}', 8)")),
+        "it worked"
+    );
+    // Admitted: their own login works, the invitation's is gone.
+    assert!(socket_client(&team, &newcomer, &password(8)).is_ok());
+    assert!(socket_client(&team, &first, secret).is_err());
+    assert!(raw(&team, ROOT, &format!("SELECT coffer.admit('{first}', 8)")).contains("not found"));
+
+    // Cancelled before anyone joined: the login goes at once.
+    let second = inv_login(3);
+    assert_eq!(raw(&team, ROOT, &invite(&second)), "it worked");
+    assert!(socket_client(&team, &second, secret).is_ok());
+    assert_eq!(
+        raw(&team, ROOT, "SELECT coffer.cancel_invitation('zed')"),
+        "it worked"
+    );
+    assert!(socket_client(&team, &second, secret).is_err());
+    // And one past its time cannot log in.
+    let third = inv_login(4);
+    let short = invite(&third).replace("'1 hour'", "'1 second'");
+    assert_eq!(raw(&team, ROOT, &short), "it worked");
+    std::thread::sleep(Duration::from_millis(1200));
+    assert!(socket_client(&team, &third, secret).is_err());
 }
 
 fn seq_of(s: &mut Server, scope: i64, kind: &str, key: &str) -> i64 {

@@ -203,6 +203,8 @@ pub(crate) trait MetaStore {
     fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>>;
 
     fn set_meta(&self, key: &str, value: &[u8]) -> Result<()>;
+
+    fn delete_meta(&self, key: &str) -> Result<()>;
 }
 
 impl MetaStore for Connection {
@@ -219,6 +221,12 @@ impl MetaStore for Connection {
              ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         )?
         .execute(rusqlite::params![key, value])?;
+        Ok(())
+    }
+
+    fn delete_meta(&self, key: &str) -> Result<()> {
+        self.prepare_cached("DELETE FROM meta WHERE key = ?1")?
+            .execute([key])?;
         Ok(())
     }
 }

@@ -5,7 +5,10 @@ use super::Server;
 use crate::error::{Error, Result};
 
 /// The steps, in order; step `i` makes schema version `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("sql/0001_server.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("sql/0001_server.sql"),
+    include_str!("sql/0002_invitations.sql"),
+];
 
 /// The newest schema this build knows.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -72,8 +75,14 @@ impl Server {
     /// administrator), which then owns the tables and functions. Refuses a server
     /// whose schema is newer than this build's.
     pub fn migrate(&mut self) -> Result<usize> {
+        self.migrate_to(SCHEMA_VERSION)
+    }
+
+    /// As [`Server::migrate`], up to schema `version` only (an upgrade in stages).
+    pub fn migrate_to(&mut self, version: i32) -> Result<usize> {
         let mut applied = 0;
-        for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let wanted = usize::try_from(version).unwrap_or(0).min(MIGRATIONS.len());
+        for (i, sql) in MIGRATIONS[..wanted].iter().enumerate() {
             let version = i as i32 + 1;
             let mut tx = self
                 .client()
@@ -116,18 +125,18 @@ impl Server {
                 )
                 .map_err(super::server::sql_error)?
                 .get(0);
-            let group = members_group(oid);
-            tx.batch_execute(&format!(
-                "DO $$ BEGIN
-                     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{group}') THEN
-                         CREATE ROLE \"{group}\" NOLOGIN;
-                     END IF;
-                 END $$;"
-            ))
-            .map_err(super::server::sql_error)?;
-            let body = sql
-                .replace("{{members_name}}", &group)
-                .replace("{{members}}", &format!("\"{group}\""));
+            let (group, invitees) = groups(oid);
+            for g in [&group, &invitees] {
+                tx.batch_execute(&format!(
+                    "DO $$ BEGIN
+                         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{g}') THEN
+                             CREATE ROLE \"{g}\" NOLOGIN;
+                         END IF;
+                     END $$;"
+                ))
+                .map_err(super::server::sql_error)?;
+            }
+            let body = fill(sql, &group, &invitees);
             tx.batch_execute(&body).map_err(super::server::sql_error)?;
             tx.execute(
                 "INSERT INTO coffer.migrations (version, by_coffer) VALUES ($1, $2)",
@@ -141,9 +150,20 @@ impl Server {
     }
 }
 
-/// The group role every member's login belongs to.
-fn members_group(database_oid: u32) -> String {
-    format!("coffer_{database_oid}_members")
+/// The group roles every member's login, and every invitation's, belong to.
+fn groups(database_oid: u32) -> (String, String) {
+    (
+        format!("coffer_{database_oid}_members"),
+        format!("coffer_{database_oid}_invitees"),
+    )
+}
+
+/// A step's SQL with the groups' names in place.
+fn fill(sql: &str, members: &str, invitees: &str) -> String {
+    sql.replace("{{members_name}}", members)
+        .replace("{{members}}", &format!("\"{members}\""))
+        .replace("{{invitees_name}}", invitees)
+        .replace("{{invitees}}", &format!("\"{invitees}\""))
 }
 
 #[cfg(test)]
@@ -168,9 +188,7 @@ mod tests {
     #[test]
     fn every_step_names_only_placeholders_it_fills() {
         for sql in MIGRATIONS {
-            let filled = sql
-                .replace("{{members_name}}", "g")
-                .replace("{{members}}", "\"g\"");
+            let filled = fill(sql, "g", "i");
             assert!(!filled.contains("{{"), "an unknown placeholder");
         }
     }

@@ -15,6 +15,7 @@
 
 mod connect;
 mod create;
+mod invite;
 mod login;
 mod migrate;
 mod server;
@@ -22,6 +23,10 @@ mod sync;
 
 pub use connect::ServerUrl;
 pub use create::{TeamCreated, TeamSequence, TeamStatus, TEAM_CREATE};
+pub use invite::{
+    fingerprint, Admitted, Invitation, Invited, JoinProgress, JoinStarted, Joined, MAX_INVITATION,
+    TEAM_ADMIT, TEAM_CANCEL, TEAM_INVITE, TEAM_JOIN,
+};
 pub use login::{login_for, scram_verifier, Login};
 pub use migrate::{SchemaState, SCHEMA_VERSION};
 pub use server::{Change, Event, Record, Server, StoredEvent};

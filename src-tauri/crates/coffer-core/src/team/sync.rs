@@ -403,7 +403,12 @@ impl Session {
 /// state (its team link, its failure counter), a deletion of the member unlocked
 /// here, a body that names another row than its key or another workspace than its
 /// scope, a vault id other than this vault's.
-fn refuse_foreign(rec: &super::Record, scope: i64, vault_id: &str, me: i64) -> Result<()> {
+pub(super) fn refuse_foreign(
+    rec: &super::Record,
+    scope: i64,
+    vault_id: &str,
+    me: i64,
+) -> Result<()> {
     let bad = |why: &str| {
         Err(Error::Integrity(format!(
             "the team server sent {} record {}: {why} (edited on the server)",
