@@ -764,3 +764,135 @@ fn an_invitation_is_used_once_reads_nothing_and_ends_when_cancelled_or_expired()
         .run(&["team", "invite", "erin", "--role", "viewer"])
         .refused(5);
 }
+
+/// `name` joins `owner`'s team vault with `role` from a home of their own, the way
+/// the README tells it; returns that home and how to act as them there.
+fn joined(owner: &Vault, name: &str, role: &str) -> (Vault, crate::support::Member) {
+    let code = invite(owner, name, role, &[]);
+    let home = empty_home();
+    let member = crate::support::Member {
+        name: name.into(),
+        passphrase: format!("{name}'s own pass phrase 5"),
+    };
+    let started = home
+        .cli()
+        .acting_as(&member)
+        .run(&["--json", "team", "join", &code, "--wait", "0"])
+        .ok()
+        .json();
+    let fp = started["fingerprint"].as_str().unwrap().to_string();
+    owner
+        .run(&["team", "admit", name, "--fingerprint", &fp])
+        .ok();
+    home.cli()
+        .acting_as(&member)
+        .run(&["team", "join", "--wait", "10s"])
+        .ok();
+    (home, member)
+}
+
+#[test]
+fn a_removed_member_is_cut_off_on_the_server_and_gets_nothing_written_after() {
+    let owner = Vault::new();
+    let before = random_token("before-");
+    owner.set("DB_PASSWORD", &before, &[]);
+    let (_, url) = database();
+    owner.run(&["team", "create", &url]).ok();
+    let (bob_home, bob) = joined(&owner, "bob", "developer");
+    bob_home.cli().acting_as(&bob).run(&["team", "sync"]).ok();
+    let bob_id = psql(
+        &url,
+        "SELECT id FROM coffer.members WHERE NOT root AND login IS NOT NULL",
+    );
+    let bob_id = bob_id.trim();
+    let sealed_to_bob = format!(
+        "SELECT count(*) FROM coffer.records WHERE private_to = {bob_id} AND body IS NOT NULL"
+    );
+    assert_ne!(psql(&url, &sealed_to_bob).trim(), "0");
+
+    // Removed from his only workspace: the server disables his login and drops what
+    // was sealed to him, in the same command.
+    let removed = owner.run(&["member", "remove", "bob"]).ok();
+    assert!(
+        removed.stdout.contains("can no longer log in"),
+        "{}",
+        removed.stdout
+    );
+    assert_eq!(psql(&url, &sealed_to_bob).trim(), "0");
+    assert_eq!(
+        psql(
+            &url,
+            &format!("SELECT rolcanlogin FROM pg_roles r JOIN coffer.members m ON m.login = r.rolname WHERE m.id = {bob_id}")
+        )
+        .trim(),
+        "f"
+    );
+    bob_home
+        .cli()
+        .acting_as(&bob)
+        .run(&["team", "sync"])
+        .refused(6);
+
+    // A value written after is sealed under keys bob never held: his kept copy, and
+    // the server's records, open nothing of it.
+    let after = random_token("after-");
+    owner.set("DB_PASSWORD", &after, &[]);
+    sync(&owner).ok();
+    let check = format!("test \"$DB_PASSWORD\" = '{after}'");
+    bob_home
+        .cli()
+        .acting_as(&bob)
+        .run(&["run", "--only", "DB_PASSWORD", "--", "sh", "-c", &check])
+        .exit(1);
+    assert!(!contains_bytes(&dump(&url), after.as_bytes()));
+    // What bob's old keys opened before stays his (he could use it then): only what
+    // came after is out of reach.
+}
+
+#[test]
+fn a_removal_made_offline_reaches_the_server_at_the_next_sync() {
+    let owner = Vault::new();
+    let (_, url) = database();
+    owner.run(&["team", "create", &url]).ok();
+    let (_carol_home, _) = joined(&owner, "carol", "viewer");
+    let login_ok = "SELECT bool_and(r.rolcanlogin) FROM pg_roles r JOIN coffer.members m ON m.login = r.rolname";
+    assert_eq!(psql(&url, login_ok).trim(), "t");
+    // Another route to the server that goes nowhere: the removal is kept for later.
+    let link: Vec<u8> = owner
+        .db()
+        .query_row("SELECT value FROM meta WHERE key = 'team'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let text = String::from_utf8(link.clone()).unwrap();
+    let port = text
+        .split("127.0.0.1:")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let elsewhere = text.replace(&format!("127.0.0.1:{port}"), "127.0.0.1:1");
+    owner
+        .db()
+        .execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'team'",
+            [elsewhere.as_bytes()],
+        )
+        .unwrap();
+    let removed = owner.run(&["member", "remove", "carol"]).ok();
+    assert!(
+        removed.stdout.contains("next `coffer team sync`"),
+        "{}",
+        removed.stdout
+    );
+    assert_eq!(psql(&url, login_ok).trim(), "t");
+    owner
+        .db()
+        .execute("UPDATE meta SET value = ?1 WHERE key = 'team'", [link])
+        .unwrap();
+    let done = owner.run(&["--json", "team", "sync"]).ok().json();
+    assert_eq!(done["removed"], 1, "{done}");
+    assert_eq!(psql(&url, login_ok).trim(), "f");
+}

@@ -429,6 +429,23 @@ fn member(ctx: &Ctx, cmd: MemberCmd) -> Result<u8> {
         MemberCmd::Remove { name } => {
             s.remove_member(&ws, &name)?;
             ctx.say(format!("removed {name} from workspace '{ws}'"));
+            // On a team vault the server cuts them off now, and takes the new keys.
+            if s.is_on_team_server()? {
+                match s.team_sync() {
+                    Ok(done) if done.refused.is_empty() => ctx.say(
+                        "the team server has the change: a member removed from the vault can no longer log in",
+                    ),
+                    Ok(done) => {
+                        for r in &done.refused {
+                            ctx.say(format!("refused: {r}"));
+                        }
+                        return Ok(1);
+                    }
+                    Err(e) => ctx.say(format!(
+                        "the team server is not reachable ({e}): it learns of the removal at the next `coffer team sync`"
+                    )),
+                }
+            }
         }
     }
     Ok(0)

@@ -293,6 +293,7 @@ impl Session {
             let gone = tx.grant_count(member.id)? == 0;
             if gone {
                 tx.delete_keys_of_member(member.id)?;
+                queue_team_removal(tx, member.id)?;
             }
             let mut ev = NewEvent::new(&actor, "member.remove");
             ev.workspace = Some((ws.id, &ws.name));
@@ -309,6 +310,26 @@ impl Session {
             )
         })
     }
+}
+
+/// Where a vault on a team server keeps the members removed here whose removal the
+/// server has not carried out yet (login disabled, sessions ended): the next sync does.
+pub(crate) const TEAM_REMOVALS: &str = "team_removals";
+
+/// Queues `member_id`'s removal for the team server, if this vault is on one.
+fn queue_team_removal(tx: &dyn Storage, member_id: i64) -> Result<()> {
+    if tx.get_meta("team")?.is_none() {
+        return Ok(());
+    }
+    let mut queued: Vec<i64> = tx
+        .get_meta(TEAM_REMOVALS)?
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    if !queued.contains(&member_id) {
+        queued.push(member_id);
+    }
+    let bytes = serde_json::to_vec(&queued).map_err(|e| Error::Storage(e.to_string()))?;
+    tx.set_meta(TEAM_REMOVALS, &bytes)
 }
 
 /// `key.rotate`, when a change of roles started new epochs.

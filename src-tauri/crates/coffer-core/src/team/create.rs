@@ -76,6 +76,11 @@ pub struct TeamStatus {
 }
 
 impl Session {
+    /// Whether this vault is on a team server.
+    pub fn is_on_team_server(&self) -> Result<bool> {
+        Ok(self.store.conn().get_meta(META_KEY)?.is_some())
+    }
+
     pub(crate) fn team_link(&self) -> Result<Option<TeamLink>> {
         match self.store.conn().get_meta(META_KEY)? {
             None => Ok(None),

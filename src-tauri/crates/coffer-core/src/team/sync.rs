@@ -33,6 +33,8 @@ pub struct SyncReport {
     pub refused: Vec<String>,
     /// The server's schema is newer than this Coffer's: pulled only.
     pub read_only: bool,
+    /// Members removed here whom the server has now cut off.
+    pub removed: usize,
 }
 
 fn hash(body: &[u8]) -> Vec<u8> {
@@ -89,6 +91,12 @@ impl Session {
                 "team vault at {} (the database holds none)",
                 url.display()
             )));
+        }
+
+        // Members removed here: the server cuts them off (login, sessions, envelopes)
+        // before anything else is exchanged.
+        if !report.read_only {
+            self.carry_out_removals(&mut server, &mut report)?;
         }
 
         // ---- pull ----
@@ -271,6 +279,40 @@ impl Session {
         }
         self.save_team_link_if_changed(&link, &before)?;
         Ok(report)
+    }
+
+    /// Asks the server to remove each member removed here since the last sync; a
+    /// member it no longer knows is done, a refusal stays queued and is reported.
+    fn carry_out_removals(
+        &mut self,
+        server: &mut super::Server,
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        let key = crate::members::TEAM_REMOVALS;
+        let Some(bytes) = self.store.conn().get_meta(key)? else {
+            return Ok(());
+        };
+        let queued: Vec<i64> = serde_json::from_slice(&bytes).unwrap_or_default();
+        let mut left = Vec::new();
+        for id in queued {
+            match server.remove_member(id) {
+                Ok(()) => report.removed += 1,
+                Err(e) if e.code() == ErrorCode::NotFound => {}
+                Err(e) if e.code() == ErrorCode::Denied => {
+                    report.refused.push(format!("removing member {id}: {e}"));
+                    left.push(id);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        self.write(|tx| {
+            if left.is_empty() {
+                tx.delete_meta(key)
+            } else {
+                let bytes = serde_json::to_vec(&left).map_err(|e| Error::Storage(e.to_string()))?;
+                tx.set_meta(key, &bytes)
+            }
+        })
     }
 
     /// The audit events the server does not hold yet, each with the scope it goes to:

@@ -176,6 +176,48 @@ BEGIN
 END
 $$;
 
+-- Removal as schema 1 has it (the login can no longer connect, its open sessions end
+-- at once, its key envelopes are deleted and its grants go; rotating the epochs it held
+-- is the remover's next commit), with one change: the envelopes' tombstones are
+-- readable by everyone in their scope. The manager who sealed them must learn they are
+-- gone, or their next commit over them is a conflict; a tombstone holds no body.
+CREATE OR REPLACE FUNCTION coffer.remove_member(p_member bigint) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    target coffer.members;
+    r      record;
+BEGIN
+    IF coffer.me() IS NULL THEN
+        RAISE EXCEPTION 'not a member of this vault' USING ERRCODE = 'CF403';
+    END IF;
+    SELECT * INTO target FROM coffer.members WHERE id = p_member AND removed_at IS NULL FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'member not found' USING ERRCODE = 'CF404';
+    END IF;
+    -- The root owner may remove anyone but themselves; a manager, only a member whose
+    -- every grant lies in workspaces they manage.
+    IF target.root OR NOT (coffer.is_root() OR (
+            EXISTS (SELECT 1 FROM coffer.access a WHERE a.member_id = p_member)
+            AND NOT EXISTS (SELECT 1 FROM coffer.access a WHERE a.member_id = p_member
+                            AND NOT coffer.may(a.scope, 0, 'manage')))) THEN
+        RAISE EXCEPTION 'permission denied: removing this member' USING ERRCODE = 'CF403';
+    END IF;
+    UPDATE coffer.members SET removed_at = now() WHERE id = p_member;
+    IF target.login IS NOT NULL THEN
+        EXECUTE format('ALTER ROLE %I NOLOGIN PASSWORD NULL', target.login);
+        PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = target.login;
+    END IF;
+    FOR r IN SELECT DISTINCT scope FROM coffer.records WHERE private_to = p_member AND body IS NOT NULL LOOP
+        UPDATE coffer.heads SET seq = seq + 1 WHERE scope = r.scope;
+        UPDATE coffer.records SET body = NULL, private_to = NULL,
+               seq = (SELECT seq FROM coffer.heads WHERE scope = r.scope)
+         WHERE scope = r.scope AND private_to = p_member AND body IS NOT NULL;
+        PERFORM pg_notify(h.channel, h.seq::text) FROM coffer.heads h WHERE h.scope = r.scope;
+    END LOOP;
+    DELETE FROM coffer.access WHERE member_id = p_member;
+END
+$$;
+
 REVOKE ALL ON FUNCTION coffer.drop_invitation_login(name),
     coffer.invite(name, text, bigint, text, text, interval),
     coffer.join(bytea, bytea, name, text),
