@@ -207,9 +207,26 @@ pub(crate) fn ident_of(kind: &str, body: &[u8]) -> Result<String> {
     let (_, cols) = identity_of(kind)?;
     let v: Value = serde_json::from_slice(body)
         .map_err(|_| crate::Error::Integrity(format!("a {kind} record is not JSON")))?;
+    // Columns in name order, as the change triggers write them (see `normal_ident`).
+    let mut cols = cols.to_vec();
+    cols.sort_unstable();
     let mut m = Map::new();
     for c in cols {
-        m.insert((*c).to_string(), v.get(*c).cloned().unwrap_or(Value::Null));
+        m.insert(c.to_string(), v.get(c).cloned().unwrap_or(Value::Null));
+    }
+    Ok(Value::Object(m).to_string())
+}
+
+/// An identity as a change trigger wrote it (SQLite's `json_object`, columns in name
+/// order), in the form [`ident_of`] gives.
+pub(crate) fn normal_ident(kind: &str, raw: &str) -> Result<String> {
+    let v: Map<String, Value> = serde_json::from_str(raw)
+        .map_err(|_| crate::Error::Integrity(format!("a {kind} change mark is unreadable")))?;
+    let mut cols: Vec<&String> = v.keys().collect();
+    cols.sort_unstable();
+    let mut m = Map::new();
+    for c in cols {
+        m.insert(c.clone(), v[c].clone());
     }
     Ok(Value::Object(m).to_string())
 }
@@ -359,6 +376,50 @@ pub(crate) trait ReplicaStore {
 
     /// Defers foreign key checks to the end of this transaction.
     fn defer_foreign_keys(&self) -> Result<()>;
+
+    /// While on, inside this transaction, writes are not marked as changes made here
+    /// (a pull writes what the server already holds).
+    fn set_quiet(&self, on: bool) -> Result<()>;
+
+    /// The rows written here since they were last exchanged: kind and identity, as
+    /// the triggers marked them.
+    fn dirty_marks(&self) -> Result<Vec<(String, String)>>;
+
+    fn clear_dirty(&self, kind: &str, raw_ident: &str) -> Result<()>;
+
+    /// The record image of one row, by kind and identity (as [`ident_of`] gives it);
+    /// none when the row is gone.
+    fn image_of(&self, kind: &str, ident: &str) -> Result<Option<RowImage>>;
+
+    /// What this replica last exchanged about the row with this identity (one record,
+    /// or none; two if the row moved to another key).
+    fn replica_rows_by_ident(&self, kind: &str, ident: &str) -> Result<Vec<ReplicaRow>>;
+}
+
+/// The names of a `TABLES` query's row columns (after key, scope, project,
+/// private_to and about).
+fn body_columns(stmt: &rusqlite::Statement<'_>) -> Vec<String> {
+    stmt.column_names()
+        .iter()
+        .skip(5)
+        .map(|n| n.to_string())
+        .collect()
+}
+
+fn image_of_row(kind: &'static str, r: &rusqlite::Row<'_>, names: &[String]) -> Result<RowImage> {
+    let key = match r.get_ref(0)? {
+        ValueRef::Integer(i) => i.to_string(),
+        v => String::from_utf8_lossy(v.as_bytes().unwrap_or_default()).into_owned(),
+    };
+    Ok(RowImage {
+        kind,
+        key,
+        scope: r.get(1)?,
+        project: r.get(2)?,
+        private_to: r.get(3)?,
+        about: r.get(4)?,
+        body: row_json(r, names, 5)?,
+    })
 }
 
 fn row_json(r: &rusqlite::Row<'_>, names: &[String], skip: usize) -> Result<Vec<u8>> {
@@ -384,29 +445,81 @@ impl ReplicaStore for Connection {
     fn each_replicated_row(&self, f: &mut dyn FnMut(RowImage) -> Result<()>) -> Result<()> {
         for (kind, sql) in TABLES {
             let mut stmt = self.prepare(sql)?;
-            let names: Vec<String> = stmt
-                .column_names()
-                .iter()
-                .skip(5)
-                .map(|n| n.to_string())
-                .collect();
+            let names = body_columns(&stmt);
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
-                let key = match r.get_ref(0)? {
-                    ValueRef::Integer(i) => i.to_string(),
-                    v => String::from_utf8_lossy(v.as_bytes().unwrap_or_default()).into_owned(),
-                };
-                f(RowImage {
-                    kind,
-                    key,
-                    scope: r.get(1)?,
-                    project: r.get(2)?,
-                    private_to: r.get(3)?,
-                    about: r.get(4)?,
-                    body: row_json(r, &names, 5)?,
-                })?;
+                f(image_of_row(kind, r, &names)?)?;
             }
         }
+        Ok(())
+    }
+
+    fn image_of(&self, kind: &str, ident: &str) -> Result<Option<RowImage>> {
+        let (kind, sql) = TABLES
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .copied()
+            .ok_or_else(|| crate::Error::Integrity(format!("no replicated kind '{kind}'")))?;
+        let (_, id_cols) = identity_of(kind)?;
+        let ident: Map<String, Value> = serde_json::from_str(ident).map_err(|_| {
+            crate::Error::Integrity(format!("a {kind} record's identity is unreadable"))
+        })?;
+        // The identity columns are the row's own (alias m for meta, t otherwise).
+        let alias = if kind == "vault" { "m" } else { "t" };
+        let mut full = format!(
+            "{sql} {} ",
+            if sql.contains("WHERE") {
+                "AND"
+            } else {
+                "WHERE"
+            }
+        );
+        let mut values = Vec::new();
+        for (i, c) in id_cols.iter().enumerate() {
+            if i > 0 {
+                full.push_str(" AND ");
+            }
+            full.push_str(&format!("{alias}.{c} IS ?{}", i + 1));
+            values.push(sql_of(ident.get(*c).unwrap_or(&Value::Null), kind)?);
+        }
+        let mut stmt = self.prepare_cached(&full)?;
+        let names = body_columns(&stmt);
+        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+        match rows.next()? {
+            Some(r) => Ok(Some(image_of_row(kind, r, &names)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn replica_rows_by_ident(&self, kind: &str, ident: &str) -> Result<Vec<ReplicaRow>> {
+        let mut stmt = self.prepare_cached(&format!(
+            "SELECT {REPLICA_COLS} FROM replica_rows WHERE kind = ?1 AND ident = ?2"
+        ))?;
+        let rows = stmt.query_map(rusqlite::params![kind, ident], replica_row_of)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn set_quiet(&self, on: bool) -> Result<()> {
+        if on {
+            self.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('team_quiet', X'01')",
+                [],
+            )?;
+        } else {
+            self.execute("DELETE FROM meta WHERE key = 'team_quiet'", [])?;
+        }
+        Ok(())
+    }
+
+    fn dirty_marks(&self) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.prepare_cached("SELECT kind, ident FROM replica_dirty")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn clear_dirty(&self, kind: &str, raw_ident: &str) -> Result<()> {
+        self.prepare_cached("DELETE FROM replica_dirty WHERE kind = ?1 AND ident = ?2")?
+            .execute(rusqlite::params![kind, raw_ident])?;
         Ok(())
     }
 

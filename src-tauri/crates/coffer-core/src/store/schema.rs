@@ -333,7 +333,167 @@ CREATE TABLE replica_conflicts (
 ) STRICT, WITHOUT ROWID;
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
+/// A team vault's changes since its last exchange with the server: every replicated
+/// row written here (by kind and identity), marked by triggers while the vault is on a
+/// team server, so a sync reads and compares those rows only. A pull's own writes are
+/// not marks (`team_quiet` is set inside its transaction).
+const V11: &str = r#"
+CREATE TABLE replica_dirty (
+    kind  TEXT NOT NULL,
+    ident TEXT NOT NULL,
+    PRIMARY KEY (kind, ident)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX replica_rows_ident ON replica_rows(kind, ident);
+-- Changes made before these marks existed: the next sync compares every row once.
+UPDATE meta SET value = CAST(json_set(CAST(value AS TEXT), '$.synced_through', 0) AS BLOB)
+ WHERE key = 'team';
+CREATE TRIGGER replica_dirty_meta_ins AFTER INSERT ON meta
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet') AND NEW.key <> 'failed_unlocks' AND NEW.key NOT LIKE 'team%'
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('vault', json_object('key', NEW.key)); END;
+CREATE TRIGGER replica_dirty_meta_upd AFTER UPDATE ON meta
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet') AND NEW.key <> 'failed_unlocks' AND NEW.key NOT LIKE 'team%'
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('vault', json_object('key', OLD.key)), ('vault', json_object('key', NEW.key)); END;
+CREATE TRIGGER replica_dirty_meta_del AFTER DELETE ON meta
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet') AND OLD.key <> 'failed_unlocks' AND OLD.key NOT LIKE 'team%'
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('vault', json_object('key', OLD.key)); END;
+CREATE TRIGGER replica_dirty_members_ins AFTER INSERT ON members
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('member', json_object('id', NEW.id)); END;
+CREATE TRIGGER replica_dirty_members_upd AFTER UPDATE ON members
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('member', json_object('id', OLD.id)), ('member', json_object('id', NEW.id)); END;
+CREATE TRIGGER replica_dirty_members_del AFTER DELETE ON members
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('member', json_object('id', OLD.id)); END;
+CREATE TRIGGER replica_dirty_past_member_keys_ins AFTER INSERT ON past_member_keys
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('past_member_key', json_object('rowid', NEW.rowid)); END;
+CREATE TRIGGER replica_dirty_past_member_keys_upd AFTER UPDATE ON past_member_keys
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('past_member_key', json_object('rowid', OLD.rowid)), ('past_member_key', json_object('rowid', NEW.rowid)); END;
+CREATE TRIGGER replica_dirty_past_member_keys_del AFTER DELETE ON past_member_keys
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('past_member_key', json_object('rowid', OLD.rowid)); END;
+CREATE TRIGGER replica_dirty_member_keys_ins AFTER INSERT ON member_keys
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('member_key', json_object('member_id', NEW.member_id, 'purpose', NEW.purpose)); END;
+CREATE TRIGGER replica_dirty_member_keys_upd AFTER UPDATE ON member_keys
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('member_key', json_object('member_id', OLD.member_id, 'purpose', OLD.purpose)), ('member_key', json_object('member_id', NEW.member_id, 'purpose', NEW.purpose)); END;
+CREATE TRIGGER replica_dirty_member_keys_del AFTER DELETE ON member_keys
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('member_key', json_object('member_id', OLD.member_id, 'purpose', OLD.purpose)); END;
+CREATE TRIGGER replica_dirty_workspaces_ins AFTER INSERT ON workspaces
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('workspace', json_object('id', NEW.id)); END;
+CREATE TRIGGER replica_dirty_workspaces_upd AFTER UPDATE ON workspaces
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('workspace', json_object('id', OLD.id)), ('workspace', json_object('id', NEW.id)); END;
+CREATE TRIGGER replica_dirty_workspaces_del AFTER DELETE ON workspaces
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('workspace', json_object('id', OLD.id)); END;
+CREATE TRIGGER replica_dirty_settings_ins AFTER INSERT ON settings
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('setting', json_object('key', NEW.key, 'workspace_id', NEW.workspace_id)); END;
+CREATE TRIGGER replica_dirty_settings_upd AFTER UPDATE ON settings
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('setting', json_object('key', OLD.key, 'workspace_id', OLD.workspace_id)), ('setting', json_object('key', NEW.key, 'workspace_id', NEW.workspace_id)); END;
+CREATE TRIGGER replica_dirty_settings_del AFTER DELETE ON settings
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('setting', json_object('key', OLD.key, 'workspace_id', OLD.workspace_id)); END;
+CREATE TRIGGER replica_dirty_grants_ins AFTER INSERT ON grants
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('grant', json_object('member_id', NEW.member_id, 'project_id', NEW.project_id, 'workspace_id', NEW.workspace_id)); END;
+CREATE TRIGGER replica_dirty_grants_upd AFTER UPDATE ON grants
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('grant', json_object('member_id', OLD.member_id, 'project_id', OLD.project_id, 'workspace_id', OLD.workspace_id)), ('grant', json_object('member_id', NEW.member_id, 'project_id', NEW.project_id, 'workspace_id', NEW.workspace_id)); END;
+CREATE TRIGGER replica_dirty_grants_del AFTER DELETE ON grants
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('grant', json_object('member_id', OLD.member_id, 'project_id', OLD.project_id, 'workspace_id', OLD.workspace_id)); END;
+CREATE TRIGGER replica_dirty_projects_ins AFTER INSERT ON projects
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('project', json_object('id', NEW.id)); END;
+CREATE TRIGGER replica_dirty_projects_upd AFTER UPDATE ON projects
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('project', json_object('id', OLD.id)), ('project', json_object('id', NEW.id)); END;
+CREATE TRIGGER replica_dirty_projects_del AFTER DELETE ON projects
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('project', json_object('id', OLD.id)); END;
+CREATE TRIGGER replica_dirty_project_keys_ins AFTER INSERT ON project_keys
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('project_key', json_object('member_id', NEW.member_id, 'project_id', NEW.project_id)); END;
+CREATE TRIGGER replica_dirty_project_keys_upd AFTER UPDATE ON project_keys
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('project_key', json_object('member_id', OLD.member_id, 'project_id', OLD.project_id)), ('project_key', json_object('member_id', NEW.member_id, 'project_id', NEW.project_id)); END;
+CREATE TRIGGER replica_dirty_project_keys_del AFTER DELETE ON project_keys
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('project_key', json_object('member_id', OLD.member_id, 'project_id', OLD.project_id)); END;
+CREATE TRIGGER replica_dirty_environments_ins AFTER INSERT ON environments
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('environment', json_object('id', NEW.id)); END;
+CREATE TRIGGER replica_dirty_environments_upd AFTER UPDATE ON environments
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('environment', json_object('id', OLD.id)), ('environment', json_object('id', NEW.id)); END;
+CREATE TRIGGER replica_dirty_environments_del AFTER DELETE ON environments
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('environment', json_object('id', OLD.id)); END;
+CREATE TRIGGER replica_dirty_env_keys_ins AFTER INSERT ON env_keys
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('env_key', json_object('environment_id', NEW.environment_id, 'epoch', NEW.epoch)); END;
+CREATE TRIGGER replica_dirty_env_keys_upd AFTER UPDATE ON env_keys
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('env_key', json_object('environment_id', OLD.environment_id, 'epoch', OLD.epoch)), ('env_key', json_object('environment_id', NEW.environment_id, 'epoch', NEW.epoch)); END;
+CREATE TRIGGER replica_dirty_env_keys_del AFTER DELETE ON env_keys
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('env_key', json_object('environment_id', OLD.environment_id, 'epoch', OLD.epoch)); END;
+CREATE TRIGGER replica_dirty_env_key_seals_ins AFTER INSERT ON env_key_seals
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('env_key_seal', json_object('environment_id', NEW.environment_id, 'epoch', NEW.epoch, 'member_id', NEW.member_id)); END;
+CREATE TRIGGER replica_dirty_env_key_seals_upd AFTER UPDATE ON env_key_seals
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('env_key_seal', json_object('environment_id', OLD.environment_id, 'epoch', OLD.epoch, 'member_id', OLD.member_id)), ('env_key_seal', json_object('environment_id', NEW.environment_id, 'epoch', NEW.epoch, 'member_id', NEW.member_id)); END;
+CREATE TRIGGER replica_dirty_env_key_seals_del AFTER DELETE ON env_key_seals
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('env_key_seal', json_object('environment_id', OLD.environment_id, 'epoch', OLD.epoch, 'member_id', OLD.member_id)); END;
+CREATE TRIGGER replica_dirty_secrets_ins AFTER INSERT ON secrets
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('secret', json_object('id', NEW.id)); END;
+CREATE TRIGGER replica_dirty_secrets_upd AFTER UPDATE ON secrets
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('secret', json_object('id', OLD.id)), ('secret', json_object('id', NEW.id)); END;
+CREATE TRIGGER replica_dirty_secrets_del AFTER DELETE ON secrets
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('secret', json_object('id', OLD.id)); END;
+CREATE TRIGGER replica_dirty_versions_ins AFTER INSERT ON versions
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('version', json_object('id', NEW.id)); END;
+CREATE TRIGGER replica_dirty_versions_upd AFTER UPDATE ON versions
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('version', json_object('id', OLD.id)), ('version', json_object('id', NEW.id)); END;
+CREATE TRIGGER replica_dirty_versions_del AFTER DELETE ON versions
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('version', json_object('id', OLD.id)); END;
+CREATE TRIGGER replica_dirty_exposures_ins AFTER INSERT ON exposures
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('exposure', json_object('environment_id', NEW.environment_id, 'member', NEW.member, 'secret_id', NEW.secret_id)); END;
+CREATE TRIGGER replica_dirty_exposures_upd AFTER UPDATE ON exposures
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('exposure', json_object('environment_id', OLD.environment_id, 'member', OLD.member, 'secret_id', OLD.secret_id)), ('exposure', json_object('environment_id', NEW.environment_id, 'member', NEW.member, 'secret_id', NEW.secret_id)); END;
+CREATE TRIGGER replica_dirty_exposures_del AFTER DELETE ON exposures
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('exposure', json_object('environment_id', OLD.environment_id, 'member', OLD.member, 'secret_id', OLD.secret_id)); END;
+CREATE TRIGGER replica_dirty_usages_ins AFTER INSERT ON usages
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('usage', json_object('col', NEW.col, 'file', NEW.file, 'line', NEW.line, 'project_id', NEW.project_id, 'secret', NEW.secret)); END;
+CREATE TRIGGER replica_dirty_usages_upd AFTER UPDATE ON usages
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('usage', json_object('col', OLD.col, 'file', OLD.file, 'line', OLD.line, 'project_id', OLD.project_id, 'secret', OLD.secret)), ('usage', json_object('col', NEW.col, 'file', NEW.file, 'line', NEW.line, 'project_id', NEW.project_id, 'secret', NEW.secret)); END;
+CREATE TRIGGER replica_dirty_usages_del AFTER DELETE ON usages
+WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'team_quiet')
+BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('usage', json_object('col', OLD.col, 'file', OLD.file, 'line', OLD.line, 'project_id', OLD.project_id, 'secret', OLD.secret)); END;
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11];
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

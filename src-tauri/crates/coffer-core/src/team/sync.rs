@@ -14,7 +14,7 @@ use super::create::TeamLink;
 use super::{login_for, Change, Event, SchemaState, ServerUrl};
 use crate::error::{Error, ErrorCode, Result};
 use crate::session::Session;
-use crate::store::{ident_of, EventImage, ReplicaRow, RowImage};
+use crate::store::{ident_of, normal_ident, EventImage, ReplicaRow, RowImage};
 
 /// What one sync did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -108,20 +108,14 @@ impl Session {
                 pulled.push((*scope, *head, server.pull(*scope, since)?));
             }
         }
-        // This file's rows and what was last exchanged, to tell what changed here:
-        // read (and a transaction opened) only when something came in.
+        // A transaction is opened only when something came in.
         let incoming = pulled.iter().any(|(_, _, r)| !r.is_empty());
-        let (here, replica) = if incoming {
-            (self.current_images()?, self.replica_map()?)
-        } else {
-            (HashMap::new(), HashMap::new())
-        };
         let vault_id = self.vault_id.clone();
         let me = self.member_id;
         let taken: usize = if !incoming {
             0
         } else {
-            self.pull_into_replica(&pulled, &here, &replica, &vault_id, me)?
+            self.pull_into_replica(&pulled, &vault_id, me)?
         };
         // What came in and changed this file (not this machine's own pushes, echoed).
         report.pulled = taken;
@@ -148,9 +142,14 @@ impl Session {
         if newest == link.synced_through {
             return Ok(report);
         }
-        let replica = self.replica_map()?;
         let in_conflict: Vec<RecordKey> = self.store.replica().conflicts()?;
-        let here = self.current_images()?;
+        // The rows written here since the last exchange (every row, the first time).
+        let marks = self.store.replica().dirty_marks()?;
+        let (here, replica) = if link.synced_through == 0 {
+            (self.current_images()?, self.replica_map()?)
+        } else {
+            self.marked_images(&marks)?
+        };
         let mut by_scope: BTreeMap<i64, Outgoing> = BTreeMap::new();
         for (key, (img, h)) in &here {
             if in_conflict.contains(key) {
@@ -277,8 +276,63 @@ impl Session {
         if report.refused.is_empty() {
             link.synced_through = newest;
         }
+        self.clear_settled_marks(&marks)?;
         self.save_team_link_if_changed(&link, &before)?;
         Ok(report)
+    }
+
+    /// The rows behind `marks` as they are here, and what was last exchanged about
+    /// each: a row with no image here was deleted.
+    #[allow(clippy::type_complexity)]
+    fn marked_images(
+        &self,
+        marks: &[(String, String)],
+    ) -> Result<(
+        HashMap<RecordKey, (RowImage, Vec<u8>)>,
+        HashMap<RecordKey, ReplicaRow>,
+    )> {
+        let store = self.store.replica();
+        let mut here = HashMap::new();
+        let mut replica = HashMap::new();
+        for (kind, raw) in marks {
+            let ident = normal_ident(kind, raw)?;
+            if let Some(img) = store.image_of(kind, &ident)? {
+                let h = hash(&img.body);
+                here.insert((img.scope, kind.clone(), img.key.clone()), (img, h));
+            }
+            for r in store.replica_rows_by_ident(kind, &ident)? {
+                replica.insert((r.scope, r.kind.clone(), r.key.clone()), r);
+            }
+        }
+        Ok((here, replica))
+    }
+
+    /// Drops the marks of rows that are now what the server holds (pushed, or never
+    /// really changed); a row still different (a conflict, a refusal, a write made
+    /// during this sync) keeps its mark for the next one.
+    fn clear_settled_marks(&self, marks: &[(String, String)]) -> Result<()> {
+        if marks.is_empty() {
+            return Ok(());
+        }
+        self.store.write_replica(|tx| {
+            for (kind, raw) in marks {
+                let ident = normal_ident(kind, raw)?;
+                let known = tx.replica_rows_by_ident(kind, &ident)?;
+                let settled = match tx.image_of(kind, &ident)? {
+                    Some(img) => {
+                        known.len() == 1
+                            && known[0].scope == img.scope
+                            && known[0].key == img.key
+                            && known[0].hash == hash(&img.body)
+                    }
+                    None => known.is_empty(),
+                };
+                if settled {
+                    tx.clear_dirty(kind, raw)?;
+                }
+            }
+            Ok(())
+        })
     }
 
     /// Asks the server to remove each member removed here since the last sync; a
@@ -338,35 +392,45 @@ impl Session {
 
     /// Takes pulled records into this file in one transaction (foreign keys checked at
     /// its end); returns how many changed it. A record changed here too becomes a
-    /// conflict instead.
+    /// conflict instead. What a pull writes is not a change made here.
     fn pull_into_replica(
         &self,
         pulled: &[(i64, i64, Vec<super::Record>)],
-        here: &HashMap<RecordKey, (RowImage, Vec<u8>)>,
-        replica: &HashMap<RecordKey, ReplicaRow>,
         vault_id: &str,
         me: i64,
     ) -> Result<usize> {
         let now = self.now();
         self.write_replica(|tx| {
             tx.defer_foreign_keys()?;
+            tx.set_quiet(true)?;
             let mut taken = 0;
             for (scope, _, records) in pulled {
                 for rec in records {
                     refuse_foreign(rec, *scope, vault_id, me)?;
-                    let key = (*scope, rec.kind.clone(), rec.key.clone());
-                    let known = replica.get(&key);
-                    if known.is_some_and(|k| k.seq >= rec.seq) {
+                    let known = tx.replica_row(*scope, &rec.kind, &rec.key)?;
+                    if known.as_ref().is_some_and(|k| k.seq >= rec.seq) {
                         continue;
                     }
-                    let local = here.get(&key).map(|(_, h)| h.clone());
-                    let changed_here = local != known.map(|k| k.hash.clone());
+                    // This file's row at that record, found by its identity.
+                    let ident_here = match (&rec.body, &known) {
+                        (_, Some(k)) => Some(k.ident.clone()),
+                        (Some(body), None) => Some(ident_of(&rec.kind, body)?),
+                        (None, None) => None,
+                    };
+                    let local = match &ident_here {
+                        Some(i) => tx
+                            .image_of(&rec.kind, i)?
+                            .filter(|img| img.scope == *scope && img.key == rec.key)
+                            .map(|img| hash(&img.body)),
+                        None => None,
+                    };
+                    let changed_here = local != known.as_ref().map(|k| k.hash.clone());
                     let theirs = rec.body.as_deref().map(hash);
                     if changed_here && local != theirs {
                         tx.put_conflict(&rec.kind, &rec.key, *scope, rec.seq, rec.body.as_deref(), now)?;
                         continue;
                     }
-                    let ident = match (&rec.body, known) {
+                    let ident = match (&rec.body, &known) {
                         // A record names the same row as long as it lives: one whose
                         // body now names another row was edited on the server.
                         (Some(body), Some(k)) if ident_of(&rec.kind, body)? != k.ident => {
@@ -400,6 +464,7 @@ impl Session {
                     }
                 }
             }
+            tx.set_quiet(false)?;
             Ok(taken)
         })
     }
@@ -550,6 +615,8 @@ impl Session {
         let here = self.current_images()?;
         self.write_replica(|tx| {
             tx.defer_foreign_keys()?;
+            // Taking the server's side is not a change made here.
+            tx.set_quiet(true)?;
             let mut done = Vec::new();
             for (scope, kind, key) in &chosen {
                 let scope = *scope;
@@ -628,7 +695,166 @@ impl Session {
                     kept,
                 });
             }
+            tx.set_quiet(false)?;
             Ok(done)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::access::Role;
+    use crate::clock::ManualClock;
+    use crate::crypto::KdfParams;
+    use crate::session::Scope;
+    use crate::value::{Passphrase, SecretValue};
+    use crate::{SecretScope, SetRequest, ValueSource, Vault};
+
+    /// A tiny deterministic generator (xorshift), so a failing seed can be replayed.
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    /// Pretends everything here was just exchanged with a server.
+    fn as_if_synced(s: &mut Session) {
+        let link = TeamLink {
+            server: "postgres://127.0.0.1:1/none".into(),
+            vault_id: s.vault_id.clone(),
+            seqs: BTreeMap::new(),
+            pushed_through: 0,
+            pushed: BTreeMap::new(),
+            synced_through: 1,
+        };
+        s.save_team_link(&link).unwrap();
+        let here = s.current_images().unwrap();
+        let gone: Vec<ReplicaRow> = s.replica_map().unwrap().into_values().collect();
+        s.store
+            .write_replica(|tx| {
+                for r in &gone {
+                    tx.delete_replica_row(r.scope, &r.kind, &r.key)?;
+                }
+                for ((scope, kind, key), (img, h)) in &here {
+                    tx.put_replica_row(&ReplicaRow {
+                        kind: kind.clone(),
+                        key: key.clone(),
+                        scope: *scope,
+                        project: img.project,
+                        private_to: img.private_to,
+                        about: img.about,
+                        seq: 1,
+                        hash: h.clone(),
+                        ident: ident_of(kind, &img.body)?,
+                    })?;
+                }
+                for (kind, raw) in tx.dirty_marks()? {
+                    tx.clear_dirty(&kind, &raw)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    /// The records whose row here differs from what was last exchanged.
+    fn differences(
+        here: &HashMap<RecordKey, (RowImage, Vec<u8>)>,
+        replica: &HashMap<RecordKey, ReplicaRow>,
+    ) -> BTreeSet<RecordKey> {
+        let mut out = BTreeSet::new();
+        for (k, (_, h)) in here {
+            if replica.get(k).map(|r| &r.hash) != Some(h) {
+                out.insert(k.clone());
+            }
+        }
+        for k in replica.keys() {
+            if !here.contains_key(k) {
+                out.insert(k.clone());
+            }
+        }
+        out
+    }
+
+    fn value(v: String) -> ValueSource {
+        ValueSource::Given(SecretValue::from_string(v).unwrap())
+    }
+
+    #[test]
+    fn every_change_made_here_is_marked_and_only_a_settled_one_is_cleared() {
+        for seed in 1..=12u64 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("vault.db");
+            let clock = ManualClock::new(1_800_000_000_000);
+            let mut s = Vault::create(
+                &path,
+                "alice",
+                &Passphrase::new("owner pass phrase".into()),
+                KdfParams::INSECURE_FAST,
+                Arc::new(clock.clone()),
+            )
+            .unwrap();
+            let scope = Scope::default();
+            for i in 0..3 {
+                let req = SetRequest::new(format!("S{i}"), value(format!("v{i}")));
+                s.set_secret(&scope, req).unwrap();
+            }
+            as_if_synced(&mut s);
+            let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut members = 0;
+            for step in 0..30 {
+                clock.advance(1_000);
+                let name = format!("S{}", rng.below(6));
+                let env = ["development", "staging", "production"][rng.below(3) as usize];
+                // Failures (a name deleted twice, a role already held) change nothing
+                // and must mark nothing wrongly either.
+                let _ = match rng.below(8) {
+                    0..=2 => {
+                        let mut req = SetRequest::new(&name, value(format!("{seed}-{step}")));
+                        req.environment = Some(env.into());
+                        s.set_secret(&scope, req).map(|_| ())
+                    }
+                    3 => s.delete_secret(&scope, &name).map(|_| ()),
+                    4 => {
+                        members += 1;
+                        let p = Passphrase::new(format!("member {members} pass phrase"));
+                        s.add_member("default", &format!("m{members}"), Role::Developer, &p)
+                    }
+                    5 if members > 0 => {
+                        let who = format!("m{}", 1 + rng.below(members));
+                        s.remove_member("default", &who)
+                    }
+                    6 => {
+                        let mut req = SetRequest::new(format!("U{step}"), value("mine".into()));
+                        req.scope = Some(SecretScope::User);
+                        s.set_secret(&scope, req).map(|_| ())
+                    }
+                    _ => s.create_environment(&scope, &format!("e{step}"), rng.below(2) == 0),
+                };
+            }
+            let full = differences(&s.current_images().unwrap(), &s.replica_map().unwrap());
+            assert!(!full.is_empty(), "seed {seed}: nothing changed");
+            let marks = s.store.replica().dirty_marks().unwrap();
+            let (here, replica) = s.marked_images(&marks).unwrap();
+            assert_eq!(differences(&here, &replica), full, "seed {seed}");
+
+            // Clearing what is settled (rows made and deleted again, or put back as
+            // they were) keeps every mark of a real difference.
+            s.clear_settled_marks(&marks).unwrap();
+            let left = s.store.replica().dirty_marks().unwrap();
+            let (here, replica) = s.marked_images(&left).unwrap();
+            assert_eq!(differences(&here, &replica), full, "seed {seed}");
+            // Once what is here was exchanged, every mark goes.
+            as_if_synced(&mut s);
+            let kept = s.store.replica().dirty_marks().unwrap();
+            assert!(kept.is_empty(), "seed {seed}: {kept:?}");
+        }
     }
 }
