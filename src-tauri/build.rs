@@ -56,6 +56,14 @@ const COMMANDS: &[&str] = &[
     "install_update",
     "restart_app",
     "copy_value",
+    "team_state",
+    "team_wait",
+    "team_sync_now",
+    "team_invite",
+    "team_invitations",
+    "team_admit",
+    "team_cancel_invitation",
+    "team_resolve",
 ];
 
 fn main() {

@@ -22,6 +22,8 @@ mod clipboard_copy;
 mod recovery_key;
 // Settings → Updates: who may change them, check and install.
 mod updates;
+// Settings → Team against a real PostgreSQL: live updates, invitations, admission.
+mod team;
 
 struct Harness {
     dir: tempfile::TempDir,
@@ -68,6 +70,10 @@ impl Harness {
             window,
             clipboard,
         }
+    }
+
+    fn state(&self) -> tauri::State<'_, AppState> {
+        tauri::Manager::state::<AppState>(&self._app)
     }
 
     fn vault_path(&self) -> std::path::PathBuf {

@@ -11,6 +11,7 @@ pub mod error;
 mod export_file;
 pub mod secret_list;
 pub mod state;
+pub mod team;
 pub mod updates;
 
 #[cfg(test)]
@@ -27,7 +28,7 @@ use crate::state::AppState;
 /// generated bindings and the IPC tests' mock app.
 pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
     use commands::{
-        audit, backups, clipboard, health, members, recovery, secrets, updates, using, vault,
+        audit, backups, clipboard, health, members, recovery, secrets, team, updates, using, vault,
     };
     Builder::<R>::new().commands(collect_commands![
         vault::vault_status,
@@ -84,6 +85,14 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
         updates::check_for_updates,
         updates::install_update,
         updates::restart_app,
+        team::team_state,
+        team::team_wait,
+        team::team_sync_now,
+        team::team_invite,
+        team::team_invitations,
+        team::team_admit,
+        team::team_cancel_invitation,
+        team::team_resolve,
     ])
 }
 
@@ -150,6 +159,7 @@ pub fn run() {
         .setup(move |app| {
             builder.mount_events(app);
             spawn_auto_lock(app.handle());
+            team::spawn(app.handle().clone());
             start_updates(app.handle());
             Ok(())
         })

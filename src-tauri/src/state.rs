@@ -3,6 +3,7 @@
 //! value copied to the clipboard.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,11 @@ pub struct AppState {
     pub clipboard: ClipboardGuard,
     /// Where saved copies of the trail go: the user's Downloads folder.
     pub downloads: PathBuf,
+    /// The team server as the background watcher last saw it.
+    pub team: crate::team::TeamLive,
+    /// Moves whenever the session is replaced or dropped: a watcher working for an
+    /// older one stops.
+    generation: AtomicU64,
 }
 
 impl AppState {
@@ -33,6 +39,8 @@ impl AppState {
             last_activity: Mutex::new(Instant::now()),
             clipboard,
             downloads: crate::export_file::downloads_dir(),
+            team: crate::team::TeamLive::default(),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -62,11 +70,26 @@ impl AppState {
         f(guard.as_mut()?).ok()
     }
 
+    /// Like [`peek`](Self::peek), with the error kept: `None` only while locked.
+    pub fn peek_result<T>(
+        &self,
+        f: impl FnOnce(&mut Session) -> coffer_core::Result<T>,
+    ) -> Option<coffer_core::Result<T>> {
+        let mut guard = self.session.lock().ok()?;
+        Some(f(guard.as_mut()?))
+    }
+
     pub fn set(&self, session: Session) {
         if let Ok(mut g) = self.session.lock() {
             *g = Some(session);
         }
+        self.generation.fetch_add(1, Ordering::SeqCst);
         self.touch();
+    }
+
+    /// Which session this is (see `generation`).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     /// Drops the session and with it every key, and clears a copied value.
@@ -74,6 +97,7 @@ impl AppState {
         if let Ok(mut g) = self.session.lock() {
             *g = None;
         }
+        self.generation.fetch_add(1, Ordering::SeqCst);
         self.clipboard.clear_now();
     }
 

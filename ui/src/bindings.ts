@@ -166,12 +166,44 @@ export const commands = {
 	 *  `RunEvent::Exit`, so a copied value is cleared here first.
 	 */
 	restartApp: () => __TAURI_INVOKE<void>("restart_app"),
+	/**  The team server as the watcher last saw it (no network). */
+	teamState: () => __TAURI_INVOKE<TeamState_Serialize>("team_state"),
+	/**
+	 *  Waits (up to 25 s) for a state other than version `seen`: the status line's live
+	 *  feed.
+	 */
+	teamWait: (seen: number | null) => typedError<TeamState_Serialize, IpcError>(__TAURI_INVOKE("team_wait", { seen })),
+	/**  Syncs now (Settings → Team → Sync now). */
+	teamSyncNow: () => typedError<TeamState_Serialize, IpcError>(__TAURI_INVOKE("team_sync_now")),
+	teamInvite: (input: InviteInput) => typedError<InvitedDto, IpcError>(__TAURI_INVOKE("team_invite", { input })),
+	/**
+	 *  The open invitations. The fingerprint of the keys that joined is not sent: the
+	 *  owner types the one on the invitee's screen, and the backend compares.
+	 */
+	teamInvitations: () => typedError<InvitationDto[], IpcError>(__TAURI_INVOKE("team_invitations")),
+	/**
+	 *  Admits `name` once `fingerprint` (as read from their screen) is the one of the keys
+	 *  that joined; a mismatch admits nothing and is audited.
+	 */
+	teamAdmit: (name: string, fingerprint: string) => typedError<AdmittedDto, IpcError>(__TAURI_INVOKE("team_admit", { name, fingerprint })),
+	teamCancelInvitation: (name: string) => typedError<boolean, IpcError>(__TAURI_INVOKE("team_cancel_invitation", { name })),
+	/**
+	 *  Settles every open conflict by keeping one side; syncs so the choice reaches the
+	 *  server. Returns how many were settled.
+	 */
+	teamResolve: (keep: KeepSide) => typedError<number, IpcError>(__TAURI_INVOKE("team_resolve", { keep })),
 };
 
 /* Types */
 export type Access = {
 	role: Role,
 	capabilities: Capability[],
+};
+
+export type AdmittedDto = {
+	name: string,
+	role: string,
+	workspace: string,
 };
 
 /**  An event as read back by an auditor. */
@@ -406,6 +438,34 @@ export type Finding = {
 	text: string,
 };
 
+export type InvitationDto = {
+	name: string,
+	role: string,
+	workspace: string,
+	expires_at: number,
+	expired: boolean,
+	/**  Whether they joined (their keys are there to compare). */
+	joined: boolean,
+};
+
+export type InviteInput = {
+	workspace: string,
+	name: string,
+	/**  One of the roles (`viewer`, `developer`, `admin`, `auditor`, `owner`). */
+	role: string,
+	/**  How long the code works, in hours (1 to 720). */
+	validHours: number,
+};
+
+/**  An invitation made: the one-time code the owner hands over. */
+export type InvitedDto = {
+	name: string,
+	role: string,
+	workspace: string,
+	expires_at: number,
+	code: string,
+};
+
 export type IpcError = {
 	/**
 	 *  One of: invalid, not_found, denied, conflict, auth, integrity, internal, locked,
@@ -423,6 +483,8 @@ export type Keep = {
 	daily: number,
 	weekly: number,
 };
+
+export type KeepSide = "mine" | "theirs";
 
 /**  Why a snapshot was taken. */
 export type Kind = 
@@ -817,6 +879,59 @@ export type Snapshot = {
 	/**  When it was taken (Unix milliseconds, from its name). */
 	taken_at: number | null,
 	bytes: number | null,
+};
+
+/**  The team server as this app last saw it. */
+export type TeamState = TeamState_Serialize | TeamState_Deserialize;
+
+/**  The team server as this app last saw it. */
+export type TeamState_Deserialize = {
+	/**  Whether the unlocked vault is on a team server at all. */
+	on_team: boolean,
+	/**  Its address (no login, no password). */
+	server?: string | null,
+	online: boolean,
+	/**  Why it is offline, or what the last sync could not do. */
+	problem?: string | null,
+	/**  Writes waiting to be pushed (audit events, changed rows, removals). */
+	queued: number,
+	/**  Records changed here and on the server, waiting for a choice. */
+	conflicts: number,
+	/**  What the server refused at the last sync (a lost permission, a race). */
+	refused: string[],
+	/**  The server's schema is newer than this Coffer's: changes stay here. */
+	read_only: boolean,
+	/**  When the last sync finished (milliseconds since the epoch). */
+	last_sync_ms?: number | null,
+	/**  Moves each time a sync took changes from the server. */
+	revision: number,
+	/**  Moves each time anything here changes. */
+	version: number,
+};
+
+/**  The team server as this app last saw it. */
+export type TeamState_Serialize = {
+	/**  Whether the unlocked vault is on a team server at all. */
+	on_team: boolean,
+	/**  Its address (no login, no password). */
+	server: string | null,
+	online: boolean,
+	/**  Why it is offline, or what the last sync could not do. */
+	problem: string | null,
+	/**  Writes waiting to be pushed (audit events, changed rows, removals). */
+	queued: number,
+	/**  Records changed here and on the server, waiting for a choice. */
+	conflicts: number,
+	/**  What the server refused at the last sync (a lost permission, a race). */
+	refused: string[],
+	/**  The server's schema is newer than this Coffer's: changes stay here. */
+	read_only: boolean,
+	/**  When the last sync finished (milliseconds since the epoch). */
+	last_sync_ms: number | null,
+	/**  Moves each time a sync took changes from the server. */
+	revision: number,
+	/**  Moves each time anything here changes. */
+	version: number,
 };
 
 /**

@@ -8,6 +8,7 @@ pub mod health;
 pub mod members;
 pub mod recovery;
 pub mod secrets;
+pub mod team;
 pub mod updates;
 pub mod using;
 pub mod vault;

@@ -142,7 +142,9 @@ pub struct Access {
 #[tauri::command]
 #[specta::specta]
 pub fn vault_status(state: State<'_, AppState>) -> VaultStatus {
-    let change = state.peek(|s| s.last_change()).unwrap_or(0) as f64;
+    // A sync that took changes from the team server moves it too.
+    let change =
+        state.peek(|s| s.last_change()).unwrap_or(0) as f64 + state.team.current().revision;
     VaultStatus {
         path: state.vault_path.display().to_string(),
         exists: state.vault_path.exists(),

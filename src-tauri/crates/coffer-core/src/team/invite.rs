@@ -401,7 +401,7 @@ impl Session {
             return Err(Error::Relayed {
                 code: ErrorCode::Denied,
                 message: format!(
-                    "the fingerprint given is not the one of the keys that joined as '{name}': someone else may hold the invitation. Nothing was sealed to them; cancel it (`coffer team invite {name} --cancel`) and invite again"
+                    "the fingerprint given is not the one of the keys that joined as '{name}': someone else may hold the invitation. Nothing was sealed to them; cancel the invitation and invite them again"
                 ),
             });
         }

@@ -16,6 +16,7 @@
 mod connect;
 mod create;
 mod invite;
+mod live;
 mod login;
 mod migrate;
 mod server;
@@ -27,6 +28,7 @@ pub use invite::{
     fingerprint, Admitted, Invitation, Invited, JoinProgress, JoinStarted, Joined, MAX_INVITATION,
     TEAM_ADMIT, TEAM_CANCEL, TEAM_INVITE, TEAM_JOIN,
 };
+pub use live::{TeamEndpoint, TeamListener, TeamLocal};
 pub use login::{login_for, scram_verifier, Login};
 pub use migrate::{SchemaState, SCHEMA_VERSION};
 pub use server::{Change, Event, Record, Server, StoredEvent};
