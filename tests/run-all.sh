@@ -19,8 +19,8 @@ bash tests/pg/with-postgres.sh cargo nextest run --workspace --locked --no-fail-
 echo "== UI component tests"
 npm run test:ui --silent
 if [ -f tests/app/run.sh ]; then
-  echo "== the app end to end (WebDriver under Xvfb)"
-  bash tests/app/run.sh
+  echo "== the app end to end (WebDriver under Xvfb, beside a throw-away PostgreSQL for Settings → Team)"
+  bash tests/pg/with-postgres.sh bash tests/app/run.sh
 fi
 if [ -f tests/package/check.sh ]; then
   echo "== the Debian package (packaged from the debug app built above)"

@@ -18,7 +18,11 @@
 // (the app locks and says what it did), and reads Settings → Health.
 //
 // Near the end, the trail's last events are deleted with sqlite3 while the app is
-// locked; the next unlock must say so. The last step swaps the vault for one written by an earlier Coffer
+// locked; the next unlock must say so. Then the vault moves onto a team server (the
+// suite's throw-away PostgreSQL): the status line goes online by itself, a member
+// invited from Settings → Team joins from another home with the CLI and is admitted
+// with the fingerprint from "his screen", and a change made on alice's other machine
+// shows here within seconds. The last step swaps the vault for one written by an earlier Coffer
 // (tests/fixtures/vault-v5.db) while the app is locked, to see the owner's upgrade.
 
 import assert from "node:assert/strict";
@@ -56,6 +60,7 @@ const values = {
   fromCli: token("sk_live_"),
   database: token("postgres://app:pw_"),
   sentry: token("https://sentry_"),
+  fromTeammate: token("sk_live_team_"),
   github: token("ghp_"),
   protectedEnv: token("sk_live_eu_"),
   beforeCut: token("sk_test_"),
@@ -1076,6 +1081,87 @@ step("events deleted from the trail behind the app's back are flagged at the nex
   await look("trail-warning-audit");
   await openSecrets();
   assert.ok(await $(banner).isDisplayed(), "the warning stays on every screen");
+});
+
+/** A CLI run in another home (another machine of the team): its own vault and state. */
+function cofferAt(home, args, { member, passphrase, stdin, env = {} } = {}) {
+  const r = spawnSync(CLI, args, {
+    input: stdin,
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      HOME: home,
+      XDG_STATE_HOME: join(home, "state"),
+      COFFER_VAULT: join(home, "vault.db"),
+      COFFER_MEMBER: member,
+      COFFER_PASSPHRASE: passphrase,
+      ...env,
+    },
+  });
+  assert.equal(r.status, 0, `coffer ${args.join(" ")} (${member}) failed: ${r.stderr}`);
+  return r;
+}
+
+step("the vault goes onto a team server: online, a member joins from their machine, another's change shows live", async () => {
+  // An empty database on the suite's throw-away PostgreSQL (tests/pg/with-postgres.sh).
+  const admin = required("COFFER_TEST_PG");
+  const db = `app_e2e_${process.pid}`;
+  const made = spawnSync("psql", [admin, "-qAtc", `CREATE DATABASE ${db}`], { encoding: "utf8" });
+  assert.equal(made.status, 0, `psql: ${made.stderr}`);
+  cofferOk(["team", "create", admin.replace("/postgres?", `/${db}?`)]);
+
+  // The app's watcher notices by itself and goes online.
+  const status = 'button.team-status';
+  await waitForText(status, /^Online/, 15_000);
+  await click(status);
+  await waitShown('section[aria-labelledby="team-settings"]');
+  await waitForText('[aria-label="Team status"]', /online/);
+
+  // frank is invited here and joins from his own machine, with his own keys.
+  await fill("Member name", "frank");
+  await $('select[aria-label="Role"]').selectByAttribute("value", "developer");
+  await click("button=Create invitation");
+  await waitShown('[aria-label="Invitation code"]');
+  const code = await $('textarea[aria-label="Code"]').getValue();
+  assert.match(code, /^coffer-invite:/);
+  await shoot("settings-team");
+  await click($in('[aria-label="Invitation code"]', "button=Done"));
+  const frankHome = join(STATE, "..", "frank");
+  mkdirSync(frankHome, { recursive: true });
+  const frank = { member: "frank", passphrase: "frank keeps his own lamp 3" };
+  const started = JSON.parse(cofferAt(frankHome, ["--json", "team", "join", code, "--wait", "0"], frank).stdout);
+  const row = '[aria-label="Invitation for frank"]';
+  await waitForText(row, /joined: compare the fingerprint/, 15_000);
+  // A wrong fingerprint admits nothing.
+  await fill("Fingerprint on frank's screen", "0000-0000-0000-0000-0000");
+  await click($in(row, "button=Admit"));
+  await waitForText(`${row} [role="alert"]`, /not the one of the keys that joined/);
+  await fill("Fingerprint on frank's screen", started.fingerprint);
+  await look("team-admit");
+  await click($in(row, "button=Admit"));
+  await waitGone(row, 15_000);
+  const joined = JSON.parse(cofferAt(frankHome, ["--json", "team", "join", "--wait", "20s"], frank).stdout);
+  assert.equal(joined.name, "frank");
+
+  // alice's other machine (a copy of this file) adds a secret: it shows here live.
+  const otherHome = join(STATE, "..", "alice-laptop");
+  mkdirSync(otherHome, { recursive: true });
+  copyFileSync(VAULT, join(otherHome, "vault.db"));
+  try {
+    copyFileSync(`${VAULT}-wal`, join(otherHome, "vault.db-wal"));
+  } catch {
+    // no log beside the file: the copy is whole
+  }
+  const alice = { member: "alice", passphrase: ALICE_PASS };
+  cofferAt(otherHome, ["set", "FROM_LAPTOP", "--value-stdin"], { ...alice, stdin: values.fromTeammate });
+  await openSecrets();
+  const started_at = Date.now();
+  cofferAt(otherHome, ["team", "sync"], alice);
+  await waitExists(rowSel("FROM_LAPTOP"), 5_000);
+  const took = Date.now() - started_at;
+  assert.ok(took < 3_000, `another machine's change took ${took} ms to show`);
+  await waitForText(status, /^Online/);
+  await look("team-live");
 });
 
 step("an old vault is upgraded at the owner's unlock, which shows each one-time passphrase once", async () => {

@@ -24,6 +24,7 @@ export function testSession(over: Partial<Session> = {}): Session {
     settings: [{ key: "recovery-window", value: "7d", raw: 7 * 86_400_000, is_default: true }],
     revision: 1,
     refresh: () => undefined,
+    team: null,
     navigate: () => undefined,
     ...over,
   };

@@ -1,4 +1,4 @@
-// Settings, in three tabs. General: the workspace's windows and auto-lock (validated
+// Settings, in four tabs. Team: the team server (see TeamSection). General: the workspace's windows and auto-lock (validated
 // by the backend, errors shown inline), the audit archive (owners), the member's own
 // passphrase and recovery key, "Remember on this device" through the OS keyring, and updates. Backups:
 // the vault's snapshots, and a restore from one. Health: the app's `coffer doctor`.
@@ -20,6 +20,7 @@ import { ArchiveSection } from "./ArchiveSection";
 import { BackupsSection } from "./BackupsSection";
 import { HealthSection } from "./HealthSection";
 import { RecoveryKeySetting } from "./RecoveryKeySection";
+import { TeamSection } from "./TeamSection";
 import { UpdatesSection } from "./UpdatesSection";
 
 const SETTINGS: { key: string; label: string; help: string; placeholder: string }[] = [
@@ -205,6 +206,7 @@ function PassphraseSetting() {
 
 const TABS = [
   { id: "general", label: "General" },
+  { id: "team", label: "Team" },
   { id: "backups", label: "Backups" },
   { id: "health", label: "Health" },
 ] as const;
@@ -264,6 +266,7 @@ export function SettingsScreen({
         aria-labelledby={`settings-tab-${tab}`}
       >
         {tab === "general" ? <GeneralSettings vaultPath={vaultPath} /> : null}
+        {tab === "team" ? <TeamSection /> : null}
         {tab === "backups" ? <BackupsSection onRestored={onRestored} /> : null}
         {tab === "health" ? <HealthSection /> : null}
       </div>
@@ -279,7 +282,7 @@ function SettingsHeader({ tab }: { tab: SettingsTab }) {
       <div>
         <h1 id="settings-title">Settings</h1>
         <p className="page-subtitle">
-          {tab === "backups" ? (
+          {tab === "backups" || tab === "team" ? (
             "The whole vault: every workspace in it"
           ) : (
             <>

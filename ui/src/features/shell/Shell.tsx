@@ -19,6 +19,7 @@ import { Sidebar } from "./Sidebar";
 import { TopBar } from "./TopBar";
 import { useAutoLockLimit } from "./autoLockLimit";
 import { useIdleLock } from "./useIdleLock";
+import { useTeamLive } from "./useTeamLive";
 
 function preferred(names: string[], current: string | null): string | null {
   if (current && names.includes(current)) return current;
@@ -75,6 +76,8 @@ export function Shell({
   useIdleLock(useAutoLockLimit(change), () => onLock("idle"));
 
   const navigate = useCallback((s: Screen) => setScreen(s), []);
+  // Another member's change, synced by the backend's watcher: reload every screen.
+  const team = useTeamLive(refresh);
 
   // A member who may not audit never lands on the audit screen (asking would be refused
   // and the refusal itself audited).
@@ -96,17 +99,24 @@ export function Shell({
             settings: settings.data ?? [],
             revision: change,
             refresh,
+            team,
             navigate,
           }
         : null,
-    [member, scope, environments.data, access.data, settings.data, change, refresh, navigate],
+    [member, scope, environments.data, access.data, settings.data, change, refresh, team, navigate],
   );
 
   const loadError = workspaces.error ?? projects.error ?? environments.error;
 
   return (
     <div className="app">
-      <Sidebar screen={screen} onNavigate={navigate} mayAudit={mayAudit} onLock={() => onLock("user")} />
+      <Sidebar
+        screen={screen}
+        onNavigate={navigate}
+        mayAudit={mayAudit}
+        team={team}
+        onLock={() => onLock("user")}
+      />
       <div className="app-main">
         <TopBar
           member={member}
@@ -160,7 +170,14 @@ export function Shell({
               {screen.name === "history" ? <HistoryScreen name={screen.secret} /> : null}
               {screen.name === "audit" && mayAudit ? <AuditScreen /> : null}
               {screen.name === "members" ? <MembersScreen /> : null}
-              {screen.name === "settings" ? <SettingsScreen vaultPath={vaultPath} onRestored={onRestored} /> : null}
+              {screen.name === "settings" ? (
+                <SettingsScreen
+                  key={screen.tab ?? "general"}
+                  vaultPath={vaultPath}
+                  initialTab={screen.tab}
+                  onRestored={onRestored}
+                />
+              ) : null}
             </SessionContext.Provider>
           ) : loadError ? null : (
             <div className="page-loading" aria-busy="true" aria-label="Loading" />

@@ -1,6 +1,8 @@
 import { Icon, type IconName } from "../../components/Icon";
 import { Logo } from "../../components/Logo";
+import type { TeamState } from "../../lib/types";
 import type { Screen } from "./session";
+import { TeamStatus } from "./TeamStatus";
 
 interface NavItem {
   screen: Screen["name"];
@@ -12,11 +14,13 @@ export function Sidebar({
   screen,
   onNavigate,
   mayAudit,
+  team = null,
   onLock,
 }: {
   screen: Screen;
   onNavigate: (s: Screen) => void;
   mayAudit: boolean;
+  team?: TeamState | null;
   onLock: () => void;
 }) {
   const items: NavItem[] = [
@@ -48,6 +52,7 @@ export function Sidebar({
         ))}
       </ul>
       <div className="sidebar-footer">
+        <TeamStatus team={team} onOpen={() => onNavigate({ name: "settings", tab: "team" })} />
         <button type="button" className="nav-item" onClick={onLock} aria-label="Lock">
           <Icon name="lock" />
           Lock

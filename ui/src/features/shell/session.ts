@@ -3,14 +3,14 @@
 // moves whenever the vault changes (from this app or from the CLI), so screens reload.
 
 import { createContext, useContext } from "react";
-import type { Access, Capability, EnvironmentInfo, Scope, Setting } from "../../lib/types";
+import type { Access, Capability, EnvironmentInfo, Scope, Setting, TeamState } from "../../lib/types";
 
 export type Screen =
   | { name: "secrets" }
   | { name: "history"; secret: string }
   | { name: "audit" }
   | { name: "members" }
-  | { name: "settings" };
+  | { name: "settings"; tab?: "general" | "team" | "backups" | "health" };
 
 export interface Session {
   member: string;
@@ -24,6 +24,8 @@ export interface Session {
   revision: number;
   /** Checks the vault for changes now (after an action here) instead of at the next poll. */
   refresh: () => void;
+  /** The team server as the backend's watcher sees it; null until it has said. */
+  team: TeamState | null;
   navigate: (screen: Screen) => void;
 }
 
