@@ -57,3 +57,8 @@ PY
     h1 lock >/dev/null; h2 lock >/dev/null
     printf '| %s | %s ms | %s ms | %s ms | %s ms |\n' "$N" "$create" "$(ms "$T/idle.json")" "$(ms "$T/push.json")" "$(ms "$T/pull.json")"
 done
+
+# The figures that need two clients at once (a change seen by a listening client, p50
+# and p99; 1,000 offline edits replayed; a member added and removed among 500).
+cargo build -q --release --example team_figures -p coffer-core --features coffer-core/team
+target/release/examples/team_figures "${TEAM_ROUNDS:-200}"
