@@ -896,3 +896,44 @@ fn a_removal_made_offline_reaches_the_server_at_the_next_sync() {
     assert_eq!(done["removed"], 1, "{done}");
     assert_eq!(psql(&url, login_ok).trim(), "f");
 }
+
+#[test]
+fn rows_added_on_two_homes_apart_never_collide_and_the_same_name_is_a_conflict() {
+    let h1 = Vault::new();
+    let (_, url) = database();
+    h1.run(&["team", "create", &url]).ok();
+    let h2 = second_home(&h1);
+    sync(&h2).ok();
+    // Between two syncs each home adds its own secret, environment and project.
+    let (a, b) = (random_token("home1-"), random_token("home2-"));
+    h1.set("FROM_HOME_1", &a, &[]);
+    h2.set("FROM_HOME_2", &b, &[]);
+    h1.run(&["env", "create", "qa-one"]).ok();
+    h2.run(&["env", "create", "qa-two"]).ok();
+    h1.run(&["project", "create", "one"]).ok();
+    h2.run(&["project", "create", "two"]).ok();
+    for home in [&h1, &h2, &h1] {
+        let done = home.run(&["--json", "team", "sync"]).ok().json();
+        assert_eq!(done["conflicts"], serde_json::json!([]), "{done}");
+    }
+    for home in [&h1, &h2] {
+        assert_eq!(home.reveal("FROM_HOME_1", &[]), a);
+        assert_eq!(home.reveal("FROM_HOME_2", &[]), b);
+        let envs = home.run(&["env", "list"]).ok().stdout;
+        assert!(envs.contains("qa-one") && envs.contains("qa-two"), "{envs}");
+        let projects = home.run(&["project", "list"]).ok().stdout;
+        assert!(
+            projects.contains("one") && projects.contains("two"),
+            "{projects}"
+        );
+    }
+    // The same name made on both: one record changed on both sides, kept on both.
+    h1.set("SAME_NAME", &random_token("one-"), &[]);
+    h2.set("SAME_NAME", &random_token("two-"), &[]);
+    sync(&h1).ok();
+    let second = h2.run(&["--json", "team", "sync"]).exit(1).json();
+    assert!(
+        second["conflicts"].to_string().contains("secret"),
+        "{second}"
+    );
+}

@@ -196,8 +196,12 @@ pub(crate) trait DirectoryStore {
 impl DirectoryStore for Connection {
     fn insert_member(&self, name: &str, now: i64) -> Result<i64> {
         self.execute(
-            "INSERT INTO members(name, created_at) VALUES (?1, ?2)",
-            params![name, now],
+            "INSERT INTO members(id, name, created_at) VALUES (?3, ?1, ?2)",
+            params![
+                name,
+                now,
+                super::new_row_id(self, &format!("member:{name}"))?
+            ],
         )
         .map_err(|e| match e {
             rusqlite::Error::SqliteFailure(f, _)
@@ -305,8 +309,8 @@ impl DirectoryStore for Connection {
 
     fn insert_workspace(&self, name: &str, creator: i64, now: i64) -> Result<i64> {
         self.execute(
-            "INSERT INTO workspaces(name, wrapped_key, created_at, creator) VALUES (?1, X'', ?2, ?3)",
-            params![name, now, creator],
+            "INSERT INTO workspaces(id, name, wrapped_key, created_at, creator) VALUES (?4, ?1, X'', ?2, ?3)",
+            params![name, now, creator, super::new_row_id(self, &format!("workspace:{name}"))?],
         )
         .map_err(|e| match e {
             rusqlite::Error::SqliteFailure(f, _)
@@ -457,8 +461,13 @@ impl DirectoryStore for Connection {
 
     fn insert_project(&self, workspace_id: i64, name: &str, now: i64) -> Result<i64> {
         self.execute(
-            "INSERT INTO projects(workspace_id, name, created_at) VALUES (?1, ?2, ?3)",
-            params![workspace_id, name, now],
+            "INSERT INTO projects(id, workspace_id, name, created_at) VALUES (?4, ?1, ?2, ?3)",
+            params![
+                workspace_id,
+                name,
+                now,
+                super::new_row_id(self, &format!("project:{workspace_id}:{name}"))?
+            ],
         )
         .map_err(|e| match e {
             rusqlite::Error::SqliteFailure(f, _)
@@ -509,9 +518,16 @@ impl DirectoryStore for Connection {
             |r| r.get(0),
         )?;
         self.execute(
-            "INSERT INTO environments(project_id, name, position, protected, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![project_id, name, position, protected, now],
+            "INSERT INTO environments(id, project_id, name, position, protected, created_at)
+             VALUES (?6, ?1, ?2, ?3, ?4, ?5)",
+            params![
+                project_id,
+                name,
+                position,
+                protected,
+                now,
+                super::new_row_id(self, &format!("environment:{project_id}:{name}"))?
+            ],
         )
         .map_err(|e| match e {
             rusqlite::Error::SqliteFailure(f, _)

@@ -241,9 +241,9 @@ impl HistoryStore for Connection {
 
     fn insert_secret(&self, s: &NewSecret<'_>) -> Result<i64> {
         self.prepare_cached(
-            "INSERT INTO secrets(project_id, name, description, kind, scope, owner_id, rotate_every,
+            "INSERT INTO secrets(id, project_id, name, description, kind, scope, owner_id, rotate_every,
                                  created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+             VALUES (?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
         )?
         .execute(params![
             s.project_id,
@@ -253,7 +253,8 @@ impl HistoryStore for Connection {
             s.scope,
             s.owner_id,
             s.rotate_every,
-            s.now
+            s.now,
+            super::new_row_id(self, &format!("secret:{}:{}", s.project_id, s.name))?
         ])
         .map_err(|e| match e {
             rusqlite::Error::SqliteFailure(f, _)
@@ -434,9 +435,9 @@ impl HistoryStore for Connection {
         )?
         .execute(params![v.secret_id, v.environment_id, v.now])?;
         self.prepare_cached(
-            "INSERT INTO versions(secret_id, environment_id, version, ciphertext, fingerprint, origin,
-                                  created_at, created_by, expires_at, epoch)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO versions(id, secret_id, environment_id, version, ciphertext, fingerprint,
+                                  origin, created_at, created_by, expires_at, epoch)
+             VALUES (?11, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?
         .execute(params![
             v.secret_id,
@@ -448,7 +449,11 @@ impl HistoryStore for Connection {
             v.now,
             v.created_by,
             v.expires_at,
-            v.epoch
+            v.epoch,
+            super::new_row_id(
+                self,
+                &format!("version:{}:{}:{}", v.secret_id, v.environment_id, v.version)
+            )?
         ])
         .map_err(|e| match e {
             rusqlite::Error::SqliteFailure(f, _)

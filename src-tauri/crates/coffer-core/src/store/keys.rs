@@ -358,11 +358,16 @@ impl KeyStore for Connection {
 
     fn retire_member_keys(&self, member_id: i64, now: i64) -> Result<()> {
         self.execute(
-            "INSERT INTO past_member_keys(member_id, name, sign_pk, kx_pk, certified_by, certificate, replaced_at)
-             SELECT id, name, sign_pk, kx_pk, certified_by, certificate, ?2 FROM members
+            "INSERT INTO past_member_keys(rowid, member_id, name, sign_pk, kx_pk, certified_by,
+                                          certificate, replaced_at)
+             SELECT ?3, id, name, sign_pk, kx_pk, certified_by, certificate, ?2 FROM members
              WHERE id = ?1 AND sign_pk IS NOT NULL AND kx_pk IS NOT NULL
                AND certified_by IS NOT NULL AND certificate IS NOT NULL",
-            params![member_id, now],
+            params![
+                member_id,
+                now,
+                super::new_row_id(self, &format!("past_member_key:{member_id}:{now}"))?
+            ],
         )?;
         Ok(())
     }

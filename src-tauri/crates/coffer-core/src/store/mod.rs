@@ -198,6 +198,22 @@ impl Store {
     }
 }
 
+/// The id of a new replicated row, named by what makes it unique (`secret:7:API_KEY`):
+/// SQLite's next id for a vault on no team server; on a team server one derived from
+/// that name (at or above 2^40). Two machines that add different rows apart never pick
+/// the same id, and two that add the same one (a secret of that name, version 4 of a
+/// value) pick the same, so the server sees one record changed on both: a conflict, kept
+/// on both sides, instead of a row that breaks a uniqueness rule where it lands.
+pub(crate) fn new_row_id(c: &Connection, unique_name: &str) -> Result<Option<i64>> {
+    if c.get_meta("team")?.is_none() {
+        return Ok(None);
+    }
+    use sha2::Digest;
+    let h = sha2::Sha256::digest(unique_name.as_bytes());
+    let n = u64::from_le_bytes(h[..8].try_into().unwrap_or_default()) >> 13;
+    Ok(Some((n | 1 << 40) as i64))
+}
+
 /// Vault-wide values by key.
 pub(crate) trait MetaStore {
     fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>>;
