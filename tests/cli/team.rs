@@ -17,15 +17,20 @@ static NEXT: AtomicU32 = AtomicU32::new(0);
 
 /// A new empty database; its URL as the administrator.
 fn database() -> (String, String) {
+    database_on(&admin_url())
+}
+
+/// A new empty database on the server the administrator's `admin` URL reaches.
+fn database_on(admin: &str) -> (String, String) {
     let name = format!(
         "cli_{}_{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
-    psql(&admin_url(), &format!("CREATE DATABASE {name}"));
+    psql(admin, &format!("CREATE DATABASE {name}"));
     (
         name.clone(),
-        admin_url().replacen("/postgres?", &format!("/{name}?"), 1),
+        admin.replacen("/postgres?", &format!("/{name}?"), 1),
     )
 }
 
@@ -936,4 +941,402 @@ fn rows_added_on_two_homes_apart_never_collide_and_the_same_name_is_a_conflict()
         second["conflicts"].to_string().contains("secret"),
         "{second}"
     );
+}
+
+/// Puts the server back to `dump` (taken by [`dump`]), as its administrator restoring
+/// a backup would.
+fn restore(url: &str, dump: &[u8]) {
+    use std::io::Write;
+    psql(url, "DROP SCHEMA coffer CASCADE");
+    let mut child = Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-q", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("psql runs");
+    child.stdin.take().unwrap().write_all(dump).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "restore: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn what_the_servers_administrator_deletes_reorders_truncates_or_rolls_back_is_caught() {
+    let h1 = Vault::new();
+    let values: Vec<String> = (0..3).map(|i| random_token(&format!("v{i}-"))).collect();
+    for (i, v) in values.iter().enumerate() {
+        h1.set(&format!("KEY_{i}"), v, &[]);
+    }
+    let (_, url) = database();
+    h1.run(&["team", "create", &url]).ok();
+    h1.set("KEY_0", &random_token("again-"), &[]);
+    sync(&h1).ok();
+    let verified = h1.run(&["team", "verify"]).ok();
+    assert!(
+        verified
+            .stdout
+            .contains("holds what this machine exchanged"),
+        "{}",
+        verified.describe()
+    );
+    let good = dump(&url);
+    // The workspace's scope: the one with the most events.
+    let ws = psql(
+        &url,
+        "SELECT scope FROM coffer.events GROUP BY scope ORDER BY count(*) DESC LIMIT 1",
+    );
+    let ws = ws.trim();
+
+    // Each edit below is one a database administrator can make; each is named, with
+    // exit 7, and no value is in the message. The backup puts the server back after.
+    let caught = |edit: &str, command: &[&str], expect: &str| {
+        psql(&url, edit);
+        let refused = h1.run(command).refused(7);
+        assert!(
+            refused.message().contains(expect),
+            "{edit}\n{}",
+            refused.describe()
+        );
+        for v in &values {
+            assert!(!refused.stderr.contains(v.as_str()));
+        }
+        restore(&url, &good);
+        h1.run(&["team", "verify"]).ok();
+    };
+    caught(
+        "DELETE FROM coffer.records WHERE kind = 'secret' AND body IS NOT NULL
+             AND key = (SELECT min(key) FROM coffer.records WHERE kind = 'secret')",
+        &["team", "verify"],
+        "was deleted on the server",
+    );
+    caught(
+        "UPDATE coffer.records SET body = convert_to(replace(convert_from(body, 'UTF8'), 'KEY_1', 'KEY_9'), 'UTF8')
+             WHERE kind = 'secret' AND convert_from(body, 'UTF8') LIKE '%KEY_1%'",
+        &["team", "verify"],
+        "was edited on the server",
+    );
+    // Two events swapped, their links mended so the chain still joins: the order of
+    // this machine's own events gives it away.
+    caught(
+        &format!(
+            "CREATE TEMP TABLE two AS SELECT seq, n, hash, body FROM coffer.events
+                 WHERE scope = {ws} ORDER BY seq, n LIMIT 2;
+             UPDATE coffer.events e SET hash = o.hash, body = o.body
+                 FROM two t, two o
+                 WHERE e.scope = {ws} AND (e.seq, e.n) = (t.seq, t.n) AND (o.seq, o.n) <> (t.seq, t.n);
+             UPDATE coffer.events x SET prev = (SELECT y.hash FROM coffer.events y
+                 WHERE y.scope = x.scope AND (y.seq, y.n) < (x.seq, x.n)
+                 ORDER BY y.seq DESC, y.n DESC LIMIT 1) WHERE x.scope = {ws};"
+        ),
+        &["team", "verify"],
+        "out of its order",
+    );
+    // The newest event deleted and the head moved back onto the one before.
+    caught(
+        &format!(
+            "DELETE FROM coffer.events WHERE scope = {ws} AND (seq, n) =
+                 (SELECT seq, n FROM coffer.events WHERE scope = {ws} ORDER BY seq DESC, n DESC LIMIT 1);
+             UPDATE coffer.heads SET chain = (SELECT hash FROM coffer.events WHERE scope = {ws}
+                 ORDER BY seq DESC, n DESC LIMIT 1) WHERE scope = {ws};"
+        ),
+        &["team", "verify"],
+        "is missing on the server",
+    );
+    caught(
+        "UPDATE coffer.events SET prev = NULL WHERE (scope, seq, n) =
+             (SELECT scope, seq, n FROM coffer.events WHERE prev IS NOT NULL LIMIT 1)",
+        &["team", "verify"],
+        "does not join",
+    );
+    // Emptied: a sync refuses to exchange anything with it.
+    caught(
+        "TRUNCATE coffer.records, coffer.events; UPDATE coffer.heads SET seq = 0, chain = NULL",
+        &["team", "sync"],
+        "went back",
+    );
+
+    // An older backup restored after this machine pushed more: the sync refuses, and
+    // what was written here since stays here, unsent.
+    let later = random_token("later-");
+    h1.set("KEY_LATER", &later, &[]);
+    sync(&h1).ok();
+    let secrets = "SELECT count(*) FROM coffer.records WHERE kind = 'secret' AND body IS NOT NULL";
+    let newer = psql(&url, secrets);
+    restore(&url, &good);
+    let older = psql(&url, secrets);
+    assert_ne!(newer, older);
+    h1.set("KEY_OFFLINE", &random_token("off-"), &[]);
+    let refused = sync(&h1).refused(7);
+    assert!(
+        refused.message().contains("restored from an older copy"),
+        "{}",
+        refused.describe()
+    );
+    h1.run(&["team", "verify"]).refused(7);
+    assert_eq!(psql(&url, secrets), older);
+    assert_eq!(h1.reveal("KEY_LATER", &[]), later);
+}
+
+#[test]
+fn a_grant_to_another_project_brings_what_was_written_there_before_it() {
+    let owner = Vault::new();
+    let (_, url) = database();
+    owner.run(&["team", "create", &url]).ok();
+    let (bob_home, bob) = joined(&owner, "bob", "developer");
+    // A second workspace with two projects, each with a value written now.
+    owner.run(&["workspace", "create", "two"]).ok();
+    let in_two = |args: &[&str]| {
+        let mut all = vec!["--workspace", "two"];
+        all.extend_from_slice(args);
+        owner.run(&all).ok();
+    };
+    in_two(&["project", "create", "api"]);
+    in_two(&["project", "create", "web"]);
+    let api = random_token("api-");
+    let web = random_token("web-");
+    owner.set(
+        "API_TOKEN",
+        &api,
+        &["--workspace", "two", "--project", "api"],
+    );
+    owner.set(
+        "WEB_TOKEN",
+        &web,
+        &["--workspace", "two", "--project", "web"],
+    );
+    in_two(&[
+        "member",
+        "grant",
+        "bob",
+        "developer",
+        "--only-project",
+        "api",
+    ]);
+    sync(&owner).ok();
+    let bob_run = |project: &str, name: &str, value: &str| {
+        let check = format!("test \"${name}\" = '{value}'");
+        bob_home.cli().acting_as(&bob).run(&[
+            "--workspace",
+            "two",
+            "--project",
+            project,
+            "run",
+            "--only",
+            name,
+            "--",
+            "sh",
+            "-c",
+            &check,
+        ])
+    };
+    bob_home.cli().acting_as(&bob).run(&["team", "sync"]).ok();
+    bob_run("api", "API_TOKEN", &api).ok();
+    let listed =
+        bob_home
+            .cli()
+            .acting_as(&bob)
+            .run(&["--workspace", "two", "--project", "web", "ls"]);
+    assert!(
+        !listed.stdout.contains("WEB_TOKEN"),
+        "{}",
+        listed.describe()
+    );
+
+    // Granted web too: the record written there before the grant reaches bob.
+    in_two(&[
+        "member",
+        "grant",
+        "bob",
+        "developer",
+        "--only-project",
+        "web",
+    ]);
+    sync(&owner).ok();
+    bob_home.cli().acting_as(&bob).run(&["team", "sync"]).ok();
+    bob_run("web", "WEB_TOKEN", &web).ok();
+}
+
+/// A PostgreSQL server of one test's own (tests/pg/with-postgres.sh, kept running
+/// until dropped), for tests that stop, pause and crash it.
+struct OwnServer {
+    child: std::process::Child,
+    env: std::collections::HashMap<String, String>,
+}
+
+impl OwnServer {
+    fn start() -> OwnServer {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/pg/with-postgres.sh");
+        let out = tempfile::NamedTempFile::new().unwrap();
+        let child = Command::new("bash")
+            .args([
+                script,
+                "sh",
+                "-c",
+                "env | grep ^COFFER_TEST_PG > \"$0.tmp\" && mv \"$0.tmp\" \"$0\"; exec cat >/dev/null",
+            ])
+            .arg(out.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("with-postgres.sh starts");
+        let started = std::time::Instant::now();
+        let env = loop {
+            let text = std::fs::read_to_string(out.path()).unwrap_or_default();
+            if text.contains("COFFER_TEST_PG=") {
+                break text
+                    .lines()
+                    .filter_map(|l| l.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "the server did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
+        OwnServer { child, env }
+    }
+
+    fn url(&self) -> &str {
+        &self.env["COFFER_TEST_PG"]
+    }
+
+    /// The postmaster's process id.
+    fn pid(&self) -> String {
+        let pidfile = format!("{}/postmaster.pid", self.env["COFFER_TEST_PG_DATA"]);
+        let text = std::fs::read_to_string(pidfile).expect("the server runs");
+        text.lines().next().unwrap().trim().to_string()
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([&format!("-{sig}"), &self.pid()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -{sig}");
+    }
+
+    /// `pg_ctl ARGS` as the cluster's owner.
+    fn ctl(&self, args: &[&str]) {
+        let mut argv: Vec<String> = self.env["COFFER_TEST_PG_AS"]
+            .split_whitespace()
+            .map(String::from)
+            .collect();
+        argv.push(self.env["COFFER_TEST_PG_CTL"].clone());
+        argv.extend(["-D".to_string(), self.env["COFFER_TEST_PG_DATA"].clone()]);
+        argv.extend(args.iter().map(|a| a.to_string()));
+        let ok = Command::new(&argv[0])
+            .args(&argv[1..])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "pg_ctl {args:?}");
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        // Its stdin closed, the script stops the server and removes it.
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_server_that_stops_answering_or_crashes_loses_no_write_and_doubles_no_event() {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    let pg = OwnServer::start();
+    // The suite's server trades durability for speed; this one must not lose a
+    // commit it acknowledged when it crashes.
+    psql(pg.url(), "ALTER SYSTEM SET synchronous_commit = on");
+    psql(pg.url(), "SELECT pg_reload_conf()");
+    let (_, url) = database_on(pg.url());
+    let h1 = Vault::new();
+    h1.set("API_KEY", &random_token("start-"), &[]);
+    h1.run(&["team", "create", &url]).ok();
+    let h2 = second_home(&h1);
+    sync(&h2).ok();
+
+    // The server stops answering (its postmaster paused): this machine says offline
+    // within the connect deadline, keeps working, and queues what it writes.
+    pg.signal("STOP");
+    let status = h1.run(&["team", "status"]).ok();
+    assert!(status.stdout.contains("offline"), "{}", status.describe());
+    assert!(
+        status.elapsed < Duration::from_secs(6),
+        "{}",
+        status.describe()
+    );
+    let during = random_token("during-");
+    h1.set("DURING_PAUSE", &during, &[]);
+    let failed = sync(&h1);
+    assert_ne!(failed.code(), Some(0), "{}", failed.describe());
+    assert!(
+        failed.elapsed < Duration::from_secs(6),
+        "{}",
+        failed.describe()
+    );
+    let status = h1.run(&["team", "status"]).ok();
+    assert!(
+        !status.stdout.contains("outbox     empty"),
+        "{}",
+        status.describe()
+    );
+    pg.signal("CONT");
+    sync(&h1).ok();
+    sync(&h2).ok();
+    assert_eq!(h2.reveal("DURING_PAUSE", &[]), during);
+
+    // A crash under load: home 2 writes and syncs without pause while the server
+    // stops at once and comes back. Every write is kept here first, so every one
+    // arrives; no audit event reaches the server twice.
+    let written = Mutex::new(Vec::new());
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut i = 0;
+            while !done.load(Ordering::Relaxed) {
+                let value = random_token("load-");
+                h2.set(&format!("LOAD_{i}"), &value, &[]);
+                written.lock().unwrap().push((format!("LOAD_{i}"), value));
+                let _ = sync(&h2);
+                i += 1;
+            }
+        });
+        std::thread::sleep(Duration::from_secs(1));
+        pg.ctl(&["-m", "immediate", "stop"]);
+        std::thread::sleep(Duration::from_secs(1));
+        pg.ctl(&["-w", "-t", "30", "start"]);
+        std::thread::sleep(Duration::from_secs(1));
+        done.store(true, Ordering::Relaxed);
+    });
+    let written = written.into_inner().unwrap();
+    assert!(written.len() >= 3, "the load ran: {written:?}");
+    sync(&h2).ok();
+    sync(&h1).ok();
+    for (name, value) in &written {
+        assert_eq!(&h1.reveal(name, &[]), value, "{name}");
+    }
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT count(*) - count(DISTINCT (scope, hash)) FROM coffer.events"
+        )
+        .trim(),
+        "0"
+    );
+    for h in [&h1, &h2] {
+        h.run(&["team", "verify"]).ok();
+        h.run(&["audit", "verify"]).ok();
+    }
 }

@@ -371,6 +371,10 @@ pub enum TeamCmd {
     /// The team server: online or not, its schema, sequence numbers here and there,
     /// what waits to be pushed
     Status,
+    /// Check that the team server still holds what this machine exchanged with it:
+    /// records not deleted, edited or rolled back, this machine's audit events all
+    /// there in their order, trails whose links join (exit 7 naming what differs)
+    Verify,
     /// Bring the team server's schema up to this Coffer's (as the database's
     /// administrator, like `create`; each step one transaction, applied once)
     Upgrade {

@@ -17,6 +17,7 @@ pub(crate) fn team(ctx: &Ctx, cmd: TeamCmd) -> Result<u8> {
     match cmd {
         TeamCmd::Create { url } => create(ctx, &url),
         TeamCmd::Status => status(ctx),
+        TeamCmd::Verify => verify(ctx),
         TeamCmd::Invite {
             name,
             role,
@@ -102,6 +103,24 @@ fn sync(ctx: &Ctx) -> Result<u8> {
     } else {
         1
     })
+}
+
+fn verify(ctx: &Ctx) -> Result<u8> {
+    let mut s = ctx.session()?;
+    let done = s.team_verify()?;
+    if ctx.json {
+        output::json(&done);
+    } else {
+        outln!(
+            "{} holds what this machine exchanged with it: {} as exchanged in {}; {} followed, {} of them from here, in order",
+            done.server,
+            count(done.records, "record"),
+            count(done.scopes, "scope"),
+            count(done.events, "audit event"),
+            done.own_events
+        );
+    }
+    Ok(0)
 }
 
 fn resolve(ctx: &Ctx, kind: Option<String>, key: Option<String>, keep: &str) -> Result<u8> {

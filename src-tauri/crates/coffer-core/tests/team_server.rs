@@ -784,7 +784,7 @@ fn a_removed_member_is_cut_off_at_once_and_their_envelopes_are_gone() {
     let started = Instant::now();
     root.remove_member(DEV).unwrap();
     // The open session is ended by the server.
-    assert!(!dev.is_alive());
+    assert!(!dev.is_alive(Duration::from_secs(2)));
     assert!(started.elapsed() < Duration::from_secs(1));
     let err = connect_as(&team.url, DEV).err().unwrap();
     assert_eq!(err.code(), ErrorCode::Auth, "{err}");
@@ -1034,4 +1034,41 @@ fn owning_a_workspace_one_made_or_a_project_reaches_nothing_beyond_it() {
         .map(|r| (r.get(0), r.get(1)))
         .collect();
     assert_eq!(roles, vec![(PAYMENTS, "owner".to_string())]);
+}
+
+#[test]
+fn a_commit_retried_after_its_answer_was_lost_appends_no_event_twice() {
+    let team = Team::new();
+    let mut a = team.as_member(ADMIN);
+    let event = |h: u8| Event {
+        prev: None,
+        hash: vec![h; 32],
+        body: vec![h],
+    };
+    let count = |s: &mut Server| s.events(WS, 0).unwrap().len();
+    let mut root = team.as_member(ROOT);
+    let before = count(&mut root);
+    // The first try committed; its answer never came back.
+    let first = a
+        .commit(
+            WS,
+            &[record("secret", "payments/RETRY", PAYMENTS, Some("meta"))],
+            &[event(40), event(41)],
+        )
+        .unwrap();
+    // The retry of the events alone adds nothing and takes no new number.
+    assert_eq!(a.commit(WS, &[], &[event(40), event(41)]).unwrap(), first);
+    assert_eq!(count(&mut root), before + 2);
+    // With a newer event behind them, only that one is appended, onto the head.
+    let next = a
+        .commit(WS, &[], &[event(40), event(41), event(42)])
+        .unwrap();
+    assert_eq!(next, first + 1);
+    let trail = root.events(WS, 0).unwrap();
+    assert_eq!(trail.len(), before + 3);
+    let last = trail.last().unwrap();
+    assert_eq!(last.hash, vec![42; 32]);
+    assert_eq!(last.prev, Some(vec![41; 32]));
+    let (_, head) = root.trail_head(WS).unwrap();
+    assert_eq!(head, Some(vec![42; 32]));
 }

@@ -13,8 +13,15 @@ use zeroize::Zeroizing;
 use super::Server;
 use crate::error::{Error, Result};
 
-/// How long connecting may take before the server counts as unreachable (offline).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long connecting may take, from the first packet to a logged-in session,
+/// before the server counts as unreachable (offline); `connect_timeout=N` in the URL
+/// sets another.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A connection whose sent data goes unacknowledged this long is dead (a network
+/// gone mid-query); an idle one is probed after `KEEPALIVE_IDLE`.
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(10);
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(5);
 
 /// A team server's address, as `postgres://[user[:password]@]host[:port]/database`
 /// with libpq's `sslrootcert=FILE` to trust one certificate authority instead of the
@@ -77,6 +84,12 @@ impl ServerUrl {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
+        config
+            .keepalives(true)
+            .keepalives_idle(KEEPALIVE_IDLE)
+            .keepalives_interval(Duration::from_secs(1))
+            .keepalives_retries(3)
+            .tcp_user_timeout(TCP_USER_TIMEOUT);
         if config.get_application_name().is_none() {
             config.application_name("coffer");
         }
@@ -135,10 +148,33 @@ impl ServerUrl {
     pub fn connect(&self) -> Result<Server> {
         let tls = tls_config(self.ca.as_deref())?;
         let connector = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
-        let client = self
+        // The socket's own timeout covers reaching the server, not what follows: a
+        // server that accepts and then says nothing (stopped, swapped out) would hold
+        // the handshake forever. The whole of it runs on its own thread, waited for
+        // until the deadline; a late answer is dropped with the thread.
+        let deadline = self
             .config
-            .connect(connector)
-            .map_err(|e| unreachable(self, &e))?;
+            .get_connect_timeout()
+            .copied()
+            .unwrap_or(CONNECT_TIMEOUT);
+        let config = self.config.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("coffer-connect".into())
+            .spawn(move || {
+                let _ = tx.send(config.connect(connector));
+            })
+            .map_err(|e| Error::Io(format!("cannot start a thread: {e}")))?;
+        let client = match rx.recv_timeout(deadline) {
+            Ok(done) => done.map_err(|e| unreachable(self, &e))?,
+            Err(_) => {
+                return Err(Error::Io(format!(
+                    "team server at {} is unreachable: no answer in {} s",
+                    self.display(),
+                    deadline.as_secs_f32()
+                )))
+            }
+        };
         Ok(Server::new(client))
     }
 }

@@ -25,6 +25,10 @@ pub(crate) struct TeamLink {
     pub vault_id: String,
     /// The newest sequence number this replica holds, by scope.
     pub seqs: BTreeMap<i64, i64>,
+    /// The newest sequence number the server gave a commit of this machine, by scope:
+    /// a server behind it lost what it acknowledged.
+    #[serde(default)]
+    pub acked: BTreeMap<i64, i64>,
     /// Every audit event up to this one is on the server.
     pub pushed_through: i64,
     /// Past that, the newest event pushed into each scope.
@@ -34,6 +38,19 @@ pub(crate) struct TeamLink {
     /// server: with no event since, nothing changed here (every write is audited).
     #[serde(default)]
     pub synced_through: i64,
+}
+
+impl TeamLink {
+    /// The newest sequence number this machine knows each scope reached, pulled or
+    /// acknowledged: the server must not be behind it.
+    pub(crate) fn seen(&self) -> BTreeMap<i64, i64> {
+        let mut out = self.seqs.clone();
+        for (scope, seq) in &self.acked {
+            let e = out.entry(*scope).or_insert(0);
+            *e = (*e).max(*seq);
+        }
+        out
+    }
 }
 
 pub(crate) const META_KEY: &str = "team";
@@ -272,6 +289,7 @@ impl Session {
         let link = TeamLink {
             server: admin.stored(),
             vault_id: self.vault_id.clone(),
+            acked: BTreeMap::new(),
             seqs,
             pushed_through,
             pushed: BTreeMap::new(),

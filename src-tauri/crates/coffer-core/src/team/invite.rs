@@ -662,6 +662,7 @@ impl Vault {
             server: pending.server.clone(),
             vault_id: pending.vault.clone(),
             seqs,
+            acked: Default::default(),
             pushed_through: 0,
             pushed: Default::default(),
             synced_through: 0,

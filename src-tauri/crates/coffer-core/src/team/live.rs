@@ -3,7 +3,7 @@
 //! that listens on the channel of every workspace they see, and what waits here to
 //! be pushed — all readable without the network.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -41,6 +41,7 @@ impl TeamEndpoint {
         Ok(TeamListener {
             server,
             scopes: heads.len(),
+            checked: Instant::now(),
         })
     }
 }
@@ -50,17 +51,28 @@ impl TeamEndpoint {
 pub struct TeamListener {
     server: Server,
     scopes: usize,
+    /// When the server last answered.
+    checked: Instant,
 }
+
+/// A quiet listener asks the server whether it is there this often, and gives it this
+/// long to answer: a server gone silent (stopped, partitioned) shows as offline
+/// within two seconds.
+const CHECK_EVERY: Duration = Duration::from_millis(500);
+const ANSWER_WITHIN: Duration = Duration::from_millis(1250);
 
 impl TeamListener {
     /// Waits up to `timeout` for a commit: true when one came. An error means the
     /// connection is gone (the server stopped, the member was removed).
     pub fn wait(&mut self, timeout: Duration) -> Result<bool> {
         let heard = self.server.next_commit(timeout)?.is_some();
-        if !heard && !self.server.is_alive() {
-            return Err(crate::Error::Io(
-                "the connection to the team server was lost".into(),
-            ));
+        if heard {
+            self.checked = Instant::now();
+        } else if self.checked.elapsed() >= CHECK_EVERY {
+            if !self.server.is_alive(ANSWER_WITHIN) {
+                return Err(crate::Error::Io("the team server stopped answering".into()));
+            }
+            self.checked = Instant::now();
         }
         Ok(heard)
     }

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 const MIGRATIONS: &[&str] = &[
     include_str!("sql/0001_server.sql"),
     include_str!("sql/0002_invitations.sql"),
+    include_str!("sql/0003_retried_commits.sql"),
 ];
 
 /// The newest schema this build knows.

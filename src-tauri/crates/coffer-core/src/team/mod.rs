@@ -21,6 +21,7 @@ mod login;
 mod migrate;
 mod server;
 mod sync;
+mod verify;
 
 pub use connect::ServerUrl;
 pub use create::{TeamCreated, TeamSequence, TeamStatus, TEAM_CREATE};
@@ -31,5 +32,6 @@ pub use invite::{
 pub use live::{TeamEndpoint, TeamListener, TeamLocal};
 pub use login::{login_for, scram_verifier, Login};
 pub use migrate::{SchemaState, SCHEMA_VERSION};
-pub use server::{Change, Event, Record, Server, StoredEvent};
+pub use server::{Change, Digest, Event, Record, Server, StoredEvent};
 pub use sync::{Keep, Resolved, SyncReport};
+pub use verify::Verified;

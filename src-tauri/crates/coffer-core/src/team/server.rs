@@ -66,6 +66,19 @@ fn record_of(r: &postgres::Row) -> Record {
     }
 }
 
+/// A record as [`Server::digests`] describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digest {
+    pub kind: String,
+    pub key: String,
+    pub project: i64,
+    pub private_to: Option<i64>,
+    pub about: Option<i64>,
+    pub seq: i64,
+    /// SHA-256 of the body; none for a tombstone.
+    pub hash: Option<Vec<u8>>,
+}
+
 /// An audit event as stored: the commit (`seq`) and its place in it (`n`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {
@@ -208,6 +221,64 @@ impl Server {
             .collect())
     }
 
+    /// Every record of `scope` this member may read, each as its placement, sequence
+    /// number and the SHA-256 of its body (none for a tombstone): enough to compare
+    /// with a replica without moving the bodies.
+    pub fn digests(&mut self, scope: i64) -> Result<Vec<Digest>> {
+        let rows = self
+            .client
+            .query(
+                "SELECT kind, key, project_id, private_to, about, seq, sha256(body)
+                 FROM coffer.records WHERE scope = $1",
+                &[&scope],
+            )
+            .map_err(sql_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| Digest {
+                kind: r.get(0),
+                key: r.get(1),
+                project: r.get(2),
+                private_to: r.get(3),
+                about: r.get(4),
+                seq: r.get(5),
+                hash: r.get(6),
+            })
+            .collect())
+    }
+
+    /// Whether this member may read a record placed so (the server's own rule).
+    pub fn may_read(
+        &mut self,
+        scope: i64,
+        project: i64,
+        private_to: Option<i64>,
+        about: Option<i64>,
+    ) -> Result<bool> {
+        Ok(self
+            .client
+            .query_one(
+                "SELECT coffer.may_read($1, $2, $3, $4)",
+                &[&scope, &project, &private_to, &about],
+            )
+            .map_err(sql_error)?
+            .get(0))
+    }
+
+    /// Whether this member may read the audit trail of `scope`, and the hash of its
+    /// newest event (none before the first).
+    pub fn trail_head(&mut self, scope: i64) -> Result<(bool, Option<Vec<u8>>)> {
+        let row = self
+            .client
+            .query_one(
+                "SELECT coffer.may($1, 0, 'audit') OR ($1 = 0 AND coffer.is_root()),
+                        (SELECT chain FROM coffer.heads WHERE scope = $1)",
+                &[&scope],
+            )
+            .map_err(sql_error)?;
+        Ok((row.get(0), row.get(1)))
+    }
+
     /// The scopes this member may see, with each one's newest sequence number.
     pub fn heads(&mut self) -> Result<Vec<(i64, i64)>> {
         let rows = self
@@ -256,8 +327,8 @@ impl Server {
     }
 
     /// Whether the connection still answers.
-    pub fn is_alive(&mut self) -> bool {
-        self.client.is_valid(Duration::from_secs(2)).is_ok()
+    pub fn is_alive(&mut self, within: Duration) -> bool {
+        self.client.is_valid(within).is_ok()
     }
 }
 

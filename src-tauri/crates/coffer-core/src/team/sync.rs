@@ -35,6 +35,9 @@ pub struct SyncReport {
     pub read_only: bool,
     /// Members removed here whom the server has now cut off.
     pub removed: usize,
+    /// The scopes (the vault and workspaces) this member sees on the server: a
+    /// listener that hears fewer listens again.
+    pub scopes: usize,
 }
 
 fn hash(body: &[u8]) -> Vec<u8> {
@@ -93,25 +96,55 @@ impl Session {
             )));
         }
 
+        // A server behind what this replica pulled was restored from an older copy
+        // or had rows removed: nothing is exchanged with it.
+        let mut heads = server.heads()?;
+        let back =
+            super::verify::rolled_back(&link.seen(), &heads.iter().copied().collect(), &|s| {
+                self.scope_label(s)
+            });
+        if !back.is_empty() {
+            return Err(Error::Integrity(format!(
+                "the team server at {} went back: {}; nothing was exchanged (see `coffer team verify`)",
+                url.display(),
+                back.join("; ")
+            )));
+        }
+
         // Members removed here: the server cuts them off (login, sessions, envelopes)
         // before anything else is exchanged.
         if !report.read_only {
             self.carry_out_removals(&mut server, &mut report)?;
+            if report.removed > 0 {
+                heads = server.heads()?;
+            }
         }
 
         // ---- pull ----
-        let heads = server.heads()?;
+        report.scopes = heads.len();
+        let me = self.member_id;
         let mut pulled = Vec::new();
         for (scope, head) in &heads {
             let since = link.seqs.get(scope).copied().unwrap_or(0);
             if *head > since {
-                pulled.push((*scope, *head, server.pull(*scope, since)?));
+                let mut records = server.pull(*scope, since)?;
+                // A grant to this member may open records written before it (another
+                // project of a workspace seen already): read the workspace again
+                // from its start; what this replica holds already is skipped.
+                let mine = format!("{me}:");
+                if since > 0
+                    && records
+                        .iter()
+                        .any(|r| r.kind == "grant" && r.body.is_some() && r.key.starts_with(&mine))
+                {
+                    records = server.pull(*scope, 0)?;
+                }
+                pulled.push((*scope, *head, records));
             }
         }
         // A transaction is opened only when something came in.
         let incoming = pulled.iter().any(|(_, _, r)| !r.is_empty());
         let vault_id = self.vault_id.clone();
-        let me = self.member_id;
         let taken: usize = if !incoming {
             0
         } else {
@@ -238,6 +271,7 @@ impl Session {
             }
             match server.commit(scope, &changes, &wire) {
                 Ok(seq) => {
+                    link.acked.insert(scope, seq);
                     for r in &mut rows {
                         r.seq = seq;
                     }
@@ -491,7 +525,7 @@ impl Session {
         Ok(out)
     }
 
-    fn scope_name(&self, scope: i64) -> Result<String> {
+    pub(super) fn scope_name(&self, scope: i64) -> Result<String> {
         if scope == 0 {
             return Ok("the vault".into());
         }
@@ -731,6 +765,7 @@ mod tests {
             server: "postgres://127.0.0.1:1/none".into(),
             vault_id: s.vault_id.clone(),
             seqs: BTreeMap::new(),
+            acked: BTreeMap::new(),
             pushed_through: 0,
             pushed: BTreeMap::new(),
             synced_through: 1,

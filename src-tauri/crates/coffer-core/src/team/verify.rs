@@ -1,0 +1,273 @@
+//! `coffer team verify`: does the team server still hold what this machine exchanged
+//! with it? Signatures catch a record edited on the server when it is used; this
+//! catches what signatures cannot: a record deleted or put back to an older state,
+//! a workspace's sequence gone backwards (an older backup restored, a table
+//! truncated), audit events this machine pushed that are missing, edited or in
+//! another order, and a trail whose links do not join.
+//!
+//! Each member checks what they can read: every record of the workspaces they see,
+//! and the trails of the scopes they may audit (an owner's own events everywhere).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+use super::{login_for, SchemaState, ServerUrl};
+use crate::error::{Error, Result};
+use crate::session::Session;
+
+/// What one check covered.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Verified {
+    pub server: String,
+    /// Scopes (the vault and workspaces) compared.
+    pub scopes: usize,
+    /// Records of this replica found on the server as they were exchanged.
+    pub records: usize,
+    /// Audit events whose links were followed on the server.
+    pub events: usize,
+    /// This machine's own events found there, in their order.
+    pub own_events: usize,
+}
+
+/// An audit event on the server: its scope, its place there (commit, then position in
+/// the commit) and its body.
+type Placed = (i64, (i64, i32), Vec<u8>);
+
+/// At most this many problems are named in one error; the count says the rest.
+const NAMED: usize = 5;
+
+impl Session {
+    /// Compares the team server with this replica; any difference it cannot explain
+    /// by a permission that changed or a change not pulled yet is
+    /// [`Error::Integrity`], naming what differs.
+    pub fn team_verify(&mut self) -> Result<Verified> {
+        let link = self.team_link()?.ok_or_else(|| {
+            Error::not_found(
+                "team server for this vault (move it to one with `coffer team create URL`)",
+            )
+        })?;
+        let login = login_for(&self.secret.identity, &self.vault_id);
+        let url = ServerUrl::parse(&link.server)?.with_login(&login.name, &login.password);
+        let mut server = url.connect()?;
+        if matches!(server.schema_state()?, SchemaState::Empty) {
+            return Err(Error::Integrity(format!(
+                "the team server at {} holds no team vault any more (dropped or restored from before it was made)",
+                url.display()
+            )));
+        }
+        let heads: BTreeMap<i64, i64> = server.heads()?.into_iter().collect();
+        let mut problems = rolled_back(&link.seen(), &heads, &|s| self.scope_label(s));
+        let mut report = Verified {
+            server: url.display(),
+            scopes: heads.len(),
+            ..Verified::default()
+        };
+
+        // ---- records ----
+        let in_conflict: HashSet<(i64, String, String)> =
+            self.store.replica().conflicts()?.into_iter().collect();
+        let mut replica: BTreeMap<i64, Vec<crate::store::ReplicaRow>> = BTreeMap::new();
+        for r in self.store.replica().replica_rows()? {
+            replica.entry(r.scope).or_default().push(r);
+        }
+        for (scope, rows) in &replica {
+            let Some(head) = heads.get(scope) else {
+                // A workspace this member no longer sees (their grant went).
+                continue;
+            };
+            let pulled = link.seqs.get(scope).copied().unwrap_or(0).min(*head);
+            let there: HashMap<(String, String), super::server::Digest> = server
+                .digests(*scope)?
+                .into_iter()
+                .map(|d| ((d.kind.clone(), d.key.clone()), d))
+                .collect();
+            for r in rows {
+                if in_conflict.contains(&(*scope, r.kind.clone(), r.key.clone())) {
+                    continue;
+                }
+                let name = format!(
+                    "{} record {} in {}",
+                    r.kind,
+                    r.key,
+                    self.scope_label(*scope)
+                );
+                match there.get(&(r.kind.clone(), r.key.clone())) {
+                    None => {
+                        // Gone: fine only if this member may no longer read it.
+                        if server.may_read(*scope, r.project, r.private_to, r.about)? {
+                            problems.push(format!("{name} was deleted on the server"));
+                        }
+                    }
+                    Some(d) if d.seq < r.seq => problems.push(format!(
+                        "{name} went back from sequence {} to {}",
+                        r.seq, d.seq
+                    )),
+                    Some(d) if d.seq == r.seq => {
+                        if d.hash.as_deref() != Some(r.hash.as_slice()) {
+                            problems.push(format!("{name} was edited on the server"));
+                        } else {
+                            report.records += 1;
+                        }
+                    }
+                    // Written again since: fine once it is past what this replica
+                    // pulled; a record rewritten within what it pulled was not
+                    // written by a commit.
+                    Some(d) if d.seq <= pulled => problems.push(format!(
+                        "{name} was rewritten on the server outside a commit (sequence {})",
+                        d.seq
+                    )),
+                    Some(_) => {}
+                }
+            }
+        }
+
+        // ---- audit trails ----
+        let pushed: Vec<crate::store::EventImage> = self
+            .store
+            .replica()
+            .event_images_after(0)?
+            .into_iter()
+            .filter(|e| e.id <= link.pushed_through)
+            .collect();
+        // Where each event of the server is, by its hash.
+        let mut found: HashMap<Vec<u8>, Placed> = HashMap::new();
+        let mut readable = HashSet::new();
+        for scope in heads.keys() {
+            let (may, chain) = server.trail_head(*scope)?;
+            if !may {
+                continue;
+            }
+            readable.insert(*scope);
+            let events = server.events(*scope, 0)?;
+            let mut prev: Option<Vec<u8>> = None;
+            for e in &events {
+                if e.prev != prev {
+                    problems.push(format!(
+                        "the audit trail of {} does not join at its event {}.{} (an event was deleted, moved or inserted on the server)",
+                        self.scope_label(*scope),
+                        e.seq,
+                        e.n
+                    ));
+                    break;
+                }
+                prev = Some(e.hash.clone());
+            }
+            if prev != chain {
+                problems.push(format!(
+                    "the audit trail of {} does not end where its head says (events were removed on the server)",
+                    self.scope_label(*scope)
+                ));
+            }
+            report.events += events.len();
+            for e in events {
+                found.insert(e.hash, (*scope, (e.seq, e.n), e.body));
+            }
+        }
+        let mut last_place: HashMap<i64, (i64, i32)> = HashMap::new();
+        for e in &pushed {
+            let hash = e
+                .hash
+                .clone()
+                .unwrap_or_else(|| Sha256::digest(&e.body).to_vec());
+            match found.get(&hash) {
+                Some((scope, place, body)) => {
+                    if body != &e.body {
+                        problems.push(format!("audit event #{} was edited on the server", e.id));
+                    } else if last_place.get(scope).is_some_and(|p| p >= place) {
+                        problems.push(format!(
+                            "audit event #{} is out of its order on the server",
+                            e.id
+                        ));
+                    } else {
+                        report.own_events += 1;
+                    }
+                    last_place.insert(*scope, *place);
+                }
+                None => {
+                    // Pushed to its workspace, or to the vault's own trail: missing only
+                    // when this member can read every trail it may have gone to.
+                    let mut could = vec![0];
+                    if let Some(w) = e.workspace.filter(|w| heads.contains_key(w)) {
+                        could.push(w);
+                    }
+                    if could.iter().all(|s| readable.contains(s)) {
+                        problems.push(format!(
+                            "audit event #{} that this machine pushed is missing on the server",
+                            e.id
+                        ));
+                    }
+                }
+            }
+        }
+
+        if problems.is_empty() {
+            return Ok(report);
+        }
+        let more = problems.len().saturating_sub(NAMED);
+        problems.truncate(NAMED);
+        let mut message = format!(
+            "the team server at {} does not hold what this machine exchanged with it: {}",
+            url.display(),
+            problems.join("; ")
+        );
+        if more > 0 {
+            message.push_str(&format!("; and {more} more"));
+        }
+        Err(Error::Integrity(message))
+    }
+
+    /// "the vault" or "workspace NAME".
+    pub(super) fn scope_label(&self, scope: i64) -> String {
+        self.scope_name(scope)
+            .unwrap_or_else(|_| format!("workspace {scope}"))
+    }
+}
+
+/// The scopes whose sequence on the server is behind what this replica has pulled: a
+/// server restored from an older copy, or rows removed from under it. The vault's own
+/// scope is always visible to a member, so its absence counts too.
+pub(super) fn rolled_back(
+    seen: &BTreeMap<i64, i64>,
+    heads: &BTreeMap<i64, i64>,
+    label: &dyn Fn(i64) -> String,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (scope, here) in seen {
+        match heads.get(scope) {
+            Some(there) if there < here => out.push(format!(
+                "{} is at sequence {there} on the server, behind the {here} this machine has seen (restored from an older copy?)",
+                label(*scope)
+            )),
+            None if *scope == 0 && *here > 0 => out.push(
+                "the vault's own records are gone from the server".to_string(),
+            ),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sequence_behind_what_was_seen_is_named_and_one_ahead_is_not() {
+        let seen = BTreeMap::from([(0, 5), (7, 10), (9, 3)]);
+        let label = |s: i64| format!("scope {s}");
+        // Ahead (others committed) or a workspace no longer visible: fine.
+        let ok = BTreeMap::from([(0, 6), (7, 10)]);
+        assert!(rolled_back(&seen, &ok, &label).is_empty());
+        let back = BTreeMap::from([(0, 5), (7, 4), (9, 3)]);
+        let found = rolled_back(&seen, &back, &label);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].contains("scope 7 is at sequence 4"), "{found:?}");
+        let gone = BTreeMap::from([(7, 10)]);
+        assert_eq!(
+            rolled_back(&seen, &gone, &label),
+            vec!["the vault's own records are gone from the server".to_string()]
+        );
+    }
+}
