@@ -19,7 +19,7 @@ h1() { HOME=$T/h1 COFFER_VAULT=$T/h1/v.db "$COFFER" "$@"; }
 h2() { HOME=$T/h2 COFFER_VAULT=$T/h2/v.db "$COFFER" "$@"; }
 ms() { python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['results'][0]['median']*1000, 1))" "$1"; }
 
-printf '| N × 3 envs | team create | sync, nothing new | push one change | pull one change |\n|---|---|---|---|---|\n'
+printf '| N × 3 envs | team create | sync, nothing new | push one change | pull one change | team verify |\n|---|---|---|---|---|---|\n'
 for N in ${TEAM_N:-1000 10000}; do
     rm -rf "$T/h1" "$T/h2" && mkdir -p "$T/h1" "$T/h2"
     python3 - "$N" "$T" <<'PY'
@@ -54,8 +54,11 @@ PY
     hyperfine -N -r 10 --export-json "$T/pull.json" \
         --prepare "sh -c 'head -c 24 /dev/urandom | base64 | env HOME=$T/h1 COFFER_VAULT=$T/h1/v.db $COFFER set $ONE --value-stdin >/dev/null && env HOME=$T/h1 COFFER_VAULT=$T/h1/v.db $COFFER team sync >/dev/null'" \
         "env HOME=$T/h2 COFFER_VAULT=$T/h2/v.db $COFFER team sync" >/dev/null
+    # The whole comparison with the server (every record, every trail followed).
+    hyperfine -N -w 1 -r 5 --export-json "$T/verify.json" \
+        "env HOME=$T/h1 COFFER_VAULT=$T/h1/v.db $COFFER team verify" >/dev/null
     h1 lock >/dev/null; h2 lock >/dev/null
-    printf '| %s | %s ms | %s ms | %s ms | %s ms |\n' "$N" "$create" "$(ms "$T/idle.json")" "$(ms "$T/push.json")" "$(ms "$T/pull.json")"
+    printf '| %s | %s ms | %s ms | %s ms | %s ms | %s ms |\n' "$N" "$create" "$(ms "$T/idle.json")" "$(ms "$T/push.json")" "$(ms "$T/pull.json")" "$(ms "$T/verify.json")"
 done
 
 # The figures that need two clients at once (a change seen by a listening client, p50

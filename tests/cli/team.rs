@@ -971,8 +971,18 @@ fn what_the_servers_administrator_deletes_reorders_truncates_or_rolls_back_is_ca
     for (i, v) in values.iter().enumerate() {
         h1.set(&format!("KEY_{i}"), v, &[]);
     }
+    // A failed unlock is audited here, unsigned, and stays on this machine: not
+    // something the server lost.
+    h1.cli()
+        .passphrase("not the pass phrase 9")
+        .run(&["ls"])
+        .refused(6);
     let (_, url) = database();
     h1.run(&["team", "create", &url]).ok();
+    h1.cli()
+        .passphrase("not the pass phrase 9")
+        .run(&["ls"])
+        .refused(6);
     h1.set("KEY_0", &random_token("again-"), &[]);
     sync(&h1).ok();
     let verified = h1.run(&["team", "verify"]).ok();
@@ -1339,4 +1349,51 @@ fn a_server_that_stops_answering_or_crashes_loses_no_write_and_doubles_no_event(
         h.run(&["team", "verify"]).ok();
         h.run(&["audit", "verify"]).ok();
     }
+}
+
+#[test]
+fn a_join_that_meets_records_taken_apart_on_the_server_takes_nothing_and_says_so() {
+    let owner = Vault::new();
+    owner.set("API_KEY", &random_token("a-"), &[]);
+    owner.set("DB_PASSWORD", &random_token("b-"), &[]);
+    let (_, url) = database();
+    owner.run(&["team", "create", &url]).ok();
+    // The administrator deletes one secret's record; its versions stay behind.
+    psql(
+        &url,
+        "DELETE FROM coffer.records WHERE kind = 'secret'
+             AND key = (SELECT min(key) FROM coffer.records WHERE kind = 'secret')",
+    );
+    let code = invite(&owner, "eve", "developer", &[]);
+    let home = empty_home();
+    let eve = crate::support::Member {
+        name: "eve".into(),
+        passphrase: "eve's own pass phrase 5".into(),
+    };
+    let started = home
+        .cli()
+        .acting_as(&eve)
+        .run(&["--json", "team", "join", &code, "--wait", "0"])
+        .ok()
+        .json();
+    let fp = started["fingerprint"].as_str().unwrap().to_string();
+    owner
+        .run(&["team", "admit", "eve", "--fingerprint", &fp])
+        .ok();
+    let refused = home
+        .cli()
+        .acting_as(&eve)
+        .run(&["team", "join", "--wait", "10s"])
+        .refused(7);
+    assert!(
+        refused.message().contains("do not hang together"),
+        "{}",
+        refused.describe()
+    );
+    // Nothing was taken: the file still waits for a join that can finish.
+    let again = home
+        .cli()
+        .acting_as(&eve)
+        .run(&["team", "join", "--wait", "0"]);
+    assert_eq!(again.code(), Some(7), "{}", again.describe());
 }

@@ -119,6 +119,9 @@ fn verify(ctx: &Ctx) -> Result<u8> {
             count(done.events, "audit event"),
             done.own_events
         );
+        for w in &done.unchecked {
+            outln!("not checked: {w} (the server no longer shows it to you)");
+        }
     }
     Ok(0)
 }

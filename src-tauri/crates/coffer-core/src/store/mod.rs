@@ -181,7 +181,18 @@ impl Store {
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         let c: &Connection = &tx;
         let out = f(c)?;
-        tx.commit()?;
+        // Foreign keys are checked here, at the end: records from a server that name a
+        // row it no longer sends were taken apart on the server.
+        tx.commit().map_err(|e| match &e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+            {
+                crate::Error::Integrity(
+                    "the team server's records do not hang together: one names a row the server no longer holds (deleted there by its administrator?); nothing was taken".into(),
+                )
+            }
+            _ => crate::Error::from(e),
+        })?;
         Ok(out)
     }
 

@@ -18,6 +18,18 @@ use crate::error::{Error, Result};
 /// sets another.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The connection attempts still running: server and login, and when each began.
+type Attempts = std::collections::HashMap<u64, (String, std::time::Instant)>;
+static IN_FLIGHT: std::sync::LazyLock<std::sync::Mutex<Attempts>> =
+    std::sync::LazyLock::new(Default::default);
+static NEXT_ATTEMPT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn attempt_over(id: u64) {
+    if let Ok(mut running) = IN_FLIGHT.lock() {
+        running.remove(&id);
+    }
+}
+
 /// A connection whose sent data goes unacknowledged this long is dead (a network
 /// gone mid-query); an idle one is probed after `KEEPALIVE_IDLE`.
 const TCP_USER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -157,14 +169,40 @@ impl ServerUrl {
             .get_connect_timeout()
             .copied()
             .unwrap_or(CONNECT_TIMEOUT);
+        // An attempt that went unanswered past its deadline still waits on its
+        // thread (a paused server answers it later): while one does, another to the
+        // same server and login fails at once instead of piling up beside it.
+        let key = format!("{}\0{}", self.display(), self.user().unwrap_or(""));
+        let id = {
+            let mut running = IN_FLIGHT
+                .lock()
+                .map_err(|_| Error::Io("connect state poisoned".into()))?;
+            if running
+                .values()
+                .any(|(k, started)| *k == key && started.elapsed() > deadline)
+            {
+                return Err(Error::Io(format!(
+                    "team server at {} is unreachable: an earlier attempt still waits for its answer",
+                    self.display()
+                )));
+            }
+            let id = NEXT_ATTEMPT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            running.insert(id, (key, std::time::Instant::now()));
+            id
+        };
         let config = self.config.clone();
         let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::Builder::new()
+        let spawned = std::thread::Builder::new()
             .name("coffer-connect".into())
             .spawn(move || {
-                let _ = tx.send(config.connect(connector));
-            })
-            .map_err(|e| Error::Io(format!("cannot start a thread: {e}")))?;
+                let result = config.connect(connector);
+                attempt_over(id);
+                let _ = tx.send(result);
+            });
+        if let Err(e) = spawned {
+            attempt_over(id);
+            return Err(Error::Io(format!("cannot start a thread: {e}")));
+        }
         let client = match rx.recv_timeout(deadline) {
             Ok(done) => done.map_err(|e| unreachable(self, &e))?,
             Err(_) => {

@@ -575,8 +575,15 @@ impl Vault {
     }
 
     /// Whether the file at `path` waits for its member's admission to a team vault.
+    /// Read-only and without upgrading the file's schema: the app asks before any
+    /// unlock.
     pub fn is_joining(path: &Path) -> Result<bool> {
-        Ok(Store::open(path)?.conn().get_meta(JOIN_META)?.is_some())
+        let conn = rusqlite::Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(crate::store::MetaStore::get_meta(&conn, JOIN_META)?.is_some())
     }
 
     /// Finishes a join once the owner admitted this member: pulls everything the
@@ -669,6 +676,12 @@ impl Vault {
         };
         let link_bytes = serde_json::to_vec(&link).map_err(|e| Error::Storage(e.to_string()))?;
         let records = store.write_replica(|tx| {
+            // Another finish of this join (a second window, a retry) got here first.
+            if tx.storage().get_meta(JOIN_META)?.is_none() {
+                return Err(Error::Conflict(
+                    "this join already finished: unlock as the member it made".into(),
+                ));
+            }
             tx.defer_foreign_keys()?;
             let mut n = 0;
             for (scope, recs) in &pulled {
@@ -719,7 +732,9 @@ impl Vault {
             ev.detail = json!({ "server": url.display(), "fingerprint": fp });
             audit::append(tx, author, now, &ev).map(|_| ())
         })?;
-        session.team_sync()?;
+        // The join is done and this file whole; what the sync sends (the join's own
+        // event) goes with the next one if the server cannot take it now.
+        let _ = session.team_sync();
         let workspaces = session
             .store
             .conn()

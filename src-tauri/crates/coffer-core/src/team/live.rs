@@ -59,7 +59,7 @@ pub struct TeamListener {
 /// long to answer: a server gone silent (stopped, partitioned) shows as offline
 /// within two seconds.
 const CHECK_EVERY: Duration = Duration::from_millis(500);
-const ANSWER_WITHIN: Duration = Duration::from_millis(1250);
+const ANSWER_WITHIN: Duration = Duration::from_millis(1500);
 
 impl TeamListener {
     /// Waits up to `timeout` for a commit: true when one came. An error means the

@@ -142,6 +142,19 @@ impl Session {
                 pulled.push((*scope, *head, records));
             }
         }
+        // A grant to anyone may show this member vault-wide records about a fellow
+        // member (their row, their public keys) written before it: read the vault's
+        // own scope again from its start too.
+        let any_grant = pulled
+            .iter()
+            .any(|(_, _, rs)| rs.iter().any(|r| r.kind == "grant" && r.body.is_some()));
+        if any_grant && link.seqs.get(&0).copied().unwrap_or(0) > 0 {
+            if let Some(head0) = heads.iter().find(|h| h.0 == 0).map(|h| h.1) {
+                let all = server.pull(0, 0)?;
+                pulled.retain(|(s, _, _)| *s != 0);
+                pulled.insert(0, (0, head0, all));
+            }
+        }
         // A transaction is opened only when something came in.
         let incoming = pulled.iter().any(|(_, _, r)| !r.is_empty());
         let vault_id = self.vault_id.clone();
@@ -404,7 +417,9 @@ impl Session {
     }
 
     /// The audit events the server does not hold yet, each with the scope it goes to:
-    /// its workspace when the server has it (`scopes`), else the vault's own.
+    /// its workspace when the server has it (`scopes`), else the vault's own. Attempts
+    /// before an unlock (unsigned; they name whatever was typed, a passphrase in the
+    /// wrong field perhaps) stay on this machine, as `team create` keeps them.
     pub(crate) fn pending_events(
         &self,
         link: &TeamLink,
@@ -416,6 +431,9 @@ impl Session {
             .replica()
             .event_images_after(link.pushed_through)?
         {
+            if e.signer.is_none() {
+                continue;
+            }
             let scope = e.workspace.filter(|w| scopes.contains(w)).unwrap_or(0);
             if e.id > link.pushed.get(&scope).copied().unwrap_or(0) {
                 out.push((scope, e));

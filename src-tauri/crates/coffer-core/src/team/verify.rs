@@ -29,6 +29,9 @@ pub struct Verified {
     pub events: usize,
     /// This machine's own events found there, in their order.
     pub own_events: usize,
+    /// Workspaces this replica holds that the server no longer shows this member
+    /// (their grant went, or the server hides them): not compared.
+    pub unchecked: Vec<String>,
 }
 
 /// An audit event on the server: its scope, its place there (commit, then position in
@@ -73,11 +76,12 @@ impl Session {
             replica.entry(r.scope).or_default().push(r);
         }
         for (scope, rows) in &replica {
-            let Some(head) = heads.get(scope) else {
-                // A workspace this member no longer sees (their grant went).
+            if !heads.contains_key(scope) {
+                // A workspace the server shows this member no more: their grant went,
+                // or the server hides it. Said, not passed over in silence.
+                report.unchecked.push(self.scope_label(*scope));
                 continue;
-            };
-            let pulled = link.seqs.get(scope).copied().unwrap_or(0).min(*head);
+            }
             let there: HashMap<(String, String), super::server::Digest> = server
                 .digests(*scope)?
                 .into_iter()
@@ -105,19 +109,20 @@ impl Session {
                         r.seq, d.seq
                     )),
                     Some(d) if d.seq == r.seq => {
-                        if d.hash.as_deref() != Some(r.hash.as_slice()) {
+                        // A replica row kept over a deletion (`resolve --keep mine`)
+                        // has no hash: it matches a tombstone.
+                        let same = match &d.hash {
+                            Some(h) => h == &r.hash,
+                            None => r.hash.is_empty(),
+                        };
+                        if !same {
                             problems.push(format!("{name} was edited on the server"));
                         } else {
                             report.records += 1;
                         }
                     }
-                    // Written again since: fine once it is past what this replica
-                    // pulled; a record rewritten within what it pulled was not
-                    // written by a commit.
-                    Some(d) if d.seq <= pulled => problems.push(format!(
-                        "{name} was rewritten on the server outside a commit (sequence {})",
-                        d.seq
-                    )),
+                    // Written again since (pulled at the next sync; its signature
+                    // is checked then and on use).
                     Some(_) => {}
                 }
             }
@@ -129,7 +134,8 @@ impl Session {
             .replica()
             .event_images_after(0)?
             .into_iter()
-            .filter(|e| e.id <= link.pushed_through)
+            // Attempts before an unlock (no signer) stay on this machine.
+            .filter(|e| e.id <= link.pushed_through && e.signer.is_some())
             .collect();
         // Where each event of the server is, by its hash.
         let mut found: HashMap<Vec<u8>, Placed> = HashMap::new();
@@ -189,8 +195,11 @@ impl Session {
                     // Pushed to its workspace, or to the vault's own trail: missing only
                     // when this member can read every trail it may have gone to.
                     let mut could = vec![0];
-                    if let Some(w) = e.workspace.filter(|w| heads.contains_key(w)) {
-                        could.push(w);
+                    match e.workspace {
+                        Some(w) if heads.contains_key(&w) => could.push(w),
+                        // A workspace this member sees no more may hold it.
+                        Some(_) => continue,
+                        None => {}
                     }
                     if could.iter().all(|s| readable.contains(s)) {
                         problems.push(format!(
