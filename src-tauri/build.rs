@@ -64,6 +64,9 @@ const COMMANDS: &[&str] = &[
     "team_admit",
     "team_cancel_invitation",
     "team_resolve",
+    "team_verify",
+    "team_join_start",
+    "team_join_finish",
 ];
 
 fn main() {

@@ -116,9 +116,10 @@ pub fn spawn<R: tauri::Runtime>(handle: tauri::AppHandle<R>) {
         });
 }
 
-/// Syncs the unlocked vault now and publishes what happened; the error when the
-/// server could not be reached (or the vault is locked).
-pub fn sync_now(state: &AppState) -> coffer_core::Result<()> {
+/// Syncs the unlocked vault now and publishes what happened; how many scopes the
+/// member sees there, or the error when the server could not be reached (or the vault
+/// is locked).
+pub fn sync_now(state: &AppState) -> coffer_core::Result<usize> {
     let outcome = state.peek_result(|s| {
         let report = s.team_sync()?;
         let local = s.team_local()?;
@@ -143,7 +144,7 @@ pub fn sync_now(state: &AppState) -> coffer_core::Result<()> {
                     t.conflicts = l.conflicts as f64;
                 }
             });
-            Ok(())
+            Ok(report.scopes)
         }
         Some(Err(e)) => {
             state.team.update(|t| t.problem = Some(e.to_string()));
@@ -179,6 +180,16 @@ fn offline(state: &AppState, why: &coffer_core::Error) {
     });
 }
 
+/// Waits before trying the server again: sooner at first, then every 30 s; at once
+/// for another session.
+fn pause(state: &AppState, generation: u64, backoff: &mut Duration) {
+    let until = Instant::now() + *backoff;
+    while Instant::now() < until && state.generation() == generation {
+        std::thread::sleep(TICK);
+    }
+    *backoff = (*backoff * 2).min(POLL);
+}
+
 fn watch_forever(state: &AppState) {
     let mut backoff = Duration::from_secs(1);
     loop {
@@ -194,21 +205,22 @@ fn watch_forever(state: &AppState) {
             Ok(l) => l,
             Err(e) => {
                 offline(state, &e);
-                // Sooner at first, then every 30 s; at once for another session.
-                let until = Instant::now() + backoff;
-                while Instant::now() < until && state.generation() == generation {
-                    std::thread::sleep(TICK);
-                }
-                backoff = (backoff * 2).min(POLL);
+                pause(state, generation, &mut backoff);
                 continue;
             }
         };
-        backoff = Duration::from_secs(1);
         let mut last_sync = Instant::now();
         let mut mark = state.peek(|s| s.team_write_mark());
-        if sync_now(state).is_err() {
+        if let Err(e) = sync_now(state) {
+            // Unreachable, or a server this vault refuses (gone back, tampered): try
+            // again later, not at once.
+            if matches!(e, coffer_core::Error::Io(_)) {
+                offline(state, &e);
+            }
+            pause(state, generation, &mut backoff);
             continue;
         }
+        backoff = Duration::from_secs(1);
         loop {
             if state.generation() != generation {
                 break;
@@ -224,11 +236,15 @@ fn watch_forever(state: &AppState) {
             if heard || now_mark != mark || last_sync.elapsed() >= POLL {
                 mark = now_mark;
                 last_sync = Instant::now();
-                if let Err(e) = sync_now(state) {
-                    if matches!(e, coffer_core::Error::Io(_)) {
+                match sync_now(state) {
+                    // A workspace made or granted since: listen to it too.
+                    Ok(scopes) if scopes != listener.scopes() => break,
+                    Ok(_) => {}
+                    Err(e) if matches!(e, coffer_core::Error::Io(_)) => {
                         offline(state, &e);
                         break;
                     }
+                    Err(_) => {}
                 }
             }
         }

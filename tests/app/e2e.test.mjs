@@ -246,6 +246,14 @@ async function fill(label, text) {
     const el = await byLabel(label);
     await el.waitForDisplayed();
     await el.setValue(text);
+    // A React-controlled field may put its old value back after WebDriver's clear:
+    // then select all and type over it.
+    if ((await el.getValue()) !== text) {
+      await el.click();
+      await browser.keys(["Control", "a"]);
+      await browser.keys("Delete");
+      await el.addValue(text);
+    }
   });
 }
 
@@ -1162,6 +1170,57 @@ step("the vault goes onto a team server: online, a member joins from their machi
   assert.ok(took < 3_000, `another machine's change took ${took} ms to show`);
   await waitForText(status, /^Online/);
   await look("team-live");
+
+  // Settings → Team → Verify server: the server holds what this machine exchanged
+  // with it; a record its administrator then deletes is named.
+  await click(status);
+  await waitShown('section[aria-labelledby="team-settings"]');
+  await click("button=Verify server");
+  await waitForText(".toasts", /holds what this machine exchanged/, 15_000);
+  const dbUrl = admin.replace("/postgres?", `/${db}?`);
+  const asAdmin = (sql) => {
+    const r = spawnSync("psql", [dbUrl, "-v", "ON_ERROR_STOP=1", "-qAtc", sql], { encoding: "utf8" });
+    assert.equal(r.status, 0, `psql: ${r.stderr}`);
+  };
+  asAdmin(
+    `CREATE TABLE public.aside AS SELECT * FROM coffer.records WHERE kind = 'secret'
+       AND key = (SELECT min(key) FROM coffer.records WHERE kind = 'secret' AND body IS NOT NULL);
+     DELETE FROM coffer.records r USING public.aside a WHERE (r.scope, r.kind, r.key) = (a.scope, a.kind, a.key)`,
+  );
+  await click("button=Verify server");
+  await waitForText('section[aria-labelledby="team-settings"] [role="alert"]', /was deleted on the server/, 15_000);
+  await look("team-verify");
+  // Put back (as from a backup), the server verifies again.
+  asAdmin("INSERT INTO coffer.records SELECT * FROM public.aside; DROP TABLE public.aside");
+  await browser.execute(() => document.querySelectorAll(".toast-close").forEach((b) => b.click()));
+  await click("button=Verify server");
+  await waitForText(".toasts", /holds what this machine exchanged/, 15_000);
+});
+
+step("someone invited joins the team vault from the first-run screen and is in once admitted", async () => {
+  await lock();
+  // A computer with no vault yet: the file is put aside and the window reloaded.
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(`${VAULT}${suffix}`, { force: true });
+  await browser.refresh();
+  await waitShown("h1=Create your vault", 15_000);
+  const otherHome = join(STATE, "..", "alice-laptop");
+  const alice = { member: "alice", passphrase: ALICE_PASS };
+  const invited = JSON.parse(cofferAt(otherHome, ["--json", "team", "invite", "gina", "--role", "developer"], alice).stdout);
+  await click("button=Invited to a team? Join its vault");
+  await waitShown("h1=Join a team vault");
+  await fill("Invitation code", invited.code);
+  await fill("Choose a passphrase", "gina has a lamp of her own 4");
+  await fill("Repeat the passphrase", "gina has a lamp of her own 4");
+  await click("button=Ask to join");
+  await waitShown('[aria-label="Your fingerprint"]', 20_000);
+  const fingerprint = (await textOf('[aria-label="Your fingerprint"] code')).trim();
+  assert.match(fingerprint, /^[0-9a-f]{4}(-[0-9a-f]{4}){4}$/);
+  await look("join-waiting");
+  // The owner, on their machine, admits gina once she has read it out: the screen goes on by itself.
+  cofferAt(otherHome, ["team", "admit", "gina", "--fingerprint", fingerprint], alice);
+  await waitShown("#secrets-title", 20_000);
+  await waitForText('[aria-label="Signed in member"]', /gina/);
+  await waitExists(rowSel("FROM_LAPTOP"), 10_000);
 });
 
 step("an old vault is upgraded at the owner's unlock, which shows each one-time passphrase once", async () => {

@@ -23,7 +23,17 @@ const PATH = "/home/alice/.local/share/coffer/vault.db";
 const HANDED = [{ member: "bob", passphrase: "ab2c-defg-hjk3-mnpq-rstu-vwx4" }];
 
 function status(over: Partial<VaultStatus_Serialize> = {}): VaultStatus_Serialize {
-  return { path: PATH, exists: true, unlocked: false, member: null, change: 1, must_change_passphrase: false, trail_warning: null, ...over };
+  return {
+    path: PATH,
+    exists: true,
+    unlocked: false,
+    joining: false,
+    member: null,
+    change: 1,
+    must_change_passphrase: false,
+    trail_warning: null,
+    ...over,
+  };
 }
 
 function unlocked(over: Partial<UnlockResult_Serialize> = {}): UnlockResult_Serialize {
@@ -175,5 +185,15 @@ describe("a restore from Settings → Backups", () => {
     expect(screen.queryByRole("dialog")).toBeNull();
     expect(document.body.innerHTML).not.toContain(HANDED[0]!.passphrase);
     expect(screen.getByRole("heading", { name: "Unlock Coffer" })).toBeTruthy();
+  });
+});
+
+describe("a vault file waiting for its member's admission to a team", () => {
+  it("opens on the join screen, not the unlock screen", async () => {
+    vaultStatus.mockResolvedValue(status({ joining: true }));
+    render(<App />);
+    await screen.findByRole("heading", { name: "Finish joining your team" });
+    expect(screen.queryByRole("heading", { name: "Unlock Coffer" })).toBeNull();
+    expect(screen.getByLabelText("Your passphrase")).toBeTruthy();
   });
 });

@@ -15,6 +15,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { PassphrasePromptProvider } from "./components/PassphrasePrompt";
 import { ToastProvider } from "./components/Toast";
 import { FirstRun } from "./features/onboarding/FirstRun";
+import { JoinTeam } from "./features/onboarding/JoinTeam";
 import { Unlock } from "./features/onboarding/Unlock";
 import { VaultUpgradedDialog } from "./features/onboarding/VaultUpgradedDialog";
 import { ChangePassphraseDialog } from "./features/passphrase/ChangePassphraseDialog";
@@ -31,6 +32,7 @@ type Phase =
   | { kind: "loading" }
   | { kind: "broken"; message: string }
   | { kind: "first-run"; path: string }
+  | { kind: "join"; path: string; resume: boolean }
   | {
       kind: "locked";
       path: string;
@@ -94,6 +96,7 @@ export function App() {
       (status) => {
         if (cancelled) return;
         if (!status.exists) setPhase({ kind: "first-run", path: status.path });
+        else if (status.joining) setPhase({ kind: "join", path: status.path, resume: true });
         else if (status.unlocked && status.member) {
           setChange(status.change);
           setPhase({
@@ -187,7 +190,24 @@ export function App() {
       );
       break;
     case "first-run":
-      content = <FirstRun path={phase.path} onCreated={(result) => enter(phase.path, result)} />;
+      content = (
+        <FirstRun
+          path={phase.path}
+          onCreated={(result) => enter(phase.path, result)}
+          onJoin={() => setPhase({ kind: "join", path: phase.path, resume: false })}
+        />
+      );
+      break;
+    case "join":
+      content = (
+        <JoinTeam
+          path={phase.path}
+          resume={phase.resume}
+          onJoined={(result) => enter(phase.path, result)}
+          onBack={phase.resume ? undefined : () => setPhase({ kind: "first-run", path: phase.path })}
+          onGone={() => setPhase({ kind: "locked", path: phase.path, notice: null })}
+        />
+      );
       break;
     case "locked":
       content = (

@@ -192,6 +192,23 @@ export const commands = {
 	 *  server. Returns how many were settled.
 	 */
 	teamResolve: (keep: KeepSide) => typedError<number, IpcError>(__TAURI_INVOKE("team_resolve", { keep })),
+	/**
+	 *  Checks that the team server still holds what this machine exchanged with it; an
+	 *  `integrity` error names what differs (a record deleted or rolled back, events
+	 *  missing or reordered).
+	 */
+	teamVerify: () => typedError<VerifiedDto, IpcError>(__TAURI_INVOKE("team_verify")),
+	/**
+	 *  Asks to join the team vault an invitation code names: this member's keys are made
+	 *  here, sealed under `passphrase` in the new vault file, and their public halves
+	 *  sent. Returns the fingerprint the owner must hear before admitting.
+	 */
+	teamJoinStart: (code: string, passphrase: string) => typedError<JoinDto, IpcError>(__TAURI_INVOKE("team_join_start", { code, passphrase })),
+	/**
+	 *  Whether the owner has admitted this member yet; once they have, the vault is
+	 *  pulled into this machine's file (then unlock as the member named).
+	 */
+	teamJoinFinish: (passphrase: string) => typedError<JoinDto, IpcError>(__TAURI_INVOKE("team_join_finish", { passphrase })),
 };
 
 /* Types */
@@ -473,6 +490,26 @@ export type IpcError = {
 	 */
 	code: string,
 	message: string,
+};
+
+/**
+ *  Where joining a team vault from this machine stands (the first-run screen's
+ *  **Join a team vault**).
+ */
+export type JoinDto = {
+	/**  Admitted, and the vault taken into this machine's file: unlock as `name`. */
+	joined: boolean,
+	/**  The member name the invitation gives. */
+	name: string,
+	/**
+	 *  The fingerprint of the keys made here, to read out to the owner (empty once
+	 *  joined).
+	 */
+	fingerprint: string,
+	/**  The server, without login or password. */
+	server: string,
+	/**  The role the invitation gives (empty when resumed or joined). */
+	role: string,
 };
 
 /**
@@ -1183,6 +1220,11 @@ export type VaultStatus_Deserialize = {
 	path: string,
 	exists: boolean,
 	unlocked: boolean,
+	/**
+	 *  The file waits for its member's admission to a team vault (a join started on
+	 *  the first-run screen): the app carries on with the join, not an unlock.
+	 */
+	joining: boolean,
 	member?: string | null,
 	/**
 	 *  Bumps with every change in the member's workspaces, from this app or another
@@ -1202,6 +1244,11 @@ export type VaultStatus_Serialize = {
 	path: string,
 	exists: boolean,
 	unlocked: boolean,
+	/**
+	 *  The file waits for its member's admission to a team vault (a join started on
+	 *  the first-run screen): the app carries on with the join, not an unlock.
+	 */
+	joining: boolean,
 	member: string | null,
 	/**
 	 *  Bumps with every change in the member's workspaces, from this app or another
@@ -1215,6 +1262,20 @@ export type VaultStatus_Serialize = {
 	must_change_passphrase: boolean,
 	/**  As in [`UnlockResult`], so a window reloaded mid-session still warns. */
 	trail_warning: string | null,
+};
+
+/**  What a check of the team server covered (Settings → Team → Verify server). */
+export type VerifiedDto = {
+	/**  The vault and workspaces compared. */
+	scopes: number,
+	/**  Records found on the server as this machine exchanged them. */
+	records: number,
+	/**  Audit events whose links were followed. */
+	events: number,
+	/**  This machine's own events found there, in their order. */
+	own_events: number,
+	/**  Workspaces held here that the server no longer shows this member: not compared. */
+	unchecked: string[],
 };
 
 /**  The result of checking the whole chain. */

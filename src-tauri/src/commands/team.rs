@@ -5,7 +5,10 @@
 use std::time::Duration;
 
 use coffer_core::access::Role;
-use coffer_core::team::Keep;
+use coffer_core::crypto::KdfParams;
+use coffer_core::team::{JoinProgress, Keep};
+use coffer_core::value::Passphrase;
+use coffer_core::Vault;
 use serde::{Deserialize, Serialize};
 use tauri::State;
 
@@ -42,6 +45,117 @@ pub async fn team_sync_now(state: State<'_, AppState>) -> IpcResult<TeamState> {
     state.touch();
     blocking(|| crate::team::sync_now(&state)).map_err(IpcError::from)?;
     Ok(state.team.current())
+}
+
+/// What a check of the team server covered (Settings → Team → Verify server).
+#[derive(Debug, Serialize, specta::Type)]
+pub struct VerifiedDto {
+    /// The vault and workspaces compared.
+    pub scopes: u32,
+    /// Records found on the server as this machine exchanged them.
+    pub records: u32,
+    /// Audit events whose links were followed.
+    pub events: u32,
+    /// This machine's own events found there, in their order.
+    pub own_events: u32,
+    /// Workspaces held here that the server no longer shows this member: not compared.
+    pub unchecked: Vec<String>,
+}
+
+/// Checks that the team server still holds what this machine exchanged with it; an
+/// `integrity` error names what differs (a record deleted or rolled back, events
+/// missing or reordered).
+#[tauri::command]
+#[specta::specta]
+pub async fn team_verify(state: State<'_, AppState>) -> IpcResult<VerifiedDto> {
+    state.require_unlocked()?;
+    state.touch();
+    let done = blocking(|| state.with(|s| s.team_verify()))?;
+    let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+    Ok(VerifiedDto {
+        scopes: n(done.scopes),
+        records: n(done.records),
+        events: n(done.events),
+        own_events: n(done.own_events),
+        unchecked: done.unchecked,
+    })
+}
+
+/// Where joining a team vault from this machine stands (the first-run screen's
+/// **Join a team vault**).
+#[derive(Debug, Serialize, specta::Type)]
+pub struct JoinDto {
+    /// Admitted, and the vault taken into this machine's file: unlock as `name`.
+    pub joined: bool,
+    /// The member name the invitation gives.
+    pub name: String,
+    /// The fingerprint of the keys made here, to read out to the owner (empty once
+    /// joined).
+    pub fingerprint: String,
+    /// The server, without login or password.
+    pub server: String,
+    /// The role the invitation gives (empty when resumed or joined).
+    pub role: String,
+}
+
+/// Asks to join the team vault an invitation code names: this member's keys are made
+/// here, sealed under `passphrase` in the new vault file, and their public halves
+/// sent. Returns the fingerprint the owner must hear before admitting.
+#[tauri::command]
+#[specta::specta]
+pub async fn team_join_start(
+    state: State<'_, AppState>,
+    code: String,
+    passphrase: String,
+) -> IpcResult<JoinDto> {
+    let started = blocking(|| {
+        Vault::team_join(
+            &state.vault_path,
+            code.trim(),
+            None,
+            &Passphrase::new(passphrase),
+            KdfParams::RECOMMENDED,
+        )
+    })?;
+    Ok(JoinDto {
+        joined: false,
+        name: started.name,
+        fingerprint: started.fingerprint,
+        server: started.server,
+        role: started.role,
+    })
+}
+
+/// Whether the owner has admitted this member yet; once they have, the vault is
+/// pulled into this machine's file (then unlock as the member named).
+#[tauri::command]
+#[specta::specta]
+pub async fn team_join_finish(
+    state: State<'_, AppState>,
+    passphrase: String,
+) -> IpcResult<JoinDto> {
+    // One finish at a time (the core re-checks inside its transaction as well).
+    static FINISHING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let progress = blocking(|| {
+        let _one = FINISHING.lock().unwrap_or_else(|e| e.into_inner());
+        Vault::team_join_finish(&state.vault_path, &Passphrase::new(passphrase))
+    })?;
+    Ok(match progress {
+        JoinProgress::Waiting { name, fingerprint } => JoinDto {
+            joined: false,
+            name,
+            fingerprint,
+            server: String::new(),
+            role: String::new(),
+        },
+        JoinProgress::Joined(done) => JoinDto {
+            joined: true,
+            name: done.name,
+            fingerprint: String::new(),
+            server: done.server,
+            role: String::new(),
+        },
+    })
 }
 
 #[derive(Debug, Deserialize, specta::Type)]

@@ -17,6 +17,9 @@ pub struct VaultStatus {
     pub path: String,
     pub exists: bool,
     pub unlocked: bool,
+    /// The file waits for its member's admission to a team vault (a join started on
+    /// the first-run screen): the app carries on with the join, not an unlock.
+    pub joining: bool,
     pub member: Option<String>,
     /// Bumps with every change in the member's workspaces, from this app or another
     /// process (never with another tenant's activity).
@@ -149,6 +152,9 @@ pub fn vault_status(state: State<'_, AppState>) -> VaultStatus {
         path: state.vault_path.display().to_string(),
         exists: state.vault_path.exists(),
         unlocked: state.is_unlocked(),
+        joining: !state.is_unlocked()
+            && state.vault_path.exists()
+            && Vault::is_joining(&state.vault_path).unwrap_or(false),
         member: state.member(),
         change,
         must_change_passphrase: state

@@ -191,3 +191,85 @@ fn a_member_invited_in_the_app_is_admitted_only_with_the_fingerprint_from_their_
     assert!(members.to_string().contains("\"bob\""), "{members}");
     assert_eq!(h.ok("team_invitations", json!({})), json!([]));
 }
+
+#[test]
+fn verify_server_says_what_its_administrator_deleted() {
+    let (h, url) = team_app();
+    let v = h.ok("team_verify", json!({}));
+    assert!(v["scopes"].as_u64().unwrap() >= 2, "{v}");
+    assert!(v["records"].as_u64().unwrap() > 0, "{v}");
+    assert_eq!(v["events"], v["own_events"], "{v}");
+    let out = Command::new("psql")
+        .args([
+            url.as_str(),
+            "-qAtc",
+            "DELETE FROM coffer.records WHERE kind = 'environment'
+                 AND key = (SELECT min(key) FROM coffer.records WHERE kind = 'environment')",
+        ])
+        .output()
+        .expect("psql runs");
+    assert!(out.status.success());
+    let e = h.err("team_verify", json!({}));
+    assert_eq!(e["code"], json!("integrity"), "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("environment record"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_member_joins_from_the_first_run_screen_and_unlocks_once_admitted() {
+    const BOB_PASS: &str = "bob keeps his own lamp 3";
+    let (owner, _url) = team_app();
+    owner.ok(
+        "set_secret",
+        super::set_input("SHARED_KEY", "development", "v-shared", None),
+    );
+    let invited = owner.ok(
+        "team_invite",
+        json!({ "input": { "workspace": "default", "name": "bob", "role": "developer", "validHours": 24 } }),
+    );
+
+    // Bob's app, on his machine: no vault yet.
+    let bob = Harness::new();
+    assert_eq!(bob.ok("vault_status", json!({}))["exists"], json!(false));
+    let started = bob.ok(
+        "team_join_start",
+        json!({ "code": format!(" {} ", invited["code"].as_str().unwrap()), "passphrase": BOB_PASS }),
+    );
+    assert_eq!(started["name"], json!("bob"));
+    assert_eq!(started["role"], json!("developer"));
+    let fingerprint = started["fingerprint"].as_str().unwrap().to_string();
+    assert!(!fingerprint.is_empty());
+    // Closed and opened again, the app carries on with the join, not an unlock.
+    assert_eq!(bob.ok("vault_status", json!({}))["joining"], json!(true));
+    let waiting = bob.ok("team_join_finish", json!({ "passphrase": BOB_PASS }));
+    assert_eq!(waiting["joined"], json!(false));
+    assert_eq!(waiting["fingerprint"], json!(fingerprint));
+    let wrong = bob.err(
+        "team_join_finish",
+        json!({ "passphrase": "not bob's pass phrase" }),
+    );
+    assert_eq!(wrong["code"], json!("auth"), "{wrong}");
+
+    owner.ok(
+        "team_admit",
+        json!({ "name": "bob", "fingerprint": fingerprint }),
+    );
+    let done = bob.ok("team_join_finish", json!({ "passphrase": BOB_PASS }));
+    assert_eq!(done["joined"], json!(true), "{done}");
+    assert_eq!(done["name"], json!("bob"));
+    assert_eq!(bob.ok("vault_status", json!({}))["joining"], json!(false));
+    bob.ok(
+        "unlock",
+        json!({ "member": "bob", "passphrase": BOB_PASS, "remember": false }),
+    );
+    let list = bob.ok(
+        "list_secrets",
+        json!({ "scope": scope(), "includeDeleted": false }),
+    );
+    assert!(list.to_string().contains("SHARED_KEY"), "{list}");
+}

@@ -10,6 +10,7 @@
 
 import { useState } from "react";
 import { Alert } from "../../components/Alert";
+import { Button } from "../../components/Button";
 import { Checkbox } from "../../components/Field";
 import { api, errorMessage } from "../../lib/ipc";
 import type { UnlockResult } from "../../lib/types";
@@ -21,7 +22,16 @@ import { MemberPassphraseForm } from "./MemberPassphraseForm";
 export const FIRST_RUN_NOTE =
   "Keep it safe: Coffer cannot tell it to you. Next you get a recovery key: with it, Recover on the unlock screen sets a new passphrase; without it, nothing can.";
 
-export function FirstRun({ path, onCreated }: { path: string; onCreated: (result: UnlockResult) => void }) {
+export function FirstRun({
+  path,
+  onCreated,
+  onJoin,
+}: {
+  path: string;
+  onCreated: (result: UnlockResult) => void;
+  /** Join a team vault someone else owns instead (with their invitation code). */
+  onJoin?: () => void;
+}) {
   const [created, setCreated] = useState<{ unlocked: UnlockResult; words: string[] } | null>(null);
   const [laterError, setLaterError] = useState<string | null>(null);
   const [checkUpdates, setCheckUpdates] = useState(false);
@@ -75,6 +85,11 @@ export function FirstRun({ path, onCreated }: { path: string; onCreated: (result
       path={path}
       intro="Coffer keeps your team's secrets in one encrypted file on this computer. You will be its owner: you can add members, give roles and reveal values."
     >
+      {onJoin ? (
+        <Button variant="link" className="auth-switch" onClick={onJoin}>
+          Invited to a team? Join its vault
+        </Button>
+      ) : null}
       <MemberPassphraseForm
         member={{
           label: "Owner name",

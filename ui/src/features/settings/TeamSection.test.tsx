@@ -5,6 +5,7 @@ vi.mock("../../bindings", () => ({
   commands: {
     teamSyncNow: vi.fn(),
     teamResolve: vi.fn(),
+    teamVerify: vi.fn(),
     teamInvite: vi.fn(),
     teamInvitations: vi.fn(),
     teamAdmit: vi.fn(),
@@ -76,6 +77,29 @@ describe("Settings: team", () => {
       fireEvent.click(screen.getByRole("button", { name: "Sync now" }));
     });
     expect(m.teamSyncNow).toHaveBeenCalledTimes(1);
+  });
+
+  it("verifies the server and says plainly when it was changed outside Coffer", async () => {
+    await show(ONLINE);
+    m.teamVerify.mockImplementation(() => ok({ scopes: 2, records: 31, events: 12, own_events: 12, unchecked: [] }));
+    await act(async () => {
+      fireEvent.click(screen.getByRole("button", { name: "Verify server" }));
+    });
+    expect(await screen.findByText(/31 records and 12 audit events checked/)).toBeTruthy();
+    m.teamVerify.mockImplementation(() =>
+      fail("integrity", "the team server does not hold what this machine exchanged with it: secret record 7 was deleted on the server"),
+    );
+    await act(async () => {
+      fireEvent.click(screen.getByRole("button", { name: "Verify server" }));
+    });
+    const alert = screen.getByRole("alert");
+    expect(alert.textContent).toContain("changed outside Coffer");
+    expect(alert.textContent).toContain("was deleted on the server");
+  });
+
+  it("offers to verify while offline too: a server this vault refuses shows as offline", async () => {
+    await show({ ...ONLINE, online: false, problem: "integrity check failed: the team server went back" });
+    expect((screen.getByRole("button", { name: "Verify server" }) as HTMLButtonElement).disabled).toBe(false);
   });
 
   it("settles conflicts by keeping one side, all of them at once", async () => {

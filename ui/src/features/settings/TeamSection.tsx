@@ -12,7 +12,7 @@ import { Button } from "../../components/Button";
 import { useToast } from "../../components/Toast";
 import { copyText } from "../../lib/clipboard";
 import { formatDateTime, formatRelative } from "../../lib/format";
-import { api, errorMessage } from "../../lib/ipc";
+import { api, AppError, errorMessage } from "../../lib/ipc";
 import type { Invitation, Invited, TeamState } from "../../lib/types";
 import { ROLES } from "../../lib/types";
 import { useLoad } from "../../lib/useLoad";
@@ -62,22 +62,34 @@ function NotOnTeam() {
 function StatusCard({ team }: { team: TeamState }) {
   const session = useSession();
   const toast = useToast();
-  const [busy, setBusy] = useState<"sync" | "mine" | "theirs" | null>(null);
+  const [busy, setBusy] = useState<"sync" | "verify" | "mine" | "theirs" | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [tampered, setTampered] = useState<string | null>(null);
 
-  async function run(what: "sync" | "mine" | "theirs") {
+  async function run(what: "sync" | "verify" | "mine" | "theirs") {
     setBusy(what);
     setError(null);
+    setTampered(null);
     try {
       if (what === "sync") {
         await api.teamSyncNow();
+      } else if (what === "verify") {
+        const v = await api.teamVerify();
+        const unchecked = v.unchecked.length > 0 ? `; not checked (no longer shown to you): ${v.unchecked.join(", ")}` : "";
+        toast(
+          `The server holds what this machine exchanged with it: ${v.records} ${v.records === 1 ? "record" : "records"} and ${v.events} audit ${v.events === 1 ? "event" : "events"} checked${unchecked}`,
+        );
       } else {
         const n = await api.teamResolve(what);
         toast(`${n} ${n === 1 ? "conflict" : "conflicts"} settled: kept ${what === "mine" ? "this machine's" : "the server's"}`);
       }
       session.refresh();
     } catch (e) {
-      setError(errorMessage(e));
+      if (e instanceof AppError && e.code === "integrity") {
+        setTampered(e.message);
+      } else {
+        setError(errorMessage(e));
+      }
     } finally {
       setBusy(null);
     }
@@ -87,11 +99,17 @@ function StatusCard({ team }: { team: TeamState }) {
     <section className="card" aria-labelledby="team-settings">
       <header className="card-header">
         <h2 id="team-settings">Team server</h2>
-        <Button icon="refresh" busy={busy === "sync"} disabled={busy !== null} onClick={() => void run("sync")}>
-          Sync now
-        </Button>
+        <div className="card-header-actions">
+          <Button busy={busy === "verify"} disabled={busy !== null} onClick={() => void run("verify")}>
+            Verify server
+          </Button>
+          <Button icon="refresh" busy={busy === "sync"} disabled={busy !== null} onClick={() => void run("sync")}>
+            Sync now
+          </Button>
+        </div>
       </header>
       {error ? <Alert title="The team server did not take it">{error}</Alert> : null}
+      {tampered ? <Alert title="The team server was changed outside Coffer">{tampered}</Alert> : null}
       <dl className="team-facts">
         <dt>Server</dt>
         <dd>
