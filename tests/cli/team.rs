@@ -773,6 +773,17 @@ fn an_invitation_is_used_once_reads_nothing_and_ends_when_cancelled_or_expired()
 /// `name` joins `owner`'s team vault with `role` from a home of their own, the way
 /// the README tells it; returns that home and how to act as them there.
 fn joined(owner: &Vault, name: &str, role: &str) -> (Vault, crate::support::Member) {
+    let (home, member) = admitted(owner, name, role);
+    home.cli()
+        .acting_as(&member)
+        .run(&["team", "join", "--wait", "10s"])
+        .ok();
+    (home, member)
+}
+
+/// A member invited, joined from a home of their own and admitted by the owner: the
+/// join waits there to be finished.
+fn admitted(owner: &Vault, name: &str, role: &str) -> (Vault, crate::support::Member) {
     let code = invite(owner, name, role, &[]);
     let home = empty_home();
     let member = crate::support::Member {
@@ -788,10 +799,6 @@ fn joined(owner: &Vault, name: &str, role: &str) -> (Vault, crate::support::Memb
     let fp = started["fingerprint"].as_str().unwrap().to_string();
     owner
         .run(&["team", "admit", name, "--fingerprint", &fp])
-        .ok();
-    home.cli()
-        .acting_as(&member)
-        .run(&["team", "join", "--wait", "10s"])
         .ok();
     (home, member)
 }
@@ -1364,22 +1371,7 @@ fn a_join_that_meets_records_taken_apart_on_the_server_takes_nothing_and_says_so
         "DELETE FROM coffer.records WHERE kind = 'secret'
              AND key = (SELECT min(key) FROM coffer.records WHERE kind = 'secret')",
     );
-    let code = invite(&owner, "eve", "developer", &[]);
-    let home = empty_home();
-    let eve = crate::support::Member {
-        name: "eve".into(),
-        passphrase: "eve's own pass phrase 5".into(),
-    };
-    let started = home
-        .cli()
-        .acting_as(&eve)
-        .run(&["--json", "team", "join", &code, "--wait", "0"])
-        .ok()
-        .json();
-    let fp = started["fingerprint"].as_str().unwrap().to_string();
-    owner
-        .run(&["team", "admit", "eve", "--fingerprint", &fp])
-        .ok();
+    let (home, eve) = admitted(&owner, "eve", "developer");
     let refused = home
         .cli()
         .acting_as(&eve)
