@@ -1052,6 +1052,15 @@ fn what_the_servers_administrator_deletes_reorders_truncates_or_rolls_back_is_ca
         &["team", "verify"],
         "out of its order",
     );
+    // An event's body rewritten, its hash and links left as they were.
+    caught(
+        &format!(
+            "UPDATE coffer.events SET body = body || '\\x00'::bytea WHERE (scope, seq, n) =
+                 (SELECT scope, seq, n FROM coffer.events WHERE scope = {ws} ORDER BY seq, n LIMIT 1)"
+        ),
+        &["team", "verify"],
+        "was edited on the server",
+    );
     // The newest event deleted and the head moved back onto the one before.
     caught(
         &format!(

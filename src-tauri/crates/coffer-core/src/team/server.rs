@@ -279,6 +279,30 @@ impl Server {
         Ok((row.get(0), row.get(1)))
     }
 
+    /// The audit events of `scope` as [`Server::events`] gives them, each body
+    /// replaced by its SHA-256 (a whole trail compared without moving it).
+    pub fn trail(&mut self, scope: i64) -> Result<Vec<StoredEvent>> {
+        let rows = self
+            .client
+            .query(
+                "SELECT seq, n, prev, hash, author, sha256(body) FROM coffer.events
+                 WHERE scope = $1 ORDER BY seq, n",
+                &[&scope],
+            )
+            .map_err(sql_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| StoredEvent {
+                seq: r.get(0),
+                n: r.get(1),
+                prev: r.get(2),
+                hash: r.get(3),
+                author: r.get(4),
+                body: r.get(5),
+            })
+            .collect())
+    }
+
     /// The scopes this member may see, with each one's newest sequence number.
     pub fn heads(&mut self) -> Result<Vec<(i64, i64)>> {
         let rows = self
