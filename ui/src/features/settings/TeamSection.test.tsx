@@ -17,7 +17,7 @@ import { commands } from "../../bindings";
 import type { Invitation, TeamState } from "../../lib/types";
 import { renderInSession, testSession } from "../../test/session";
 import { teamStatusText, TeamStatus } from "../shell/TeamStatus";
-import { TeamSection } from "./TeamSection";
+import { INVITATION_POLL_MS, TeamSection } from "./TeamSection";
 
 const m = vi.mocked(commands);
 const ok = <T,>(data: T) => Promise.resolve({ status: "ok" as const, data });
@@ -150,6 +150,29 @@ describe("Settings: team", () => {
     });
     expect(m.teamAdmit).toHaveBeenCalledWith("bob", "0000-1111");
     expect(within(row).getByRole("alert").textContent).toContain("The fingerprint given is not the one");
+  });
+
+  it("notices by itself when someone invited joins, and stops asking once nobody waits", async () => {
+    vi.useFakeTimers();
+    try {
+      let joined = false;
+      m.teamInvitations.mockImplementation(() => ok([{ ...JOINED, joined }]));
+      await show(ONLINE);
+      const row = screen.getByRole("listitem", { name: "Invitation for bob" });
+      expect(row.textContent).toContain("not joined yet");
+      joined = true; // bob runs `coffer team join` on his machine
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(INVITATION_POLL_MS);
+      });
+      expect(row.textContent).toContain("joined: compare the fingerprint");
+      const asked = m.teamInvitations.mock.calls.length;
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(5 * INVITATION_POLL_MS);
+      });
+      expect(m.teamInvitations.mock.calls.length).toBe(asked);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("offers no invitations to a member who may not manage", async () => {

@@ -5,7 +5,7 @@
 // once; the fingerprint of the keys that joined never comes to this screen (the owner
 // types what the invitee reads out, and the backend compares).
 
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { Alert } from "../../components/Alert";
 import { Badge } from "../../components/Badge";
 import { Button } from "../../components/Button";
@@ -24,6 +24,10 @@ function teamStatusDetail(t: TeamState): string {
   const text = teamStatusText(t);
   return text.slice(text.indexOf(" ·") >= 0 ? text.indexOf(" ·") : text.length);
 }
+
+/** How often the list asks whether someone invited has joined: a join changes no record,
+ * so no notification and no sync tells this screen about it. */
+export const INVITATION_POLL_MS = 2_000;
 
 const VALID_FOR: { hours: number; label: string }[] = [
   { hours: 1, label: "1 hour" },
@@ -174,6 +178,15 @@ function InviteCard() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [made, setMade] = useState<Invited | null>(null);
+  // While someone invited has not joined yet, ask again now and then: the owner waits
+  // on this screen for their fingerprint.
+  const waiting = (invitations.data ?? []).some((i) => !i.joined && !i.expired);
+  const { reload } = invitations;
+  useEffect(() => {
+    if (!waiting) return;
+    const timer = setInterval(reload, INVITATION_POLL_MS);
+    return () => clearInterval(timer);
+  }, [waiting, reload]);
 
   async function invite() {
     if (busy || !name.trim()) return;
