@@ -87,6 +87,12 @@ fn sync(ctx: &Ctx) -> Result<u8> {
             count(done.pushed, "record"),
             count(done.events, "audit event")
         );
+        if done.merged > 0 {
+            outln!(
+                "merged: {} changed here and on the server in different fields; each field kept the side that changed it",
+                count(done.merged, "record")
+            );
+        }
         if done.read_only {
             outln!("the server's schema is newer than this Coffer's: pulled only (upgrade Coffer to push)");
         }

@@ -10,6 +10,8 @@ mod directory;
 mod history;
 mod keys;
 #[cfg(feature = "team")]
+mod merge;
+#[cfg(feature = "team")]
 mod replica;
 mod schema;
 pub(crate) use schema::known_version;
@@ -25,6 +27,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, Transactio
 pub(crate) use directory::*;
 pub(crate) use history::*;
 pub(crate) use keys::*;
+#[cfg(feature = "team")]
+pub(crate) use merge::merge_fields;
 #[cfg(feature = "team")]
 pub(crate) use replica::*;
 pub(crate) use signed::*;

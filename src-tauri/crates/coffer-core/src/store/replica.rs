@@ -270,9 +270,20 @@ pub(crate) struct ReplicaRow {
     pub seq: i64,
     pub hash: Vec<u8>,
     pub ident: String,
+    /// The body exchanged, for the kinds whose fields merge one by one (see
+    /// [`ReplicaRow::base_of`]).
+    pub base: Option<Vec<u8>>,
 }
 
-const REPLICA_COLS: &str = "kind, key, scope, project, private_to, about, seq, hash, ident";
+impl ReplicaRow {
+    /// What a replica row keeps of a record's body: the body itself for the kinds whose
+    /// fields merge one by one, nothing for the rest (their hash says all a sync needs).
+    pub(crate) fn base_of(kind: &str, body: &[u8]) -> Option<Vec<u8>> {
+        super::merge::merges(kind).then(|| body.to_vec())
+    }
+}
+
+const REPLICA_COLS: &str = "kind, key, scope, project, private_to, about, seq, hash, ident, base";
 
 fn replica_row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReplicaRow> {
     Ok(ReplicaRow {
@@ -285,6 +296,7 @@ fn replica_row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReplicaRow> {
         seq: r.get(6)?,
         hash: r.get(7)?,
         ident: r.get(8)?,
+        base: r.get(9)?,
     })
 }
 
@@ -627,14 +639,14 @@ impl ReplicaStore for Connection {
 
     fn put_replica_row(&self, r: &ReplicaRow) -> Result<()> {
         self.prepare_cached(
-            "INSERT INTO replica_rows (kind, key, scope, project, private_to, about, seq, hash, ident)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            "INSERT INTO replica_rows (kind, key, scope, project, private_to, about, seq, hash, ident, base)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT (scope, kind, key) DO UPDATE SET project = excluded.project,
                  private_to = excluded.private_to, about = excluded.about, seq = excluded.seq,
-                 hash = excluded.hash, ident = excluded.ident",
+                 hash = excluded.hash, ident = excluded.ident, base = excluded.base",
         )?
         .execute(rusqlite::params![
-            r.kind, r.key, r.scope, r.project, r.private_to, r.about, r.seq, r.hash, r.ident
+            r.kind, r.key, r.scope, r.project, r.private_to, r.about, r.seq, r.hash, r.ident, r.base
         ])?;
         Ok(())
     }

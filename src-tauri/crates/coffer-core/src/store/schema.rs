@@ -493,7 +493,12 @@ WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team') AND NOT EXISTS (SELECT 1 FRO
 BEGIN INSERT OR IGNORE INTO replica_dirty (kind, ident) VALUES ('usage', json_object('col', OLD.col, 'file', OLD.file, 'line', OLD.line, 'project_id', OLD.project_id, 'secret', OLD.secret)); END;
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11];
+/// Version 12: a replica keeps the body it last exchanged of a record whose fields merge
+/// one by one (a secret's metadata), so a change made here and one made on the server
+/// to different fields both stand instead of conflicting. NULL until next exchanged.
+const V12: &str = "ALTER TABLE replica_rows ADD COLUMN base BLOB;";
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12];
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

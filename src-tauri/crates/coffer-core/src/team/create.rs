@@ -216,6 +216,7 @@ impl Session {
                     seq: 1,
                     hash: Sha256::digest(&r.body).to_vec(),
                     ident: ident_of(r.kind, &r.body)?,
+                    base: ReplicaRow::base_of(r.kind, &r.body),
                 })
             })
             .collect::<Result<_>>()?;

@@ -702,6 +702,7 @@ impl Vault {
                         seq: rec.seq,
                         hash: Sha256::digest(body).to_vec(),
                         ident,
+                        base: ReplicaRow::base_of(&rec.kind, body),
                     })?;
                     n += 1;
                 }

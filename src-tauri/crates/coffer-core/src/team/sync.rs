@@ -14,7 +14,7 @@ use super::create::TeamLink;
 use super::{login_for, Change, Event, SchemaState, ServerUrl};
 use crate::error::{Error, ErrorCode, Result};
 use crate::session::Session;
-use crate::store::{ident_of, normal_ident, EventImage, ReplicaRow, RowImage};
+use crate::store::{ident_of, merge_fields, normal_ident, EventImage, ReplicaRow, RowImage};
 
 /// What one sync did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -26,6 +26,9 @@ pub struct SyncReport {
     pub pushed: usize,
     /// Audit events sent to it.
     pub events: usize,
+    /// Records changed here and on the server, in different fields: each field took
+    /// the side that changed it, and the merge was sent.
+    pub merged: usize,
     /// Records changed here and on the server: `kind key`, kept on both sides.
     pub conflicts: Vec<String>,
     /// Workspaces whose changes the server refused, and why (a permission lost
@@ -158,11 +161,12 @@ impl Session {
         // A transaction is opened only when something came in.
         let incoming = pulled.iter().any(|(_, _, r)| !r.is_empty());
         let vault_id = self.vault_id.clone();
-        let taken: usize = if !incoming {
-            0
+        let (taken, merged) = if !incoming {
+            (0, 0)
         } else {
             self.pull_into_replica(&pulled, &vault_id, me)?
         };
+        report.merged = merged;
         // What came in and changed this file (not this machine's own pushes, echoed).
         report.pulled = taken;
         // Every conflict still open, found now or before: work left for the user.
@@ -225,6 +229,7 @@ impl Session {
                 seq: 0,
                 hash: h.clone(),
                 ident: ident_of(img.kind, &img.body)?,
+                base: ReplicaRow::base_of(img.kind, &img.body),
             });
         }
         for (key, known) in &replica {
@@ -443,19 +448,21 @@ impl Session {
     }
 
     /// Takes pulled records into this file in one transaction (foreign keys checked at
-    /// its end); returns how many changed it. A record changed here too becomes a
-    /// conflict instead. What a pull writes is not a change made here.
+    /// its end); returns how many changed it and how many of those merged with a change
+    /// made here. A record changed here too, in the same field, becomes a conflict
+    /// instead. What a pull writes is not a change made here.
     fn pull_into_replica(
         &self,
         pulled: &[(i64, i64, Vec<super::Record>)],
         vault_id: &str,
         me: i64,
-    ) -> Result<usize> {
+    ) -> Result<(usize, usize)> {
         let now = self.now();
         self.write_replica(|tx| {
             tx.defer_foreign_keys()?;
             tx.set_quiet(true)?;
             let mut taken = 0;
+            let mut merges = 0;
             for (scope, _, records) in pulled {
                 for rec in records {
                     refuse_foreign(rec, *scope, vault_id, me)?;
@@ -469,16 +476,32 @@ impl Session {
                         (Some(body), None) => Some(ident_of(&rec.kind, body)?),
                         (None, None) => None,
                     };
-                    let local = match &ident_here {
+                    let mine = match &ident_here {
                         Some(i) => tx
                             .image_of(&rec.kind, i)?
                             .filter(|img| img.scope == *scope && img.key == rec.key)
-                            .map(|img| hash(&img.body)),
+                            .map(|img| img.body),
                         None => None,
                     };
+                    let local = mine.as_deref().map(hash);
                     let changed_here = local != known.as_ref().map(|k| k.hash.clone());
                     let theirs = rec.body.as_deref().map(hash);
-                    if changed_here && local != theirs {
+                    // Changed here and there: the fields changed on one side only merge
+                    // (this machine's merged row is pushed over the server's); the same
+                    // field changed two ways is a conflict for the user.
+                    let merged = match (&known, &mine, &rec.body) {
+                        (Some(k), Some(mine), Some(body))
+                            if changed_here
+                                && local != theirs
+                                && tx.conflict(*scope, &rec.kind, &rec.key)?.is_none() =>
+                        {
+                            k.base
+                                .as_deref()
+                                .and_then(|base| merge_fields(&rec.kind, base, mine, body))
+                        }
+                        _ => None,
+                    };
+                    if changed_here && local != theirs && merged.is_none() {
                         tx.put_conflict(&rec.kind, &rec.key, *scope, rec.seq, rec.body.as_deref(), now)?;
                         continue;
                     }
@@ -496,7 +519,13 @@ impl Session {
                         // A deletion of a row this replica never had.
                         (None, None) => continue,
                     };
-                    if !changed_here {
+                    if let Some(body) = &merged {
+                        // Still marked as changed here (the mark stays until the
+                        // server holds this row): the next push sends the merge.
+                        tx.apply_record(&rec.kind, Some(body), &ident)?;
+                        taken += 1;
+                        merges += 1;
+                    } else if !changed_here {
                         tx.apply_record(&rec.kind, rec.body.as_deref(), &ident)?;
                         taken += 1;
                     }
@@ -511,13 +540,14 @@ impl Session {
                             seq: rec.seq,
                             hash: h,
                             ident,
+                            base: rec.body.as_deref().and_then(|b| ReplicaRow::base_of(&rec.kind, b)),
                         })?,
                         None => tx.delete_replica_row(*scope, &rec.kind, &rec.key)?,
                     }
                 }
             }
             tx.set_quiet(false)?;
-            Ok(taken)
+            Ok((taken, merges))
         })
     }
 
@@ -705,6 +735,7 @@ impl Session {
                                 seq,
                                 hash: hash(body),
                                 ident,
+                                base: ReplicaRow::base_of(kind, body),
                             })?,
                             None => tx.delete_replica_row(scope, kind, key)?,
                         }
@@ -721,6 +752,7 @@ impl Session {
                         seq,
                         hash: theirs.as_deref().map(hash).unwrap_or_default(),
                         ident,
+                        base: theirs.as_deref().and_then(|b| ReplicaRow::base_of(kind, b)),
                     })?,
                 }
                 tx.delete_conflict(scope, kind, key)?;
@@ -807,6 +839,7 @@ mod tests {
                         seq: 1,
                         hash: h.clone(),
                         ident: ident_of(kind, &img.body)?,
+                        base: ReplicaRow::base_of(kind, &img.body),
                     })?;
                 }
                 for (kind, raw) in tx.dirty_marks()? {
