@@ -189,6 +189,16 @@ impl Vault {
 
     /// A vault whose every invocation also gets `env` (e.g. `COFFER_LOG=trace`).
     pub fn with_env(env: &[(&str, &str)]) -> Vault {
+        Vault::made(env, &[])
+    }
+
+    /// A vault made with more `init` flags (e.g. a cheaper `--kdf-memory`, for a test
+    /// that unlocks hundreds of times).
+    pub fn with_init(flags: &[&str]) -> Vault {
+        Vault::made(&[], flags)
+    }
+
+    fn made(env: &[(&str, &str)], flags: &[&str]) -> Vault {
         let dir = tempfile::tempdir().expect("temporary directory");
         std::fs::create_dir_all(dir.path().join("home")).expect("home directory");
         let vault = Vault {
@@ -200,7 +210,9 @@ impl Vault {
                 .collect(),
             transcript: Mutex::new(Vec::new()),
         };
-        vault.run(&["init", "--owner", OWNER]).ok();
+        let mut init = vec!["init", "--owner", OWNER];
+        init.extend_from_slice(flags);
+        vault.run(&init).ok();
         vault
     }
 

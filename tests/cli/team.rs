@@ -16,7 +16,7 @@ fn admin_url() -> String {
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
 /// A new empty database; its URL as the administrator.
-fn database() -> (String, String) {
+pub(crate) fn database() -> (String, String) {
     database_on(&admin_url())
 }
 
@@ -263,7 +263,7 @@ fn status_says_offline_when_the_server_is_gone_and_keeps_working_locally() {
 
 /// A second home for the same vault: another directory (its own HOME) holding a copy
 /// of the first home's file, as a member would carry it to their other machine.
-fn second_home(first: &Vault) -> Vault {
+pub(crate) fn second_home(first: &Vault) -> Vault {
     let other = Vault::new();
     for suffix in ["-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", other.path.display()));
@@ -272,7 +272,7 @@ fn second_home(first: &Vault) -> Vault {
     other
 }
 
-fn sync(v: &Vault) -> crate::support::Run {
+pub(crate) fn sync(v: &Vault) -> crate::support::Run {
     v.run(&["team", "sync"])
 }
 
@@ -369,6 +369,105 @@ fn a_value_rotated_on_two_homes_apart_is_a_conflict_and_nothing_is_overwritten()
     sync(&h2).exit(1);
     sync(&h1).ok();
     assert_eq!(h1.reveal("API_KEY", &[]), mine);
+}
+
+/// `show --json` of a secret, as JSON.
+fn shown(v: &Vault, name: &str) -> serde_json::Value {
+    serde_json::from_str(&v.run(&["--json", "show", name]).ok().stdout).expect("show --json")
+}
+
+#[test]
+fn changes_to_different_fields_of_one_secret_made_apart_merge_and_the_same_field_conflicts() {
+    let h1 = Vault::new();
+    h1.set("API_KEY", &random_token("start-"), &["--env", "production"]);
+    h1.set(
+        "API_KEY",
+        &random_token("start-"),
+        &["--env", "development"],
+    );
+    let (_, url) = database();
+    h1.run(&["team", "create", &url]).ok();
+    let h2 = second_home(&h1);
+
+    // Apart: production rotated on one home, development on the other, and the hosts
+    // test requests may reach changed on the first. Nothing here is the same field.
+    let prod = random_token("prod-");
+    let dev = random_token("dev-");
+    h1.set("API_KEY", &prod, &["--env", "production"]);
+    h1.run(&["set", "API_KEY", "--allow-host", "api.example.com"])
+        .ok();
+    h2.set("API_KEY", &dev, &["--env", "development"]);
+    sync(&h1).ok();
+    let merged = sync(&h2).ok();
+    assert!(!merged.stdout.contains("conflict"), "{}", merged.describe());
+    assert!(
+        merged.stdout.contains("merged: 1 record"),
+        "{}",
+        merged.describe()
+    );
+    sync(&h1).ok();
+    for h in [&h1, &h2] {
+        assert_eq!(h.reveal("API_KEY", &["--env", "production"]), prod);
+        assert_eq!(h.reveal("API_KEY", &["--env", "development"]), dev);
+        let s = shown(h, "API_KEY");
+        assert_eq!(
+            s["allowed_hosts"],
+            serde_json::json!(["api.example.com"]),
+            "{s}"
+        );
+        let status = h.run(&["team", "status"]).ok();
+        assert!(
+            status.stdout.contains("conflicts  none"),
+            "{}",
+            status.describe()
+        );
+        h.run(&["audit", "verify"]).ok();
+    }
+
+    // A deletion on one home and a change of hosts on the other both stand.
+    h1.run(&["rm", "API_KEY"]).ok();
+    h2.run(&["set", "API_KEY", "--allow-host", "api.other.example"])
+        .ok();
+    sync(&h1).ok();
+    sync(&h2).ok();
+    sync(&h1).ok();
+    for h in [&h1, &h2] {
+        let listed = h.run(&["--json", "ls", "--deleted"]).ok().stdout;
+        assert!(listed.contains("API_KEY"), "{listed}");
+        h.run(&["reveal", "API_KEY"]).exit(3);
+        h.run(&["restore", "API_KEY"]).ok();
+        let s = shown(h, "API_KEY");
+        assert_eq!(
+            s["allowed_hosts"],
+            serde_json::json!(["api.other.example"]),
+            "{s}"
+        );
+        h.run(&["rm", "API_KEY"]).ok();
+        h.run(&["restore", "API_KEY"]).ok();
+    }
+    sync(&h1).ok();
+    sync(&h2).ok();
+
+    // The same field changed to two values apart is a conflict: neither wins silently.
+    h1.run(&["set", "API_KEY", "--allow-host", "one.example"])
+        .ok();
+    h2.run(&["set", "API_KEY", "--allow-host", "two.example"])
+        .ok();
+    sync(&h1).ok();
+    let out = sync(&h2).exit(1);
+    assert!(
+        out.stdout.contains("conflict: secret"),
+        "{}",
+        out.describe()
+    );
+    assert_eq!(
+        shown(&h2, "API_KEY")["allowed_hosts"],
+        serde_json::json!(["two.example"])
+    );
+    assert_eq!(
+        shown(&h1, "API_KEY")["allowed_hosts"],
+        serde_json::json!(["one.example"])
+    );
 }
 
 #[test]
@@ -756,12 +855,25 @@ fn an_invitation_is_used_once_reads_nothing_and_ends_when_cancelled_or_expired()
         .refused(6);
 
     // Only the vault's root owner invites; names are checked before anything.
-    let admin = owner.add_member("erin", "admin");
-    owner
+    let (admin_home, admin) = joined(&owner, "erin", "admin");
+    admin_home
         .cli()
         .acting_as(&admin)
         .run(&["team", "invite", "frank", "--role", "viewer"])
         .refused(4);
+    // A member made here, keys and all, would have no login on the server.
+    let made_here = owner
+        .cli()
+        .env("COFFER_NEW_PASSPHRASE", "frank pass phrase 42")
+        .run(&["member", "add", "frank", "--role", "viewer"])
+        .refused(2);
+    assert!(
+        made_here
+            .message()
+            .contains("coffer team invite frank --role viewer"),
+        "{}",
+        made_here.describe()
+    );
     owner
         .run(&["team", "invite", "bad name!", "--role", "viewer"])
         .refused(2);
@@ -772,7 +884,7 @@ fn an_invitation_is_used_once_reads_nothing_and_ends_when_cancelled_or_expired()
 
 /// `name` joins `owner`'s team vault with `role` from a home of their own, the way
 /// the README tells it; returns that home and how to act as them there.
-fn joined(owner: &Vault, name: &str, role: &str) -> (Vault, crate::support::Member) {
+pub(crate) fn joined(owner: &Vault, name: &str, role: &str) -> (Vault, crate::support::Member) {
     let (home, member) = admitted(owner, name, role);
     home.cli()
         .acting_as(&member)

@@ -130,6 +130,10 @@ fn main() {
     }
     let t = Instant::now();
     let report = a.team_sync().unwrap();
+    assert!(
+        report.refused.is_empty() && report.conflicts.is_empty(),
+        "{report:?}"
+    );
     println!(
         "1,000 edits made offline (250 secrets), replayed by one sync: {} ({} records, {} events)",
         ms(t.elapsed()),
@@ -141,34 +145,45 @@ fn main() {
     println!("... and taken by the other home: {}", ms(t.elapsed()));
 
     // ---- a member added and removed among 500 ----
+    // On a team server each member makes their own keys on their own machine: invited,
+    // joined from a file of their own, admitted by the owner (whose admission syncs).
     for i in 0..499 {
-        a.add_member(
-            "default",
-            &format!("m{i:03}"),
-            Role::Viewer,
-            &Passphrase::new(format!("member {i} pass phrase")),
-        )
-        .unwrap();
+        admit(&mut a, dir.path(), &format!("m{i:03}"), Role::Viewer);
     }
     a.team_sync().unwrap();
     let t = Instant::now();
-    a.add_member(
-        "default",
-        "newcomer",
-        Role::Developer,
-        &Passphrase::new("newcomer pass phrase".into()),
-    )
-    .unwrap();
-    a.team_sync().unwrap();
+    admit(&mut a, dir.path(), "newcomer", Role::Developer);
     println!(
-        "adding a member to a workspace of 500 members, with its sync: {}",
+        "adding a member to a workspace of 500 members (invite, their join, admission with its sync): {}",
         ms(t.elapsed())
     );
     let t = Instant::now();
     a.remove_member("default", "newcomer").unwrap();
-    a.team_sync().unwrap();
+    let report = a.team_sync().unwrap();
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
     println!(
         "removing them again (new epochs, re-sealed values), with its sync: {}",
         ms(t.elapsed())
+    );
+}
+
+/// `name` invited by `owner`, joined from a file of their own, admitted.
+fn admit(owner: &mut Session, dir: &std::path::Path, name: &str, role: Role) {
+    let invited = owner
+        .team_invite("default", name, role, Duration::from_secs(3600))
+        .unwrap();
+    let started = Vault::team_join(
+        &dir.join(format!("{name}.db")),
+        &invited.code,
+        None,
+        &Passphrase::new(format!("{name}'s own pass phrase")),
+        KdfParams::INSECURE_FAST,
+    )
+    .unwrap();
+    let admitted = owner.team_admit(name, &started.fingerprint).unwrap();
+    assert!(
+        admitted.sync.refused.is_empty(),
+        "{:?}",
+        admitted.sync.refused
     );
 }

@@ -88,6 +88,15 @@ impl Session {
         let ws = self.manage_ws(workspace, "member.add")?;
         if let NewKeys::Made(passphrase) = keys {
             passphrase.check_new()?;
+            // On a team server every member is their own login, made from keys they
+            // made on their own machine: keys made here would have none.
+            if self.store.conn().get_meta("team")?.is_some() {
+                return Err(Error::invalid(format!(
+                    "this vault is shared through a team server: members make their own keys \
+                     on their own machine; invite {name} with `coffer team invite {name} --role {}`",
+                    role.as_str()
+                )));
+            }
         }
         // A removed member keeps their row (history names them) but has no key slot;
         // adding them again gives them a new one.
