@@ -1,5 +1,6 @@
-// Members & roles: who can open this workspace and with which role; add, change a
-// role, remove (for members who may manage); the capability matrix for everyone.
+// Members & roles: who can open this workspace and with which role; add (or, on a team
+// server, invite), change a role, remove (for members who may manage); the capability
+// matrix for everyone.
 
 import { useMemo, useState } from "react";
 import { Alert } from "../../components/Alert";
@@ -18,6 +19,9 @@ export function MembersScreen() {
   const session = useSession();
   const toast = useToast();
   const manage = can(session, "manage");
+  // On a team server members make their own keys on their own machine: they are
+  // invited (Settings → Team), never added here with a passphrase.
+  const onTeam = session.team?.on_team === true;
   const [adding, setAdding] = useState(false);
   const [removing, setRemoving] = useState<Member | null>(null);
   const members = useLoad(() => api.listMembers(session.workspace), [session.workspace, session.revision]);
@@ -44,7 +48,11 @@ export function MembersScreen() {
             Who can unlock <strong>{session.workspace}</strong>, and what their role lets them do.
           </p>
         </div>
-        {manage ? (
+        {manage && onTeam ? (
+          <Button variant="primary" icon="plus" onClick={() => session.navigate({ name: "settings", tab: "team" })}>
+            Invite member
+          </Button>
+        ) : manage ? (
           <Button variant="primary" icon="plus" onClick={() => setAdding(true)}>
             Add member
           </Button>
