@@ -1142,6 +1142,23 @@ fn what_the_servers_administrator_deletes_reorders_truncates_or_rolls_back_is_ca
         &["team", "verify"],
         "was deleted on the server",
     );
+    // The server's own answer to "may I read this?" made to lie, hiding a project's
+    // records: this machine's signed grants say otherwise.
+    caught(
+        "CREATE OR REPLACE FUNCTION coffer.may_read(p_scope bigint, p_project bigint, p_private bigint, p_about bigint)
+             RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+             AS $$ SELECT coffer.me() IS NOT NULL AND (p_project = 0 OR coalesce(p_private = coffer.me(), false)) $$;",
+        &["team", "verify"],
+        "is hidden from you on the server, though your grants let you read it",
+    );
+    // An answer of a type (or a NULL) no Coffer server gives: said, not a crash.
+    caught(
+        "CREATE OR REPLACE FUNCTION coffer.may_read(p_scope bigint, p_project bigint, p_private bigint, p_about bigint)
+             RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+             AS $$ SELECT CASE WHEN p_project = 0 THEN true END $$;",
+        &["team", "verify"],
+        "the team server answered with something unexpected",
+    );
     caught(
         "UPDATE coffer.records SET body = convert_to(replace(convert_from(body, 'UTF8'), 'KEY_1', 'KEY_9'), 'UTF8')
              WHERE kind = 'secret' AND convert_from(body, 'UTF8') LIKE '%KEY_1%'",

@@ -23,6 +23,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::create::{TeamLink, META_KEY};
+use super::server::col;
 use super::sync::{refuse_foreign, SyncReport};
 use super::{login_for, scram_verifier, Record, Server, ServerUrl};
 use crate::access::Role;
@@ -273,8 +274,8 @@ impl Session {
                     &valid.as_secs_f64(),
                 ],
             )
-            .map_err(super::server::sql_error)?
-            .get(0);
+            .map_err(super::server::sql_error)
+            .and_then(|r| col(&r, 0))?;
         let code = Code {
             v: 1,
             server: link.server.clone(),
@@ -316,14 +317,14 @@ impl Session {
         let names = self.store.replica().workspace_names()?;
         rows.iter()
             .map(|r| {
-                let scope: i64 = r.get(2);
-                let keys = public_keys(r.get(5), r.get(6))?;
+                let scope: i64 = col(r, 2)?;
+                let keys = public_keys(col(r, 5)?, col(r, 6)?)?;
                 Ok(Invitation {
-                    name: r.get(0),
-                    role: r.get(1),
+                    name: col(r, 0)?,
+                    role: col(r, 1)?,
                     workspace: workspace_name(&names, scope),
-                    expires_at: r.get(3),
-                    expired: r.get(4),
+                    expires_at: col(r, 3)?,
+                    expired: col(r, 4)?,
                     fingerprint: keys.map(|pk| fingerprint(&self.vault_id, &pk)),
                 })
             })
@@ -338,8 +339,8 @@ impl Session {
         let cancelled: bool = server
             .client()
             .query_one("SELECT coffer.cancel_invitation($1)", &[&name])
-            .map_err(super::server::sql_error)?
-            .get(0);
+            .map_err(super::server::sql_error)
+            .and_then(|r| col(&r, 0))?;
         if cancelled {
             let (actor, now, author) = (self.member.clone(), self.now(), self.author());
             self.write(|tx| {
@@ -368,13 +369,14 @@ impl Session {
             )
             .map_err(super::server::sql_error)?
             .ok_or_else(|| Error::not_found(format!("open invitation for '{name}'")))?;
-        let (login, scope, role_text): (String, i64, String) = (row.get(0), row.get(1), row.get(2));
-        if !row.get::<_, bool>(5) {
+        let (login, scope, role_text): (String, i64, String) =
+            (col(&row, 0)?, col(&row, 1)?, col(&row, 2)?);
+        if !col::<bool>(&row, 5)? {
             return Err(Error::Conflict(format!(
                 "the invitation for '{name}' expired: cancel it (`coffer team invite {name} --cancel`) and invite again"
             )));
         }
-        let pk = public_keys(row.get(3), row.get(4))?.ok_or_else(|| {
+        let pk = public_keys(col(&row, 3)?, col(&row, 4)?)?.ok_or_else(|| {
             Error::Conflict(format!(
                 "'{name}' has not joined yet: they run `coffer team join CODE` on their machine first"
             ))
@@ -547,9 +549,9 @@ impl Vault {
                 server: url.stored(),
                 vault: code.vault.clone(),
                 root: code.root.clone(),
-                name: row.get(0),
-                role: row.get(1),
-                expires_at: row.get::<_, Option<i64>>(2).unwrap_or(0),
+                name: col(&row, 0)?,
+                role: col(&row, 1)?,
+                expires_at: col::<Option<i64>>(&row, 2)?.unwrap_or(0),
                 kdf: kdf.encode(),
                 salt: STANDARD.encode(salt),
                 sealed: STANDARD.encode(sealed),

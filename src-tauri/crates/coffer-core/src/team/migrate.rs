@@ -55,8 +55,8 @@ impl Server {
         let exists: bool = self
             .client()
             .query_one("SELECT to_regclass('coffer.migrations') IS NOT NULL", &[])
-            .map_err(super::server::sql_error)?
-            .get(0);
+            .map_err(super::server::sql_error)
+            .and_then(|r| super::server::col(&r, 0))?;
         if !exists {
             return Ok(SchemaState::Empty);
         }
@@ -66,8 +66,8 @@ impl Server {
                 "SELECT coalesce(max(version), 0) FROM coffer.migrations",
                 &[],
             )
-            .map_err(super::server::sql_error)?
-            .get(0);
+            .map_err(super::server::sql_error)
+            .and_then(|r| super::server::col(&r, 0))?;
         Ok(SchemaState::of(found))
     }
 
@@ -105,8 +105,8 @@ impl Server {
                     "SELECT coalesce(max(version), 0) FROM coffer.migrations",
                     &[],
                 )
-                .map_err(super::server::sql_error)?
-                .get(0);
+                .map_err(super::server::sql_error)
+                .and_then(|r| super::server::col(&r, 0))?;
             if found > SCHEMA_VERSION {
                 return Err(Error::SchemaTooNew {
                     found: found as usize,
@@ -124,8 +124,8 @@ impl Server {
                     "SELECT oid FROM pg_database WHERE datname = current_database()",
                     &[],
                 )
-                .map_err(super::server::sql_error)?
-                .get(0);
+                .map_err(super::server::sql_error)
+                .and_then(|r| super::server::col(&r, 0))?;
             let (group, invitees) = groups(oid);
             for g in [&group, &invitees] {
                 tx.batch_execute(&format!(

@@ -54,16 +54,32 @@ pub struct Record {
 
 const RECORD_COLS: &str = "kind, key, project_id, private_to, about, seq, body";
 
-fn record_of(r: &postgres::Row) -> Record {
-    Record {
-        kind: r.get(0),
-        key: r.get(1),
-        project: r.get(2),
-        private_to: r.get(3),
-        about: r.get(4),
-        seq: r.get(5),
-        body: r.get(6),
-    }
+fn record_of(r: &postgres::Row) -> Result<Record> {
+    Ok(Record {
+        kind: col(r, 0)?,
+        key: col(r, 1)?,
+        project: col(r, 2)?,
+        private_to: col(r, 3)?,
+        about: col(r, 4)?,
+        seq: col(r, 5)?,
+        body: col(r, 6)?,
+    })
+}
+
+/// Column `i` of a row the server sent, as `T`. A server whose functions or tables
+/// were altered may answer with another type, or NULL where none may be: that is
+/// said (exit 7), never a crash of the client.
+pub(super) fn col<'a, T: postgres::types::FromSql<'a>>(
+    r: &'a postgres::Row,
+    i: usize,
+) -> Result<T> {
+    r.try_get(i).map_err(|_| {
+        Error::Integrity(format!(
+            "the team server answered with something unexpected (column {} of {}): were its functions or tables altered?",
+            i + 1,
+            r.columns().len()
+        ))
+    })
 }
 
 /// A record as [`Server::digests`] describes it.
@@ -127,8 +143,8 @@ impl Server {
         Ok(self
             .client
             .query_one("SELECT coffer.create_workspace($1)", &[&scope])
-            .map_err(sql_error)?
-            .get(0))
+            .map_err(sql_error)
+            .and_then(|r| col(&r, 0))?)
     }
 
     /// Removes `member`: their login stops working, their sessions end, their key
@@ -163,8 +179,8 @@ impl Server {
                     &prevs, &hashes, &ev_bodies,
                 ],
             )
-            .map_err(sql_error)?
-            .get(0))
+            .map_err(sql_error)
+            .and_then(|r| col(&r, 0))?)
     }
 
     /// The records of `scope` this member may read that changed after sequence
@@ -180,7 +196,7 @@ impl Server {
                 &[&scope, &since],
             )
             .map_err(sql_error)?;
-        Ok(rows.iter().map(record_of).collect())
+        rows.iter().map(record_of).collect()
     }
 
     /// One record of `scope`, if this member may read it.
@@ -195,7 +211,7 @@ impl Server {
                 &[&scope, &kind, &key],
             )
             .map_err(sql_error)?;
-        Ok(row.as_ref().map(record_of))
+        row.as_ref().map(record_of).transpose()
     }
 
     /// The audit events of `scope` after sequence `since` (for those who may audit).
@@ -208,17 +224,18 @@ impl Server {
                 &[&scope, &since],
             )
             .map_err(sql_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| StoredEvent {
-                seq: r.get(0),
-                n: r.get(1),
-                prev: r.get(2),
-                hash: r.get(3),
-                author: r.get(4),
-                body: r.get(5),
+        rows.iter()
+            .map(|r| {
+                Ok(StoredEvent {
+                    seq: col(r, 0)?,
+                    n: col(r, 1)?,
+                    prev: col(r, 2)?,
+                    hash: col(r, 3)?,
+                    author: col(r, 4)?,
+                    body: col(r, 5)?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Every record of `scope` this member may read, each as its placement, sequence
@@ -233,18 +250,19 @@ impl Server {
                 &[&scope],
             )
             .map_err(sql_error)?;
-        Ok(rows
-            .iter()
-            .map(|r| Digest {
-                kind: r.get(0),
-                key: r.get(1),
-                project: r.get(2),
-                private_to: r.get(3),
-                about: r.get(4),
-                seq: r.get(5),
-                hash: r.get(6),
+        rows.iter()
+            .map(|r| {
+                Ok(Digest {
+                    kind: col(r, 0)?,
+                    key: col(r, 1)?,
+                    project: col(r, 2)?,
+                    private_to: col(r, 3)?,
+                    about: col(r, 4)?,
+                    seq: col(r, 5)?,
+                    hash: col(r, 6)?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Whether this member may read a record placed so (the server's own rule).
@@ -261,8 +279,8 @@ impl Server {
                 "SELECT coffer.may_read($1, $2, $3, $4)",
                 &[&scope, &project, &private_to, &about],
             )
-            .map_err(sql_error)?
-            .get(0))
+            .map_err(sql_error)
+            .and_then(|r| col(&r, 0))?)
     }
 
     /// Whether this member may read the audit trail of `scope`, and the hash of its
@@ -276,7 +294,7 @@ impl Server {
                 &[&scope],
             )
             .map_err(sql_error)?;
-        Ok((row.get(0), row.get(1)))
+        Ok((col(&row, 0)?, col(&row, 1)?))
     }
 
     /// The audit events of `scope` as [`Server::events`] gives them, each body
@@ -290,17 +308,18 @@ impl Server {
                 &[&scope],
             )
             .map_err(sql_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| StoredEvent {
-                seq: r.get(0),
-                n: r.get(1),
-                prev: r.get(2),
-                hash: r.get(3),
-                author: r.get(4),
-                body: r.get(5),
+        rows.iter()
+            .map(|r| {
+                Ok(StoredEvent {
+                    seq: col(r, 0)?,
+                    n: col(r, 1)?,
+                    prev: col(r, 2)?,
+                    hash: col(r, 3)?,
+                    author: col(r, 4)?,
+                    body: col(r, 5)?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// The scopes this member may see, with each one's newest sequence number.
@@ -309,7 +328,7 @@ impl Server {
             .client
             .query("SELECT scope, seq FROM coffer.heads ORDER BY scope", &[])
             .map_err(sql_error)?;
-        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+        rows.iter().map(|r| Ok((col(r, 0)?, col(r, 1)?))).collect()
     }
 
     /// Starts listening for the commits of `scope`.
@@ -321,7 +340,8 @@ impl Server {
                 &[&scope],
             )
             .map_err(sql_error)?
-            .map(|r| r.get(0));
+            .map(|r| col(&r, 0))
+            .transpose()?;
         let channel = channel.ok_or_else(|| Error::not_found("workspace"))?;
         // The server names the channel; quote only what the schema makes.
         let made_by_schema = channel.len() == 39

@@ -34,6 +34,36 @@ pub struct Verified {
     pub unchecked: Vec<String>,
 }
 
+impl Session {
+    /// Whether this member may read a record, by what this machine holds: a private
+    /// record is its owner's; the vault's own records are everyone's, save those about
+    /// a fellow member (left to the server); a workspace's, by this member's grants
+    /// there when `grants_current` (the server holds the same ones). `None`: this
+    /// machine cannot say.
+    fn may_read_here(
+        &self,
+        scope: i64,
+        r: &crate::store::ReplicaRow,
+        grants_current: bool,
+    ) -> Result<Option<bool>> {
+        let me = self.member_id;
+        Ok(match (r.private_to, scope) {
+            (Some(owner), _) => Some(owner == me),
+            (None, 0) if r.about.is_none() || r.about == Some(me) || me == self.root => Some(true),
+            (None, 0) => None,
+            (None, ws) if grants_current => Some(if r.project == 0 {
+                self.store.conn().has_any_grant(me, ws)?
+            } else {
+                self.store
+                    .conn()
+                    .role_for(me, ws, Some(r.project))?
+                    .is_some()
+            }),
+            (None, _) => None,
+        })
+    }
+}
+
 /// An audit event on the server: its scope, its place there (commit, then position in
 /// the commit) and the SHA-256 of its body.
 type Placed = (i64, (i64, i32), Vec<u8>);
@@ -75,6 +105,11 @@ impl Session {
         for r in self.store.replica().replica_rows()? {
             replica.entry(r.scope).or_default().push(r);
         }
+        if !heads.contains_key(&0) {
+            // Every member reads the vault's own records: a server that hides them
+            // hides everything.
+            problems.push("the server hides the vault's own records from you".into());
+        }
         for (scope, rows) in &replica {
             if !heads.contains_key(scope) {
                 // A workspace the server shows this member no more: their grant went,
@@ -87,6 +122,21 @@ impl Session {
                 .into_iter()
                 .map(|d| ((d.kind.clone(), d.key.clone()), d))
                 .collect();
+            // This member's grants here as this machine holds them (signed, checked
+            // back to the root), if the server holds the same ones: then they, not the
+            // server's word, say what this member may read.
+            let mine = format!("{}:", self.member_id);
+            let grants_here: BTreeMap<&str, i64> = rows
+                .iter()
+                .filter(|r| r.kind == "grant" && r.key.starts_with(&mine))
+                .map(|r| (r.key.as_str(), r.seq))
+                .collect();
+            let grants_there: BTreeMap<&str, i64> = there
+                .values()
+                .filter(|d| d.kind == "grant" && d.key.starts_with(&mine) && d.hash.is_some())
+                .map(|d| (d.key.as_str(), d.seq))
+                .collect();
+            let grants_current = grants_here == grants_there;
             for r in rows {
                 if in_conflict.contains(&(*scope, r.kind.clone(), r.key.clone())) {
                     continue;
@@ -99,9 +149,19 @@ impl Session {
                 );
                 match there.get(&(r.kind.clone(), r.key.clone())) {
                     None => {
-                        // Gone: fine only if this member may no longer read it.
-                        if server.may_read(*scope, r.project, r.private_to, r.about)? {
-                            problems.push(format!("{name} was deleted on the server"));
+                        // Gone: fine only if this member may no longer read it. Where
+                        // this machine's own grants decide, the server's answer is
+                        // only compared with them.
+                        let here = self.may_read_here(*scope, r, grants_current)?;
+                        let there = server.may_read(*scope, r.project, r.private_to, r.about)?;
+                        match (here, there) {
+                            (Some(true), false) => problems.push(format!(
+                                "{name} is hidden from you on the server, though your grants let you read it"
+                            )),
+                            (Some(true), true) | (None, true) => {
+                                problems.push(format!("{name} was deleted on the server"))
+                            }
+                            _ => {}
                         }
                     }
                     Some(d) if d.seq < r.seq => problems.push(format!(
