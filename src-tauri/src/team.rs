@@ -116,10 +116,10 @@ pub fn spawn<R: tauri::Runtime>(handle: tauri::AppHandle<R>) {
         });
 }
 
-/// Syncs the unlocked vault now and publishes what happened; how many scopes the
-/// member sees there, or the error when the server could not be reached (or the vault
+/// Syncs the unlocked vault now and publishes what happened; the scopes the member
+/// sees there, or the error when the server could not be reached (or the vault
 /// is locked).
-pub fn sync_now(state: &AppState) -> coffer_core::Result<usize> {
+pub fn sync_now(state: &AppState) -> coffer_core::Result<Vec<i64>> {
     let outcome = state.peek_result(|s| {
         let report = s.team_sync()?;
         let local = s.team_local()?;
@@ -144,7 +144,7 @@ pub fn sync_now(state: &AppState) -> coffer_core::Result<usize> {
                     t.conflicts = l.conflicts as f64;
                 }
             });
-            Ok(report.scopes)
+            Ok(report.scope_ids)
         }
         Some(Err(e)) => {
             state.team.update(|t| t.problem = Some(e.to_string()));
@@ -237,8 +237,8 @@ fn watch_forever(state: &AppState) {
                 mark = now_mark;
                 last_sync = Instant::now();
                 match sync_now(state) {
-                    // A workspace made or granted since: listen to it too.
-                    Ok(scopes) if scopes != listener.scopes() => break,
+                    // A workspace made, granted or taken away since: listen anew.
+                    Ok(scopes) if !listener.listens_to(&scopes) => break,
                     Ok(_) => {}
                     Err(e) if matches!(e, coffer_core::Error::Io(_)) => {
                         offline(state, &e);

@@ -40,7 +40,7 @@ impl TeamEndpoint {
         }
         Ok(TeamListener {
             server,
-            scopes: heads.len(),
+            scopes: heads.iter().map(|h| h.0).collect(),
             checked: Instant::now(),
         })
     }
@@ -50,7 +50,7 @@ impl TeamEndpoint {
 /// nothing else).
 pub struct TeamListener {
     server: Server,
-    scopes: usize,
+    scopes: Vec<i64>,
     /// When the server last answered.
     checked: Instant,
 }
@@ -77,9 +77,11 @@ impl TeamListener {
         Ok(heard)
     }
 
-    /// How many workspaces it listens to (a new one needs a new listener).
-    pub fn scopes(&self) -> usize {
-        self.scopes
+    /// Whether it listens to exactly these scopes (the vault's and the workspaces' a
+    /// sync saw): a workspace made or granted since, or one taken away while another
+    /// came, needs a new listener.
+    pub fn listens_to(&self, scopes: &[i64]) -> bool {
+        self.scopes == scopes
     }
 }
 

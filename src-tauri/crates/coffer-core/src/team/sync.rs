@@ -38,9 +38,11 @@ pub struct SyncReport {
     pub read_only: bool,
     /// Members removed here whom the server has now cut off.
     pub removed: usize,
-    /// The scopes (the vault and workspaces) this member sees on the server: a
-    /// listener that hears fewer listens again.
+    /// How many scopes (the vault and workspaces) this member sees on the server.
     pub scopes: usize,
+    /// Which: a listener that listens to others listens again.
+    #[serde(skip)]
+    pub scope_ids: Vec<i64>,
 }
 
 fn hash(body: &[u8]) -> Vec<u8> {
@@ -125,6 +127,7 @@ impl Session {
 
         // ---- pull ----
         report.scopes = heads.len();
+        report.scope_ids = heads.iter().map(|h| h.0).collect();
         let me = self.member_id;
         let mut pulled = Vec::new();
         for (scope, head) in &heads {
