@@ -5,7 +5,7 @@ import type { ReactElement } from "react";
 import { PassphrasePromptProvider } from "../components/PassphrasePrompt";
 import { ToastProvider } from "../components/Toast";
 import { SessionContext, type Session } from "../features/shell/session";
-import type { Capability } from "../lib/types";
+import type { Capability, TeamState } from "../lib/types";
 
 export const ALL_CAPABILITIES: Capability[] = ["list", "use", "reveal", "write", "delete", "audit", "manage"];
 
@@ -29,6 +29,21 @@ export function testSession(over: Partial<Session> = {}): Session {
     ...over,
   };
 }
+
+/** A vault on a team server, online, nothing queued. */
+export const ONLINE_TEAM: TeamState = {
+  on_team: true,
+  server: "postgres://db.example:5432/coffer",
+  online: true,
+  problem: null,
+  queued: 0,
+  conflicts: 0,
+  refused: [],
+  read_only: false,
+  last_sync_ms: Date.now() - 5_000,
+  revision: 3,
+  version: 9,
+};
 
 export function renderInSession(ui: ReactElement, session: Session = testSession()) {
   return render(

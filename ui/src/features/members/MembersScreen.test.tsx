@@ -9,26 +9,12 @@ vi.mock("../../bindings", () => ({
 }));
 
 import { commands } from "../../bindings";
-import type { TeamState } from "../../lib/types";
-import { renderInSession, testSession } from "../../test/session";
+import { ONLINE_TEAM, renderInSession, testSession } from "../../test/session";
 import { MembersScreen } from "./MembersScreen";
 
 const m = vi.mocked(commands);
 const ok = <T,>(data: T) => Promise.resolve({ status: "ok" as const, data });
 
-const ON_TEAM: TeamState = {
-  on_team: true,
-  server: "postgres://db.example:5432/coffer",
-  online: true,
-  problem: null,
-  queued: 0,
-  conflicts: 0,
-  refused: [],
-  read_only: false,
-  last_sync_ms: Date.now(),
-  revision: 1,
-  version: 3,
-};
 
 beforeEach(() => {
   m.listMembers.mockImplementation(() =>
@@ -51,7 +37,7 @@ describe("Members", () => {
   it("on a team server, invites from Settings → Team instead: members make their own keys", async () => {
     const navigate = vi.fn();
     await act(async () => {
-      renderInSession(<MembersScreen />, testSession({ team: ON_TEAM, navigate }));
+      renderInSession(<MembersScreen />, testSession({ team: ONLINE_TEAM, navigate }));
     });
     expect(screen.queryByRole("button", { name: "Add member" })).toBeNull();
     fireEvent.click(screen.getByRole("button", { name: "Invite member" }));

@@ -15,7 +15,7 @@ vi.mock("../../bindings", () => ({
 
 import { commands } from "../../bindings";
 import type { Invitation, TeamState } from "../../lib/types";
-import { renderInSession, testSession } from "../../test/session";
+import { ONLINE_TEAM, renderInSession, testSession } from "../../test/session";
 import { teamStatusText, TeamStatus } from "../shell/TeamStatus";
 import { INVITATION_POLL_MS, TeamSection } from "./TeamSection";
 
@@ -23,19 +23,7 @@ const m = vi.mocked(commands);
 const ok = <T,>(data: T) => Promise.resolve({ status: "ok" as const, data });
 const fail = (code: string, message: string) => Promise.resolve({ status: "error" as const, error: { code, message } });
 
-const ONLINE: TeamState = {
-  on_team: true,
-  server: "postgres://db.example:5432/coffer",
-  online: true,
-  problem: null,
-  queued: 0,
-  conflicts: 0,
-  refused: [],
-  read_only: false,
-  last_sync_ms: Date.now() - 5_000,
-  revision: 3,
-  version: 9,
-};
+const ONLINE: TeamState = ONLINE_TEAM;
 
 const JOINED: Invitation = {
   name: "bob",

@@ -82,6 +82,18 @@ pub(super) fn col<'a, T: postgres::types::FromSql<'a>>(
     })
 }
 
+/// An event from `SELECT seq, n, prev, hash, author, body` (or its digest).
+fn stored_event_of(r: &postgres::Row) -> Result<StoredEvent> {
+    Ok(StoredEvent {
+        seq: col(r, 0)?,
+        n: col(r, 1)?,
+        prev: col(r, 2)?,
+        hash: col(r, 3)?,
+        author: col(r, 4)?,
+        body: col(r, 5)?,
+    })
+}
+
 /// A record as [`Server::digests`] describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Digest {
@@ -224,18 +236,7 @@ impl Server {
                 &[&scope, &since],
             )
             .map_err(sql_error)?;
-        rows.iter()
-            .map(|r| {
-                Ok(StoredEvent {
-                    seq: col(r, 0)?,
-                    n: col(r, 1)?,
-                    prev: col(r, 2)?,
-                    hash: col(r, 3)?,
-                    author: col(r, 4)?,
-                    body: col(r, 5)?,
-                })
-            })
-            .collect()
+        rows.iter().map(stored_event_of).collect()
     }
 
     /// Every record of `scope` this member may read, each as its placement, sequence
@@ -308,18 +309,7 @@ impl Server {
                 &[&scope],
             )
             .map_err(sql_error)?;
-        rows.iter()
-            .map(|r| {
-                Ok(StoredEvent {
-                    seq: col(r, 0)?,
-                    n: col(r, 1)?,
-                    prev: col(r, 2)?,
-                    hash: col(r, 3)?,
-                    author: col(r, 4)?,
-                    body: col(r, 5)?,
-                })
-            })
-            .collect()
+        rows.iter().map(stored_event_of).collect()
     }
 
     /// The scopes this member may see, with each one's newest sequence number.
