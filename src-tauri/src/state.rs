@@ -59,6 +59,17 @@ impl AppState {
         f(session).map_err(IpcError::from)
     }
 
+    /// Like [`with`](Self::with) but not counted as activity: what a screen asks again
+    /// by itself (a list it keeps fresh) must not keep the vault from locking.
+    pub fn quietly<T>(
+        &self,
+        f: impl FnOnce(&mut Session) -> coffer_core::Result<T>,
+    ) -> IpcResult<T> {
+        let mut guard = self.session.lock().map_err(|_| IpcError::locked())?;
+        let session = guard.as_mut().ok_or_else(IpcError::locked)?;
+        f(session).map_err(IpcError::from)
+    }
+
     /// Fails with `auth` unless a member has unlocked the vault.
     pub fn require_unlocked(&self) -> IpcResult<()> {
         self.with(|_| Ok(()))

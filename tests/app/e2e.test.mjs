@@ -1150,6 +1150,13 @@ step("the vault goes onto a team server: online, a member joins from their machi
   await waitGone(row, 15_000);
   const joined = JSON.parse(cofferAt(frankHome, ["--json", "team", "join", "--wait", "20s"], frank).stdout);
   assert.equal(joined.name, "frank");
+  // Members lists frank; on a team vault it offers invitations, not a first passphrase.
+  await click($in('nav[aria-label="Main"]', "button*=Members"));
+  await waitShown("#members-title");
+  await waitExists('select[aria-label="Role of frank"]', 10_000);
+  assert.equal(await $(".page-header").$("button=Add member").isExisting(), false, "no Add member on a team vault");
+  await click($in(".page-header", "button=Invite member"));
+  await waitShown('section[aria-labelledby="team-invite"]');
 
   // alice's other machine (a copy of this file) adds a secret: it shows here live.
   const otherHome = join(STATE, "..", "alice-laptop");

@@ -221,11 +221,12 @@ pub struct InvitationDto {
 }
 
 /// The open invitations. The fingerprint of the keys that joined is not sent: the
-/// owner types the one on the invitee's screen, and the backend compares.
+/// owner types the one on the invitee's screen, and the backend compares. Settings →
+/// Team asks again by itself while someone has not joined: not counted as activity.
 #[tauri::command]
 #[specta::specta]
 pub async fn team_invitations(state: State<'_, AppState>) -> IpcResult<Vec<InvitationDto>> {
-    let all = blocking(|| state.with(|s| s.team_invitations()))?;
+    let all = blocking(|| state.quietly(|s| s.team_invitations()))?;
     Ok(all
         .into_iter()
         .map(|i| InvitationDto {

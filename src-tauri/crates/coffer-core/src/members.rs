@@ -86,16 +86,12 @@ impl Session {
     ) -> Result<i64> {
         names::member(name)?;
         let ws = self.manage_ws(workspace, "member.add")?;
+        // On a team server every member is their own login, made from keys they made on
+        // their own machine: keys made here would have none.
+        let on_team = self.store.conn().get_meta("team")?.is_some();
         if let NewKeys::Made(passphrase) = keys {
-            passphrase.check_new()?;
-            // On a team server every member is their own login, made from keys they
-            // made on their own machine: keys made here would have none.
-            if self.store.conn().get_meta("team")?.is_some() {
-                return Err(Error::invalid(format!(
-                    "this vault is shared through a team server: members make their own keys \
-                     on their own machine; invite {name} with `coffer team invite {name} --role {}`",
-                    role.as_str()
-                )));
+            if !on_team {
+                passphrase.check_new()?;
             }
         }
         // A removed member keeps their row (history names them) but has no key slot;
@@ -118,6 +114,13 @@ impl Session {
             }
             None => None,
         };
+        if on_team && matches!(keys, NewKeys::Made(_)) {
+            return Err(Error::invalid(format!(
+                "this vault is shared through a team server: members make their own keys \
+                 on their own machine; invite {name} with `coffer team invite {name} --role {}`",
+                role.as_str()
+            )));
+        }
         let now = self.now();
         let kdf = self.kdf();
         let actor = self.member.clone();

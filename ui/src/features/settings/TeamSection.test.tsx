@@ -163,6 +163,33 @@ describe("Settings: team", () => {
     }
   });
 
+  it("asks nothing again while the server is offline, and says when the question failed", async () => {
+    vi.useFakeTimers();
+    try {
+      m.teamInvitations.mockImplementation(() => ok([{ ...JOINED, joined: false }]));
+      await show({ ...ONLINE, online: false });
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(5 * INVITATION_POLL_MS);
+      });
+      expect(m.teamInvitations).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.useRealTimers();
+    }
+    m.teamInvitations.mockReset();
+    m.teamInvitations.mockImplementation(() => fail("io", "the team server stopped answering"));
+    vi.useFakeTimers();
+    try {
+      await show(ONLINE);
+      expect(screen.getByText(/Could not read the open invitations/).textContent).toContain("stopped answering");
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(5 * INVITATION_POLL_MS);
+      });
+      expect(m.teamInvitations).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("offers no invitations to a member who may not manage", async () => {
     await show(ONLINE, { access: { role: "developer", capabilities: ["list", "use"] } });
     expect(screen.getByRole("region", { name: "Team server" })).toBeTruthy();

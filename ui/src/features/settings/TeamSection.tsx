@@ -178,15 +178,20 @@ function InviteCard() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [made, setMade] = useState<Invited | null>(null);
-  // While someone invited has not joined yet, ask again now and then: the owner waits
-  // on this screen for their fingerprint.
-  const waiting = (invitations.data ?? []).some((i) => !i.joined && !i.expired);
+  // While someone invited has not joined yet, ask again a moment after each answer:
+  // the owner waits on this screen for their fingerprint. Not while the server is
+  // offline or the last question failed (the error shows; nothing asks in a loop).
+  const waiting =
+    session.team?.online === true &&
+    !invitations.error &&
+    !invitations.loading &&
+    (invitations.data ?? []).some((i) => !i.joined && !i.expired);
   const { reload } = invitations;
   useEffect(() => {
     if (!waiting) return;
-    const timer = setInterval(reload, INVITATION_POLL_MS);
-    return () => clearInterval(timer);
-  }, [waiting, reload]);
+    const timer = setTimeout(reload, INVITATION_POLL_MS);
+    return () => clearTimeout(timer);
+  }, [waiting, reload, invitations.data]);
 
   async function invite() {
     if (busy || !name.trim()) return;
@@ -283,6 +288,11 @@ function InviteCard() {
             </Button>
           </div>
         </div>
+      ) : null}
+      {invitations.error ? (
+        <p className="field-error" role="alert">
+          Could not read the open invitations: {invitations.error.message}
+        </p>
       ) : null}
       <Invitations
         list={invitations.data ?? []}

@@ -40,6 +40,15 @@ pub(crate) fn merge_fields(kind: &str, base: &[u8], mine: &[u8], theirs: &[u8]) 
     }
     let object = |b: &[u8]| serde_json::from_slice::<Map<String, Value>>(b).ok();
     let (base, mine, theirs) = (object(base)?, object(mine)?, object(theirs)?);
+    // A column this machine's table lacks (written by a newer Coffer) would be lost
+    // when the merge is written here: such a record is the user's to settle.
+    if base
+        .keys()
+        .chain(theirs.keys())
+        .any(|c| !mine.contains_key(c))
+    {
+        return None;
+    }
     let mut columns: Vec<&String> = base
         .keys()
         .chain(mine.keys())
@@ -200,5 +209,14 @@ mod tests {
         assert!(merge_fields("environment", &s, &s, &s).is_none());
         assert!(merge_fields("secret", b"not json", &s, &s).is_none());
         assert!(merge_fields("secret", &s, b"[1]", &s).is_none());
+    }
+
+    #[test]
+    fn a_column_this_machine_does_not_know_is_never_merged_away() {
+        let mine = secret(json!({"description": "here"}));
+        let mut theirs: Value = serde_json::from_slice(&secret(json!({}))).unwrap();
+        theirs["labels"] = json!("[\"pci\"]");
+        let theirs = serde_json::to_vec(&theirs).unwrap();
+        assert!(merge_fields("secret", &secret(json!({})), &mine, &theirs).is_none());
     }
 }

@@ -27,7 +27,7 @@ pub struct SyncReport {
     /// Audit events sent to it.
     pub events: usize,
     /// Records changed here and on the server, in different fields: each field took
-    /// the side that changed it, and the merge was sent.
+    /// the side that changed it, and the merge goes out with this sync's push.
     pub merged: usize,
     /// Records changed here and on the server: `kind key`, kept on both sides.
     pub conflicts: Vec<String>,
@@ -167,7 +167,8 @@ impl Session {
         let (taken, merged) = if !incoming {
             (0, 0)
         } else {
-            self.pull_into_replica(&pulled, &vault_id, me)?
+            // A server this Coffer may only read takes no merge: it could not be sent.
+            self.pull_into_replica(&pulled, &vault_id, me, !report.read_only)?
         };
         report.merged = merged;
         // What came in and changed this file (not this machine's own pushes, echoed).
@@ -459,6 +460,7 @@ impl Session {
         pulled: &[(i64, i64, Vec<super::Record>)],
         vault_id: &str,
         me: i64,
+        may_merge: bool,
     ) -> Result<(usize, usize)> {
         let now = self.now();
         self.write_replica(|tx| {
@@ -494,7 +496,8 @@ impl Session {
                     // field changed two ways is a conflict for the user.
                     let merged = match (&known, &mine, &rec.body) {
                         (Some(k), Some(mine), Some(body))
-                            if changed_here
+                            if may_merge
+                                && changed_here
                                 && local != theirs
                                 && tx.conflict(*scope, &rec.kind, &rec.key)?.is_none() =>
                         {
@@ -796,7 +799,8 @@ mod tests {
     use super::*;
     use crate::access::Role;
     use crate::clock::ManualClock;
-    use crate::crypto::KdfParams;
+    use crate::crypto::{Identity, KdfParams};
+    use crate::members::NewKeys;
     use crate::session::Scope;
     use crate::value::{Passphrase, SecretValue};
     use crate::{SecretScope, SetRequest, ValueSource, Vault};
@@ -898,6 +902,7 @@ mod tests {
             as_if_synced(&mut s);
             let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
             let mut members = 0;
+            let mut added_ok = 0;
             for step in 0..30 {
                 clock.advance(1_000);
                 let name = format!("S{}", rng.below(6));
@@ -911,10 +916,19 @@ mod tests {
                         s.set_secret(&scope, req).map(|_| ())
                     }
                     3 => s.delete_secret(&scope, &name).map(|_| ()),
+                    // On a team vault members bring their own keys (an invitation).
                     4 => {
                         members += 1;
-                        let p = Passphrase::new(format!("member {members} pass phrase"));
-                        s.add_member("default", &format!("m{members}"), Role::Developer, &p)
+                        let theirs = Identity::generate().unwrap().public();
+                        let added = s.add_member_with(
+                            "default",
+                            &format!("m{members}"),
+                            Role::Developer,
+                            NewKeys::Theirs(theirs),
+                            serde_json::json!({}),
+                        );
+                        added_ok += usize::from(added.is_ok());
+                        added.map(|_| ())
                     }
                     5 if members > 0 => {
                         let who = format!("m{}", 1 + rng.below(members));
@@ -928,6 +942,10 @@ mod tests {
                     _ => s.create_environment(&scope, &format!("e{step}"), rng.below(2) == 0),
                 };
             }
+            assert_eq!(
+                added_ok, members as usize,
+                "seed {seed}: a member add failed"
+            );
             let full = differences(&s.current_images().unwrap(), &s.replica_map().unwrap());
             assert!(!full.is_empty(), "seed {seed}: nothing changed");
             let marks = s.store.replica().dirty_marks().unwrap();

@@ -105,6 +105,23 @@ impl Session {
         for r in self.store.replica().replica_rows()? {
             replica.entry(r.scope).or_default().push(r);
         }
+        // Workspaces where this member's own grants changed here since the last
+        // exchange (or conflict): there the grants held here are not the server's.
+        let mut my_grants_moved: HashSet<i64> = HashSet::new();
+        for (kind, ident) in self.store.replica().dirty_marks()? {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&ident) else {
+                continue;
+            };
+            if kind == "grant" && v["member_id"].as_i64() == Some(self.member_id) {
+                my_grants_moved.insert(v["workspace_id"].as_i64().unwrap_or(-1));
+            }
+        }
+        let mine = format!("{}:", self.member_id);
+        for (scope, kind, key) in &in_conflict {
+            if kind == "grant" && key.starts_with(&mine) {
+                my_grants_moved.insert(*scope);
+            }
+        }
         if !heads.contains_key(&0) {
             // Every member reads the vault's own records: a server that hides them
             // hides everything.
@@ -125,7 +142,6 @@ impl Session {
             // This member's grants here as this machine holds them (signed, checked
             // back to the root), if the server holds the same ones: then they, not the
             // server's word, say what this member may read.
-            let mine = format!("{}:", self.member_id);
             let grants_here: BTreeMap<&str, i64> = rows
                 .iter()
                 .filter(|r| r.kind == "grant" && r.key.starts_with(&mine))
@@ -136,7 +152,7 @@ impl Session {
                 .filter(|d| d.kind == "grant" && d.key.starts_with(&mine) && d.hash.is_some())
                 .map(|d| (d.key.as_str(), d.seq))
                 .collect();
-            let grants_current = grants_here == grants_there;
+            let grants_current = grants_here == grants_there && !my_grants_moved.contains(scope);
             for r in rows {
                 if in_conflict.contains(&(*scope, r.kind.clone(), r.key.clone())) {
                     continue;
