@@ -152,11 +152,10 @@ impl Server {
 
     /// Creates workspace `scope`, owned by the caller; returns its LISTEN channel.
     pub fn create_workspace(&mut self, scope: i64) -> Result<String> {
-        Ok(self
-            .client
+        self.client
             .query_one("SELECT coffer.create_workspace($1)", &[&scope])
             .map_err(sql_error)
-            .and_then(|r| col(&r, 0))?)
+            .and_then(|r| col(&r, 0))
     }
 
     /// Removes `member`: their login stops working, their sessions end, their key
@@ -182,8 +181,7 @@ impl Server {
         let prevs: Vec<Option<&[u8]>> = events.iter().map(|e| e.prev.as_deref()).collect();
         let hashes: Vec<&[u8]> = events.iter().map(|e| e.hash.as_slice()).collect();
         let ev_bodies: Vec<&[u8]> = events.iter().map(|e| e.body.as_slice()).collect();
-        Ok(self
-            .client
+        self.client
             .query_one(
                 "SELECT coffer.commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 &[
@@ -192,7 +190,7 @@ impl Server {
                 ],
             )
             .map_err(sql_error)
-            .and_then(|r| col(&r, 0))?)
+            .and_then(|r| col(&r, 0))
     }
 
     /// The records of `scope` this member may read that changed after sequence
@@ -274,14 +272,13 @@ impl Server {
         private_to: Option<i64>,
         about: Option<i64>,
     ) -> Result<bool> {
-        Ok(self
-            .client
+        self.client
             .query_one(
                 "SELECT coffer.may_read($1, $2, $3, $4)",
                 &[&scope, &project, &private_to, &about],
             )
             .map_err(sql_error)
-            .and_then(|r| col(&r, 0))?)
+            .and_then(|r| col(&r, 0))
     }
 
     /// Whether this member may read the audit trail of `scope`, and the hash of its
