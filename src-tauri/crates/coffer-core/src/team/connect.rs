@@ -18,6 +18,9 @@ use crate::error::{Error, Result};
 /// sets another.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// What each session sets first: how long a statement may wait for a lock, and run.
+const SESSION_OPTIONS: &str = "-c lock_timeout=5s -c statement_timeout=120s";
+
 /// The connection attempts still running: server and login, and when each began.
 type Attempts = std::collections::HashMap<u64, (String, std::time::Instant)>;
 static IN_FLIGHT: std::sync::LazyLock<std::sync::Mutex<Attempts>> =
@@ -105,6 +108,12 @@ impl ServerUrl {
         if config.get_application_name().is_none() {
             config.application_name("coffer");
         }
+        // A lock another session holds (an administrator's open transaction on a
+        // workspace's head row, a schema change) makes a commit wait: not forever, or
+        // a sync would hold the app's session until the server let go. Options in the
+        // URL come after these, so `options=-c lock_timeout=…` there wins.
+        let given = config.get_options().map(str::to_string).unwrap_or_default();
+        config.options(format!("{SESSION_OPTIONS} {given}").trim_end());
         Ok(ServerUrl { config, ca })
     }
 

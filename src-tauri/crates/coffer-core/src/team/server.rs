@@ -389,7 +389,15 @@ pub(super) fn sql_error(e: postgres::Error) -> Error {
                 "permission denied: members change a team vault only through Coffer's functions"
                     .into(),
         },
-        "40001" | "40P01" | "55P03" => Error::Busy,
+        // Nothing landed in either case; the next sync tries again.
+        "40001" | "40P01" => Error::Conflict(
+            "the team server ran this into another commit at the same moment; nothing landed, try again"
+                .into(),
+        ),
+        "55P03" | "57014" => Error::Conflict(
+            "the team server kept this waiting on a lock another session holds (an open transaction there?); nothing landed, try again"
+                .into(),
+        ),
         "57P01" | "57P02" | "57P03" => Error::Io("the team server ended this session".into()),
         code => Error::Storage(format!("team server ({code}): {message}")),
     }
