@@ -178,7 +178,8 @@ export const commands = {
 	teamInvite: (input: InviteInput) => typedError<InvitedDto, IpcError>(__TAURI_INVOKE("team_invite", { input })),
 	/**
 	 *  The open invitations. The fingerprint of the keys that joined is not sent: the
-	 *  owner types the one on the invitee's screen, and the backend compares.
+	 *  owner types the one on the invitee's screen, and the backend compares. Settings →
+	 *  Team asks again by itself while someone has not joined: not counted as activity.
 	 */
 	teamInvitations: () => typedError<InvitationDto[], IpcError>(__TAURI_INVOKE("team_invitations")),
 	/**
