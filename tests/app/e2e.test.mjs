@@ -1158,6 +1158,7 @@ step("the vault goes onto a team server: online, a member joins from their machi
   await waitShown("#members-title");
   await waitExists('select[aria-label="Role of frank"]', 10_000);
   assert.equal(await $(".page-header").$("button=Add member").isExisting(), false, "no Add member on a team vault");
+  await look("members-team");
   await click($in(".page-header", "button=Invite member"));
   await waitShown('section[aria-labelledby="team-invite"]');
 
