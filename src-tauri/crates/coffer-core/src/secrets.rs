@@ -851,6 +851,25 @@ impl Session {
         include_deleted: bool,
         environment: Option<&str>,
     ) -> Result<Vec<SecretSummary>> {
+        let mut list = Vec::new();
+        self.each_secret_in(scope, include_deleted, environment, &mut |summary| {
+            list.push(summary);
+            Ok(())
+        })?;
+        Ok(list)
+    }
+
+    /// [`Self::list_secrets_in`] as a stream: `f` gets each summary in name order as
+    /// it is read, so a listing of 100,000 secrets is printed without being gathered
+    /// first. Permission and the environment are checked before the first call; an
+    /// error of `f` ends the listing.
+    pub fn each_secret_in(
+        &mut self,
+        scope: &Scope,
+        include_deleted: bool,
+        environment: Option<&str>,
+        f: &mut dyn FnMut(SecretSummary) -> Result<()>,
+    ) -> Result<()> {
         let ctx = self.ctx(scope)?;
         self.require_ctx(&ctx, Capability::List, "secret.list", None, None)?;
         let envs = self.verified_environments(ctx.project_id)?;
@@ -863,24 +882,20 @@ impl Session {
                     .ok_or_else(|| Error::not_found(format!("environment '{name}'")))?,
             ),
         };
-        let listing =
-            self.store
-                .conn()
-                .list_secrets(ctx.project_id, self.member_id, include_deleted)?;
         let exposures = self.store.conn().exposures_of_project(ctx.project_id)?;
         let recovery = self.setting(ctx.ws_id, SettingKey::RecoveryWindow)?;
         let now = self.now();
-        let none = Vec::new();
-        let current = listing.current;
-        Ok(listing
-            .secrets
-            .into_iter()
-            .map(|secret| {
-                let currents = current.get(&secret.id).unwrap_or(&none);
+        self.store.conn().each_secret(
+            ctx.project_id,
+            self.member_id,
+            include_deleted,
+            &mut |secret, currents| {
                 let exposed = exposures.get(&secret.id).map_or(&[][..], |v| v.as_slice());
-                summarize(secret, &envs, only, currents, exposed, now, recovery)
-            })
-            .collect())
+                f(summarize(
+                    secret, &envs, only, currents, exposed, now, recovery,
+                ))
+            },
+        )
     }
 
     /// Metadata and version history of one secret; never a value.

@@ -50,6 +50,57 @@ fn values_round_trip_per_environment_and_never_sit_in_the_file() {
     }
 }
 
+/// The streamed listing hands each secret over once, in name order, with the state of
+/// every environment (one whose versions sit in another environment, too), and an
+/// error of the caller ends it there.
+#[test]
+fn a_streamed_listing_gives_each_secret_once_in_name_order_and_stops_on_error() {
+    let (_fx, mut s) = Fixture::new();
+    for (name, env) in [
+        ("ZETA", "development"),
+        ("ALPHA", "production"),
+        ("MIDDLE", "development"),
+        ("MIDDLE", "staging"),
+        ("ALPHA", "development"),
+    ] {
+        set(&mut s, name, env, &format!("{name}-{env}-value")).unwrap();
+    }
+    let mut seen = Vec::new();
+    s.each_secret_in(&Scope::default(), false, None, &mut |item| {
+        let set: Vec<&str> = item
+            .environments
+            .iter()
+            .filter(|e| e.state == EnvState::Set)
+            .map(|e| e.environment.as_str())
+            .collect();
+        seen.push(format!("{} {}", item.name, set.join(",")));
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        seen,
+        [
+            "ALPHA development,production",
+            "MIDDLE development,staging",
+            "ZETA development"
+        ]
+    );
+    assert_eq!(
+        s.list_secrets(&Scope::default(), false).unwrap().len(),
+        3,
+        "the gathered listing is the stream collected"
+    );
+    let mut calls = 0;
+    let err = s
+        .each_secret_in(&Scope::default(), false, Some("staging"), &mut |item| {
+            calls += 1;
+            assert_eq!(item.environments.len(), 1, "only the environment asked for");
+            Err(coffer_core::Error::Io("the reader went away".into()))
+        })
+        .unwrap_err();
+    assert_eq!((calls, err.code()), (1, ErrorCode::Internal));
+}
+
 #[test]
 fn listing_and_show_carry_state_but_no_value() {
     let (_fx, mut s) = Fixture::new();

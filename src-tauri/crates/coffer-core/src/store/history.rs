@@ -183,6 +183,17 @@ pub(crate) trait HistoryStore {
         include_deleted: bool,
     ) -> Result<Listing>;
 
+    /// [`Self::list_secrets`] as a stream, in one query: `f` gets each secret (by name)
+    /// with its current versions, and nothing is gathered. A 100,000-secret listing
+    /// holds one secret at a time.
+    fn each_secret(
+        &self,
+        project_id: i64,
+        member_id: i64,
+        include_deleted: bool,
+        f: &mut dyn FnMut(SecretRow, &[CurrentRow]) -> Result<()>,
+    ) -> Result<()>;
+
     fn current_version(&self, secret_id: i64, environment_id: i64) -> Result<Option<VersionRow>>;
 
     fn version_by_number(
@@ -349,6 +360,54 @@ impl HistoryStore for Connection {
             });
         }
         Ok(Listing { secrets, current })
+    }
+
+    fn each_secret(
+        &self,
+        project_id: i64,
+        member_id: i64,
+        include_deleted: bool,
+        f: &mut dyn FnMut(SecretRow, &[CurrentRow]) -> Result<()>,
+    ) -> Result<()> {
+        // Secrets outside, their current versions (a covering index) joined inside: the
+        // rows of one secret come together, in the order of the (project, name) index
+        // and then of `versions_current`, so neither ORDER BY term needs a sort.
+        let mut st = self.prepare_cached(&format!(
+            "SELECT {SECRET_COLS}, v.environment_id, v.version, v.created_at, v.expires_at, v.fingerprint
+             FROM secrets s JOIN members m ON m.id = s.owner_id
+             LEFT JOIN versions v INDEXED BY versions_current
+               ON v.secret_id = s.id AND v.superseded_at IS NULL
+             WHERE s.project_id = ?1
+               AND (s.scope = 'workspace' OR s.owner_id = ?2)
+               AND (?3 OR s.deleted_at IS NULL)
+             ORDER BY s.name, v.environment_id"
+        ))?;
+        let mut rows = st.query(params![project_id, member_id, include_deleted])?;
+        let mut secret: Option<SecretRow> = None;
+        let mut current: Vec<CurrentRow> = Vec::new();
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            if secret.as_ref().is_none_or(|s| s.id != id) {
+                if let Some(done) = secret.take() {
+                    f(done, &current)?;
+                }
+                current.clear();
+                secret = Some(secret_row(r)?);
+            }
+            if let Some(environment_id) = r.get::<_, Option<i64>>(11)? {
+                current.push(CurrentRow {
+                    environment_id,
+                    version: r.get(12)?,
+                    created_at: r.get(13)?,
+                    expires_at: r.get(14)?,
+                    fingerprint: r.get(15)?,
+                });
+            }
+        }
+        if let Some(done) = secret {
+            f(done, &current)?;
+        }
+        Ok(())
     }
 
     fn current_version(&self, secret_id: i64, environment_id: i64) -> Result<Option<VersionRow>> {
