@@ -89,16 +89,16 @@ pub fn run(cli: Cli) -> Result<u8> {
         _ => {}
     }
     let ctx = Ctx {
-        vault: match cli.vault {
+        vault: match cli.globals.vault {
             Some(p) => p,
             None => default_vault_path()?,
         },
-        member: cli.member,
+        member: cli.globals.member,
         scope: Scope::new(
-            env_or(cli.workspace, "COFFER_WORKSPACE", "default"),
-            env_or(cli.project, "COFFER_PROJECT", "default"),
+            env_or(cli.globals.workspace, "COFFER_WORKSPACE", "default"),
+            env_or(cli.globals.project, "COFFER_PROJECT", "default"),
         ),
-        json: cli.json,
+        json: cli.globals.json,
     };
     match cli.command {
         Command::Init {
@@ -123,18 +123,18 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Project(cmd) => project(&ctx, cmd),
         Command::Env(cmd) => env(&ctx, cmd),
         Command::Set(args) => set(&ctx, args),
-        Command::Ls {
+        Command::Ls(LsArgs {
             environment,
             deleted,
-        } => ls(&ctx, environment.as_deref(), deleted),
+        }) => ls(&ctx, environment.as_deref(), deleted),
         Command::Show { name } => show(&ctx, &name),
-        Command::Reveal {
+        Command::Reveal(RevealArgs {
             name,
             environment,
             version,
             reason,
             no_newline,
-        } => {
+        }) => {
             let call = served::Request::Reveal {
                 name: &name,
                 environment: environment.as_deref(),
@@ -657,10 +657,17 @@ fn set_allowed_hosts(ctx: &Ctx, name: &str, hosts: &[String]) -> Result<u8> {
 }
 
 fn env_cell(e: &coffer_core::EnvStatus) -> String {
-    let mut cell = match e.state {
-        EnvState::Missing => "-".to_string(),
-        EnvState::Expired => format!("v{} expired", e.version.unwrap_or(0)),
-        EnvState::Set => format!("v{}", e.version.unwrap_or(0)),
+    let mut cell = String::new();
+    env_cell_into(&mut cell, e);
+    cell
+}
+
+fn env_cell_into(cell: &mut String, e: &coffer_core::EnvStatus) {
+    use std::fmt::Write as _;
+    let _ = match e.state {
+        EnvState::Missing => write!(cell, "-"),
+        EnvState::Expired => write!(cell, "v{} expired", e.version.unwrap_or(0)),
+        EnvState::Set => write!(cell, "v{}", e.version.unwrap_or(0)),
     };
     if e.rotation_due {
         cell.push_str(" rotate!");
@@ -671,7 +678,6 @@ fn env_cell(e: &coffer_core::EnvStatus) -> String {
     if !e.exposed_to.is_empty() {
         cell.push_str(" exposed!");
     }
-    cell
 }
 
 fn ls(ctx: &Ctx, environment: Option<&str>, deleted: bool) -> Result<u8> {
@@ -685,64 +691,71 @@ fn ls(ctx: &Ctx, environment: Option<&str>, deleted: bool) -> Result<u8> {
         return Ok(0);
     }
     let mut s = ctx.session()?;
-    let list = s.list_secrets_in(&ctx.scope, deleted, environment)?;
-    render_ls(std::io::stdout().lock(), &ctx.scope, &list, ctx.json);
+    render_ls(&mut s, &ctx.scope, deleted, environment, ctx.json)?
+        .write_to(std::io::stdout().lock());
     Ok(0)
 }
 
-/// Prints a listing: JSON, or a table with a column per environment (the session
-/// agent prints it to the client's socket).
+/// A listing — JSON, or a table with a column per environment — printed into memory
+/// as the secrets are read, before anything is shown: an error prints nothing but
+/// itself. The session agent sends it to the client's socket.
 pub(crate) fn render_ls(
-    out: impl std::io::Write,
+    s: &mut coffer_core::Session,
     scope: &Scope,
-    list: &[coffer_core::SecretSummary],
+    deleted: bool,
+    environment: Option<&str>,
     json: bool,
-) {
-    use std::io::Write as _;
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
+) -> Result<output::Spool> {
     if json {
-        let mut array = output::JsonArray::new(out);
-        for item in list {
-            array.push(item);
+        let mut array = output::JsonArray::new(output::Spool::default());
+        s.each_secret_in(scope, deleted, environment, &mut |item| {
+            array.push(&item);
+            Ok(())
+        })?;
+        return Ok(array.finish_into());
+    }
+    let mut grid: Option<output::Grid> = None;
+    s.each_secret_in(scope, deleted, environment, &mut |item| {
+        let grid = grid.get_or_insert_with(|| {
+            let envs: Vec<String> = item
+                .environments
+                .iter()
+                .map(|e| e.environment.to_uppercase())
+                .collect();
+            output::Grid::new(
+                ["NAME", "DESCRIPTION"]
+                    .into_iter()
+                    .chain(envs.iter().map(String::as_str))
+                    .chain(["UPDATED"]),
+            )
+        });
+        grid.cell_with(|cell| {
+            cell.push_str(&item.name);
+            if item.deleted_at.is_some() {
+                cell.push_str(" (deleted)");
+            }
+        });
+        grid.cell_with(|cell| output::clip_into(cell, &item.description, 40));
+        for e in &item.environments {
+            grid.cell_with(|cell| env_cell_into(cell, e));
         }
-        array.finish();
-        return;
+        grid.cell(&format_timestamp_ms(item.updated_at));
+        Ok(())
+    })?;
+    let mut out = output::Spool::default();
+    match grid {
+        Some(grid) => grid.write_to(&mut out),
+        None => {
+            use std::io::Write as _;
+            let _ = writeln!(
+                out,
+                "no secrets in {}/{} yet: add one with `coffer set NAME --value-stdin`",
+                coffer_core::text::terminal_safe_line(&scope.workspace),
+                coffer_core::text::terminal_safe_line(&scope.project)
+            );
+        }
     }
-    if list.is_empty() {
-        let _ = writeln!(
-            out,
-            "no secrets in {}/{} yet: add one with `coffer set NAME --value-stdin`",
-            coffer_core::text::terminal_safe_line(&scope.workspace),
-            coffer_core::text::terminal_safe_line(&scope.project)
-        );
-        let _ = out.flush();
-        return;
-    }
-    let env_names: Vec<String> = list[0]
-        .environments
-        .iter()
-        .map(|e| e.environment.to_uppercase())
-        .collect();
-    let mut headers = vec!["NAME", "DESCRIPTION"];
-    headers.extend(env_names.iter().map(String::as_str));
-    headers.push("UPDATED");
-    let rows: Vec<Vec<String>> = list
-        .iter()
-        .map(|item| {
-            let mut row = vec![
-                if item.deleted_at.is_some() {
-                    format!("{} (deleted)", item.name)
-                } else {
-                    item.name.clone()
-                },
-                clip(&item.description, 40),
-            ];
-            row.extend(item.environments.iter().map(env_cell));
-            row.push(format_timestamp_ms(item.updated_at));
-            row
-        })
-        .collect();
-    output::table_to(out, &headers, &rows);
+    Ok(out)
 }
 
 fn show(ctx: &Ctx, name: &str) -> Result<u8> {

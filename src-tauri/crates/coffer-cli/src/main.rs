@@ -21,7 +21,6 @@ mod team;
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use coffer_core::{Error, ErrorCode};
 
 /// Exit codes of DESIGN.md's command line contract.
@@ -56,11 +55,11 @@ fn main() -> ExitCode {
             .with_writer(std::io::stderr)
             .init();
     }
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_args() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
-    let json = cli.json;
+    let json = cli.globals.json;
     match commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => report(&e, json),
@@ -81,14 +80,31 @@ fn usage_error(e: clap::Error) -> ExitCode {
         let _ = e.print();
         return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
     }
-    let text = e.render().to_string();
-    let first = text
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("invalid arguments");
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    output::err_line(format!("error: {first} (see coffer --help)"));
+    output::err_line(format!(
+        "error: {} (see coffer --help)",
+        usage_message(&e.render().to_string())
+    ));
     ExitCode::from(2)
+}
+
+/// clap's message as one line: its first paragraph, the lines under the first (the
+/// missing arguments, say) joined onto it, without the usage and tips after it.
+fn usage_message(rendered: &str) -> String {
+    let mut lines = rendered
+        .lines()
+        .skip_while(|l| l.trim().is_empty())
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim);
+    let Some(first) = lines.next() else {
+        return "invalid arguments".to_string();
+    };
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let rest: Vec<&str> = lines.collect();
+    if rest.is_empty() {
+        first.to_string()
+    } else {
+        format!("{first} {}", rest.join(", "))
+    }
 }
 
 fn report(e: &Error, json: bool) -> ExitCode {
@@ -100,4 +116,42 @@ fn report(e: &Error, json: bool) -> ExitCode {
         );
     }
     ExitCode::from(exit_code(e.code()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(args: &[&str]) -> String {
+        let argv = std::iter::once("coffer").chain(args.iter().copied());
+        match <Cli as clap::Parser>::try_parse_from(argv) {
+            Ok(_) => panic!("{args:?} parsed"),
+            Err(e) => usage_message(&e.render().to_string()),
+        }
+    }
+
+    /// A usage mistake is one line that says what is wrong, naming what is missing.
+    #[test]
+    fn a_usage_mistake_is_one_line_naming_what_is_missing() {
+        assert_eq!(
+            message(&["reveal"]),
+            "the following required arguments were not provided: <NAME>"
+        );
+        assert_eq!(
+            message(&["init"]),
+            "the following required arguments were not provided: --owner <NAME>"
+        );
+        assert_eq!(
+            message(&["reveal", "A", "--bogus"]),
+            "unexpected argument '--bogus' found"
+        );
+        for args in [
+            &["reveal"][..],
+            &["ls", "x"],
+            &["set", "A", "--length", "4"],
+        ] {
+            let m = message(args);
+            assert!(!m.contains('\n') && !m.contains("Usage"), "{args:?}: {m}");
+        }
+    }
 }

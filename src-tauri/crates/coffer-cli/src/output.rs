@@ -77,6 +77,71 @@ impl Aligned {
     }
 }
 
+/// A table gathered cell by cell into one buffer and printed aligned, as [`table`]
+/// prints it: a 100,000-row listing allocates no string per cell or row.
+pub struct Grid {
+    text: String,
+    ends: Vec<usize>,
+    widths: Vec<usize>,
+    column: usize,
+}
+
+impl Grid {
+    /// A grid whose first row is `headers` (at least one).
+    pub fn new<'h>(headers: impl IntoIterator<Item = &'h str>) -> Self {
+        let headers: Vec<&str> = headers.into_iter().collect();
+        assert!(!headers.is_empty(), "a table has at least one column");
+        let mut grid = Grid {
+            text: String::new(),
+            ends: Vec::new(),
+            widths: vec![0; headers.len()],
+            column: 0,
+        };
+        for header in headers {
+            grid.cell(header);
+        }
+        grid
+    }
+
+    /// The next cell, escaped for a terminal (rows wrap at the headers' count).
+    pub fn cell(&mut self, text: &str) {
+        self.cell_with(|buf| buf.push_str(text));
+    }
+
+    /// The next cell, written by `write` straight into the buffer.
+    pub fn cell_with(&mut self, write: impl FnOnce(&mut String)) {
+        let start = self.text.len();
+        write(&mut self.text);
+        if let std::borrow::Cow::Owned(safe) = terminal_safe_line(&self.text[start..]) {
+            self.text.truncate(start);
+            self.text.push_str(&safe);
+        }
+        let width = self.text[start..].chars().count();
+        self.widths[self.column] = self.widths[self.column].max(width);
+        self.ends.push(self.text.len());
+        self.column = (self.column + 1) % self.widths.len();
+    }
+
+    /// Prints the rows, the headers first; a closed pipe ends it quietly.
+    pub fn write_to(self, mut out: impl Write) {
+        let columns = self.widths.len();
+        let mut line = Aligned::new(self.widths);
+        let mut start = 0;
+        for row in self.ends.chunks(columns) {
+            let text = &self.text;
+            let cells = row.iter().map(|&end| {
+                let cell = &text[start..end];
+                start = end;
+                cell
+            });
+            if !line.write(&mut out, cells) {
+                return;
+            }
+        }
+        let _ = out.flush();
+    }
+}
+
 /// Hands each row of a table to the visitor it is given.
 pub type RowSource<'a> = dyn FnMut(&mut dyn FnMut(Vec<String>)) -> coffer_core::Result<()> + 'a;
 
@@ -107,6 +172,8 @@ pub struct JsonArray<W: Write> {
     out: W,
     first: bool,
     pub open: bool,
+    /// Each element is formatted here first (reused: no allocation per element).
+    scratch: Vec<u8>,
 }
 
 impl<W: Write> JsonArray<W> {
@@ -116,17 +183,20 @@ impl<W: Write> JsonArray<W> {
             out,
             first: true,
             open,
+            scratch: Vec::new(),
         }
     }
 
     pub fn push<T: Serialize>(&mut self, value: &T) {
-        let Ok(text) = serde_json::to_string_pretty(value) else {
+        self.scratch.clear();
+        if serde_json::to_writer_pretty(&mut self.scratch, value).is_err() {
             return;
-        };
-        let sep = if self.first { "\n" } else { ",\n" };
+        }
+        let sep: &[u8] = if self.first { b"\n  " } else { b",\n  " };
         self.first = false;
-        let indented = json_safe(&text).replace('\n', "\n  ");
-        self.open = self.open && write!(self.out, "{sep}  {indented}").is_ok();
+        self.open = self.open
+            && self.out.write_all(sep).is_ok()
+            && write_nested_json(&mut self.out, &self.scratch).is_ok();
     }
 
     pub fn finish(self) {
@@ -190,6 +260,76 @@ pub fn json<T: Serialize>(value: &T) {
     }
 }
 
+/// Writes serde_json's pretty output one level deeper (two spaces after each line
+/// break), with DEL and C1 escaped as [`json_safe`] does: byte by byte, since in
+/// UTF-8 a C1 character is 0xC2 then 0x80..=0x9F, and neither byte starts anything
+/// else.
+fn write_nested_json(out: &mut impl Write, json: &[u8]) -> std::io::Result<()> {
+    let mut from = 0;
+    let mut i = 0;
+    while i < json.len() {
+        let b = json[i];
+        let (escape, len): (Option<u32>, usize) = match b {
+            b'\n' => (None, 1),
+            0x7f => (Some(0x7f), 1),
+            0xc2 if matches!(json.get(i + 1), Some(0x80..=0x9f)) => {
+                (Some(u32::from(json[i + 1]) & 0xff), 2)
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.write_all(&json[from..i])?;
+        match escape {
+            None => out.write_all(b"\n  ")?,
+            Some(c) => write!(out, "\\u{c:04x}")?,
+        }
+        i += len;
+        from = i;
+    }
+    out.write_all(&json[from..])
+}
+
+/// Output gathered in memory before it is written, in 1 MiB pieces: a 100 MB listing
+/// is never copied to grow one buffer.
+#[derive(Default)]
+pub struct Spool {
+    full: Vec<Vec<u8>>,
+    current: Vec<u8>,
+}
+
+impl Spool {
+    const PIECE: usize = 1 << 20;
+
+    /// Writes everything gathered; a reader that went away gets no more.
+    pub fn write_to(&self, mut out: impl Write) {
+        for piece in self.full.iter().chain([&self.current]) {
+            if out.write_all(piece).is_err() {
+                return;
+            }
+        }
+        let _ = out.flush();
+    }
+}
+
+impl Write for Spool {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.current.len() + buf.len() > Self::PIECE && !self.current.is_empty() {
+            self.full.push(std::mem::take(&mut self.current));
+        }
+        if self.current.capacity() == 0 {
+            self.current.reserve(Self::PIECE.max(buf.len()));
+        }
+        self.current.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// serde_json escapes C0 controls but writes DEL and C1 (U+0080..U+009F) raw; they can
 /// only occur inside strings, where `\u00XX` means the same character.
 /// `reveal --json`: `{"encoding"?, "name", "value"}` as [`json`] prints it, built only
@@ -247,12 +387,18 @@ fn json_safe(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// Shortens one-line text for a column.
 pub fn clip(text: &str, max: usize) -> String {
+    let mut s = String::new();
+    clip_into(&mut s, text, max);
+    s
+}
+
+/// [`clip`] written onto the end of `buf`.
+pub fn clip_into(buf: &mut String, text: &str, max: usize) {
     if text.chars().count() <= max {
-        text.to_string()
+        buf.push_str(text);
     } else {
-        let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
-        s.push('…');
-        s
+        buf.extend(text.chars().take(max.saturating_sub(1)));
+        buf.push('…');
     }
 }
 
@@ -275,23 +421,27 @@ mod tests {
         assert_eq!(back, doc, "the same document, only spelled safely");
     }
 
-    /// The array written element by element is byte for byte the one [`json`] prints
-    /// whole, for arrays of every length and shape (a seeded generator, no clock).
-    #[test]
-    fn a_streamed_json_array_is_the_whole_array_printed_at_once() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
+    /// A seeded generator of test shapes (no clock, the same every run).
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
             seed
-        };
+        }
+    }
+
+    /// The array written element by element is byte for byte the one [`json`] prints
+    /// whole, for arrays of every length and shape (a seeded generator, no clock).
+    #[test]
+    fn a_streamed_json_array_is_the_whole_array_printed_at_once() {
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15_u64);
         for _ in 0..200 {
             let n = (next() % 6) as usize;
             let items: Vec<serde_json::Value> = (0..n)
                 .map(|i| match next() % 4 {
                     0 => serde_json::json!(i),
-                    1 => serde_json::json!({ "id": i, "detail": { "k": [1, 2, { "x": null }] }, "s": "a\nb\u{7f}" }),
+                    1 => serde_json::json!({ "id": i, "detail": { "k": [1, 2, { "x": null }] }, "s": "a\nb\u{7f}\u{85}\u{a0}é\u{9f}\u{100}" }),
                     2 => serde_json::json!([]),
                     _ => serde_json::json!({}),
                 })
@@ -307,6 +457,63 @@ mod tests {
             );
             assert_eq!(out, whole);
         }
+    }
+
+    /// A grid filled cell by cell prints what [`table_to`] prints from the same rows:
+    /// cells needing escapes, wide and empty ones, a closing empty column.
+    #[test]
+    fn a_grid_prints_the_table_its_rows_make() {
+        let cells = [
+            "",
+            "API_KEY",
+            "é🔑",
+            "a\u{1b}[2Jb",
+            "line\nbreak",
+            "v12 rotate!",
+            "-",
+        ];
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d_u64);
+        for _ in 0..100 {
+            let columns = 1 + (next() % 4) as usize;
+            let headers: Vec<&str> = ["NAME", "DESC", "DEV", "UPDATED"][..columns].to_vec();
+            let rows: Vec<Vec<String>> = (0..next() % 5)
+                .map(|_| {
+                    (0..columns)
+                        .map(|_| cells[(next() % cells.len() as u64) as usize].to_string())
+                        .collect()
+                })
+                .collect();
+            let mut whole = Vec::new();
+            table_to(&mut whole, &headers, &rows);
+            let mut grid = Grid::new(headers.iter().copied());
+            for row in &rows {
+                for cell in row {
+                    grid.cell(cell);
+                }
+            }
+            let mut streamed = Vec::new();
+            grid.write_to(&mut streamed);
+            assert_eq!(String::from_utf8(streamed), String::from_utf8(whole));
+        }
+    }
+
+    /// Output spooled in pieces comes back whole and in order.
+    #[test]
+    fn a_spool_gives_back_what_it_took_across_its_pieces() {
+        let mut spool = Spool::default();
+        let mut expected = Vec::new();
+        for i in 0..3000u32 {
+            let chunk = vec![(i % 251) as u8; (i as usize * 37) % 4099];
+            spool.write_all(&chunk).unwrap();
+            expected.extend_from_slice(&chunk);
+        }
+        assert!(
+            expected.len() > 3 * Spool::PIECE,
+            "the test spans several pieces"
+        );
+        let mut back = Vec::new();
+        spool.write_to(&mut back);
+        assert!(back == expected);
     }
 }
 

@@ -296,10 +296,11 @@ impl<'a> Server<'a> {
                 environment,
                 deleted,
                 json,
-            } => match s.list_secrets_in(&scope, deleted, environment.as_deref()) {
-                Ok(list) => {
+            } => match crate::commands::render_ls(s, &scope, deleted, environment.as_deref(), json)
+            {
+                Ok(text) => {
                     answer(out, Ok(()));
-                    crate::commands::render_ls(&mut *out, &scope, &list, json);
+                    text.write_to(&mut *out);
                 }
                 Err(e) => answer::<()>(out, Err(e)),
             },
