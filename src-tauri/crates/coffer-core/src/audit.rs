@@ -349,43 +349,72 @@ fn commit_message(vault_id: &str, id: i64, hash: &[u8]) -> Vec<u8> {
 /// Appends one event inside the caller's transaction; returns its id. A member's
 /// commit is signed by [`seal_commit`] when it ends.
 pub(crate) fn append(c: &dyn Storage, author: Author, now: i64, ev: &NewEvent<'_>) -> Result<i64> {
-    let (last_id, prev) = match c.last_audit()? {
-        None => (0, GENESIS.to_vec()),
-        Some(last) => match (last.hash, last.format) {
-            (Some(h), _) => (last.id, h),
-            (None, 1) => (last.id, link_legacy(c)?),
-            (None, _) => {
-                return Err(Error::Integrity(format!(
-                    "audit event {} has lost its hash",
-                    last.id
-                )))
-            }
-        },
-    };
-    let mut row = AuditRow {
-        id: last_id + 1,
-        at: now,
-        actor: ev.actor.to_string(),
-        action: ev.action.to_string(),
-        outcome: ev.outcome.as_str().to_string(),
-        workspace_id: ev.workspace.map(|w| w.0),
-        workspace: ev.workspace.map(|w| w.1.to_string()),
-        project: ev.project.map(str::to_string),
-        environment: ev.environment.map(str::to_string),
-        secret: ev.secret.map(str::to_string),
-        detail: ev.detail.to_string(),
-        mac: Vec::new(),
-        format: FORMAT,
-        hash: None,
-        signer: match author {
-            Author::Member(id) => Some(id),
-            Author::Unauthenticated => None,
-        },
-        sig: None,
-    };
-    row.hash = Some(event_hash(&prev, &row).to_vec());
-    c.insert_audit(&row)?;
-    Ok(row.id)
+    Tail::read(c)?.append(c, author, now, ev)
+}
+
+/// The end of the chain inside one transaction, for appending many events without
+/// reading the last one back before each (a `run` of 10,000 values audits 10,000 uses).
+pub(crate) struct Tail {
+    last_id: i64,
+    prev: Vec<u8>,
+}
+
+impl Tail {
+    /// The chain's last event as stored.
+    pub(crate) fn read(c: &dyn Storage) -> Result<Tail> {
+        let (last_id, prev) = match c.last_audit()? {
+            None => (0, GENESIS.to_vec()),
+            Some(last) => match (last.hash, last.format) {
+                (Some(h), _) => (last.id, h),
+                (None, 1) => (last.id, link_legacy(c)?),
+                (None, _) => {
+                    return Err(Error::Integrity(format!(
+                        "audit event {} has lost its hash",
+                        last.id
+                    )))
+                }
+            },
+        };
+        Ok(Tail { last_id, prev })
+    }
+
+    /// Appends one event after the last; returns its id. Only this tail may append
+    /// in the transaction meanwhile.
+    pub(crate) fn append(
+        &mut self,
+        c: &dyn Storage,
+        author: Author,
+        now: i64,
+        ev: &NewEvent<'_>,
+    ) -> Result<i64> {
+        let mut row = AuditRow {
+            id: self.last_id + 1,
+            at: now,
+            actor: ev.actor.to_string(),
+            action: ev.action.to_string(),
+            outcome: ev.outcome.as_str().to_string(),
+            workspace_id: ev.workspace.map(|w| w.0),
+            workspace: ev.workspace.map(|w| w.1.to_string()),
+            project: ev.project.map(str::to_string),
+            environment: ev.environment.map(str::to_string),
+            secret: ev.secret.map(str::to_string),
+            detail: ev.detail.to_string(),
+            mac: Vec::new(),
+            format: FORMAT,
+            hash: None,
+            signer: match author {
+                Author::Member(id) => Some(id),
+                Author::Unauthenticated => None,
+            },
+            sig: None,
+        };
+        let hash = event_hash(&self.prev, &row);
+        row.hash = Some(hash.to_vec());
+        c.insert_audit(&row)?;
+        self.last_id = row.id;
+        self.prev = hash.to_vec();
+        Ok(row.id)
+    }
 }
 
 /// Hashes the events from before signatures into the chain, once (the hashes are

@@ -1054,7 +1054,14 @@ fn resolver_follows_references_across_projects_and_audits_each_use_once() {
             },
         )
         .unwrap();
-    assert_eq!(r.available().unwrap(), vec!["local".to_string()]);
+    let all = r.all_available(&|_| false).unwrap();
+    let all: Vec<(&str, &str)> = all.iter().map(|(n, v)| (n.as_str(), v.expose())).collect();
+    assert_eq!(
+        all,
+        [("local", "local-value-x")],
+        "this project and environment only"
+    );
+    assert!(r.all_available(&|n| n == "local").unwrap().is_empty());
     let t = coffer_core::references::parse_one("coffer://billing/production/stripe").unwrap();
     assert_eq!(r.resolve(&t).unwrap().expose(), "sk-billing-value");
     let t = coffer_core::references::parse_one("{{ secrets.local }}").unwrap();

@@ -212,6 +212,16 @@ pub(crate) trait HistoryStore {
         environment_id: i64,
     ) -> Result<Option<ResolveRow>>;
 
+    /// [`Self::resolve_current`] for every live secret of a project the member can see
+    /// that has a current version in `environment_id`, by name, in one query.
+    fn each_current_value(
+        &self,
+        project_id: i64,
+        environment_id: i64,
+        member_id: i64,
+        f: &mut dyn FnMut(String, ResolveRow) -> Result<()>,
+    ) -> Result<()>;
+
     /// The allowed-host patterns of a secret, as stored (a JSON array).
     fn allowed_hosts(&self, secret_id: i64) -> Result<String>;
 
@@ -470,6 +480,42 @@ impl HistoryStore for Connection {
             })
         })
         .optional()?)
+    }
+
+    fn each_current_value(
+        &self,
+        project_id: i64,
+        environment_id: i64,
+        member_id: i64,
+        f: &mut dyn FnMut(String, ResolveRow) -> Result<()>,
+    ) -> Result<()> {
+        let mut st = self.prepare_cached(
+            "SELECT s.name, s.id, s.scope, s.owner_id, v.version, v.ciphertext, v.expires_at,
+                    s.allowed_hosts, v.epoch, s.kind
+                 FROM secrets s JOIN versions v ON v.secret_id = s.id
+                 WHERE s.project_id = ?1 AND s.deleted_at IS NULL
+                   AND (s.scope = 'workspace' OR s.owner_id = ?3)
+                   AND v.environment_id = ?2 AND v.superseded_at IS NULL
+                 ORDER BY s.name",
+        )?;
+        let mut rows = st.query(params![project_id, environment_id, member_id])?;
+        while let Some(r) = rows.next()? {
+            f(
+                r.get(0)?,
+                ResolveRow {
+                    secret_id: r.get(1)?,
+                    scope: r.get(2)?,
+                    owner_id: r.get(3)?,
+                    version: r.get(4)?,
+                    ciphertext: r.get(5)?,
+                    expires_at: r.get(6)?,
+                    allowed_hosts: r.get(7)?,
+                    epoch: r.get(8)?,
+                    kind: r.get(9)?,
+                },
+            )?;
+        }
+        Ok(())
     }
 
     fn allowed_hosts(&self, secret_id: i64) -> Result<String> {
