@@ -103,6 +103,36 @@ fn only_limits_what_is_injected_and_a_missing_name_is_not_found() {
         .refused(3);
 }
 
+/// Without `--only`, `run` injects every value usable now in its environment: not a
+/// deleted secret, not an expired value, not one set only in another environment; and
+/// two names that would become one variable are refused, naming both.
+#[test]
+fn run_injects_every_usable_value_and_refuses_two_names_for_one_variable() {
+    let vault = Vault::new();
+    let set_at = std::time::Instant::now();
+    vault.set("live-key", &random_token("l_"), &[]);
+    vault.set("gone-key", &random_token("g_"), &[]);
+    vault.set("brief-key", &random_token("b_"), &["--expires-in", "1s"]);
+    vault.set("prod-key", &random_token("p_"), &["--env", "production"]);
+    vault.run(&["rm", "gone-key"]).ok();
+    std::thread::sleep(Duration::from_secs(2).saturating_sub(set_at.elapsed()));
+    let script = "env | grep -oE '^(LIVE|GONE|BRIEF|PROD)_KEY=' | sort";
+    let run = vault.run(&["run", "--", "sh", "-c", script]).ok();
+    assert_eq!(run.stdout.trim(), "LIVE_KEY=", "{}", run.describe());
+    let run = vault
+        .run(&["run", "--env", "production", "--", "sh", "-c", script])
+        .ok();
+    assert_eq!(run.stdout.trim(), "PROD_KEY=", "{}", run.describe());
+
+    vault.set("LIVE-KEY", &random_token("u_"), &[]);
+    let run = vault.run(&["run", "--", "true"]).refused(2);
+    assert!(
+        run.message().contains("LIVE-KEY and live-key"),
+        "{}",
+        run.describe()
+    );
+}
+
 #[test]
 fn more_values_than_a_program_can_start_with_are_refused_before_any_use_is_audited() {
     let vault = Vault::new();
