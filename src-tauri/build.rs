@@ -26,6 +26,7 @@ const COMMANDS: &[&str] = &[
     "remove_recovery_key",
     "recover",
     "list_secrets",
+    "stream_secrets",
     "show_secret",
     "set_secret",
     "reveal_secret",

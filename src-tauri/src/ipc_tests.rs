@@ -242,6 +242,73 @@ fn a_session_through_ipc_never_carries_values_except_reveal() {
     );
 }
 
+/// The Secrets screen's key list comes in pieces: a first screenful, then the rest,
+/// in name order, adding up to exactly what `list_secrets` returns; no secrets, no
+/// piece. (The pieces cross through a `Channel`, which the mock runtime does not
+/// deliver: `stream_secrets` is `in_pieces` with the channel as `send`.)
+#[test]
+fn the_key_list_comes_in_pieces_that_add_up_to_the_whole_list() {
+    let h = Harness::new();
+    h.ok(
+        "create_vault",
+        json!({ "owner": "alice", "passphrase": "owner pass phrase" }),
+    );
+    let pieces = |h: &Harness| {
+        let mut pieces: Vec<crate::secret_list::SecretList> = Vec::new();
+        let sent = h
+            .state()
+            .with(|s| {
+                crate::secret_list::in_pieces(s, &coffer_core::Scope::default(), false, &mut |p| {
+                    pieces.push(p);
+                    Ok(())
+                })
+            })
+            .unwrap();
+        (sent, pieces)
+    };
+    assert_eq!(pieces(&h).0, 0);
+    assert!(pieces(&h).1.is_empty(), "no secrets, no piece");
+
+    let count = crate::secret_list::FIRST_PIECE + 7;
+    h.state()
+        .with(|s| {
+            for i in (0..count).rev() {
+                let value =
+                    coffer_core::value::SecretValue::from_string(format!("value-{i:04}-x"))?;
+                let req = coffer_core::SetRequest::new(
+                    format!("KEY_{i:04}"),
+                    coffer_core::ValueSource::Given(value),
+                );
+                s.set_secret(&coffer_core::Scope::default(), req)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let (sent, pieces) = pieces(&h);
+    assert_eq!(sent, count);
+    let sizes: Vec<usize> = pieces.iter().map(|p| p.secrets.len()).collect();
+    assert_eq!(sizes, [crate::secret_list::FIRST_PIECE, 7]);
+    let streamed: Vec<String> = pieces
+        .iter()
+        .flat_map(|p| p.secrets.iter().map(|s| s.name.clone()))
+        .collect();
+    let whole = h.ok(
+        "list_secrets",
+        json!({ "scope": scope(), "includeDeleted": false }),
+    );
+    let listed: Vec<String> = whole["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(streamed, listed);
+    assert!(streamed.windows(2).all(|w| w[0] < w[1]), "in name order");
+    assert!(pieces
+        .iter()
+        .all(|p| p.environments.contains(&"development".to_string())));
+}
+
 #[test]
 fn an_admin_is_refused_reveal_by_the_backend() {
     let h = Harness::new();

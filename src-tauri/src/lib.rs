@@ -54,6 +54,7 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
         recovery::remove_recovery_key,
         recovery::recover,
         secrets::list_secrets,
+        secrets::stream_secrets,
         secrets::show_secret,
         secrets::set_secret,
         secrets::reveal_secret,
@@ -209,5 +210,47 @@ mod tests {
             current == fresh,
             "ui/src/bindings.ts is stale: run UPDATE_BINDINGS=1 cargo test -p coffer-app bindings"
         );
+    }
+
+    /// Every command the webview can call is declared to Tauri (build.rs) and allowed
+    /// by the window's capability: one left out is refused by Tauri's ACL at run time
+    /// ("Command … not allowed by ACL"), which only the real app would show.
+    #[test]
+    fn every_command_is_declared_and_allowed() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let tmp = tempfile::tempdir().unwrap();
+        let bindings = tmp.path().join("bindings.ts");
+        specta_builder::<tauri::Wry>()
+            .export(typescript(), &bindings)
+            .unwrap();
+        let bindings = std::fs::read_to_string(bindings).unwrap();
+        let build = std::fs::read_to_string(dir.join("build.rs")).unwrap();
+        let capability: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("capabilities/default.json")).unwrap(),
+        )
+        .unwrap();
+        let allowed: Vec<&str> = capability["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.as_str())
+            .collect();
+        let commands: Vec<&str> = bindings
+            .split("__TAURI_INVOKE(\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        assert!(commands.len() > 40, "found {} commands", commands.len());
+        for command in commands {
+            assert!(
+                build.contains(&format!("\"{command}\",")),
+                "{command} is not declared in build.rs"
+            );
+            let permission = format!("allow-{}", command.replace('_', "-"));
+            assert!(
+                allowed.contains(&permission.as_str()),
+                "{permission} is not in capabilities/default.json"
+            );
+        }
     }
 }

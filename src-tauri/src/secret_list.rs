@@ -8,11 +8,11 @@
 //! Only what the list shows crosses: owner, creation times and the rotation period
 //! are on `show_secret`. Like the summaries, it never holds a value.
 
-use coffer_core::{EnvState, EnvStatus, SecretKind, SecretScope, SecretSummary};
+use coffer_core::{EnvState, EnvStatus, Scope, SecretKind, SecretScope, SecretSummary, Session};
 use serde::Serialize;
 
 /// Secrets in list order, each with one cell per environment.
-#[derive(Debug, Serialize, specta::Type)]
+#[derive(Debug, Default, Serialize, specta::Type)]
 pub struct SecretList {
     /// The column order that every secret's `cells` follows.
     pub environments: Vec<String>,
@@ -66,44 +66,80 @@ pub const EXPIRING_SOON: u8 = 2;
 pub const ROTATION_DUE: u8 = 4;
 pub const EXPOSED: u8 = 8;
 
+impl SecretList {
+    /// Adds one secret at the end.
+    pub fn push(&mut self, s: SecretSummary) {
+        let environments = &mut self.environments;
+        let columns: Vec<usize> = s
+            .environments
+            .iter()
+            .map(|e| column_of(environments, &e.environment))
+            .collect();
+        let mut cells = vec![None; columns.iter().max().map_or(0, |m| m + 1)];
+        let mut exposed_to: Vec<String> = Vec::new();
+        for m in s.environments.iter().flat_map(|e| &e.exposed_to) {
+            if !exposed_to.contains(m) {
+                exposed_to.push(m.clone());
+            }
+        }
+        for (status, &column) in s.environments.iter().zip(&columns) {
+            cells[column] = cell(status, column, environments);
+        }
+        self.secrets.push(ListedSecret {
+            name: s.name,
+            description: s.description,
+            kind: (s.kind != SecretKind::String).then_some(s.kind),
+            scope: (s.scope != SecretScope::Workspace).then_some(s.scope),
+            deleted_at: s.deleted_at,
+            purge_at: s.purge_at,
+            exposed_to,
+            cells,
+        });
+    }
+}
+
 impl From<Vec<SecretSummary>> for SecretList {
     fn from(summaries: Vec<SecretSummary>) -> Self {
-        let mut environments: Vec<String> = Vec::new();
-        let secrets = summaries
-            .into_iter()
-            .map(|s| {
-                let columns: Vec<usize> = s
-                    .environments
-                    .iter()
-                    .map(|e| column_of(&mut environments, &e.environment))
-                    .collect();
-                let mut cells = vec![None; columns.iter().max().map_or(0, |m| m + 1)];
-                let mut exposed_to: Vec<String> = Vec::new();
-                for m in s.environments.iter().flat_map(|e| &e.exposed_to) {
-                    if !exposed_to.contains(m) {
-                        exposed_to.push(m.clone());
-                    }
-                }
-                for (status, &column) in s.environments.iter().zip(&columns) {
-                    cells[column] = cell(status, column, &mut environments);
-                }
-                ListedSecret {
-                    name: s.name,
-                    description: s.description,
-                    kind: (s.kind != SecretKind::String).then_some(s.kind),
-                    scope: (s.scope != SecretScope::Workspace).then_some(s.scope),
-                    deleted_at: s.deleted_at,
-                    purge_at: s.purge_at,
-                    exposed_to,
-                    cells,
-                }
-            })
-            .collect();
-        SecretList {
-            environments,
-            secrets,
+        let mut list = SecretList::default();
+        for s in summaries {
+            list.push(s);
         }
+        list
     }
+}
+
+/// The secrets of the first piece [`in_pieces`] sends: a screenful and more.
+pub const FIRST_PIECE: usize = 200;
+/// The secrets of each later piece.
+pub const PIECE: usize = 20_000;
+
+/// Reads the key list of `scope` and hands it to `send` in pieces as it is read: the
+/// first [`FIRST_PIECE`] secrets, then [`PIECE`] at a time. Each piece is a list of its
+/// own (its own environment columns), in name order after the one before; nothing is
+/// sent for no secrets. Returns how many secrets were sent.
+pub fn in_pieces(
+    session: &mut Session,
+    scope: &Scope,
+    include_deleted: bool,
+    send: &mut dyn FnMut(SecretList) -> coffer_core::Result<()>,
+) -> coffer_core::Result<usize> {
+    let mut piece = SecretList::default();
+    let mut size = FIRST_PIECE;
+    let mut sent = 0;
+    session.each_secret_in(scope, include_deleted, None, &mut |summary| {
+        piece.push(summary);
+        if piece.secrets.len() >= size {
+            size = PIECE;
+            sent += piece.secrets.len();
+            send(std::mem::take(&mut piece))?;
+        }
+        Ok(())
+    })?;
+    if !piece.secrets.is_empty() {
+        sent += piece.secrets.len();
+        send(piece)?;
+    }
+    Ok(sent)
 }
 
 /// The column of `name`, adding it when new (a handful of names: a scan is quickest).

@@ -10,6 +10,13 @@ vi.mock("./bindings", async (importOriginal) => {
   };
 });
 
+// A channel without a webview (the Secrets screen streams its list through one).
+vi.mock("@tauri-apps/api/core", () => ({
+  Channel: class<T> {
+    onmessage: (message: T) => void = () => undefined;
+  },
+}));
+
 import { commands, type UnlockResult_Serialize, type VaultStatus_Serialize } from "./bindings";
 import { App } from "./App";
 import type { Capability, Role } from "./lib/types";

@@ -67,6 +67,13 @@ export const commands = {
 	 *  which meanwhile keeps presenting the window's frames.
 	 */
 	listSecrets: (scope: ScopeDto, includeDeleted: boolean) => typedError<SecretList_Serialize, IpcError>(__TAURI_INVOKE("list_secrets", { scope, includeDeleted })),
+	/**
+	 *  The key list in pieces, as it is read (see [`crate::secret_list::in_pieces`]):
+	 *  the first screenful at once, so that the first paint after unlock does not wait
+	 *  for 100,000 secrets to be read, sent and parsed; then the rest in large pieces.
+	 *  Returns how many secrets were sent, so the screen knows when it has them all.
+	 */
+	streamSecrets: (scope: ScopeDto, includeDeleted: boolean, onPiece: Channel<SecretList_Deserialize>) => typedError<number, IpcError>(__TAURI_INVOKE("stream_secrets", { scope, includeDeleted, onPiece })),
 	showSecret: (scope: ScopeDto, name: string) => typedError<SecretDetail_Serialize, IpcError>(__TAURI_INVOKE("show_secret", { scope, name })),
 	setSecret: (scope: ScopeDto, input: SetSecretInput_Deserialize) => typedError<SetOutcome, IpcError>(__TAURI_INVOKE("set_secret", { scope, input })),
 	/**

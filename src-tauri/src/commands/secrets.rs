@@ -5,11 +5,12 @@ use coffer_core::time_fmt::parse_duration_ms;
 use coffer_core::value::SecretValue;
 use coffer_core::{SecretDetail, SecretKind, SecretScope, SetOutcome, SetRequest, ValueSource};
 use serde::{Deserialize, Serialize};
+use tauri::ipc::Channel;
 use tauri::State;
 
 use super::ScopeDto;
 use crate::error::IpcResult;
-use crate::secret_list::SecretList;
+use crate::secret_list::{in_pieces, SecretList};
 use crate::state::AppState;
 
 /// A new value for one environment: typed (sent once, never returned) or generated.
@@ -130,6 +131,28 @@ pub async fn list_secrets(
     state
         .with(|s| s.list_secrets(&scope.into(), include_deleted))
         .map(SecretList::from)
+}
+
+/// The key list in pieces, as it is read (see [`crate::secret_list::in_pieces`]):
+/// the first screenful at once, so that the first paint after unlock does not wait
+/// for 100,000 secrets to be read, sent and parsed; then the rest in large pieces.
+/// Returns how many secrets were sent, so the screen knows when it has them all.
+#[tauri::command]
+#[specta::specta]
+pub async fn stream_secrets(
+    state: State<'_, AppState>,
+    scope: ScopeDto,
+    include_deleted: bool,
+    on_piece: Channel<SecretList>,
+) -> IpcResult<u32> {
+    state.with(|s| {
+        let sent = in_pieces(s, &scope.into(), include_deleted, &mut |piece| {
+            on_piece
+                .send(piece)
+                .map_err(|e| coffer_core::Error::Io(format!("the key list was not delivered: {e}")))
+        })?;
+        Ok(u32::try_from(sent).unwrap_or(u32::MAX))
+    })
 }
 
 #[tauri::command]

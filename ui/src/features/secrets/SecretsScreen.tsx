@@ -14,9 +14,7 @@ import { formatDateTime, formatDuration } from "../../lib/format";
 import { api, errorMessage } from "../../lib/ipc";
 import { buildSearchIndex, filterIndex } from "../../lib/search";
 import { withPassphraseAgain } from "../../lib/reauth";
-import { decodeSecretList } from "../../lib/secretList";
 import type { Capability, Secret } from "../../lib/types";
-import { useLoad } from "../../lib/useLoad";
 import { can, settingRaw, useSession } from "../shell/session";
 import { AddSecretDialog } from "./AddSecretDialog";
 import { RevealDialog } from "./RevealDialog";
@@ -24,6 +22,7 @@ import { TestDialog } from "./TestDialog";
 import { UsageList } from "./UsageList";
 import { SecretTable, type RowAction } from "./SecretTable";
 import { UpdateValueDialog } from "./UpdateValueDialog";
+import { useSecretList } from "./useSecretList";
 
 type Dialog =
   | { kind: "add" }
@@ -58,10 +57,7 @@ export function SecretsScreen() {
   const deferredQuery = useDeferredValue(query);
   const [dialog, setDialog] = useState<Dialog | null>(null);
 
-  const list = useLoad(
-    () => api.listSecrets(session.scope, includeDeleted).then(decodeSecretList),
-    [session.workspace, session.project, includeDeleted, session.revision],
-  );
+  const list = useSecretList(session.scope, includeDeleted, session.revision);
   const secrets = useMemo(() => list.data ?? [], [list.data]);
   const now = useMinuteClock(list.data);
   const index = useMemo(() => buildSearchIndex(secrets), [secrets]);
@@ -150,8 +146,8 @@ export function SecretsScreen() {
         <div>
           <h1 id="secrets-title">Secrets</h1>
           <p className="page-subtitle">
-            {live} {live === 1 ? "secret" : "secrets"} in <strong>{session.project}</strong> ·{" "}
-            {session.environments.length} environments
+            {list.complete ? `${live} ${live === 1 ? "secret" : "secrets"}` : "Loading secrets"} in{" "}
+            <strong>{session.project}</strong> · {session.environments.length} environments
           </p>
         </div>
         {canWrite ? (
