@@ -147,18 +147,16 @@ impl Session {
 
 fn project_view(session: &Session, ctx: Ctx) -> Result<ProjectView> {
     let envs = session.verified_environments(ctx.project_id)?;
-    let mut listing = session
-        .store
-        .conn()
-        .list_secrets(ctx.project_id, session.member_id, true)?;
-    let secrets = listing
-        .secrets
-        .into_iter()
-        .map(|s| {
-            let current = listing.current.remove(&s.id).unwrap_or_default();
-            (s.name, (s.deleted_at.is_some(), current))
-        })
-        .collect();
+    let mut secrets = HashMap::new();
+    session.store.conn().each_secret(
+        ctx.project_id,
+        session.member_id,
+        true,
+        &mut |s, current| {
+            secrets.insert(s.name, (s.deleted_at.is_some(), current.to_vec()));
+            Ok(())
+        },
+    )?;
     Ok(ProjectView { ctx, envs, secrets })
 }
 

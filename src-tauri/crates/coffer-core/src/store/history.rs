@@ -1,7 +1,5 @@
 //! SQL for secrets and their versions.
 
-use std::collections::HashMap;
-
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::KeyStore;
@@ -85,18 +83,13 @@ pub(crate) struct NewSecret<'a> {
     pub now: i64,
 }
 
+#[derive(Clone)]
 pub(crate) struct CurrentRow {
     pub environment_id: i64,
     pub version: i64,
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub fingerprint: Vec<u8>,
-}
-
-/// A project's secrets (by name) and, per secret id, its current versions.
-pub(crate) struct Listing {
-    pub secrets: Vec<SecretRow>,
-    pub current: HashMap<i64, Vec<CurrentRow>>,
 }
 
 /// The fast path of `use`: the current ciphertext of one secret by name.
@@ -176,16 +169,9 @@ pub(crate) trait HistoryStore {
     /// Secrets of a workspace deleted at or before `cutoff`, for the purge sweep.
     fn deleted_before(&self, workspace_id: i64, cutoff: i64) -> Result<Vec<(i64, String, String)>>;
 
-    fn list_secrets(
-        &self,
-        project_id: i64,
-        member_id: i64,
-        include_deleted: bool,
-    ) -> Result<Listing>;
-
-    /// [`Self::list_secrets`] as a stream, in one query: `f` gets each secret (by name)
-    /// with its current versions, and nothing is gathered. A 100,000-secret listing
-    /// holds one secret at a time.
+    /// A project's secrets the member can see, streamed in one query: `f` gets each
+    /// secret (by name) with its current versions, and nothing is gathered. A
+    /// 100,000-secret listing holds one secret at a time.
     fn each_secret(
         &self,
         project_id: i64,
@@ -333,43 +319,6 @@ impl HistoryStore for Connection {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    fn list_secrets(
-        &self,
-        project_id: i64,
-        member_id: i64,
-        include_deleted: bool,
-    ) -> Result<Listing> {
-        let mut st = self.prepare_cached(&format!(
-            "SELECT {SECRET_COLS} FROM secrets s JOIN members m ON m.id = s.owner_id
-             WHERE s.project_id = ?1
-               AND (s.scope = 'workspace' OR s.owner_id = ?2)
-               AND (?3 OR s.deleted_at IS NULL)
-             ORDER BY s.name"
-        ))?;
-        let secrets = st
-            .query_map(params![project_id, member_id, include_deleted], secret_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        // Current versions come from a covering index, without touching the table.
-        let mut st = self.prepare_cached(
-            "SELECT v.secret_id, v.environment_id, v.version, v.created_at, v.expires_at, v.fingerprint
-             FROM secrets s CROSS JOIN versions v INDEXED BY versions_current
-               ON v.secret_id = s.id AND v.superseded_at IS NULL
-             WHERE s.project_id = ?1",
-        )?;
-        let mut current: HashMap<i64, Vec<CurrentRow>> = HashMap::with_capacity(secrets.len());
-        let mut rows = st.query([project_id])?;
-        while let Some(r) = rows.next()? {
-            current.entry(r.get(0)?).or_default().push(CurrentRow {
-                environment_id: r.get(1)?,
-                version: r.get(2)?,
-                created_at: r.get(3)?,
-                expires_at: r.get(4)?,
-                fingerprint: r.get(5)?,
-            });
-        }
-        Ok(Listing { secrets, current })
     }
 
     fn each_secret(
