@@ -21,7 +21,7 @@ use coffer_core::references::{self, env_var_name, Target};
 use coffer_core::value::SecretValue;
 use coffer_core::{Error, Purpose, Result, Scope, Session};
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::cli::RunArgs;
 use crate::commands::Ctx;
@@ -356,23 +356,42 @@ impl PendingMasker {
     }
 }
 
+/// A pump's read buffer. Raw output may hold a value before it is masked, so the part
+/// ever filled is wiped when the pump ends; only that part: wiping all of it would
+/// fault in a mebibyte the child never wrote to (~1 ms of every run).
+struct ReadBuf {
+    bytes: Vec<u8>,
+    filled: usize,
+}
+
+impl Drop for ReadBuf {
+    fn drop(&mut self) {
+        self.bytes[..self.filled].zeroize();
+    }
+}
+
 fn pump(mut from: impl Read, to: impl Write, masker: &PendingMasker) {
     let mut to = to;
     let mut stream = None;
-    // Raw output may hold a value before it is masked: wiped when the pump ends.
-    let mut buf = Zeroizing::new(vec![0u8; PIPE_BYTES]);
-    let mut masked = Vec::with_capacity(buf.len() + 64);
+    let mut buf = ReadBuf {
+        bytes: vec![0u8; PIPE_BYTES],
+        filled: 0,
+    };
+    let mut masked = Vec::with_capacity(PIPE_BYTES + 64);
     loop {
-        let n = match from.read(&mut buf) {
+        let n = match from.read(&mut buf.bytes) {
             Ok(0) => break,
-            Ok(n) => n,
+            Ok(n) => {
+                buf.filled = buf.filled.max(n);
+                n
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => break,
         };
         masked.clear();
         stream
             .get_or_insert_with(|| masker.get().stream())
-            .push(&buf[..n], &mut masked);
+            .push(&buf.bytes[..n], &mut masked);
         // A closed reader (`| head`) is not our error: keep draining so the child is
         // not blocked, but stop writing.
         if to.write_all(&masked).and_then(|_| to.flush()).is_err() {
