@@ -189,14 +189,15 @@ impl<W: Write> JsonArray<W> {
 
     pub fn push<T: Serialize>(&mut self, value: &T) {
         self.scratch.clear();
-        if serde_json::to_writer_pretty(&mut self.scratch, value).is_err() {
+        self.scratch
+            .extend_from_slice(if self.first { b"\n  " } else { b",\n  " });
+        let mut ser =
+            serde_json::Serializer::with_formatter(&mut self.scratch, NestedPretty::default());
+        if value.serialize(&mut ser).is_err() {
             return;
         }
-        let sep: &[u8] = if self.first { b"\n  " } else { b",\n  " };
         self.first = false;
-        self.open = self.open
-            && self.out.write_all(sep).is_ok()
-            && write_nested_json(&mut self.out, &self.scratch).is_ok();
+        self.open = self.open && self.out.write_all(&self.scratch).is_ok();
     }
 
     pub fn finish(self) {
@@ -260,35 +261,111 @@ pub fn json<T: Serialize>(value: &T) {
     }
 }
 
-/// Writes serde_json's pretty output one level deeper (two spaces after each line
-/// break), with DEL and C1 escaped as [`json_safe`] does: byte by byte, since in
-/// UTF-8 a C1 character is 0xC2 then 0x80..=0x9F, and neither byte starts anything
-/// else.
-fn write_nested_json(out: &mut impl Write, json: &[u8]) -> std::io::Result<()> {
-    let mut from = 0;
-    let mut i = 0;
-    while i < json.len() {
-        let b = json[i];
-        let (escape, len): (Option<u32>, usize) = match b {
-            b'\n' => (None, 1),
-            0x7f => (Some(0x7f), 1),
-            0xc2 if matches!(json.get(i + 1), Some(0x80..=0x9f)) => {
-                (Some(u32::from(json[i + 1]) & 0xff), 2)
-            }
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
-        out.write_all(&json[from..i])?;
-        match escape {
-            None => out.write_all(b"\n  ")?,
-            Some(c) => write!(out, "\\u{c:04x}")?,
+/// serde_json's pretty format one level deeper (an element of a top-level array),
+/// with DEL and C1 escaped as [`json_safe`] does: written as it is serialised, in one
+/// pass (re-indenting pretty output afterwards was a third of `ls --json`).
+struct NestedPretty {
+    depth: usize,
+    has_value: bool,
+}
+
+impl Default for NestedPretty {
+    fn default() -> Self {
+        NestedPretty {
+            depth: 1,
+            has_value: false,
         }
-        i += len;
-        from = i;
     }
-    out.write_all(&json[from..])
+}
+
+impl NestedPretty {
+    fn line<W: ?Sized + Write>(&self, w: &mut W, first: bool) -> std::io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        self.indent(w)
+    }
+
+    fn indent<W: ?Sized + Write>(&self, w: &mut W) -> std::io::Result<()> {
+        for _ in 0..self.depth {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    fn open<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            self.indent(w)?;
+        }
+        w.write_all(bracket)
+    }
+}
+
+impl serde_json::ser::Formatter for NestedPretty {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"[")
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"]")
+    }
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.line(w, first)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"{")
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"}")
+    }
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.line(w, first)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    /// serde_json escapes C0 controls but leaves DEL and C1 (U+007F..U+009F) in these
+    /// runs of plain text; `\u00XX` means the same character.
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        // In UTF-8 these are 0x7F, or 0xC2 then 0x80..=0x9F: most text has neither byte.
+        if !fragment.bytes().any(|b| b == 0x7f || b == 0xc2) {
+            return w.write_all(fragment.as_bytes());
+        }
+        let mut from = 0;
+        for (i, c) in fragment.char_indices() {
+            if matches!(c as u32, 0x7f..=0x9f) {
+                w.write_all(&fragment.as_bytes()[from..i])?;
+                write!(w, "\\u{:04x}", c as u32)?;
+                from = i + c.len_utf8();
+            }
+        }
+        w.write_all(&fragment.as_bytes()[from..])
+    }
 }
 
 /// Output gathered in memory before it is written, in 1 MiB pieces: a 100 MB listing
