@@ -21,6 +21,7 @@ mod permissions;
 mod recovery;
 mod support;
 mod team;
+mod team_audit;
 mod team_conformance;
 mod use_check;
 mod use_files;

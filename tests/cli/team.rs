@@ -34,7 +34,7 @@ fn database_on(admin: &str) -> (String, String) {
     )
 }
 
-fn psql(url: &str, sql: &str) -> String {
+pub(crate) fn psql(url: &str, sql: &str) -> String {
     let out = Command::new("psql")
         .args([url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
         .output()
@@ -48,7 +48,7 @@ fn psql(url: &str, sql: &str) -> String {
 }
 
 /// Everything the server holds, as its administrator would dump it.
-fn dump(url: &str) -> Vec<u8> {
+pub(crate) fn dump(url: &str) -> Vec<u8> {
     let out = Command::new("pg_dump")
         .arg(url)
         .output()
@@ -1119,7 +1119,7 @@ fn rows_added_on_two_homes_apart_never_collide_and_the_same_name_is_a_conflict()
 
 /// Puts the server back to `dump` (taken by [`dump`]), as its administrator restoring
 /// a backup would.
-fn restore(url: &str, dump: &[u8]) {
+pub(crate) fn restore(url: &str, dump: &[u8]) {
     use std::io::Write;
     psql(url, "DROP SCHEMA coffer CASCADE");
     let mut child = Command::new("psql")

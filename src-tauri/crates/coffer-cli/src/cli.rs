@@ -432,6 +432,10 @@ pub enum TeamCmd {
     /// records not deleted, edited or rolled back, this machine's audit events all
     /// there in their order, trails whose links join (exit 7 naming what differs)
     Verify,
+    /// The whole team's audit trail in this workspace, read from the team server: every
+    /// member's events, each checked against its author's signature (who may audit;
+    /// exit 7 naming an event that does not check)
+    Audit(TeamAuditArgs),
     /// Bring the team server's schema up to this Coffer's (as the database's
     /// administrator, like `create`; each step one transaction, applied once)
     Upgrade {
@@ -597,6 +601,23 @@ pub struct AuditArgs {
     /// With --jsonl: keep printing new events as they come (for a log forwarder)
     #[arg(long, requires = "jsonl")]
     pub follow: bool,
+}
+
+#[derive(Args)]
+pub struct TeamAuditArgs {
+    #[arg(long, value_name = "A")]
+    pub actor: Option<String>,
+    /// e.g. reveal, secret.update
+    #[arg(long, value_name = "X")]
+    pub action: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub secret: Option<String>,
+    /// A duration back from now (7d) or a date (2026-11-01)
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+    /// The newest N
+    #[arg(long, value_name = "N")]
+    pub limit: Option<i64>,
 }
 
 #[derive(Subcommand)]

@@ -1215,30 +1215,37 @@ fn audit(ctx: &Ctx, a: AuditArgs) -> Result<u8> {
             ],
             &mut |row| {
                 s.each_audit_event(&ws, &filter, &mut |e| {
-                    let target = [
-                        e.project.as_deref(),
-                        e.environment.as_deref(),
-                        e.secret.as_deref(),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join("/");
-                    row(vec![
-                        e.id.to_string(),
-                        e.time,
-                        e.actor,
-                        e.action,
-                        e.outcome,
-                        target,
-                        clip(&e.detail.to_string(), 60),
-                    ]);
+                    let mut cells = vec![e.id.to_string()];
+                    cells.extend(audit_cells(e));
+                    row(cells);
                     true
                 })
             },
         )?;
     }
     Ok(0)
+}
+
+/// An event's cells in a table of the trail: time, actor, action, outcome, target
+/// (project/environment/secret) and detail.
+pub(crate) fn audit_cells(e: coffer_core::audit::AuditEvent) -> Vec<String> {
+    let target = [
+        e.project.as_deref(),
+        e.environment.as_deref(),
+        e.secret.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join("/");
+    vec![
+        e.time,
+        e.actor,
+        e.action,
+        e.outcome,
+        target,
+        clip(&e.detail.to_string(), 60),
+    ]
 }
 
 fn import_file(ctx: &Ctx, file: &std::path::Path, environment: Option<&str>) -> Result<u8> {

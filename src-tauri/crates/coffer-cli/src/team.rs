@@ -18,6 +18,7 @@ pub(crate) fn team(ctx: &Ctx, cmd: TeamCmd) -> Result<u8> {
         TeamCmd::Create { url } => create(ctx, &url),
         TeamCmd::Status => status(ctx),
         TeamCmd::Verify => verify(ctx),
+        TeamCmd::Audit(a) => audit(ctx, a),
         TeamCmd::Invite {
             name,
             role,
@@ -128,6 +129,61 @@ fn verify(ctx: &Ctx) -> Result<u8> {
         for w in &done.unchecked {
             outln!("not checked: {w} (the server no longer shows it to you)");
         }
+    }
+    Ok(0)
+}
+
+/// The whole team's trail in this workspace, read from the server and checked event
+/// by event (exit 7 naming what does not check).
+fn audit(ctx: &Ctx, a: crate::cli::TeamAuditArgs) -> Result<u8> {
+    let filter = coffer_core::AuditFilter {
+        actor: a.actor,
+        action: a.action,
+        secret: a.secret,
+        since: a.since,
+        limit: a.limit,
+    };
+    let mut s = ctx.session()?;
+    let trail = s.team_audit(&ctx.scope.workspace, &filter)?;
+    if ctx.json {
+        output::json(&trail);
+        return Ok(0);
+    }
+    let rows: Vec<Vec<String>> = trail
+        .events
+        .iter()
+        .map(|e| {
+            let mut cells = vec![format!("{}.{}", e.seq, e.n)];
+            cells.extend(crate::commands::audit_cells(e.event.clone()));
+            if !e.signed {
+                cells[0].push('?');
+            }
+            cells
+        })
+        .collect();
+    output::table(
+        &[
+            "SEQ", "TIME", "ACTOR", "ACTION", "OUTCOME", "TARGET", "DETAIL",
+        ],
+        &rows,
+    );
+    let vault_wide = if trail.vault_wide {
+        " and the vault's own"
+    } else {
+        ""
+    };
+    ctx.say(format!(
+        "{} of {} in {}{vault_wide} on {}: each one signed by its author, every link joined",
+        count(trail.checked as usize, "event"),
+        count(trail.authors as usize, "member"),
+        ctx.scope.workspace,
+        trail.server,
+    ));
+    if trail.unsigned_here > 0 {
+        ctx.say(format!(
+            "{} (marked ?) belong to commits whose signature is in a workspace you may not audit: their links joined, their signature could not be checked",
+            count(trail.unsigned_here as usize, "event"),
+        ));
     }
     Ok(0)
 }

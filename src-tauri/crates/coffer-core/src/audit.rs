@@ -31,7 +31,7 @@ const FORMAT: i64 = 2;
 /// The actor of what Coffer does by itself inside a member's command (destroying
 /// versions past their window, purging): signed by that member, in Coffer's name.
 pub(crate) const SYSTEM_ACTOR: &str = "coffer";
-const SYSTEM_ACTIONS: &[&str] = &["version.destroy", "secret.purge"];
+pub(crate) const SYSTEM_ACTIONS: &[&str] = &["version.destroy", "secret.purge"];
 
 /// A signed statement of the head an owner or auditor verified: `detail` names the
 /// sequence number and hash of the event before it, so a copy of the trail checked
@@ -312,7 +312,7 @@ impl Placed {
 }
 
 /// The hash of an event as stored, linked to `prev`: every field, each length-prefixed.
-fn event_hash(prev: &[u8], r: &AuditRow) -> [u8; 32] {
+pub(crate) fn event_hash(prev: &[u8], r: &AuditRow) -> [u8; 32] {
     let (tag, mac): (&[u8], &[u8]) = match r.format {
         1 => (b"coffer/audit/v1-legacy", &r.mac),
         _ => (b"coffer/audit/v2", b""),
@@ -337,7 +337,7 @@ fn event_hash(prev: &[u8], r: &AuditRow) -> [u8; 32] {
 }
 
 /// What a commit's signature covers: its last event's hash, in this vault.
-fn commit_message(vault_id: &str, id: i64, hash: &[u8]) -> Vec<u8> {
+pub(crate) fn commit_message(vault_id: &str, id: i64, hash: &[u8]) -> Vec<u8> {
     place(&[
         b"coffer/audit/commit/v2",
         vault_id.as_bytes(),

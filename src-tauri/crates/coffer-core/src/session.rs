@@ -918,7 +918,7 @@ impl Session {
     // ---- audit ----
 
     /// The query an auditor's filter makes, after checking that they may read the trail.
-    fn audit_query<'f>(
+    pub(crate) fn audit_query<'f>(
         &mut self,
         workspace: &str,
         filter: &'f AuditFilter,

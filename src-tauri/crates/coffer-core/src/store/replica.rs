@@ -728,6 +728,22 @@ impl ReplicaStore for Connection {
         after: i64,
         f: &mut dyn FnMut(EventImage) -> Result<()>,
     ) -> Result<()> {
+        use rusqlite::OptionalExtension;
+        // Each image carries the hash of the event before it in this trail, so a
+        // member who reads it elsewhere can recompute its hash, and so its signature,
+        // from the image alone (the one before may never leave this machine).
+        let start = crate::audit::vault_start(self)?;
+        let mut prev: Option<Vec<u8>> = if after < start.first {
+            None
+        } else {
+            self.query_row(
+                "SELECT hash FROM audit_events WHERE id = ?1",
+                [after],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten()
+        };
         let mut stmt =
             self.prepare_cached("SELECT * FROM audit_events WHERE id > ?1 ORDER BY id")?;
         let names: Vec<String> = stmt.column_names().iter().map(|n| n.to_string()).collect();
@@ -737,12 +753,24 @@ impl ReplicaStore for Connection {
         let ws_at = names.iter().position(|n| n == "workspace_id");
         let mut rows = stmt.query([after])?;
         while let Some(r) = rows.next()? {
+            let id: i64 = r.get(id_at)?;
+            let hash: Option<Vec<u8>> = match hash_at {
+                Some(i) => r.get(i)?,
+                None => None,
+            };
+            if id == start.first {
+                prev = Some(start.prev.clone());
+            }
+            let mut body = Map::new();
+            for (i, name) in names.iter().enumerate() {
+                body.insert(name.clone(), json_of(r.get_ref(i)?));
+            }
+            if let Some(p) = &prev {
+                body.insert("prev".into(), json_of(ValueRef::Blob(p)));
+            }
             f(EventImage {
-                id: r.get(id_at)?,
-                hash: match hash_at {
-                    Some(i) => r.get(i)?,
-                    None => None,
-                },
+                id,
+                hash: hash.clone(),
                 signer: match signer_at {
                     Some(i) => r.get(i)?,
                     None => None,
@@ -751,8 +779,10 @@ impl ReplicaStore for Connection {
                     Some(i) => r.get(i)?,
                     None => None,
                 },
-                body: row_json(r, &names, 0)?,
+                body: serde_json::to_vec(&Value::Object(body))
+                    .map_err(|e| crate::Error::Storage(e.to_string()))?,
             })?;
+            prev = hash;
         }
         Ok(())
     }

@@ -221,7 +221,7 @@ fn not_on_team() -> Error {
 
 impl Session {
     /// Connects to this vault's team server as this member.
-    fn team_connection(&self) -> Result<(TeamLink, Server)> {
+    pub(super) fn team_connection(&self) -> Result<(TeamLink, Server)> {
         let link = self.team_link()?.ok_or_else(not_on_team)?;
         let login = login_for(&self.secret.identity, &self.vault_id);
         let server = ServerUrl::parse(&link.server)?

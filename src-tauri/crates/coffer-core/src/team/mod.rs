@@ -21,6 +21,7 @@ mod login;
 mod migrate;
 mod server;
 mod sync;
+mod trail;
 mod verify;
 
 pub use connect::ServerUrl;
@@ -34,4 +35,5 @@ pub use login::{login_for, scram_verifier, Login};
 pub use migrate::{SchemaState, SCHEMA_VERSION};
 pub use server::{Change, Digest, Event, Record, Server, StoredEvent};
 pub use sync::{Keep, Resolved, SyncReport};
+pub use trail::{TeamAuditEvent, TeamTrail};
 pub use verify::Verified;

@@ -224,25 +224,11 @@ impl Session {
             readable.insert(*scope);
             // Bodies as their SHA-256: enough to compare, without moving the trail.
             let events = server.trail(*scope)?;
-            let mut prev: Option<Vec<u8>> = None;
-            for e in &events {
-                if e.prev != prev {
-                    problems.push(format!(
-                        "the audit trail of {} does not join at its event {}.{} (an event was deleted, moved or inserted on the server)",
-                        self.scope_label(*scope),
-                        e.seq,
-                        e.n
-                    ));
-                    break;
-                }
-                prev = Some(e.hash.clone());
-            }
-            if prev != chain {
-                problems.push(format!(
-                    "the audit trail of {} does not end where its head says (events were removed on the server)",
-                    self.scope_label(*scope)
-                ));
-            }
+            problems.extend(super::trail::broken_link(
+                &events,
+                &chain,
+                &self.scope_label(*scope),
+            ));
             report.events += events.len();
             for e in events {
                 found.insert(e.hash, (*scope, (e.seq, e.n), e.body));

@@ -1,0 +1,336 @@
+//! `coffer team audit`: the whole team's audit trail, read from the team server.
+//!
+//! Every machine pushes its own signed events; a member who may audit reads them all
+//! back here and checks each one with public keys alone:
+//!   * its body hashes (with the hash of the event before it on its author's machine,
+//!     which the body carries) to the hash its author's chain named;
+//!   * the last event of each commit carries its author's signature over that hash,
+//!     and the events before it in the commit are covered by it, link by link;
+//!   * the author who signed is the member the server received it from, and the actor
+//!     it names is that member;
+//!   * each scope's trail on the server joins, link by link, up to its head.
+//!
+//! What this cannot see: a database administrator who removes a whole commit and joins
+//! the links around it again. The member whose events went finds it with
+//! `coffer team verify`, which looks for each of their own events.
+
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeSet, HashMap};
+
+use base64::Engine as _;
+use serde::Serialize;
+
+use super::server::StoredEvent;
+use crate::audit::{self, AuditEvent};
+use crate::error::{Error, Result};
+use crate::session::Session;
+use crate::store::AuditRow;
+use crate::AuditFilter;
+
+/// One event of the team's trail.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TeamAuditEvent {
+    #[serde(flatten)]
+    pub event: AuditEvent,
+    /// Its commit's sequence number in its scope on the server.
+    #[cfg_attr(feature = "specta", specta(type = i32))]
+    pub seq: i64,
+    /// Its place in that commit.
+    pub n: i32,
+    /// Its author's signature was checked. False only when its commit's signature is in
+    /// a workspace this member may not audit (a commit that spanned workspaces).
+    pub signed: bool,
+}
+
+/// The team's trail in one workspace, as one member read and checked it.
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TeamTrail {
+    pub server: String,
+    /// The events that match the filter, oldest first.
+    pub events: Vec<TeamAuditEvent>,
+    /// Events read and checked (the filter aside).
+    pub checked: u32,
+    /// Members whose events were among them.
+    pub authors: u32,
+    /// Events whose commit's signature this member cannot see.
+    pub unsigned_here: u32,
+    /// The vault's own trail (unlocks, members) was read too: only the root owner may.
+    pub vault_wide: bool,
+}
+
+/// At most this many problems are named in one error; the count says the rest.
+const NAMED: usize = 5;
+
+/// An event as its author's machine sent it: the row, and the hash of the event
+/// before it there.
+fn row_of(body: &[u8]) -> Option<(AuditRow, Vec<u8>)> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+    let int = |k: &str| v.get(k).and_then(|x| x.as_i64());
+    let blob = |k: &str| -> Option<Vec<u8>> {
+        let b = v.get(k)?.get("$b")?.as_str()?;
+        base64::engine::general_purpose::STANDARD.decode(b).ok()
+    };
+    let row = AuditRow {
+        id: int("id")?,
+        at: int("at")?,
+        actor: text("actor")?,
+        action: text("action")?,
+        outcome: text("outcome")?,
+        workspace_id: int("workspace_id"),
+        workspace: text("workspace"),
+        project: text("project"),
+        environment: text("environment"),
+        secret: text("secret"),
+        detail: text("detail")?,
+        mac: blob("mac").unwrap_or_default(),
+        format: int("format")?,
+        hash: blob("hash"),
+        signer: int("signer"),
+        sig: blob("sig"),
+    };
+    Some((row, blob("prev")?))
+}
+
+/// Where one scope's trail on the server does not join: an event whose link does not
+/// name the one before it, or a last event that is not the head. `None`: it joins.
+pub(super) fn broken_link(
+    events: &[StoredEvent],
+    chain: &Option<Vec<u8>>,
+    label: &str,
+) -> Option<String> {
+    let mut prev: Option<&Vec<u8>> = None;
+    for e in events {
+        if e.prev.as_ref() != prev {
+            return Some(format!(
+                "the audit trail of {label} does not join at its event {}.{} (an event was deleted, moved or inserted on the server)",
+                e.seq, e.n
+            ));
+        }
+        prev = Some(&e.hash);
+    }
+    (prev != chain.as_ref()).then(|| {
+        format!("the audit trail of {label} does not end where its head says (events were removed on the server)")
+    })
+}
+
+/// Whether an event matches an auditor's filter, as `coffer audit` matches it.
+fn matches(e: &AuditEvent, filter: &AuditFilter, since: Option<i64>) -> bool {
+    filter.actor.as_deref().is_none_or(|a| e.actor == a)
+        && filter.action.as_deref().is_none_or(|a| {
+            e.action == a
+                || e.action
+                    .strip_suffix(a)
+                    .is_some_and(|head| head.ends_with('.'))
+        })
+        && filter
+            .secret
+            .as_deref()
+            .is_none_or(|s| e.secret.as_deref() == Some(s))
+        && since.is_none_or(|t| e.at_ms >= t)
+}
+
+/// One event read from the server, parsed and placed.
+struct Read {
+    scope: i64,
+    seq: i64,
+    n: i32,
+    row: AuditRow,
+    /// The hash of the event before it on its author's machine.
+    prev: Vec<u8>,
+    hash: Vec<u8>,
+}
+
+impl Session {
+    /// Reads every member's events of `workspace` (and, for the root owner, the
+    /// vault's own) from the team server, checks each one, and gives those matching
+    /// `filter`. Anything that does not check is [`Error::Integrity`] naming it.
+    pub fn team_audit(&mut self, workspace: &str, filter: &AuditFilter) -> Result<TeamTrail> {
+        let query = self.audit_query(workspace, filter)?;
+        let ws = query.workspace_id;
+        let since = query.since;
+        let (link, mut server) = self.team_connection()?;
+        let mut report = TeamTrail {
+            server: super::ServerUrl::parse(&link.server)?.display(),
+            ..TeamTrail::default()
+        };
+        let mut problems = Vec::new();
+        let mut read = Vec::new();
+        for scope in [ws, 0] {
+            let (may, chain) = server.trail_head(scope)?;
+            if !may {
+                continue;
+            }
+            report.vault_wide |= scope == 0;
+            let label = self.scope_label(scope);
+            let events = server.events(scope, 0)?;
+            problems.extend(broken_link(&events, &chain, &label));
+            for e in events {
+                let place = format!("event {}.{} of {label}", e.seq, e.n);
+                let Some((row, prev)) = row_of(&e.body) else {
+                    problems.push(format!(
+                        "{place} is unreadable or lost its link to its author's trail (edited on the server)"
+                    ));
+                    continue;
+                };
+                let hash = audit::event_hash(&prev, &row);
+                if row.hash.as_deref() != Some(&hash[..]) || e.hash != hash {
+                    problems.push(format!(
+                        "{place} was edited on the server (its content is not what its author's chain names)"
+                    ));
+                    continue;
+                }
+                if row.signer.is_none() || row.signer != e.author {
+                    problems.push(format!(
+                        "{place} names another author than the member who sent it"
+                    ));
+                    continue;
+                }
+                // The vault's own trail holds events of workspaces the server did not
+                // know yet when they were sent; this workspace's holds only its own.
+                if scope != 0 && row.workspace_id != Some(scope) {
+                    problems.push(format!(
+                        "{place} belongs to another workspace (moved on the server)"
+                    ));
+                    continue;
+                }
+                if scope == 0 && row.workspace_id.is_some_and(|w| w != ws) {
+                    continue;
+                }
+                read.push(Read {
+                    scope,
+                    seq: e.seq,
+                    n: e.n,
+                    row,
+                    prev,
+                    hash: hash.to_vec(),
+                });
+            }
+        }
+
+        let signed = self.check_signatures(&read, &mut problems)?;
+
+        if !problems.is_empty() {
+            let more = problems.len().saturating_sub(NAMED);
+            problems.truncate(NAMED);
+            let mut message = format!(
+                "the team's audit trail on {} does not verify: {}",
+                report.server,
+                problems.join("; ")
+            );
+            if more > 0 {
+                message.push_str(&format!("; and {more} more"));
+            }
+            return Err(Error::Integrity(message));
+        }
+
+        report.checked = read.len() as u32;
+        report.authors = read
+            .iter()
+            .filter_map(|r| r.row.signer)
+            .collect::<BTreeSet<_>>()
+            .len() as u32;
+        report.unsigned_here = signed.iter().filter(|s| !**s).count() as u32;
+        let mut events: Vec<TeamAuditEvent> = read
+            .into_iter()
+            .zip(signed)
+            .map(|(r, signed)| TeamAuditEvent {
+                event: AuditEvent::from(r.row),
+                seq: r.seq,
+                n: r.n,
+                signed,
+            })
+            .filter(|e| matches(&e.event, filter, since))
+            .collect::<Vec<_>>();
+        events.sort_by_key(|e| (e.event.at_ms, e.seq, e.n));
+        if let Some(limit) = query.limit {
+            let keep = usize::try_from(limit).unwrap_or(0);
+            let drop = events.len().saturating_sub(keep);
+            events.drain(..drop);
+        }
+        report.events = events;
+        Ok(report)
+    }
+
+    /// Checks the signature on each commit's last event and that each event's actor is
+    /// its signer; says of each event whether a signature covers it: its own, or that
+    /// of the last event of its commit, reached link by link (the next event of a
+    /// commit names this one's hash and has the next id on its author's machine).
+    fn check_signatures(&self, read: &[Read], problems: &mut Vec<String>) -> Result<Vec<bool>> {
+        let conn = self.store.conn();
+        let mut authors: HashMap<i64, Option<audit::AuthorKeys>> = HashMap::new();
+        let mut verdict: Vec<Option<bool>> = vec![None; read.len()];
+        let next: HashMap<(i64, i64, &[u8]), usize> = read
+            .iter()
+            .enumerate()
+            .map(|(i, r)| ((r.row.signer.unwrap_or(0), r.row.id, r.prev.as_slice()), i))
+            .collect();
+        for (i, r) in read.iter().enumerate() {
+            let place = format!("event {}.{} of {}", r.seq, r.n, self.scope_label(r.scope));
+            let author = r.row.signer.unwrap_or(0);
+            let keys = match authors.entry(author) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert(crate::keys::author_keys(
+                    conn,
+                    &self.vault_id,
+                    &self.secret.anchor,
+                    author,
+                    &self.verified_rows,
+                )?),
+            };
+            let Some(keys) = keys.as_ref() else {
+                problems.push(format!("{place} names an author with no certified keys"));
+                continue;
+            };
+            let system = r.row.actor == audit::SYSTEM_ACTOR
+                && audit::SYSTEM_ACTIONS.contains(&r.row.action.as_str());
+            if r.row.actor != keys.name && !system {
+                problems.push(format!(
+                    "{place} claims to be by '{}' but was written by '{}'",
+                    r.row.actor, keys.name
+                ));
+                continue;
+            }
+            if let Some(sig) = &r.row.sig {
+                let msg = audit::commit_message(&self.vault_id, r.row.id, &r.hash);
+                if keys
+                    .keys
+                    .iter()
+                    .any(|pk| crate::crypto::verify(pk, &msg, sig, "").is_ok())
+                {
+                    verdict[i] = Some(true);
+                } else {
+                    problems.push(format!(
+                        "{place}: the signature of '{}' does not verify",
+                        keys.name
+                    ));
+                }
+            }
+        }
+        // Unsigned events take the verdict of the signed event that ends their commit.
+        for i in 0..read.len() {
+            let mut walk = vec![];
+            let mut at = i;
+            let end = loop {
+                if let Some(v) = verdict[at] {
+                    break v;
+                }
+                if read[at].row.sig.is_some() || walk.len() > read.len() {
+                    break false;
+                }
+                walk.push(at);
+                let r = &read[at];
+                match next.get(&(r.row.signer.unwrap_or(0), r.row.id + 1, r.hash.as_slice())) {
+                    Some(&j) => at = j,
+                    None => break false,
+                }
+            };
+            for w in walk {
+                verdict[w] = Some(end);
+            }
+        }
+        Ok(verdict.into_iter().map(|v| v.unwrap_or(false)).collect())
+    }
+}
