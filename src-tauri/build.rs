@@ -66,6 +66,7 @@ const COMMANDS: &[&str] = &[
     "team_cancel_invitation",
     "team_resolve",
     "team_verify",
+    "team_audit",
     "team_join_start",
     "team_join_finish",
 ];

@@ -95,6 +95,7 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
         team::team_cancel_invitation,
         team::team_resolve,
         team::team_verify,
+        team::team_audit,
         team::team_join_start,
         team::team_join_finish,
     ])

@@ -1206,6 +1206,19 @@ step("the vault goes onto a team server: online, a member joins from their machi
   await browser.execute(() => document.querySelectorAll(".toast-close").forEach((b) => b.click()));
   await click("button=Verify server");
   await waitForText(".toasts", /holds what this machine exchanged/, 15_000);
+
+  // Audit → Whole team: every member's events read back from the server, each one
+  // checked: frank's join (made on his machine, signed with his keys) and the secret
+  // added on alice's laptop.
+  await click($in('nav[aria-label="Main"]', "button*=Audit"));
+  await waitShown("#audit-title");
+  await click("button=Whole team");
+  await waitForText('[aria-label="Team trail status"]', /Every event checked/, 15_000);
+  await waitExists('[role="row"][aria-label^="team.join by frank"]', 10_000);
+  await waitExists('[role="row"][aria-label^="secret.create by alice on FROM_LAPTOP"]', 10_000);
+  await look("audit-team");
+  await click("button=This machine");
+  await waitShown('[aria-label="Chain status"]');
 });
 
 step("someone invited joins the team vault from the first-run screen and is in once admitted", async () => {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The team vault's figures against a local PostgreSQL 15 (tests/pg/with-postgres.sh
 # starts a throw-away one): moving a vault of N secrets × 3 environments onto the
-# server (the first transfer), a sync with nothing to exchange, and the two syncs that
-# carry one change from one home to another. Not run by .ci/run (minutes on 2 cores).
+# server (the first transfer), a sync with nothing to exchange, the two syncs that
+# carry one change from one home to another, and reading the team's whole trail back
+# (`team audit`: each of at least N events checked; a `run` of the N values adds them). Not run by .ci/run (minutes on 2 cores).
 #
 #   bash tests/bench/team.sh [target/release/coffer]     TEAM_N="1000 10000" to choose N
 set -euo pipefail
@@ -19,7 +20,7 @@ h1() { HOME=$T/h1 COFFER_VAULT=$T/h1/v.db "$COFFER" "$@"; }
 h2() { HOME=$T/h2 COFFER_VAULT=$T/h2/v.db "$COFFER" "$@"; }
 ms() { python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['results'][0]['median']*1000, 1))" "$1"; }
 
-printf '| N × 3 envs | team create | sync, nothing new | push one change | pull one change | team verify |\n|---|---|---|---|---|---|\n'
+printf '| N × 3 envs | team create | sync, nothing new | push one change | pull one change | team verify | team audit (events) |\n|---|---|---|---|---|---|---|\n'
 for N in ${TEAM_N:-1000 10000}; do
     rm -rf "$T/h1" "$T/h2" && mkdir -p "$T/h1" "$T/h2"
     python3 - "$N" "$T" <<'PY'
@@ -57,8 +58,15 @@ PY
     # The whole comparison with the server (every record, every trail followed).
     hyperfine -N -w 1 -r 5 --export-json "$T/verify.json" \
         "env HOME=$T/h1 COFFER_VAULT=$T/h1/v.db $COFFER team verify" >/dev/null
+    # The team's trail read back and checked: N `use` events of one run (one commit,
+    # one signature at its end) and every event before them.
+    h1 run -- true >/dev/null
+    h1 team sync >/dev/null
+    events=$(h1 --json team audit --limit 1 | python3 -c "import json,sys; print(json.load(sys.stdin)['checked'])")
+    hyperfine -N -w 1 -r 5 --export-json "$T/audit.json" \
+        "env HOME=$T/h2 COFFER_VAULT=$T/h2/v.db $COFFER team audit --limit 20" >/dev/null
     h1 lock >/dev/null; h2 lock >/dev/null
-    printf '| %s | %s ms | %s ms | %s ms | %s ms | %s ms |\n' "$N" "$create" "$(ms "$T/idle.json")" "$(ms "$T/push.json")" "$(ms "$T/pull.json")" "$(ms "$T/verify.json")"
+    printf '| %s | %s ms | %s ms | %s ms | %s ms | %s ms | %s ms (%s) |\n' "$N" "$create" "$(ms "$T/idle.json")" "$(ms "$T/push.json")" "$(ms "$T/pull.json")" "$(ms "$T/verify.json")" "$(ms "$T/audit.json")" "$events"
 done
 
 # The figures that need two clients at once (a change seen by a listening client, p50

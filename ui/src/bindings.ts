@@ -207,6 +207,12 @@ export const commands = {
 	 */
 	teamVerify: () => typedError<VerifiedDto, IpcError>(__TAURI_INVOKE("team_verify")),
 	/**
+	 *  The whole team's trail in `workspace`, read from the server and checked event by
+	 *  event (the Audit screen's **Whole team**); an `integrity` error names what does not
+	 *  check, a `denied` one says this member may not audit there.
+	 */
+	teamAudit: (workspace: string, filter: AuditFilterDto_Deserialize) => typedError<TeamTrail_Serialize, IpcError>(__TAURI_INVOKE("team_audit", { workspace, filter })),
+	/**
 	 *  Asks to join the team vault an invitation code names: this member's keys are made
 	 *  here, sealed under `passphrase` in the new vault file, and their public halves
 	 *  sent. Returns the fingerprint the owner must hear before admitting.
@@ -926,6 +932,35 @@ export type Snapshot = {
 	bytes: number | null,
 };
 
+/**  One event of the team's trail. */
+export type TeamAuditEvent = TeamAuditEvent_Serialize | TeamAuditEvent_Deserialize;
+
+/**  One event of the team's trail. */
+export type TeamAuditEvent_Deserialize = {
+	/**  Its commit's sequence number in its scope on the server. */
+	seq: number,
+	/**  Its place in that commit. */
+	n: number,
+	/**
+	 *  Its author's signature was checked. False only when its commit's signature is in
+	 *  a workspace this member may not audit (a commit that spanned workspaces).
+	 */
+	signed: boolean,
+} & AuditEvent_Deserialize;
+
+/**  One event of the team's trail. */
+export type TeamAuditEvent_Serialize = {
+	/**  Its commit's sequence number in its scope on the server. */
+	seq: number,
+	/**  Its place in that commit. */
+	n: number,
+	/**
+	 *  Its author's signature was checked. False only when its commit's signature is in
+	 *  a workspace this member may not audit (a commit that spanned workspaces).
+	 */
+	signed: boolean,
+} & AuditEvent_Serialize;
+
 /**  The team server as this app last saw it. */
 export type TeamState = TeamState_Serialize | TeamState_Deserialize;
 
@@ -977,6 +1012,39 @@ export type TeamState_Serialize = {
 	revision: number,
 	/**  Moves each time anything here changes. */
 	version: number,
+};
+
+/**  The team's trail in one workspace, as one member read and checked it. */
+export type TeamTrail = TeamTrail_Serialize | TeamTrail_Deserialize;
+
+/**  The team's trail in one workspace, as one member read and checked it. */
+export type TeamTrail_Deserialize = {
+	server: string,
+	/**  The events that match the filter, oldest first. */
+	events: TeamAuditEvent_Deserialize[],
+	/**  Events read and checked (the filter aside). */
+	checked: number,
+	/**  Members whose events were among them. */
+	authors: number,
+	/**  Events whose commit's signature this member cannot see. */
+	unsigned_here: number,
+	/**  The vault's own trail (unlocks, members) was read too: only the root owner may. */
+	vault_wide: boolean,
+};
+
+/**  The team's trail in one workspace, as one member read and checked it. */
+export type TeamTrail_Serialize = {
+	server: string,
+	/**  The events that match the filter, oldest first. */
+	events: TeamAuditEvent_Serialize[],
+	/**  Events read and checked (the filter aside). */
+	checked: number,
+	/**  Members whose events were among them. */
+	authors: number,
+	/**  Events whose commit's signature this member cannot see. */
+	unsigned_here: number,
+	/**  The vault's own trail (unlocks, members) was read too: only the root owner may. */
+	vault_wide: boolean,
 };
 
 /**

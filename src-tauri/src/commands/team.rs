@@ -81,6 +81,22 @@ pub async fn team_verify(state: State<'_, AppState>) -> IpcResult<VerifiedDto> {
     })
 }
 
+/// The whole team's trail in `workspace`, read from the server and checked event by
+/// event (the Audit screen's **Whole team**); an `integrity` error names what does not
+/// check, a `denied` one says this member may not audit there.
+#[tauri::command]
+#[specta::specta]
+pub async fn team_audit(
+    state: State<'_, AppState>,
+    workspace: String,
+    filter: crate::commands::audit::AuditFilterDto,
+) -> IpcResult<coffer_core::team::TeamTrail> {
+    state.require_unlocked()?;
+    state.touch();
+    let filter = filter.into();
+    blocking(|| state.with(|s| s.team_audit(&workspace, &filter)))
+}
+
 /// Where joining a team vault from this machine stands (the first-run screen's
 /// **Join a team vault**).
 #[derive(Debug, Serialize, specta::Type)]

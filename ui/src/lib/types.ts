@@ -17,6 +17,8 @@ export type {
   Setting,
   SetOutcome,
   TeamState_Serialize as TeamState,
+  TeamTrail_Serialize as TeamTrail,
+  TeamAuditEvent_Serialize as TeamAuditEvent,
   InvitationDto as Invitation,
   InvitedDto as Invited,
   TrailCopy,

@@ -10,12 +10,13 @@ vi.mock("../../bindings", () => ({
     checkpointAudit: vi.fn(),
     exportAuditTrail: vi.fn(),
     saveAuditEvents: vi.fn(),
+    teamAudit: vi.fn(),
   },
 }));
 
 import { commands, type TrailState_Serialize, type VerifyReport_Serialize } from "../../bindings";
 import { formatDateTime } from "../../lib/format";
-import { renderInSession, testSession } from "../../test/session";
+import { ONLINE_TEAM, renderInSession, testSession } from "../../test/session";
 import { AuditScreen } from "./AuditScreen";
 
 const trailState = vi.mocked(commands.trailState);
@@ -55,6 +56,7 @@ beforeEach(() => {
   checkpointAudit.mockReset();
   exportAuditTrail.mockReset();
   saveAuditEvents.mockReset();
+  vi.mocked(commands.teamAudit).mockReset();
 });
 
 describe("Audit: the chain's state", () => {
@@ -251,5 +253,78 @@ describe("Audit: Export → Save file", () => {
     // No text from the page crosses: only the workspace, the filter and the format.
     for (const arg of saveAuditEvents.mock.calls[0]!) expect(JSON.stringify(arg)).not.toContain("STRIPE_KEY");
     expect(await screen.findByText(/Saved 1 event to .*coffer-audit-default/)).toBeTruthy();
+  });
+});
+
+describe("Audit: the whole team's trail", () => {
+  const event = (actor: string, secret: string, seq: number) => ({
+    id: 1,
+    at_ms: Date.parse("2026-12-02T12:00:00Z") + seq,
+    time: "2026-12-02T12:00:00Z",
+    actor,
+    action: "secret.create",
+    capability: "write",
+    outcome: "ok",
+    workspace: "default",
+    project: "default",
+    environment: "development",
+    secret,
+    detail: {},
+    seq,
+    n: 1,
+    signed: true,
+  });
+
+  it("offers no team view on a vault that is not on a team server", async () => {
+    await renderAudit(state());
+    expect(screen.queryByRole("tab", { name: "Whole team" })).toBeNull();
+  });
+
+  it("lists every member's events read from the server, with what was checked", async () => {
+    vi.mocked(commands.teamAudit).mockImplementation(() =>
+      ok({
+        server: "postgres://db.example:5432/coffer",
+        events: [event("dana", "DANA_KEY", 4), event("alice", "API_KEY", 5)],
+        checked: 9,
+        authors: 2,
+        unsigned_here: 0,
+        vault_wide: false,
+      }),
+    );
+    trailState.mockImplementation(() => ok(state()));
+    await act(async () => {
+      renderInSession(<AuditScreen />, testSession({ team: ONLINE_TEAM }));
+    });
+    await act(async () => {
+      fireEvent.click(screen.getByRole("tab", { name: "Whole team" }));
+    });
+    await waitFor(() => expect(screen.getByLabelText("Team trail status").textContent).toContain("9 events of 2 members"));
+    expect(commands.teamAudit).toHaveBeenCalledWith("default", { actor: null, action: null, secret: null, since: null });
+    const table = screen.getByRole("table", { name: "Audit events" });
+    // Both events have the same local id (each machine numbers its own): both are rows.
+    // (jsdom lays nothing out, so the virtual table says how many rows it has.)
+    expect(table.getAttribute("aria-rowcount")).toBe("3");
+    expect(screen.getByLabelText("Team trail facts").textContent).toContain("postgres://db.example:5432/coffer");
+    // The exports write this machine's trail: not offered over the team's.
+    expect(screen.queryByRole("button", { name: "Export CSV" })).toBeNull();
+    await act(async () => {
+      fireEvent.click(screen.getByRole("tab", { name: "This machine" }));
+    });
+    expect(screen.getByRole("button", { name: "Export CSV" })).toBeTruthy();
+  });
+
+  it("names what does not verify on the server", async () => {
+    vi.mocked(commands.teamAudit).mockImplementation(() =>
+      refused("integrity", "the team's audit trail on postgres://db does not verify: event 5.1 of default was edited on the server"),
+    );
+    trailState.mockImplementation(() => ok(state()));
+    await act(async () => {
+      renderInSession(<AuditScreen />, testSession({ team: ONLINE_TEAM }));
+    });
+    await act(async () => {
+      fireEvent.click(screen.getByRole("tab", { name: "Whole team" }));
+    });
+    await waitFor(() => expect(screen.getByLabelText("Team trail status").textContent).toContain("does not verify"));
+    expect(screen.getByRole("alert").textContent).toContain("event 5.1 of default was edited on the server");
   });
 });

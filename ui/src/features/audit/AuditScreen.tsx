@@ -13,12 +13,13 @@ import { describeDetail } from "../../lib/auditDetail";
 import { eventsPerDay } from "../../lib/auditExport";
 import { formatDateTime } from "../../lib/format";
 import { api, errorMessage } from "../../lib/ipc";
-import type { AuditEvent } from "../../lib/types";
+import type { AuditEvent, TeamAuditEvent } from "../../lib/types";
 import { useLoad } from "../../lib/useLoad";
 import { useSession } from "../shell/session";
 import { ActivityChart } from "./ActivityChart";
 import { ChainCard } from "./ChainCard";
 import { ExportDialog } from "./ExportDialog";
+import { TeamTrailCard } from "./TeamTrailCard";
 
 const ACTIONS = [
   "secret.create",
@@ -53,6 +54,16 @@ function useDebounced<T>(value: T, ms: number): T {
   }, [value, ms]);
   return v;
 }
+
+/** An event of the team's trail is known by its author's own numbering, time and name. */
+const rowKey = (e: AuditEvent | TeamAuditEvent) =>
+  "seq" in e ? `${e.seq}.${e.n}.${e.actor}.${e.id}.${e.at_ms}` : String(e.id);
+
+type Source = "here" | "team";
+const SOURCES: { id: Source; label: string }[] = [
+  { id: "here", label: "This machine" },
+  { id: "team", label: "Whole team" },
+];
 
 const COLUMNS: Column<AuditEvent>[] = [
   { key: "time", header: "Time", width: "168px", render: (e) => <span title={e.time}>{formatDateTime(e.at_ms)}</span> },
@@ -114,10 +125,23 @@ export function AuditScreen() {
     }),
     [filter.actor, filter.action, filter.secret, filter.since],
   );
-  const events = useLoad(
+  // On a team vault the trail can also be read from the server: every member's events.
+  const onTeam = Boolean(session.team?.on_team);
+  const [source, setSource] = useState<Source>("here");
+  const teamView = onTeam && source === "team";
+  const local = useLoad(
     () => api.auditEvents(session.workspace, query),
     [session.workspace, query, session.revision],
+    !teamView,
   );
+  const team = useLoad(
+    () => api.teamAudit(session.workspace, query),
+    [session.workspace, query, session.revision],
+    teamView,
+  );
+  const events = teamView
+    ? { data: team.data?.events as AuditEvent[] | undefined, error: team.error, loading: team.loading }
+    : local;
   const members = useLoad(() => api.listMembers(session.workspace), [session.workspace, session.revision]);
 
   const newestFirst = useMemo(() => [...(events.data ?? [])].reverse(), [events.data]);
@@ -132,22 +156,46 @@ export function AuditScreen() {
         <div>
           <h1 id="audit-title">Audit trail</h1>
           <p className="page-subtitle">
-            Every create, update, rotation, reveal, use and refusal in <strong>{session.workspace}</strong>. Events never
-            contain values.
+            {teamView ? "Every member's" : "Every"} create, update, rotation, reveal, use and refusal in{" "}
+            <strong>{session.workspace}</strong>
+            {teamView ? ", read from the team server" : ""}. Events never contain values.
           </p>
         </div>
-        <div className="page-actions">
-          <Button icon="download" onClick={() => setExporting("csv")} disabled={!events.data?.length}>
-            Export CSV
-          </Button>
-          <Button icon="download" onClick={() => setExporting("json")} disabled={!events.data?.length}>
-            Export JSON
-          </Button>
-        </div>
+        {teamView ? null : (
+          <div className="page-actions">
+            <Button icon="download" onClick={() => setExporting("csv")} disabled={!events.data?.length}>
+              Export CSV
+            </Button>
+            <Button icon="download" onClick={() => setExporting("json")} disabled={!events.data?.length}>
+              Export JSON
+            </Button>
+          </div>
+        )}
       </div>
 
+      {onTeam ? (
+        <div className="tabs" role="tablist" aria-label="Whose events">
+          {SOURCES.map((t) => (
+            <button
+              key={t.id}
+              type="button"
+              role="tab"
+              aria-selected={source === t.id}
+              className={`tab${source === t.id ? " active" : ""}`}
+              onClick={() => setSource(t.id)}
+            >
+              {t.label}
+            </button>
+          ))}
+        </div>
+      ) : null}
+
       <div className="audit-top">
-        <ChainCard />
+        {teamView ? (
+          <TeamTrailCard trail={team.data} error={team.error} loading={team.loading} onReload={team.reload} />
+        ) : (
+          <ChainCard />
+        )}
         <div className="card chart-card">
           <ActivityChart days={days} />
         </div>
@@ -178,13 +226,15 @@ export function AuditScreen() {
         />
       </div>
 
-      {events.error && !sinceInvalid ? <Alert title="Could not load events">{events.error.message}</Alert> : null}
+      {events.error && !sinceInvalid && !teamView ? (
+        <Alert title="Could not load events">{events.error.message}</Alert>
+      ) : null}
 
       <VirtualTable
         label="Audit events"
         rows={deferred}
         columns={COLUMNS}
-        rowKey={(e) => String(e.id)}
+        rowKey={rowKey}
         rowHeight={44}
         rowLabel={(e) => `${e.action} by ${e.actor}${e.secret ? ` on ${e.secret}` : ""}: ${e.outcome}`}
         rowClassName={(e) => (e.outcome === "ok" ? undefined : "row-denied")}
@@ -196,7 +246,7 @@ export function AuditScreen() {
           )
         }
       />
-      {exporting && events.data ? (
+      {exporting && events.data && !teamView ? (
         <ExportDialog
           kind={exporting}
           events={events.data}

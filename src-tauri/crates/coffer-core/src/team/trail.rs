@@ -267,8 +267,8 @@ impl Session {
             .enumerate()
             .map(|(i, r)| ((r.row.signer.unwrap_or(0), r.row.id, r.prev.as_slice()), i))
             .collect();
+        let place = |r: &Read| format!("event {}.{} of {}", r.seq, r.n, self.scope_label(r.scope));
         for (i, r) in read.iter().enumerate() {
-            let place = format!("event {}.{} of {}", r.seq, r.n, self.scope_label(r.scope));
             let author = r.row.signer.unwrap_or(0);
             let keys = match authors.entry(author) {
                 Entry::Occupied(e) => e.into_mut(),
@@ -281,15 +281,20 @@ impl Session {
                 )?),
             };
             let Some(keys) = keys.as_ref() else {
-                problems.push(format!("{place} names an author with no certified keys"));
+                problems.push(format!(
+                    "{} names an author with no certified keys",
+                    place(r)
+                ));
                 continue;
             };
             let system = r.row.actor == audit::SYSTEM_ACTOR
                 && audit::SYSTEM_ACTIONS.contains(&r.row.action.as_str());
             if r.row.actor != keys.name && !system {
                 problems.push(format!(
-                    "{place} claims to be by '{}' but was written by '{}'",
-                    r.row.actor, keys.name
+                    "{} claims to be by '{}' but was written by '{}'",
+                    place(r),
+                    r.row.actor,
+                    keys.name
                 ));
                 continue;
             }
@@ -303,7 +308,8 @@ impl Session {
                     verdict[i] = Some(true);
                 } else {
                     problems.push(format!(
-                        "{place}: the signature of '{}' does not verify",
+                        "{}: the signature of '{}' does not verify",
+                        place(r),
                         keys.name
                     ));
                 }
@@ -332,5 +338,89 @@ impl Session {
             }
         }
         Ok(verdict.into_iter().map(|v| v.unwrap_or(false)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(seq: i64, prev: Option<u8>, hash: u8) -> StoredEvent {
+        StoredEvent {
+            seq,
+            n: 1,
+            prev: prev.map(|p| vec![p; 32]),
+            hash: vec![hash; 32],
+            author: Some(1),
+            body: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_trail_joins_only_link_by_link_up_to_its_head() {
+        let head = Some(vec![3; 32]);
+        let whole = [
+            stored(1, None, 1),
+            stored(2, Some(1), 2),
+            stored(3, Some(2), 3),
+        ];
+        assert_eq!(broken_link(&whole, &head, "default"), None);
+        assert_eq!(broken_link(&[], &None, "default"), None);
+        // One taken out of the middle.
+        let gap = [stored(1, None, 1), stored(3, Some(2), 3)];
+        assert!(broken_link(&gap, &head, "default")
+            .unwrap()
+            .contains("does not join at its event 3.1"));
+        // The newest taken off the end.
+        let cut = [stored(1, None, 1), stored(2, Some(1), 2)];
+        assert!(broken_link(&cut, &head, "default")
+            .unwrap()
+            .contains("does not end where its head says"));
+        // A trail the head says is empty but is not, and the reverse.
+        assert!(broken_link(&whole, &None, "default").is_some());
+        assert!(broken_link(&[], &head, "default").is_some());
+    }
+
+    #[test]
+    fn the_filter_matches_as_coffer_audit_does() {
+        let mut e = AuditEvent::from(AuditRow {
+            id: 7,
+            at: 1_000,
+            actor: "dana".into(),
+            action: "secret.reveal".into(),
+            outcome: "ok".into(),
+            workspace_id: Some(1),
+            workspace: Some("default".into()),
+            project: Some("default".into()),
+            environment: Some("production".into()),
+            secret: Some("API_KEY".into()),
+            detail: "{}".into(),
+            mac: Vec::new(),
+            format: 2,
+            hash: None,
+            signer: Some(2),
+            sig: None,
+        });
+        let f = |actor: Option<&str>, action: Option<&str>, secret: Option<&str>| AuditFilter {
+            actor: actor.map(Into::into),
+            action: action.map(Into::into),
+            secret: secret.map(Into::into),
+            since: None,
+            limit: None,
+        };
+        assert!(matches(&e, &f(None, None, None), None));
+        assert!(matches(
+            &e,
+            &f(Some("dana"), Some("reveal"), Some("API_KEY")),
+            Some(1_000)
+        ));
+        assert!(matches(&e, &f(None, Some("secret.reveal"), None), None));
+        assert!(!matches(&e, &f(Some("dan"), None, None), None));
+        assert!(!matches(&e, &f(None, None, Some("API")), None));
+        assert!(!matches(&e, &f(None, None, None), Some(1_001)));
+        // A suffix matches a whole last part only.
+        assert!(!matches(&e, &f(None, Some("eveal"), None), None));
+        e.action = "secret.unreveal".into();
+        assert!(!matches(&e, &f(None, Some("reveal"), None), None));
     }
 }
