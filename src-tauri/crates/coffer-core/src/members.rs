@@ -30,7 +30,9 @@ fn rekey_detail(r: &Rekeyed) -> serde_json::Value {
 pub(crate) enum NewKeys<'a> {
     /// Made here, sealed under this first passphrase.
     Made(&'a Passphrase),
-    /// Made on their own machine: only the public halves are known here.
+    /// Made on their own machine: only the public halves are known here (a member
+    /// who joins a team vault).
+    #[cfg_attr(not(feature = "team"), allow(dead_code))]
     Theirs(PublicKeys),
 }
 

@@ -107,6 +107,23 @@ pub(crate) struct ResolveRow {
     pub kind: String,
 }
 
+/// A [`ResolveRow`] from its columns, in the order both queries that read one select
+/// them (`s.id, s.scope, s.owner_id, v.version, v.ciphertext, v.expires_at,
+/// s.allowed_hosts, v.epoch, s.kind`), starting at column `at`.
+fn resolve_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<ResolveRow> {
+    Ok(ResolveRow {
+        secret_id: r.get(at)?,
+        scope: r.get(at + 1)?,
+        owner_id: r.get(at + 2)?,
+        version: r.get(at + 3)?,
+        ciphertext: r.get(at + 4)?,
+        expires_at: r.get(at + 5)?,
+        allowed_hosts: r.get(at + 6)?,
+        epoch: r.get(at + 7)?,
+        kind: r.get(at + 8)?,
+    })
+}
+
 pub(crate) struct NewVersion<'a> {
     pub secret_id: i64,
     pub environment_id: i64,
@@ -416,17 +433,7 @@ impl HistoryStore for Connection {
                    AND v.environment_id = ?3 AND v.superseded_at IS NULL",
         )?
         .query_row(params![project_id, name, environment_id], |r| {
-            Ok(ResolveRow {
-                secret_id: r.get(0)?,
-                scope: r.get(1)?,
-                owner_id: r.get(2)?,
-                version: r.get(3)?,
-                ciphertext: r.get(4)?,
-                expires_at: r.get(5)?,
-                allowed_hosts: r.get(6)?,
-                epoch: r.get(7)?,
-                kind: r.get(8)?,
-            })
+            resolve_row(r, 0)
         })
         .optional()?)
     }
@@ -449,20 +456,7 @@ impl HistoryStore for Connection {
         )?;
         let mut rows = st.query(params![project_id, environment_id, member_id])?;
         while let Some(r) = rows.next()? {
-            f(
-                r.get(0)?,
-                ResolveRow {
-                    secret_id: r.get(1)?,
-                    scope: r.get(2)?,
-                    owner_id: r.get(3)?,
-                    version: r.get(4)?,
-                    ciphertext: r.get(5)?,
-                    expires_at: r.get(6)?,
-                    allowed_hosts: r.get(7)?,
-                    epoch: r.get(8)?,
-                    kind: r.get(9)?,
-                },
-            )?;
+            f(r.get(0)?, resolve_row(r, 1)?)?;
         }
         Ok(())
     }

@@ -235,6 +235,9 @@ pub(crate) trait MetaStore {
 
     fn set_meta(&self, key: &str, value: &[u8]) -> Result<()>;
 
+    /// Only the team vault forgets a vault-wide value (its queue of removals, once the
+    /// server has carried them out).
+    #[cfg_attr(not(feature = "team"), allow(dead_code))]
     fn delete_meta(&self, key: &str) -> Result<()>;
 }
 
