@@ -941,11 +941,6 @@ export type TeamAuditEvent_Deserialize = {
 	seq: number,
 	/**  Its place in that commit. */
 	n: number,
-	/**
-	 *  Its author's signature was checked. False only when its commit's signature is in
-	 *  a workspace this member may not audit (a commit that spanned workspaces).
-	 */
-	signed: boolean,
 } & AuditEvent_Deserialize;
 
 /**  One event of the team's trail. */
@@ -954,11 +949,6 @@ export type TeamAuditEvent_Serialize = {
 	seq: number,
 	/**  Its place in that commit. */
 	n: number,
-	/**
-	 *  Its author's signature was checked. False only when its commit's signature is in
-	 *  a workspace this member may not audit (a commit that spanned workspaces).
-	 */
-	signed: boolean,
 } & AuditEvent_Serialize;
 
 /**  The team server as this app last saw it. */
@@ -1026,8 +1016,6 @@ export type TeamTrail_Deserialize = {
 	checked: number,
 	/**  Members whose events were among them. */
 	authors: number,
-	/**  Events whose commit's signature this member cannot see. */
-	unsigned_here: number,
 	/**  The vault's own trail (unlocks, members) was read too: only the root owner may. */
 	vault_wide: boolean,
 };
@@ -1041,8 +1029,6 @@ export type TeamTrail_Serialize = {
 	checked: number,
 	/**  Members whose events were among them. */
 	authors: number,
-	/**  Events whose commit's signature this member cannot see. */
-	unsigned_here: number,
 	/**  The vault's own trail (unlocks, members) was read too: only the root owner may. */
 	vault_wide: boolean,
 };

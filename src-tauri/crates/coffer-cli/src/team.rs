@@ -155,9 +155,6 @@ fn audit(ctx: &Ctx, a: crate::cli::TeamAuditArgs) -> Result<u8> {
         .map(|e| {
             let mut cells = vec![format!("{}.{}", e.seq, e.n)];
             cells.extend(crate::commands::audit_cells(e.event.clone()));
-            if !e.signed {
-                cells[0].push('?');
-            }
             cells
         })
         .collect();
@@ -179,12 +176,6 @@ fn audit(ctx: &Ctx, a: crate::cli::TeamAuditArgs) -> Result<u8> {
         ctx.scope.workspace,
         trail.server,
     ));
-    if trail.unsigned_here > 0 {
-        ctx.say(format!(
-            "{} (marked ?) belong to commits whose signature is in a workspace you may not audit: their links joined, their signature could not be checked",
-            count(trail.unsigned_here as usize, "event"),
-        ));
-    }
     Ok(0)
 }
 

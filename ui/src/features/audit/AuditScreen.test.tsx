@@ -272,7 +272,6 @@ describe("Audit: the whole team's trail", () => {
     detail: {},
     seq,
     n: 1,
-    signed: true,
   });
 
   it("offers no team view on a vault that is not on a team server", async () => {
@@ -287,7 +286,6 @@ describe("Audit: the whole team's trail", () => {
         events: [event("dana", "DANA_KEY", 4), event("alice", "API_KEY", 5)],
         checked: 9,
         authors: 2,
-        unsigned_here: 0,
         vault_wide: false,
       }),
     );

@@ -56,12 +56,6 @@ export function TeamTrailCard({
               ? "This workspace's trail and the vault's own (joins, admissions, removals)"
               : "This workspace's trail (the vault's own is the root owner's to read)"}
           </li>
-          {trail.unsigned_here > 0 ? (
-            <li>
-              {count(trail.unsigned_here, "event")} belong to commits signed in a workspace you may not audit: their
-              links joined, their signature could not be checked
-            </li>
-          ) : null}
         </ul>
       ) : null}
       <div className="chain-actions">

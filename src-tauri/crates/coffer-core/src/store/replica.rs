@@ -327,6 +327,8 @@ pub(crate) struct EventImage {
     pub signer: Option<i64>,
     /// Its workspace (none for the vault's own events).
     pub workspace: Option<i64>,
+    /// It carries its author's signature: the last event of its commit.
+    pub sig: bool,
     pub body: Vec<u8>,
 }
 
@@ -751,6 +753,7 @@ impl ReplicaStore for Connection {
         let hash_at = names.iter().position(|n| n == "hash");
         let signer_at = names.iter().position(|n| n == "signer");
         let ws_at = names.iter().position(|n| n == "workspace_id");
+        let sig_at = names.iter().position(|n| n == "sig");
         let mut rows = stmt.query([after])?;
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(id_at)?;
@@ -778,6 +781,10 @@ impl ReplicaStore for Connection {
                 workspace: match ws_at {
                     Some(i) => r.get(i)?,
                     None => None,
+                },
+                sig: match sig_at {
+                    Some(i) => r.get_ref(i)? != ValueRef::Null,
+                    None => false,
                 },
                 body: serde_json::to_vec(&Value::Object(body))
                     .map_err(|e| crate::Error::Storage(e.to_string()))?,

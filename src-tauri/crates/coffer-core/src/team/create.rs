@@ -175,8 +175,8 @@ impl Session {
             access.2.push(r.project);
             access.3.push(role);
         }
-        // Each event goes into its workspace's chain on the server (the vault's own
-        // events, and those of a workspace gone since, into the vault's). Events
+        // Each event goes into its commit's chain on the server (its workspace's, or
+        // the vault's own; see `commit_scopes`). Events
         // before the signed trail (format 1) carry no hash: the server links them by
         // the hash of their row.
         let mut heads_chain: BTreeMap<i64, Vec<u8>> = BTreeMap::new();
@@ -190,8 +190,8 @@ impl Session {
         // which name whatever was typed) kept on this machine.
         let pushed_through = events.last().map(|e| e.id).unwrap_or(0);
         events.retain(|e| e.signer.is_some());
-        for (n, e) in events.iter().enumerate() {
-            let scope = e.workspace.filter(|w| scopes.contains(w)).unwrap_or(0);
+        let placed = super::trail::commit_scopes(&events, &|w| scopes.contains(&w));
+        for (n, (e, scope)) in events.iter().zip(placed).enumerate() {
             let hash = e
                 .hash
                 .clone()

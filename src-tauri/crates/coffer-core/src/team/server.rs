@@ -295,6 +295,18 @@ impl Server {
         Ok((col(&row, 0)?, col(&row, 1)?))
     }
 
+    /// Runs `f` on one snapshot of the server: what it reads in several queries (a
+    /// trail's head, then its events) is of one moment, whatever commits meanwhile.
+    pub fn in_snapshot<T>(&mut self, f: impl FnOnce(&mut Server) -> Result<T>) -> Result<T> {
+        self.client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .map_err(sql_error)?;
+        let out = f(self);
+        let end = if out.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        self.client.batch_execute(end).map_err(sql_error)?;
+        out
+    }
+
     /// The audit events of `scope` as [`Server::events`] gives them, each body
     /// replaced by its SHA-256 (a whole trail compared without moving it).
     pub fn trail(&mut self, scope: i64) -> Result<Vec<StoredEvent>> {

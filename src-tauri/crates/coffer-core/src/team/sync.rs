@@ -425,8 +425,8 @@ impl Session {
         })
     }
 
-    /// The audit events the server does not hold yet, each with the scope it goes to:
-    /// its workspace when the server has it (`scopes`), else the vault's own. Attempts
+    /// The audit events the server does not hold yet, each with the scope it goes to
+    /// (its commit's, see [`super::trail::commit_scopes`]). Attempts
     /// before an unlock (unsigned; they name whatever was typed, a passphrase in the
     /// wrong field perhaps) stay on this machine, as `team create` keeps them.
     pub(crate) fn pending_events(
@@ -435,15 +435,13 @@ impl Session {
         scopes: &[i64],
     ) -> Result<Vec<(i64, EventImage)>> {
         let mut out = Vec::new();
-        for e in self
+        let mut events = self
             .store
             .replica()
-            .event_images_after(link.pushed_through)?
-        {
-            if e.signer.is_none() {
-                continue;
-            }
-            let scope = e.workspace.filter(|w| scopes.contains(w)).unwrap_or(0);
+            .event_images_after(link.pushed_through)?;
+        events.retain(|e| e.signer.is_some());
+        let placed = super::trail::commit_scopes(&events, &|w| scopes.contains(&w));
+        for (e, scope) in events.into_iter().zip(placed) {
             if e.id > link.pushed.get(&scope).copied().unwrap_or(0) {
                 out.push((scope, e));
             }

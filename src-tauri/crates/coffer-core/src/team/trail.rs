@@ -6,9 +6,13 @@
 //!     which the body carries) to the hash its author's chain named;
 //!   * the last event of each commit carries its author's signature over that hash,
 //!     and the events before it in the commit are covered by it, link by link;
-//!   * the author who signed is the member the server received it from, and the actor
-//!     it names is that member;
-//!   * each scope's trail on the server joins, link by link, up to its head.
+//!   * the actor it names is the member who signed;
+//!   * no event is there twice, and each scope's trail on the server joins, link by
+//!     link, up to its head.
+//!
+//! For the last point to hold for every reader, a commit's events all go into one
+//! trail on the server ([`commit_scopes`]): whoever reads an event reads the signature
+//! that covers it.
 //!
 //! What this cannot see: a database administrator who removes a whole commit and joins
 //! the links around it again. The member whose events went finds it with
@@ -24,7 +28,7 @@ use super::server::StoredEvent;
 use crate::audit::{self, AuditEvent};
 use crate::error::{Error, Result};
 use crate::session::Session;
-use crate::store::AuditRow;
+use crate::store::{AuditRow, EventImage};
 use crate::AuditFilter;
 
 /// One event of the team's trail.
@@ -38,9 +42,6 @@ pub struct TeamAuditEvent {
     pub seq: i64,
     /// Its place in that commit.
     pub n: i32,
-    /// Its author's signature was checked. False only when its commit's signature is in
-    /// a workspace this member may not audit (a commit that spanned workspaces).
-    pub signed: bool,
 }
 
 /// The team's trail in one workspace, as one member read and checked it.
@@ -54,8 +55,6 @@ pub struct TeamTrail {
     pub checked: u32,
     /// Members whose events were among them.
     pub authors: u32,
-    /// Events whose commit's signature this member cannot see.
-    pub unsigned_here: u32,
     /// The vault's own trail (unlocks, members) was read too: only the root owner may.
     pub vault_wide: bool,
 }
@@ -120,9 +119,11 @@ pub(super) fn broken_link(
 fn matches(e: &AuditEvent, filter: &AuditFilter, since: Option<i64>) -> bool {
     filter.actor.as_deref().is_none_or(|a| e.actor == a)
         && filter.action.as_deref().is_none_or(|a| {
-            e.action == a
-                || e.action
-                    .strip_suffix(a)
+            // `action LIKE '%.' || a`: ASCII case aside, as SQLite compares.
+            let (action, a) = (e.action.to_ascii_lowercase(), a.to_ascii_lowercase());
+            action == a
+                || action
+                    .strip_suffix(a.as_str())
                     .is_some_and(|head| head.ends_with('.'))
         })
         && filter
@@ -130,6 +131,34 @@ fn matches(e: &AuditEvent, filter: &AuditFilter, since: Option<i64>) -> bool {
             .as_deref()
             .is_none_or(|s| e.secret.as_deref() == Some(s))
         && since.is_none_or(|t| e.at_ms >= t)
+}
+
+/// The scope each event goes to on the server, by its commit (the events of one
+/// author up to and including the one that carries their signature): all of a
+/// commit's events go into one trail, so whoever reads one of them reads the signature
+/// that covers it. That is the commit's workspace when every event names it or none
+/// (and the server has it, `known`), else the vault's own.
+pub(super) fn commit_scopes(events: &[EventImage], known: &dyn Fn(i64) -> bool) -> Vec<i64> {
+    let mut out = Vec::with_capacity(events.len());
+    let mut start = 0;
+    for (i, e) in events.iter().enumerate() {
+        let ends = e.sig
+            || events
+                .get(i + 1)
+                .is_none_or(|next| next.id != e.id + 1 || next.signer != e.signer);
+        if !ends {
+            continue;
+        }
+        let commit = &events[start..=i];
+        let workspaces: BTreeSet<i64> = commit.iter().filter_map(|e| e.workspace).collect();
+        let scope = match workspaces.iter().next() {
+            Some(&w) if workspaces.len() == 1 && known(w) => w,
+            _ => 0,
+        };
+        out.extend(std::iter::repeat_n(scope, commit.len()));
+        start = i + 1;
+    }
+    out
 }
 
 /// One event read from the server, parsed and placed.
@@ -156,16 +185,23 @@ impl Session {
             server: super::ServerUrl::parse(&link.server)?.display(),
             ..TeamTrail::default()
         };
+        // Each trail's head and its events, of one moment.
+        let trails = server.in_snapshot(|server| {
+            let mut out = Vec::new();
+            for scope in [ws, 0] {
+                let (may, chain) = server.trail_head(scope)?;
+                if may {
+                    out.push((scope, chain, server.events(scope, 0)?));
+                }
+            }
+            Ok(out)
+        })?;
         let mut problems = Vec::new();
         let mut read = Vec::new();
-        for scope in [ws, 0] {
-            let (may, chain) = server.trail_head(scope)?;
-            if !may {
-                continue;
-            }
+        let mut seen: HashMap<Vec<u8>, String> = HashMap::new();
+        for (scope, chain, events) in trails {
             report.vault_wide |= scope == 0;
             let label = self.scope_label(scope);
-            let events = server.events(scope, 0)?;
             problems.extend(broken_link(&events, &chain, &label));
             for e in events {
                 let place = format!("event {}.{} of {label}", e.seq, e.n);
@@ -176,27 +212,23 @@ impl Session {
                     continue;
                 };
                 let hash = audit::event_hash(&prev, &row);
-                if row.hash.as_deref() != Some(&hash[..]) || e.hash != hash {
+                // Only signed events (format 2) are ever sent.
+                if row.format < 2 || row.hash.as_deref() != Some(&hash[..]) || e.hash != hash {
                     problems.push(format!(
                         "{place} was edited on the server (its content is not what its author's chain names)"
                     ));
                     continue;
                 }
-                if row.signer.is_none() || row.signer != e.author {
-                    problems.push(format!(
-                        "{place} names another author than the member who sent it"
-                    ));
+                if let Some(first) = seen.insert(hash.to_vec(), place.clone()) {
+                    problems.push(format!("{place} is {first} again (copied on the server)"));
                     continue;
                 }
-                // The vault's own trail holds events of workspaces the server did not
-                // know yet when they were sent; this workspace's holds only its own.
-                if scope != 0 && row.workspace_id != Some(scope) {
+                // A workspace's trail holds its own events and, in the same commits,
+                // vault-wide ones.
+                if scope != 0 && row.workspace_id.is_some_and(|w| w != scope) {
                     problems.push(format!(
                         "{place} belongs to another workspace (moved on the server)"
                     ));
-                    continue;
-                }
-                if scope == 0 && row.workspace_id.is_some_and(|w| w != ws) {
                     continue;
                 }
                 read.push(Read {
@@ -210,7 +242,18 @@ impl Session {
             }
         }
 
-        let signed = self.check_signatures(&read, &mut problems)?;
+        // Every event is covered by its commit's signature, which is in its trail.
+        let covered = self.check_signatures(&read, &mut problems)?;
+        for (r, covered) in read.iter().zip(&covered) {
+            if !covered {
+                problems.push(format!(
+                    "event {}.{} of {} is not covered by its author's signature (forged, or its commit's signature was removed on the server)",
+                    r.seq,
+                    r.n,
+                    self.scope_label(r.scope)
+                ));
+            }
+        }
 
         if !problems.is_empty() {
             let more = problems.len().saturating_sub(NAMED);
@@ -232,21 +275,20 @@ impl Session {
             .filter_map(|r| r.row.signer)
             .collect::<BTreeSet<_>>()
             .len() as u32;
-        report.unsigned_here = signed.iter().filter(|s| !**s).count() as u32;
         let mut events: Vec<TeamAuditEvent> = read
             .into_iter()
-            .zip(signed)
-            .map(|(r, signed)| TeamAuditEvent {
+            // The vault's own trail holds commits of other workspaces too.
+            .filter(|r| r.scope != 0 || r.row.workspace_id.is_none_or(|w| w == ws))
+            .map(|r| TeamAuditEvent {
                 event: AuditEvent::from(r.row),
                 seq: r.seq,
                 n: r.n,
-                signed,
             })
             .filter(|e| matches(&e.event, filter, since))
             .collect::<Vec<_>>();
         events.sort_by_key(|e| (e.event.at_ms, e.seq, e.n));
-        if let Some(limit) = query.limit {
-            let keep = usize::try_from(limit).unwrap_or(0);
+        // A negative limit is none, as SQLite's LIMIT takes it.
+        if let Some(keep) = query.limit.and_then(|l| usize::try_from(l).ok()) {
             let drop = events.len().saturating_sub(keep);
             events.drain(..drop);
         }
@@ -269,7 +311,11 @@ impl Session {
             .collect();
         let place = |r: &Read| format!("event {}.{} of {}", r.seq, r.n, self.scope_label(r.scope));
         for (i, r) in read.iter().enumerate() {
-            let author = r.row.signer.unwrap_or(0);
+            let Some(author) = r.row.signer else {
+                problems.push(format!("{} names no author", place(r)));
+                verdict[i] = Some(true); // named already
+                continue;
+            };
             let keys = match authors.entry(author) {
                 Entry::Occupied(e) => e.into_mut(),
                 Entry::Vacant(e) => e.insert(crate::keys::author_keys(
@@ -282,9 +328,10 @@ impl Session {
             };
             let Some(keys) = keys.as_ref() else {
                 problems.push(format!(
-                    "{} names an author with no certified keys",
+                    "{} names an author whose certified keys this machine does not hold (run `coffer team sync`, then read again)",
                     place(r)
                 ));
+                verdict[i] = Some(true);
                 continue;
             };
             let system = r.row.actor == audit::SYSTEM_ACTOR
@@ -296,23 +343,24 @@ impl Session {
                     r.row.actor,
                     keys.name
                 ));
+                verdict[i] = Some(true);
                 continue;
             }
             if let Some(sig) = &r.row.sig {
                 let msg = audit::commit_message(&self.vault_id, r.row.id, &r.hash);
-                if keys
+                if !keys
                     .keys
                     .iter()
                     .any(|pk| crate::crypto::verify(pk, &msg, sig, "").is_ok())
                 {
-                    verdict[i] = Some(true);
-                } else {
                     problems.push(format!(
                         "{}: the signature of '{}' does not verify",
                         place(r),
                         keys.name
                     ));
                 }
+                // Named if it fails: what it covers is not named again.
+                verdict[i] = Some(true);
             }
         }
         // Unsigned events take the verdict of the signed event that ends their commit.
@@ -323,7 +371,7 @@ impl Session {
                 if let Some(v) = verdict[at] {
                     break v;
                 }
-                if read[at].row.sig.is_some() || walk.len() > read.len() {
+                if walk.len() > read.len() {
                     break false;
                 }
                 walk.push(at);
@@ -422,5 +470,44 @@ mod tests {
         assert!(!matches(&e, &f(None, Some("eveal"), None), None));
         e.action = "secret.unreveal".into();
         assert!(!matches(&e, &f(None, Some("reveal"), None), None));
+    }
+
+    fn image(id: i64, signer: i64, workspace: Option<i64>, sig: bool) -> EventImage {
+        EventImage {
+            id,
+            hash: None,
+            signer: Some(signer),
+            workspace,
+            sig,
+            body: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_commits_events_all_go_into_one_trail() {
+        let known = |w: i64| w == 1 || w == 2;
+        let events = [
+            // One event, its own commit, in workspace 1.
+            image(1, 7, Some(1), true),
+            // A commit of workspace 2 and vault-wide events: workspace 2's trail.
+            image(2, 7, None, false),
+            image(3, 7, Some(2), false),
+            image(4, 7, None, true),
+            // A commit over two workspaces: the vault's own trail.
+            image(5, 7, Some(1), false),
+            image(6, 7, Some(2), true),
+            // A workspace the server does not have: the vault's own.
+            image(7, 7, Some(9), true),
+            // Another author right after an unsigned event: a new commit.
+            image(8, 7, Some(1), false),
+            image(9, 8, Some(2), true),
+            // A gap in the ids (an attempt before unlock kept here) ends one too.
+            image(11, 8, None, true),
+        ];
+        assert_eq!(
+            commit_scopes(&events, &known),
+            [1, 2, 2, 2, 0, 0, 0, 1, 2, 0]
+        );
+        assert!(commit_scopes(&[], &known).is_empty());
     }
 }
