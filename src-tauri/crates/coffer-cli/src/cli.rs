@@ -435,7 +435,7 @@ pub enum TeamCmd {
     /// The whole team's audit trail in this workspace, read from the team server: every
     /// member's events, each checked against its author's signature (who may audit;
     /// exit 7 naming an event that does not check)
-    Audit(TeamAuditArgs),
+    Audit(AuditFilterArgs),
     /// Bring the team server's schema up to this Coffer's (as the database's
     /// administrator, like `create`; each step one transaction, applied once)
     Upgrade {
@@ -581,18 +581,8 @@ pub struct SetArgs {
 pub struct AuditArgs {
     #[command(subcommand)]
     pub verify: Option<AuditCmd>,
-    #[arg(long, value_name = "A")]
-    pub actor: Option<String>,
-    /// e.g. reveal, secret.update, denied attempts show outcome "denied"
-    #[arg(long, value_name = "X")]
-    pub action: Option<String>,
-    #[arg(long, value_name = "NAME")]
-    pub secret: Option<String>,
-    /// A duration back from now (7d) or a date (2026-11-01)
-    #[arg(long, value_name = "T")]
-    pub since: Option<String>,
-    #[arg(long, value_name = "N")]
-    pub limit: Option<i64>,
+    #[command(flatten)]
+    pub filter: AuditFilterArgs,
     #[arg(long, conflicts_with = "jsonl")]
     pub csv: bool,
     /// One JSON object per line (Elastic Common Schema names), streamed, for a SIEM
@@ -603,11 +593,12 @@ pub struct AuditArgs {
     pub follow: bool,
 }
 
+/// Which events of the trail to show (`coffer audit`, `coffer team audit`).
 #[derive(Args)]
-pub struct TeamAuditArgs {
+pub struct AuditFilterArgs {
     #[arg(long, value_name = "A")]
     pub actor: Option<String>,
-    /// e.g. reveal, secret.update
+    /// e.g. reveal, secret.update, denied attempts show outcome "denied"
     #[arg(long, value_name = "X")]
     pub action: Option<String>,
     #[arg(long, value_name = "NAME")]
@@ -618,6 +609,18 @@ pub struct TeamAuditArgs {
     /// The newest N
     #[arg(long, value_name = "N")]
     pub limit: Option<i64>,
+}
+
+impl From<AuditFilterArgs> for coffer_core::AuditFilter {
+    fn from(a: AuditFilterArgs) -> Self {
+        coffer_core::AuditFilter {
+            actor: a.actor,
+            action: a.action,
+            secret: a.secret,
+            since: a.since,
+            limit: a.limit,
+        }
+    }
 }
 
 #[derive(Subcommand)]

@@ -1149,13 +1149,7 @@ fn audit(ctx: &Ctx, a: AuditArgs) -> Result<u8> {
         }
         return Ok(0);
     }
-    let filter = AuditFilter {
-        actor: a.actor,
-        action: a.action,
-        secret: a.secret,
-        since: a.since,
-        limit: a.limit,
-    };
+    let filter = AuditFilter::from(a.filter);
     if a.jsonl {
         return audit_jsonl(ctx, &mut s, &filter, a.follow);
     }

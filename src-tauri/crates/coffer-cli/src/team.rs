@@ -135,14 +135,8 @@ fn verify(ctx: &Ctx) -> Result<u8> {
 
 /// The whole team's trail in this workspace, read from the server and checked event
 /// by event (exit 7 naming what does not check).
-fn audit(ctx: &Ctx, a: crate::cli::TeamAuditArgs) -> Result<u8> {
-    let filter = coffer_core::AuditFilter {
-        actor: a.actor,
-        action: a.action,
-        secret: a.secret,
-        since: a.since,
-        limit: a.limit,
-    };
+fn audit(ctx: &Ctx, a: crate::cli::AuditFilterArgs) -> Result<u8> {
+    let filter = coffer_core::AuditFilter::from(a);
     let mut s = ctx.session()?;
     let trail = s.team_audit(&ctx.scope.workspace, &filter)?;
     if ctx.json {
