@@ -140,23 +140,34 @@ fn matches(e: &AuditEvent, filter: &AuditFilter, since: Option<i64>) -> bool {
 /// (and the server has it, `known`), else the vault's own.
 pub(super) fn commit_scopes(events: &[EventImage], known: &dyn Fn(i64) -> bool) -> Vec<i64> {
     let mut out = Vec::with_capacity(events.len());
+    for commit in commits(events) {
+        let workspaces: BTreeSet<i64> = events[commit.clone()]
+            .iter()
+            .filter_map(|e| e.workspace)
+            .collect();
+        let scope = match workspaces.iter().next() {
+            Some(&w) if workspaces.len() == 1 && known(w) => w,
+            _ => 0,
+        };
+        out.extend(std::iter::repeat_n(scope, commit.len()));
+    }
+    out
+}
+
+/// The commits of a stretch of the trail, as ranges of `events`: one author's
+/// consecutive events up to and including the one that carries their signature.
+pub(super) fn commits(events: &[EventImage]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
     let mut start = 0;
     for (i, e) in events.iter().enumerate() {
         let ends = e.sig
             || events
                 .get(i + 1)
                 .is_none_or(|next| next.id != e.id + 1 || next.signer != e.signer);
-        if !ends {
-            continue;
+        if ends {
+            out.push(start..i + 1);
+            start = i + 1;
         }
-        let commit = &events[start..=i];
-        let workspaces: BTreeSet<i64> = commit.iter().filter_map(|e| e.workspace).collect();
-        let scope = match workspaces.iter().next() {
-            Some(&w) if workspaces.len() == 1 && known(w) => w,
-            _ => 0,
-        };
-        out.extend(std::iter::repeat_n(scope, commit.len()));
-        start = i + 1;
     }
     out
 }

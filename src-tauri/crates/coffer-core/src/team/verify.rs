@@ -234,8 +234,27 @@ impl Session {
                 found.insert(e.hash, (*scope, (e.seq, e.n), e.body));
             }
         }
+        // The trails each event may have gone to: its commit's (one commit, one trail;
+        // see `commit_scopes`), which is the vault's own or a workspace one of its
+        // events names. `None`: a workspace this member sees no more may hold it.
+        let mut could_be_in: Vec<Option<Vec<i64>>> = Vec::with_capacity(pushed.len());
+        for commit in super::trail::commits(&pushed) {
+            let mut scopes = vec![0];
+            let mut unseen = false;
+            for w in pushed[commit.clone()].iter().filter_map(|e| e.workspace) {
+                if heads.contains_key(&w) {
+                    scopes.push(w);
+                } else {
+                    unseen = true;
+                }
+            }
+            could_be_in.extend(std::iter::repeat_n(
+                (!unseen).then_some(scopes),
+                commit.len(),
+            ));
+        }
         let mut last_place: HashMap<i64, (i64, i32)> = HashMap::new();
-        for e in &pushed {
+        for (e, could) in pushed.iter().zip(&could_be_in) {
             let hash = e
                 .hash
                 .clone()
@@ -255,15 +274,11 @@ impl Session {
                     last_place.insert(*scope, *place);
                 }
                 None => {
-                    // Pushed to its workspace, or to the vault's own trail: missing only
-                    // when this member can read every trail it may have gone to.
-                    let mut could = vec![0];
-                    match e.workspace {
-                        Some(w) if heads.contains_key(&w) => could.push(w),
-                        // A workspace this member sees no more may hold it.
-                        Some(_) => continue,
-                        None => {}
-                    }
+                    // Missing only when this member can read every trail it may have
+                    // gone to.
+                    let Some(could) = could else {
+                        continue;
+                    };
                     if could.iter().all(|s| readable.contains(s)) {
                         problems.push(format!(
                             "audit event #{} that this machine pushed is missing on the server",
