@@ -159,4 +159,28 @@ fn every_members_events_come_back_from_the_server_each_one_checked() {
         ),
         "does not join",
     );
+    // The same signed event in two trails (a commit sent again after a sync was cut
+    // short, once its workspace became known): shown once, not an alarm.
+    psql(
+        &url,
+        &format!(
+            "INSERT INTO coffer.events (scope, seq, n, prev, hash, author, body)
+             SELECT 0, (SELECT seq + 1 FROM coffer.heads WHERE scope = 0), 1,
+                    (SELECT chain FROM coffer.heads WHERE scope = 0), hash, author, body
+               FROM coffer.events e WHERE {danas} AND {BODY}->'sig' <> 'null'::jsonb ORDER BY seq LIMIT 1;
+             UPDATE coffer.heads SET seq = seq + 1,
+                    chain = (SELECT hash FROM coffer.events WHERE scope = 0 ORDER BY seq DESC, n DESC LIMIT 1)
+              WHERE scope = 0"
+        ),
+    );
+    let again = owner.run(&["--json", "team", "audit"]).ok().json();
+    let creates = |t: &serde_json::Value| {
+        t["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["actor"] == "dana" && e["action"] == "secret.create")
+            .count()
+    };
+    assert_eq!(creates(&again), 2, "{again:#}");
 }

@@ -302,8 +302,12 @@ impl Server {
             .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .map_err(sql_error)?;
         let out = f(self);
-        let end = if out.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        self.client.batch_execute(end).map_err(sql_error)?;
+        if out.is_ok() {
+            self.client.batch_execute("COMMIT").map_err(sql_error)?;
+        } else {
+            // The error that stopped the reading is the one to report.
+            let _ = self.client.batch_execute("ROLLBACK");
+        }
         out
     }
 

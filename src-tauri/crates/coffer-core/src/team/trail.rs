@@ -209,7 +209,7 @@ impl Session {
         })?;
         let mut problems = Vec::new();
         let mut read = Vec::new();
-        let mut seen: HashMap<Vec<u8>, String> = HashMap::new();
+        let mut seen: HashMap<Vec<u8>, (i64, String)> = HashMap::new();
         for (scope, chain, events) in trails {
             report.vault_wide |= scope == 0;
             let label = self.scope_label(scope);
@@ -230,9 +230,19 @@ impl Session {
                     ));
                     continue;
                 }
-                if let Some(first) = seen.insert(hash.to_vec(), place.clone()) {
-                    problems.push(format!("{place} is {first} again (copied on the server)"));
-                    continue;
+                // The server takes an event into a trail once: one there twice was
+                // copied. The same event in two trails is a commit sent again after a
+                // sync was cut short and the workspace became known meanwhile: shown
+                // once.
+                match seen.get(&hash[..]) {
+                    Some((s, first)) if *s == scope => {
+                        problems.push(format!("{place} is {first} again (copied on the server)"));
+                        continue;
+                    }
+                    Some(_) => continue,
+                    None => {
+                        seen.insert(hash.to_vec(), (scope, place.clone()));
+                    }
                 }
                 // A workspace's trail holds its own events and, in the same commits,
                 // vault-wide ones.
